@@ -1,0 +1,260 @@
+"""Reading and cleaning the listening data.
+
+Every supported input is reduced to one shape, a :class:`Dataset`:
+
+* ``plays``: one row per (user, artist) with columns ``user`` (int64),
+  ``artist_id`` (int64) and ``plays`` (int64, > 0);
+* ``artists``: one row per artist with columns ``artist_id`` (int64) and
+  ``name`` (str), sorted by id.
+
+An artist's identity is its id, never its name: the Kaggle set has two
+different artists called "Red". Repairs (summing duplicate rows, dropping rows
+that cannot be used) are counted and logged, never silent; problems that would
+make the result meaningless raise :class:`~item2vec.errors.DataError`.
+"""
+
+import csv
+import dataclasses
+import hashlib
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+logger = logging.getLogger(__name__)
+
+KAGGLE_PLAYS = "lastfm_user_scrobbles.csv"
+KAGGLE_ARTISTS = "lastfm_artist_list.csv"
+HETREC_PLAYS = "user_artists.dat"
+HETREC_ARTISTS = "artists.dat"
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Cleaned listening data: see the module docstring for the columns."""
+
+    plays: pd.DataFrame
+    artists: pd.DataFrame
+    checksums: dict
+    repairs: dict
+    format: str
+
+    @property
+    def n_users(self):
+        return int(self.plays["user"].nunique())
+
+    def listeners(self):
+        """Number of distinct users per artist id, as a Series (0 for unheard artists)."""
+        counts = self.plays.groupby("artist_id")["user"].nunique()
+        return counts.reindex(self.artists["artist_id"], fill_value=0)
+
+
+def sha256_file(path, chunk=1 << 20):
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def detect_format(path):
+    """Name the input format found at ``path`` (a folder or a file).
+
+    Returns one of the keys of :data:`READERS`; raises DataError when no known
+    file is there.
+    """
+    if os.path.isfile(path):
+        base = os.path.basename(path)
+        if base.endswith(".tsv") and "360" in base or base == "usersha1-artmbid-artname-plays.tsv":
+            return "lastfm360k"
+        raise DataError(f"{path}: not a data folder; give the folder that holds "
+                        f"{KAGGLE_PLAYS} and {KAGGLE_ARTISTS}")
+    if not os.path.isdir(path):
+        raise DataError(f"{path}: no such data folder. Download the Kaggle data set "
+                        f"'Last.fm Music Artist Scrobbles' and pass its folder with --data "
+                        f"(see README).")
+    for fmt, markers in _MARKERS.items():
+        if all(os.path.exists(os.path.join(path, m)) for m in markers):
+            return fmt
+    raise DataError(f"{path}: found neither the Kaggle files ({KAGGLE_PLAYS}, {KAGGLE_ARTISTS}) "
+                    f"nor the HetRec files ({HETREC_PLAYS}, {HETREC_ARTISTS}); see README for "
+                    f"where to download them")
+
+
+def load_dataset(path, format="auto"):
+    """Read and clean a data set.
+
+    Parameters
+    ----------
+    path : str
+        Folder holding the data files (or, for Last.fm-360K, the .tsv file).
+    format : str
+        ``"auto"`` (detect from the file names) or a key of :data:`READERS`.
+
+    Returns
+    -------
+    Dataset
+    """
+    path = os.fspath(path)
+    if format == "auto":
+        format = detect_format(path)
+    try:
+        reader = READERS[format]
+    except KeyError:
+        raise DataError(f"unknown data format {format!r}; choose from "
+                        f"{', '.join(sorted(READERS))}") from None
+    dataset = reader(path)
+    logger.info("loaded %s data: %d rows, %d users, %d artists",
+                format, len(dataset.plays), dataset.n_users, len(dataset.artists))
+    return dataset
+
+
+# -- readers --------------------------------------------------------------------------------
+
+
+def read_kaggle(folder):
+    """Read the Kaggle pair ``lastfm_user_scrobbles.csv`` + ``lastfm_artist_list.csv``."""
+    plays_path = os.path.join(folder, KAGGLE_PLAYS)
+    artists_path = os.path.join(folder, KAGGLE_ARTISTS)
+    artists = read_table(artists_path, ["artist_id", "artist_name"], sep=",")
+    plays = read_table(plays_path, ["user_id", "artist_id", "scrobbles"], sep=",")
+    artists = artists.rename(columns={"artist_name": "name"})
+    plays = plays.rename(columns={"user_id": "user", "scrobbles": "plays"})
+    return clean(plays, artists, plays_path, artists_path, "kaggle")
+
+
+def read_hetrec(folder):
+    """Read HetRec 2011 Last.fm-2k ``user_artists.dat`` + ``artists.dat`` (tab-separated)."""
+    plays_path = os.path.join(folder, HETREC_PLAYS)
+    artists_path = os.path.join(folder, HETREC_ARTISTS)
+    artists = read_table(artists_path, ["id", "name"], sep="\t")
+    plays = read_table(plays_path, ["userID", "artistID", "weight"], sep="\t")
+    artists = artists.rename(columns={"id": "artist_id"})[["artist_id", "name"]]
+    plays = plays.rename(columns={"userID": "user", "artistID": "artist_id", "weight": "plays"})
+    return clean(plays, artists, plays_path, artists_path, "hetrec")
+
+
+def read_table(path, required, sep):
+    """Read a delimited text file as strings and check its header.
+
+    Everything is read as text so that a bad value is reported by the cleaning
+    step with a count, instead of pandas silently turning a column into floats.
+    """
+    if not os.path.exists(path):
+        raise DataError(f"{path}: file not found")
+    if os.path.isdir(path):
+        raise DataError(f"{path}: is a folder, expected a file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        if b"\x00" in head:
+            raise DataError(f"{path}: not a text file (contains NUL bytes)")
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                            encoding="utf-8", quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+                            on_bad_lines="error", engine="c")
+    except DataError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        found = ", ".join(repr(c) for c in frame.columns[:6])
+        hint = ""
+        if len(frame.columns) == 1:
+            hint = f" (only one column: is the delimiter {sep!r}?)"
+        raise DataError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
+                        f"{', '.join(missing)}; found {found}{hint}")
+    if frame.empty:
+        raise DataError(f"{path}: has a header but no rows")
+    return frame
+
+
+# -- cleaning -------------------------------------------------------------------------------
+
+
+def _as_int(values):
+    """Parse strings to int64; returns (ints, ok mask). Non-integers are not ok."""
+    numbers = pd.to_numeric(pd.Series(values).str.strip(), errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2 ** 62)
+    ints = np.where(ok, numbers, 0).astype(np.int64)
+    return ints, ok
+
+
+def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
+    """Turn raw string tables into a :class:`Dataset`, counting every repair.
+
+    ``plays`` must have columns user, artist_id, plays; ``artists`` artist_id, name.
+    A ``user`` column that is not integer (e.g. a SHA-1) is factorized.
+    """
+    repairs = {}
+
+    def note(key, count, message):
+        if count:
+            repairs[key] = int(count)
+            logger.warning(message, count)
+
+    # Artists: the id is the identity, so an unusable id drops the row.
+    artist_ids, ok = _as_int(artists["artist_id"])
+    note("artist_rows_bad_id", (~ok).sum(), "dropped %d artist rows whose id is not an integer")
+    artists = pd.DataFrame({"artist_id": artist_ids[ok],
+                            "name": artists["name"].to_numpy()[ok].astype(str)})
+    dup = artists["artist_id"].duplicated()
+    note("artist_rows_duplicate_id", dup.sum(), "dropped %d artist rows repeating an earlier id")
+    artists = artists[~dup]
+    names = artists["name"].str.strip()
+    blank = names == ""
+    note("artist_names_blank", blank.sum(), "named %d artists with a blank name after their id")
+    names = names.where(~blank, "(unnamed #" + artists["artist_id"].astype(str) + ")")
+    artists = artists.assign(name=names).sort_values("artist_id", kind="stable").reset_index(drop=True)
+    if artists.empty:
+        raise DataError(f"{artists_path}: no artist rows with an integer id")
+
+    # Plays.
+    total = len(plays)
+    users = plays["user"].astype(str).str.strip()
+    user_ints, user_ok = _as_int(users)
+    if user_ok.mean() > 0.5:
+        bad_user = ~user_ok
+        user_codes = user_ints
+    else:  # ids that are not numbers (e.g. Last.fm-360K's SHA-1s): number them
+        bad_user = (users == "").to_numpy()
+        user_codes = pd.factorize(users)[0].astype(np.int64)
+    artist_col, artist_ok = _as_int(plays["artist_id"])
+    play_col, play_ok = _as_int(plays["plays"])
+    bad_ids = bad_user | ~artist_ok
+    note("play_rows_bad_id", bad_ids.sum(), "dropped %d play rows whose user or artist id is not an integer")
+    bad_plays = ~bad_ids & ~(play_ok & (play_col > 0))
+    note("play_rows_bad_count", bad_plays.sum(),
+         "dropped %d play rows whose play count is not a positive integer")
+    keep = ~bad_ids & ~bad_plays
+    frame = pd.DataFrame({"user": user_codes[keep], "artist_id": artist_col[keep], "plays": play_col[keep]})
+    known = frame["artist_id"].isin(artists["artist_id"]).to_numpy()
+    note("play_rows_unknown_artist", (~known).sum(),
+         "dropped %d play rows whose artist id is not in the artist list")
+    frame = frame[known]
+    before = len(frame)
+    frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
+    note("play_rows_duplicate_summed", before - len(frame),
+         "summed %d duplicate (user, artist) rows into their first occurrence")
+    if frame.empty:
+        raise DataError(f"{plays_path}: none of its {total} rows is usable "
+                        f"(see the warnings above for what was wrong)")
+    if checksums is None:
+        checksums = {os.path.basename(p): sha256_file(p) for p in (plays_path, artists_path)}
+    frame = frame.reset_index(drop=True)
+    return Dataset(plays=frame, artists=artists, checksums=checksums, repairs=repairs, format=fmt)
+
+
+READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec}
+_MARKERS = {"kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS), "hetrec": (HETREC_PLAYS, HETREC_ARTISTS)}

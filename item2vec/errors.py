@@ -1,0 +1,64 @@
+"""Exceptions raised by the package.
+
+Every error a user can cause derives from :class:`Item2VecError`, so the
+command-line scripts can print its message on one line and exit with the code
+it carries, instead of a traceback.
+"""
+
+
+class Item2VecError(Exception):
+    """Base class of the errors a user can cause; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class DataError(Item2VecError):
+    """An input data file is missing, unreadable or malformed."""
+
+    exit_code = 2
+
+
+class ModelError(Item2VecError):
+    """A model folder is missing, damaged, or from an incompatible version."""
+
+    exit_code = 3
+
+
+class UnknownArtistError(Item2VecError, KeyError):
+    """A name matches no artist; ``suggestions`` holds close names."""
+
+    def __init__(self, query, suggestions=()):
+        self.query = query
+        self.suggestions = list(suggestions)
+        super().__init__(query)
+
+    def __str__(self):
+        msg = f"Unknown artist {_quote(self.query)}."
+        if self.suggestions:
+            msg += " Did you mean: " + ", ".join(self.suggestions) + "?"
+        return msg
+
+
+class NotInModelError(Item2VecError, KeyError):
+    """The artist exists in the data but has no vector (too few listeners)."""
+
+    def __init__(self, name, listeners, min_count):
+        self.name = name
+        self.listeners = listeners
+        self.min_count = min_count
+        self.suggestions = []
+        super().__init__(name)
+
+    def __str__(self):
+        return (f"{_quote(self.name)} has {self.listeners} listener"
+                f"{'' if self.listeners == 1 else 's'} in the data; the model only has vectors "
+                f"for artists with at least {self.min_count}, so it cannot answer for it.")
+
+
+def _quote(text):
+    # repr() escapes control characters and terminal escape sequences, so a
+    # hostile name can never drive the user's terminal through an error message.
+    text = str(text)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return repr(text)

@@ -1,0 +1,158 @@
+"""Training item2vec embeddings with gensim's Word2Vec.
+
+This is the only module that imports gensim; the query path never loads it
+(importing gensim costs most of a second), it reads the exported vectors with
+numpy instead (:mod:`item2vec.vectors`).
+"""
+
+import dataclasses
+import logging
+import time
+
+import numpy as np
+
+from .corpus import WEIGHTINGS, build_sentences
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Hyperparameters of one training run; the defaults build the shipped model.
+
+    ``window=0`` means "the whole sentence": every artist of a user is in the
+    context of every other one, which is item2vec's set semantics.
+    ``min_count`` counts *listeners* (distinct users), not tokens, so that
+    play-count repetition cannot promote a one-listener artist into the vocabulary.
+    """
+
+    vector_size: int = 64
+    window: int = 0
+    shrink_windows: bool = False
+    epochs: int = 10
+    negative: int = 5
+    ns_exponent: float = 0.75
+    sample: float = 1e-4
+    alpha: float = 0.025
+    min_alpha: float = 0.0001
+    min_count: int = 3
+    weighting: str = "none"
+    max_repeat: int = 4
+    seed: int = 0
+    workers: int = 1
+
+    def validate(self):
+        """Raise ValueError with a readable message on an impossible setting."""
+        checks = [
+            (self.vector_size >= 1, "vector_size must be at least 1"),
+            (self.window >= 0, "window must be 0 (whole list) or positive"),
+            (self.epochs >= 1, "epochs must be at least 1"),
+            (self.negative >= 1, "negative must be at least 1"),
+            (self.sample >= 0, "sample must be non-negative"),
+            (self.alpha > 0, "alpha must be positive"),
+            (0 <= self.min_alpha <= self.alpha, "min_alpha must be between 0 and alpha"),
+            (self.min_count >= 1, "min_count must be at least 1"),
+            (self.weighting in WEIGHTINGS, f"weighting must be one of {', '.join(WEIGHTINGS)}"),
+            (self.max_repeat >= 1, "max_repeat must be at least 1"),
+            (self.workers >= 1, "workers must be at least 1"),
+            (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+@dataclasses.dataclass
+class TrainedModel:
+    """What a training run produced: vectors in artist-id order and the run's facts."""
+
+    artist_ids: np.ndarray   # (n,) int64, sorted
+    vectors: np.ndarray      # (n, d) float32, raw (not normalised) Word2Vec input vectors
+    config: TrainConfig
+    seconds: float
+    n_sentences: int
+    n_tokens: int
+
+
+def vocabulary(dataset, min_count):
+    """Artist ids with at least ``min_count`` distinct listeners, sorted."""
+    listeners = dataset.plays.groupby("artist_id")["user"].nunique()
+    return np.sort(listeners.index[listeners >= min_count].to_numpy(dtype=np.int64))
+
+
+def train(dataset, config=None, progress=True):
+    """Train item2vec on a :class:`~item2vec.data.Dataset`.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    config : TrainConfig, optional
+    progress : bool
+        Show a tqdm bar advancing once per epoch.
+
+    Returns
+    -------
+    TrainedModel
+    """
+    from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+    from tqdm.auto import tqdm
+
+    config = config or TrainConfig()
+    config.validate()
+    start = time.perf_counter()
+    vocab = vocabulary(dataset, config.min_count)
+    if len(vocab) < 2:
+        raise ValueError(f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
+                         f"lower min_count or use more data")
+    sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+    if not sentences:
+        raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+    n_tokens = sum(len(s) for s in sentences)
+    window = config.window or max(len(s) for s in sentences)
+    logger.info("corpus: %d sentences, %d tokens, %d artists, window %d",
+                len(sentences), n_tokens, len(vocab), window)
+
+    class _Bar(CallbackAny2Vec):
+        def __init__(self):
+            self.bar = tqdm(total=config.epochs, desc="training", unit="epoch", disable=not progress)
+
+        def on_epoch_end(self, model):
+            self.bar.update(1)
+
+        def on_train_end(self, model):
+            self.bar.close()
+
+    model = Word2Vec(
+        sentences=sentences, vector_size=config.vector_size, window=window,
+        shrink_windows=config.shrink_windows, min_count=1, sg=1, hs=0,
+        negative=config.negative, ns_exponent=config.ns_exponent, sample=config.sample,
+        alpha=config.alpha, min_alpha=config.min_alpha, epochs=config.epochs,
+        seed=config.seed, workers=config.workers, callbacks=[_Bar()],
+    )
+    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
+    order = np.argsort(keys)
+    vectors = np.ascontiguousarray(model.wv.vectors[order], dtype=np.float32)
+    seconds = time.perf_counter() - start
+    logger.info("trained %d artist vectors in %.1f s", len(keys), seconds)
+    return TrainedModel(artist_ids=keys[order], vectors=vectors, config=config, seconds=seconds,
+                        n_sentences=len(sentences), n_tokens=n_tokens)
+
+
+#: One line per hyperparameter, shown by ``train_item2vec.py --help``.
+HELP = {
+    "vector_size": "embedding dimensions",
+    "window": "context window in tokens; 0 = the user's whole list (item2vec)",
+    "shrink_windows": "sample a smaller effective window per token (word2vec's default; off for sets)",
+    "epochs": "passes over the corpus",
+    "negative": "negative samples per positive pair",
+    "ns_exponent": "exponent of the negative-sampling distribution (1 = by frequency, 0 = uniform, <0 favours rare artists)",
+    "sample": "down-sampling threshold for frequent artists (relative token frequency; 0 = off)",
+    "alpha": "initial learning rate",
+    "min_alpha": "final learning rate (linear decay)",
+    "min_count": "artists need at least this many listeners (distinct users) to get a vector",
+    "weighting": "how play counts become repetitions in a user's sentence: none, log or rank",
+    "max_repeat": "most copies of one artist in a user's sentence",
+    "seed": "random seed (corpus shuffle and vector initialisation)",
+    "workers": "training threads; 1 gives byte-identical vectors for the same seed",
+}
