@@ -1,0 +1,55 @@
+"""Shared fixtures: a small synthetic data set with planted genres and a model trained on it."""
+
+import os
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.path.join(REPO, "..", "shared", "data")
+sys.path.insert(0, REPO)
+
+from item2vec.catalog import Catalog  # noqa: E402
+from item2vec.data import load_dataset  # noqa: E402
+from item2vec.storage import build_metadata, save_model  # noqa: E402
+from item2vec.synthetic import make_plays, write_kaggle  # noqa: E402
+from item2vec.train import TrainConfig, train  # noqa: E402
+
+#: Small but real: 4 genres x 30 artists, 400 users; trains in about a second.
+SMALL_CONFIG = dict(vector_size=16, epochs=5, negative=5, min_count=3, seed=1, workers=1)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory):
+    """A folder holding the Kaggle CSV pair of the synthetic data set."""
+    folder = tmp_path_factory.mktemp("synthetic-data")
+    plays, artists = make_plays(n_users=400, seed=7)
+    write_kaggle(str(folder), plays, artists)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def synthetic_dataset(synthetic_dir):
+    return load_dataset(synthetic_dir)
+
+
+@pytest.fixture(scope="session")
+def synthetic_model_dir(tmp_path_factory, synthetic_dataset):
+    """A model folder trained on the synthetic data (read-only: copy it before damaging it)."""
+    config = TrainConfig(**SMALL_CONFIG)
+    trained = train(synthetic_dataset, config, progress=False)
+    folder = tmp_path_factory.mktemp("synthetic-model") / "model"
+    metadata = build_metadata(config, synthetic_dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
+    save_model(str(folder), trained.artist_ids, trained.vectors, Catalog.from_dataset(synthetic_dataset), metadata)
+    return str(folder)
+
+
+def genre_of(name):
+    """Planted genre of a synthetic artist name "g<genre>-a<k>"."""
+    return int(name.split("-")[0][1:])
+
+
+def shared_data_or_skip():
+    if not os.path.isfile(os.path.join(SHARED_DATA, "lastfm_user_scrobbles.csv")):
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
