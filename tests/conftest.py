@@ -16,7 +16,7 @@ from item2vec.synthetic import make_plays, write_kaggle  # noqa: E402
 from item2vec.train import TrainConfig, train  # noqa: E402
 
 #: Small but real: 4 genres x 30 artists, 400 users; trains in about a second.
-SMALL_CONFIG = dict(vector_size=16, epochs=5, negative=5, min_count=3, seed=1, workers=1)
+SMALL_CONFIG = dict(vector_size=16, epochs=5, negative=5, sample=1e-3, min_count=3, seed=1, workers=1)
 
 
 @pytest.fixture(scope="session")

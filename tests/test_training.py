@@ -1,0 +1,70 @@
+"""Training on planted genres, and the model folder round trip."""
+
+import json
+import os
+
+import numpy as np
+
+import train_item2vec
+from conftest import genre_of
+from item2vec.storage import load_model
+from item2vec.train import TrainConfig, train, vocabulary
+
+
+def test_neighbours_come_from_the_planted_genre(synthetic_model_dir):
+    model = load_model(synthetic_model_dir)
+    names = dict(zip(model.catalog.ids.tolist(), model.catalog.names))
+    agree = total = 0
+    for artist_id in model.vectors.ids:
+        ids, _ = model.vectors.most_similar(int(artist_id), topn=5)
+        agree += sum(genre_of(names[i]) == genre_of(names[int(artist_id)]) for i in ids)
+        total += len(ids)
+    # Four genres: chance is about 0.25. Users stray out of genre 10% of the time.
+    assert agree / total > 0.9
+
+
+def test_vocabulary_counts_listeners_not_plays(synthetic_dataset):
+    plays = synthetic_dataset.plays.copy()
+    # One user plays a brand-new artist a million times: still one listener.
+    new_id = int(synthetic_dataset.artists["artist_id"].max()) + 1
+    plays.loc[len(plays)] = [1, new_id, 10 ** 6]
+    data = type(synthetic_dataset)(plays, synthetic_dataset.artists, {}, {}, "test")
+    assert new_id not in vocabulary(data, 2)
+
+
+def test_save_load_round_trip(synthetic_dataset, tmp_path):
+    config = TrainConfig(vector_size=8, epochs=2, seed=3)
+    trained = train(synthetic_dataset, config, progress=False)
+    from item2vec.catalog import Catalog
+    from item2vec.storage import build_metadata, save_model
+    meta = build_metadata(config, synthetic_dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
+    save_model(tmp_path / "m", trained.artist_ids, trained.vectors, Catalog.from_dataset(synthetic_dataset), meta)
+    model = load_model(tmp_path / "m")
+    assert model.vectors.ids.tolist() == trained.artist_ids.tolist()
+    unit = trained.vectors / np.linalg.norm(trained.vectors, axis=1, keepdims=True)
+    np.testing.assert_allclose(model.vectors.unit, unit, atol=1e-6)
+    assert model.catalog.names == synthetic_dataset.artists["name"].tolist()
+    assert model.metadata["hyperparameters"]["vector_size"] == 8
+    assert model.min_count == config.min_count
+
+
+def test_train_script_writes_a_complete_model(synthetic_dir, tmp_path, capsys):
+    out = tmp_path / "model"
+    code = train_item2vec.main(["--data", synthetic_dir, "--out", str(out), "--epochs", "2",
+                                "--vector-size", "8", "--quiet"])
+    assert code == 0
+    assert sorted(os.listdir(out)) == ["catalog.npz", "metadata.json", "vectors.npy"]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["hyperparameters"]["epochs"] == 2
+    assert set(meta["data"]["sha256"]) == {"lastfm_user_scrobbles.csv", "lastfm_artist_list.csv"}
+    assert {"gensim", "numpy"} <= set(meta["library_versions"])
+    assert meta["training_seconds"] >= 0
+    assert "artist vectors" in capsys.readouterr().out
+    assert [p for p in os.listdir(tmp_path) if ".tmp-" in p or ".old-" in p] == []
+
+
+def test_train_script_rejects_bad_settings(synthetic_dir, tmp_path, capsys):
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", str(tmp_path / "m"), "--epochs", "0"]) == 2
+    assert "epochs must be at least 1" in capsys.readouterr().err
+    assert train_item2vec.main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "m")]) == 2
+    assert not (tmp_path / "m").exists()
