@@ -1,0 +1,162 @@
+"""ask.py through its real entry point main(argv), on the synthetic model."""
+
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import ask
+from conftest import REPO, genre_of
+
+
+class Stdin(io.StringIO):
+    """A stdin that is not a terminal, with a binary buffer like sys.stdin."""
+
+    def __init__(self, data=b""):
+        super().__init__()
+        self.buffer = io.BytesIO(data)
+
+    def isatty(self):
+        return False
+
+
+def run(argv, stdin=b""):
+    out, err = io.StringIO(), io.StringIO()
+    code = ask.main(argv, stdin=Stdin(stdin), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_one_shot_prints_a_table_of_same_genre_artists(synthetic_model_dir):
+    code, out, err = run(["g1-a3", "--model", synthetic_model_dir])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("Artists similar to g1-a3 (")
+    rows = [line.split() for line in lines[3:]]
+    assert [int(r[0]) for r in rows] == list(range(1, 11))
+    assert all(genre_of(r[1]) == 1 for r in rows)
+    assert "g1-a3" not in [r[1] for r in rows]
+
+
+def test_json_matches_the_schema(synthetic_model_dir):
+    code, out, _ = run(["g2-a1", "--json", "-k", "3", "--explain", "--model", synthetic_model_dir])
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["query"] == "g2-a1" and answer["artist"] == "g2-a1"
+    assert len(answer["results"]) == 3
+    for result in answer["results"]:
+        assert set(result) >= {"artist", "score", "listeners", "shared_listeners"}
+        assert isinstance(result["score"], float) and isinstance(result["listeners"], int)
+        assert 0 <= result["shared_listeners"] <= result["listeners"]
+    scores = [r["score"] for r in answer["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_explain_counts_shared_listeners(synthetic_model_dir, synthetic_dataset):
+    code, out, _ = run(["g0-a1", "--json", "--explain", "--model", synthetic_model_dir])
+    answer = json.loads(out)
+    plays = synthetic_dataset.plays
+    users = set(plays[plays.artist_id == answer["artist_id"]].user)
+    for result in answer["results"]:
+        theirs = set(plays[plays.artist_id == result["artist_id"]].user)
+        assert result["shared_listeners"] == len(users & theirs)
+
+
+def test_minus_and_plus_change_the_answer_and_exclude_queries(synthetic_model_dir):
+    _, plain, _ = run(["g0-a2", "--json", "--model", synthetic_model_dir])
+    code, mixed, _ = run(["g0-a2", "--plus", "g3-a1", "--minus", "g0-a1", "--json", "-k", "20",
+                          "--model", synthetic_model_dir])
+    assert code == 0
+    plain, mixed = json.loads(plain), json.loads(mixed)
+    names = [r["artist"] for r in mixed["results"]]
+    assert not {"g0-a2", "g3-a1", "g0-a1"} & set(names)
+    assert mixed["plus"] == ["g3-a1"] and mixed["minus"] == ["g0-a1"]
+    assert sum(genre_of(n) == 3 for n in names) > sum(genre_of(r["artist"]) == 3 for r in plain["results"])
+
+
+def test_unknown_artist_suggests_and_exits_1(synthetic_model_dir):
+    code, out, err = run(["g1-a33", "--model", synthetic_model_dir])
+    assert code == 1 and out == ""
+    assert err.startswith("error: Unknown artist 'g1-a33'. Did you mean: g1-a3")
+    code, out, _ = run(["g1-a33", "--json", "--model", synthetic_model_dir])
+    record = json.loads(out)
+    assert code == 1 and record["query"] == "g1-a33" and "g1-a3" in record["suggestions"]
+    assert "error" in record
+
+
+def test_batch_answers_each_line_and_goes_on_after_a_bad_one(synthetic_model_dir, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_text("g0-a1\nnot an artist\ng2-a2\n")
+    code, out, err = run(["--batch", str(names), "--json", "-k", "2", "--model", synthetic_model_dir])
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [r["query"] for r in records] == ["g0-a1", "not an artist", "g2-a2"]
+    assert "error" in records[1] and len(records[2]["results"]) == 2
+    assert "line 2" in err
+    code, out, _ = run(["--batch", "-", "-k", "2", "--model", synthetic_model_dir], stdin=b"g0-a1\ng3-a4\n")
+    assert code == 0
+    assert [line.split(":")[0] for line in out.splitlines()] == ["g0-a1", "g3-a4"]
+
+
+def test_usage_errors_exit_2_on_one_line(synthetic_model_dir):
+    for argv in (["x", "--top", "0"], ["x", "--top", "many"], ["x", "--bogus"], []):
+        code, out, err = run(argv + ["--model", synthetic_model_dir])
+        assert code == 2, argv
+        assert len(err.strip().splitlines()) == 1 and "error:" in err
+
+
+def test_missing_model_exits_3_with_rebuild_hint(tmp_path):
+    code, _, err = run(["Rosetta", "--model", str(tmp_path / "none")])
+    assert code == 3
+    assert "python train_item2vec.py" in err
+
+
+def test_help_explains_the_options(capsys):
+    try:
+        ask.main(["--help"])
+    except SystemExit as stop:
+        assert stop.code == 0
+    text = capsys.readouterr().out
+    for option in ("--top", "--minus", "--plus", "--explain", "--json", "--batch", "--model",
+                   "--min-listeners", "Exit codes"):
+        assert option in text
+
+
+def _read_until(fd, marker, timeout=20):
+    data = b""
+    deadline = time.time() + timeout
+    while marker not in data and time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                data += os.read(fd, 65536)
+            except OSError:
+                break
+    return data.decode("utf-8", "replace")
+
+
+def test_interactive_prompt_with_tab_completion(synthetic_model_dir, tmp_path):
+    """A real terminal: type a prefix, press Tab, get the answer, quit with an empty line."""
+    master, slave = pty.openpty()
+    env = dict(os.environ, HOME=str(tmp_path), TERM="dumb")
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "ask.py"), "--model", synthetic_model_dir],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    try:
+        assert "artist> " in _read_until(master, b"artist> ")
+        # Tab twice lists the completions of an ambiguous prefix (g2-a2, g2-a20..g2-a29).
+        os.write(master, b"g2-a2\t\t")
+        assert "g2-a29" in _read_until(master, b"g2-a29")
+        os.write(master, b"\x15g2-a1\r")   # Ctrl-U clears the line, then a full query
+        screen = _read_until(master, b"Artists similar to g2-a1 (")
+        assert "Artists similar to g2-a1 (" in screen
+        _read_until(master, b"artist> ")
+        os.write(master, b"\r")
+        proc.wait(timeout=20)
+        assert proc.returncode == 0
+    finally:
+        proc.kill()
+        os.close(master)
