@@ -13,6 +13,7 @@ at least one line failed); 2 usage error; 3 model missing or damaged; 130 interr
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -38,13 +39,37 @@ class Parser(argparse.ArgumentParser):
         # One line, not argparse's usage block; raised so main(argv) returns 2 instead of exiting.
         raise UsageError(message)
 
+    def exit(self, status=0, message=None):
+        # --help ends here; raised (not sys.exit) so that main(argv) returns a code.
+        raise HelpShown(status)
+
+
+class HelpShown(Exception):
+    pass
+
+
+def to_json(record):
+    """One JSON line; ``\\u`` escapes only when the text cannot be encoded (lone surrogates
+    from undecodable command-line bytes would otherwise crash a strict UTF-8 stdout)."""
+    line = json.dumps(record, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(record, ensure_ascii=True)
+    return line
+
+
+def one_line(message, limit=2000):
+    """An error message made safe for a terminal: escaped control characters, one line."""
+    return safe(message, limit)
+
 
 def _int_in(low, high, what):
     def parse(text):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {safe(text, 40)!r}") from None
+            raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text[:40]!r}") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, got {value}")
         return value
@@ -97,40 +122,44 @@ class Session:
             answer = self.ask(query, plus, minus)
         except Item2VecError as exc:
             if self.args.json:
-                print(json.dumps(error_record(query, exc), ensure_ascii=False), file=self.out)
-            print(f"error: {exc}", file=self.err)
+                print(to_json(error_record(query, exc)), file=self.out)
+            print(f"error: {one_line(exc)}", file=self.err)
             return exc.exit_code
         for note in answer["notes"]:
             print(f"note: {safe(note, 400)}", file=self.err)
         if self.args.json:
-            print(json.dumps(answer, ensure_ascii=False), file=self.out)
+            print(to_json(answer), file=self.out)
         else:
             print(format_table(answer, self.args.min_listeners), file=self.out)
         return EXIT_OK
 
     def batch(self, stream):
-        """Answer every line of a binary stream; returns 0 when all lines were answered."""
+        """Answer every line of a stream (binary, or text); returns 0 when all lines were answered."""
         failed = 0
         for number, raw in enumerate(stream, 1):
-            raw = raw.rstrip(b"\r\n")
             try:
-                query = raw.decode("utf-8")
+                if isinstance(raw, bytes):
+                    raw = raw.rstrip(b"\r\n")
+                    # Decoded here, line by line, so one bad line is reported and the rest answered.
+                    query = raw.decode("utf-8")
+                else:
+                    query = raw.rstrip("\r\n")
                 answer = self.ask(query, self.args.plus, self.args.minus)
             except UnicodeDecodeError as exc:
-                query, failure = raw.decode("utf-8", "replace"), Item2VecError(
-                    f"line {number} is not valid UTF-8 (byte {exc.start})")
+                query, failure = raw.decode("utf-8", "backslashreplace"), Item2VecError(
+                    f"not valid UTF-8 (byte {exc.start} of the line)")
             except Item2VecError as exc:
                 failure = exc
             else:
-                line = json.dumps(answer, ensure_ascii=False) if self.args.json else format_line(answer)
+                line = to_json(answer) if self.args.json else format_line(answer)
                 print(line, file=self.out, flush=True)
                 continue
             failed += 1
             if self.args.json:
-                print(json.dumps(error_record(query, failure), ensure_ascii=False), file=self.out, flush=True)
+                print(to_json(error_record(query, failure)), file=self.out, flush=True)
             else:
-                print(f"{safe(query, 80)}: error: {failure}", file=self.out, flush=True)
-            print(f"error: line {number}: {failure}", file=self.err)
+                print(f"{safe(query, 80)}: error: {one_line(failure)}", file=self.out, flush=True)
+            print(f"error: line {number}: {one_line(failure)}", file=self.err)
         return EXIT_NOT_FOUND if failed else EXIT_OK
 
     def prompt(self):
@@ -186,7 +215,8 @@ def main(argv=None, stdin=None, out=None, err=None):
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=err)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out):
+            args = parser.parse_args(argv)
         query = " ".join(args.artist).strip()
         if args.artist and not query:
             raise UsageError("the artist name is empty")
@@ -196,8 +226,11 @@ def main(argv=None, stdin=None, out=None, err=None):
             raise UsageError("no artist given (use --batch - to read names from standard input)")
         if (args.plus or args.minus) and not args.artist and not args.batch and not stdin.isatty():
             raise UsageError("--plus/--minus need an artist to start from")
+    except HelpShown:
+        return EXIT_OK
     except UsageError as exc:
-        print(f"ask.py: error: {exc} (see --help)", file=err)
+        # argparse quotes unknown arguments raw: escape them like any other user text.
+        print(f"ask.py: error: {one_line(exc)} (see --help)", file=err)
         return EXIT_USAGE
     try:
         session = Session(args, out, err)
@@ -208,13 +241,13 @@ def main(argv=None, stdin=None, out=None, err=None):
                 with open(args.batch, "rb") as handle:
                     return session.batch(handle)
             except OSError as exc:
-                print(f"ask.py: error: cannot read {safe(args.batch)}: {exc.strerror}", file=err)
+                print(f"ask.py: error: cannot read {safe(args.batch)}: {exc.strerror or exc}", file=err)
                 return EXIT_USAGE
         if query:
             return session.one(query, args.plus, args.minus)
         return session.prompt()
     except Item2VecError as exc:
-        print(f"error: {exc}", file=err)
+        print(f"error: {one_line(exc)}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=err)
