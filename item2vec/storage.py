@@ -169,19 +169,53 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     return metadata
 
 
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C (SIGINT, SIGTERM) until the block ends, then deliver it.
+
+    The swap is two renames; a signal between them would leave no model at the
+    target name, and a second Ctrl-C could stop the restore. Python runs signal
+    handlers in the main thread only, so elsewhere there is nothing to defer.
+    """
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    saved = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is None:  # installed outside Python: cannot be restored
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            saved[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        if pending:
+            handler = saved.get(pending[0])
+            if callable(handler):
+                handler(pending[0], None)  # the default SIGINT handler raises KeyboardInterrupt
+            else:
+                signal.raise_signal(pending[0])
+
+
 def _swap_into_place(tmp, out_dir, parent):
-    with _locked(parent):
+    with _locked(parent), _interrupts_deferred():
         old = None
-        if os.path.lexists(out_dir):
-            if not os.path.isdir(out_dir):
-                raise ModelError(f"{out_dir}: exists and is not a folder")
-            old = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".old-", dir=parent)
-            os.rmdir(old)
-            os.rename(out_dir, old)
+        if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
+            raise ModelError(f"{out_dir}: exists and is not a folder")
         try:
+            if os.path.lexists(out_dir):
+                old = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".old-", dir=parent)
+                os.rmdir(old)
+                os.rename(out_dir, old)
             os.rename(tmp, out_dir)
         except BaseException:
-            if old is not None:
+            # Put the previous model back, whichever step failed.
+            if old is not None and os.path.isdir(old) and not os.path.lexists(out_dir):
                 os.rename(old, out_dir)
             raise
         _fsync_dir(parent)
@@ -214,6 +248,17 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
 # -- reading --------------------------------------------------------------------------------
 
 
+def _leftover_note(folder):
+    """Point at a complete previous model that a killed swap left beside ``folder``, if any."""
+    import glob
+    pattern = glob.escape(os.path.abspath(folder)) + ".old-*"
+    for candidate in sorted(glob.glob(pattern)):
+        if os.path.isfile(os.path.join(candidate, METADATA_FILE)):
+            return (f" (a run killed while replacing it left the previous model in {candidate}: "
+                    f"rename that folder to {folder} to use it)")
+    return ""
+
+
 def load_model(path, verify=True):
     """Load and validate a model folder.
 
@@ -241,7 +286,7 @@ def load_model(path, verify=True):
         return ModelError(f"model {folder}: {problem}; {hint}")
 
     if not os.path.isdir(folder):
-        raise fail("folder not found")
+        raise fail("folder not found" + _leftover_note(folder))
     for name in (METADATA_FILE, VECTORS_FILE, CATALOG_FILE):
         if not os.path.isfile(os.path.join(folder, name)):
             raise fail(f"{name} is missing")
@@ -256,6 +301,9 @@ def load_model(path, verify=True):
     if version != FORMAT_VERSION:
         raise fail(f"format version {version!r} is not supported (this program reads "
                    f"version {FORMAT_VERSION})")
+    hyper = metadata.get("hyperparameters", {})
+    if not isinstance(hyper, dict) or not isinstance(hyper.get("min_count", 1), int):
+        raise fail(f"{METADATA_FILE} has malformed hyperparameters")
     if verify:
         expected = metadata.get("files")
         if not isinstance(expected, dict):
@@ -264,11 +312,25 @@ def load_model(path, verify=True):
             if _sha256(os.path.join(folder, name)) != expected.get(name):
                 raise fail(f"{name} does not match its checksum in {METADATA_FILE} "
                            f"(truncated, damaged, or from another training run)")
+    # Check the file signatures first: given anything else, np.load falls back to
+    # pickle, and even refused (allow_pickle=False) it advises loading "unsafely".
+    with open(os.path.join(folder, VECTORS_FILE), "rb") as handle:
+        if handle.read(6) != b"\x93NUMPY":
+            raise fail(f"{VECTORS_FILE} is not a NumPy array file")
+    if not zipfile.is_zipfile(os.path.join(folder, CATALOG_FILE)):
+        raise fail(f"{CATALOG_FILE} is not a NumPy archive")
     try:
         unit = np.load(os.path.join(folder, VECTORS_FILE), mmap_mode="r", allow_pickle=False)
         with np.load(os.path.join(folder, CATALOG_FILE), allow_pickle=False) as archive:
             arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Python objects" in str(exc):
+            raise fail("the arrays hold Python objects (pickle), which are never loaded: "
+                       "they could run code") from None
+        if "mmap length" in str(exc):
+            raise fail(f"{VECTORS_FILE} is truncated") from None
+        raise fail(f"cannot read arrays ({exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise fail(f"cannot read arrays ({exc})") from None
     required = ("artist_ids", "listeners", "names_utf8", "names_offsets", "listen_indptr",
                 "listen_users", "vector_ids")
@@ -277,24 +339,36 @@ def load_model(path, verify=True):
         raise fail(f"{CATALOG_FILE} lacks {', '.join(missing)}")
     if unit.ndim != 2 or unit.dtype != np.float32:
         raise fail(f"{VECTORS_FILE} holds {unit.dtype} of shape {unit.shape}, expected 2-D float32")
+    for key in required:
+        kind = "u" if key == "names_utf8" else "iu"
+        if arrays[key].ndim != 1 or arrays[key].dtype.kind not in kind:
+            raise fail(f"{CATALOG_FILE}: {key} holds {arrays[key].dtype} of shape "
+                       f"{arrays[key].shape}, expected 1-D integers")
     ids, offsets, vector_ids = arrays["artist_ids"], arrays["names_offsets"], arrays["vector_ids"]
     n = len(ids)
+    indptr = arrays["listen_indptr"]
+    # Checked in order, each only once the previous ones hold (so none can index out of range).
     problems = [
-        (len(vector_ids) == unit.shape[0], f"{len(vector_ids)} vector ids for {unit.shape[0]} vectors"),
-        (len(arrays["listeners"]) == n and len(offsets) == n + 1 and len(arrays["listen_indptr"]) == n + 1,
+        (lambda: len(vector_ids) == unit.shape[0], f"{len(vector_ids)} vector ids for {unit.shape[0]} vectors"),
+        (lambda: len(arrays["listeners"]) == n and len(offsets) == n + 1 and len(indptr) == n + 1,
          "artist tables of different lengths"),
-        (n == 0 or bool(np.all(np.diff(ids) > 0)), "artist ids not sorted"),
-        (len(vector_ids) == 0 or bool(np.all(np.diff(vector_ids) > 0)), "vector ids not sorted"),
-        (bool(np.isin(vector_ids, ids).all()), "vector ids missing from the artist table"),
-        (offsets[-1] == len(arrays["names_utf8"]) if len(offsets) else False, "names table truncated"),
-        (arrays["listen_indptr"][-1] == len(arrays["listen_users"]) if n else True,
-         "listener table truncated"),
+        (lambda: n == 0 or bool(np.all(np.diff(ids) > 0)), "artist ids not sorted"),
+        (lambda: len(vector_ids) == 0 or bool(np.all(np.diff(vector_ids) > 0)), "vector ids not sorted"),
+        (lambda: bool(np.isin(vector_ids, ids).all()), "vector ids missing from the artist table"),
+        (lambda: offsets[-1] == len(arrays["names_utf8"]), "names table truncated"),
+        (lambda: indptr[-1] == len(arrays["listen_users"]), "listener table truncated"),
+        (lambda: offsets[0] == 0 and bool(np.all(np.diff(offsets) >= 0)), "names table offsets out of order"),
+        (lambda: indptr[0] == 0 and bool(np.all(np.diff(indptr) >= 0)), "listener table offsets out of order"),
     ]
     for ok, problem in problems:
-        if not ok:
+        if not ok():
             raise fail(f"inconsistent files: {problem}")
     if not np.isfinite(unit).all():
         raise fail(f"{VECTORS_FILE} contains NaN or infinite values")
+    # Rows are stored unit-length (a zero row stays zero); anything else is not our file.
+    norms = np.linalg.norm(unit, axis=1)
+    if not bool(np.all((np.abs(norms - 1) < 1e-3) | (norms == 0))):
+        raise fail(f"{VECTORS_FILE} holds vectors that are not unit length")
     try:
         blob = arrays["names_utf8"].tobytes()
         names = [blob[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
