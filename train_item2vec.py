@@ -21,6 +21,7 @@ import time
 from item2vec import DataError, ModelError
 from item2vec.catalog import Catalog
 from item2vec.data import READERS, load_dataset
+from item2vec.formatting import safe
 from item2vec.storage import build_metadata, save_model
 from item2vec.train import HELP, TrainConfig, train
 
@@ -32,6 +33,14 @@ class UsageError(Exception):
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(message)
+
+    def exit(self, status=0, message=None):
+        # --help ends here; raised (not sys.exit) so that main(argv) returns a code.
+        raise HelpShown(status)
+
+
+class HelpShown(Exception):
+    pass
 
 
 def build_parser():
@@ -64,29 +73,40 @@ def main(argv=None):
         args = parser.parse_args(argv)
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
         config.validate()
+    except HelpShown:
+        return 0
     except (UsageError, ValueError) as exc:
-        print(f"train_item2vec.py: error: {exc} (see --help)", file=sys.stderr)
+        print(f"train_item2vec.py: error: {safe(exc, 2000)} (see --help)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(levelname)s: %(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     start = time.perf_counter()
+    out = safe(args.out, 500)
+    saving = False
     try:
         dataset = load_dataset(args.data, args.format)
         trained = train(dataset, config, progress=not args.quiet)
         catalog = Catalog.from_dataset(dataset)
         metadata = build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
+        saving = True
         save_model(args.out, trained.artist_ids, trained.vectors, catalog, metadata)
     except (DataError, ModelError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {args.out} was not changed", file=sys.stderr)
+        if saving:
+            # The swap defers Ctrl-C, so the folder holds one whole model, but which one
+            # depends on whether the signal came before or after it.
+            print(f"\ninterrupted while saving: {out} holds either the previous or the new "
+                  f"model, complete (never a mix)", file=sys.stderr)
+        else:
+            print(f"\ninterrupted: {out} was not changed", file=sys.stderr)
         return 130
-    print(f"wrote {args.out}: {len(trained.artist_ids)} artist vectors (of {len(catalog)} artists) "
+    print(f"wrote {out}: {len(trained.artist_ids)} artist vectors (of {len(catalog)} artists) "
           f"from {dataset.n_users} users; training {trained.seconds:.1f} s, "
           f"total {time.perf_counter() - start:.1f} s")
     return 0
