@@ -161,7 +161,8 @@ def read_table(path, required, sep):
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty") from None
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        # pandas reports the offset inside its read buffer, not the file: find the real place.
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} {_first_bad_utf8(path)})") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
     except OSError as exc:
@@ -173,11 +174,32 @@ def read_table(path, required, sep):
         hint = ""
         if len(frame.columns) == 1:
             hint = f" (only one column: is the delimiter {sep!r}?)"
+        elif any(_as_int(pd.Series(frame.columns))[1]):
+            hint = " (the first line holds numbers: is the header line missing?)"
         raise DataError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
                         f"{', '.join(missing)}; found {found}{hint}")
     if frame.empty:
         raise DataError(f"{path}: has a header but no rows")
     return frame
+
+
+def _first_bad_utf8(path, chunk=1 << 20):
+    """``at line L (byte B)``: where the first invalid UTF-8 sequence of a file starts."""
+    import codecs
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 1
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                # The decoder may hold up to 3 bytes of an unfinished sequence from the previous block.
+                start = max(0, exc.start - len(exc.object) + len(block))
+                line = lines + block[:start].count(b"\n")
+                return f"at line {line} (byte {offset + start})"
+            offset += len(block)
+            lines += block.count(b"\n")
+    return "somewhere in the file"
 
 
 # -- cleaning -------------------------------------------------------------------------------
