@@ -49,14 +49,14 @@ class HelpShown(Exception):
 
 
 def to_json(record):
-    """One JSON line; ``\\u`` escapes only when the text cannot be encoded (lone surrogates
-    from undecodable command-line bytes would otherwise crash a strict UTF-8 stdout)."""
+    """One JSON line, readable UTF-8 unless that is unsafe.
+
+    json escapes only C0 controls; C1 controls (U+009B is a terminal CSI), bidi
+    overrides and lone surrogates (undecodable command-line bytes, which crash a
+    strict UTF-8 stdout) would pass raw, so such a record is written as ASCII.
+    """
     line = json.dumps(record, ensure_ascii=False)
-    try:
-        line.encode("utf-8")
-    except UnicodeEncodeError:
-        line = json.dumps(record, ensure_ascii=True)
-    return line
+    return line if line.isprintable() else json.dumps(record, ensure_ascii=True)
 
 
 def one_line(message, limit=2000):

@@ -1,6 +1,6 @@
 """Turning what a user typed into an artist id.
 
-Order of attempts: an explicit ``id:N``; the exact name; the name compared
+Order of attempts: the exact name; an explicit ``id:N``; the name compared
 case-, accent- and whitespace-insensitively; otherwise an
 :class:`~item2vec.errors.UnknownArtistError` carrying fuzzy suggestions
 (rapidfuzz). A name shared by several artists ("Red") resolves to the one with
@@ -25,7 +25,9 @@ def normalize(text):
     >>> normalize("  Björk ") == normalize("BJORK")
     True
     """
-    text = unicodedata.normalize("NFKC", text).casefold()
+    # Turkish dotless i upper-cases to "I", whose casefold is "i": fold it there too, or
+    # "ı" typed in capitals would not find its artist.
+    text = unicodedata.normalize("NFKC", text).casefold().replace("\u0131", "i")
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
@@ -85,17 +87,19 @@ class NameIndex:
             raise UnknownArtistError(query if isinstance(query, str) else "", [])
         if len(query) > MAX_QUERY_LENGTH:
             raise UnknownArtistError(query, [])
+        # An artist really named "#1" is found by its name; id syntax comes second.
+        positions = self._exact.get(query) or self._exact.get(query.strip())
+        if positions:
+            return self._pick(positions)
         match = _ID.match(query)
         if match:
             position = self.catalog.index(int(match.group(1)))
             if position >= 0:
                 return Resolution(int(self.catalog.ids[position]), self.catalog.names[position], [])
             raise UnknownArtistError(query, [])
-        positions = self._exact.get(query) or self._exact.get(query.strip())
-        if positions:
-            return self._pick(positions)
         key = normalize(query)
-        positions = self._normalized().get(key)
+        # A query of only combining marks normalises to "": it names nothing.
+        positions = self._normalized().get(key) if key else None
         if positions:
             return self._pick(positions)
         raise UnknownArtistError(query, self.suggest(key))
