@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import logging
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ KAGGLE_PLAYS = "lastfm_user_scrobbles.csv"
 KAGGLE_ARTISTS = "lastfm_artist_list.csv"
 HETREC_PLAYS = "user_artists.dat"
 HETREC_ARTISTS = "artists.dat"
+LASTFM360K_PLAYS = "usersha1-artmbid-artname-plays.tsv"
 
 
 @dataclasses.dataclass
@@ -81,8 +83,8 @@ def detect_format(path):
         if all(os.path.exists(os.path.join(path, m)) for m in markers):
             return fmt
     raise DataError(f"{path}: found neither the Kaggle files ({KAGGLE_PLAYS}, {KAGGLE_ARTISTS}) "
-                    f"nor the HetRec files ({HETREC_PLAYS}, {HETREC_ARTISTS}); see README for "
-                    f"where to download them")
+                    f"nor the HetRec files ({HETREC_PLAYS}, {HETREC_ARTISTS}) nor the Last.fm-360K "
+                    f"file ({LASTFM360K_PLAYS}); see README for where to download them")
 
 
 def load_dataset(path, format="auto"):
@@ -136,6 +138,121 @@ def read_hetrec(folder):
     artists = artists.rename(columns={"id": "artist_id"})[["artist_id", "name"]]
     plays = plays.rename(columns={"userID": "user", "artistID": "artist_id", "weight": "plays"})
     return clean(plays, artists, plays_path, artists_path, "hetrec")
+
+
+def read_lastfm360k(path, chunk_rows=500_000):
+    """Read Last.fm-360K ``usersha1-artmbid-artname-plays.tsv`` (a folder holding it, or the file).
+
+    The file is tab-separated without a header: user SHA-1, MusicBrainz artist
+    id (may be empty), artist name, plays. An artist is its MusicBrainz id when
+    the row has one, else its exact name; identities are numbered 1..n in order
+    of first appearance and displayed under the spelling most rows use (ties:
+    the alphabetically first). The ~17.5M rows are read in chunks of
+    ``chunk_rows`` and each chunk is reduced to integer codes at once, so no
+    column of the whole file is ever held as Python strings.
+    """
+    plays_path = os.path.join(path, LASTFM360K_PLAYS) if os.path.isdir(path) else path
+    if not os.path.isfile(plays_path):
+        raise DataError(f"{plays_path}: file not found")
+    with open(plays_path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if not head:
+        raise DataError(f"{plays_path}: file is empty")
+    if b"\x00" in head:
+        raise DataError(f"{plays_path}: not a text file (contains NUL bytes)")
+    user_codes, artist_codes = {}, {}
+    parts, spellings = [], []
+    counts = {"play_rows_malformed": 0, "play_rows_bad_id": 0, "play_rows_bad_count": 0}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            chunks = pd.read_csv(plays_path, sep="\t", header=None, names=["user", "mbid", "name", "plays"],
+                                 dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8",
+                                 chunksize=chunk_rows, on_bad_lines="warn", engine="c")
+            for chunk in chunks:
+                # Work on each column's distinct values, not its rows: a chunk has
+                # few distinct users and artists, and Python string work per row
+                # would dominate the time.
+                user_at, user_text = _factorize_stripped(chunk["user"])
+                mbid_at, mbid_text = _factorize_stripped(chunk["mbid"])
+                name_at, name_text = _factorize_stripped(chunk["name"])
+                plays_at, plays_text = _factorize_stripped(chunk["plays"])
+                plays, plays_ok = _as_int(plays_text)
+                has_mbid = (mbid_text != "")[mbid_at]
+                bad_id = (user_text == "")[user_at] | (~has_mbid & (name_text == "")[name_at])
+                bad_count = ~bad_id & ~(plays_ok & (plays > 0))[plays_at]
+                keep = ~bad_id & ~bad_count
+                counts["play_rows_bad_id"] += int(bad_id.sum())
+                counts["play_rows_bad_count"] += int(bad_count.sum())
+                # An artist is its MBID, else its name; prefixes keep a name that
+                # looks like an MBID apart from the MBID itself.
+                key_at = np.where(has_mbid, mbid_at, len(mbid_text) + name_at)[keep]
+                key_text = np.concatenate(["m:" + mbid_text.astype(object), "n:" + name_text.astype(object)])
+                ids = _global_codes(artist_codes, key_at, key_text, start=1)
+                parts.append(pd.DataFrame({"user": _global_codes(user_codes, user_at[keep], user_text, start=0),
+                                           "artist_id": ids, "plays": plays[plays_at[keep]]}))
+                pairs, rows = np.unique(ids * len(name_text) + name_at[keep], return_counts=True)
+                spelled = pd.DataFrame({"artist_id": pairs // len(name_text),
+                                        "name": name_text[pairs % len(name_text)], "rows": rows})
+                spellings.append(spelled[spelled["name"] != ""])
+            counts["play_rows_malformed"] = sum(str(w.message).count("Skipping line") for w in caught
+                                                if issubclass(w.category, pd.errors.ParserWarning))
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{plays_path}: file is empty") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{plays_path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"{plays_path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
+    except OSError as exc:
+        raise DataError(f"{plays_path}: cannot read: {exc.strerror or exc}") from None
+    repairs = {}
+    messages = {"play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
+                "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
+                "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer"}
+    for key, count in counts.items():
+        if count:
+            repairs[key] = count
+            logger.warning(messages[key], count)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {"user": [], "artist_id": [], "plays": []}, dtype=np.int64)
+    if frame.empty:
+        raise DataError(f"{plays_path}: no usable rows (see the warnings above for what was wrong)")
+    before = len(frame)
+    frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
+    if before - len(frame):
+        repairs["play_rows_duplicate_summed"] = before - len(frame)
+        logger.warning("summed %d duplicate (user, artist) rows", before - len(frame))
+    spelled = pd.concat(spellings).groupby(["artist_id", "name"], as_index=False)["rows"].sum()
+    spelled["minus_rows"] = -spelled["rows"]
+    best = spelled.sort_values(["artist_id", "minus_rows", "name"]).drop_duplicates("artist_id")
+    artists = pd.DataFrame({"artist_id": np.arange(1, len(artist_codes) + 1, dtype=np.int64)})
+    artists = artists.merge(best[["artist_id", "name"]], on="artist_id", how="left")
+    unnamed = artists["name"].isna()
+    if unnamed.any():
+        repairs["artist_names_blank"] = int(unnamed.sum())
+        logger.warning("named %d artists that never have a name after their id", int(unnamed.sum()))
+    artists["name"] = artists["name"].where(~unnamed, "(unnamed #" + artists["artist_id"].astype(str) + ")")
+    frame = frame.astype(np.int64)
+    return Dataset(plays=frame, artists=artists, checksums={os.path.basename(plays_path): sha256_file(plays_path)},
+                   repairs=repairs, format="lastfm360k")
+
+
+def _factorize_stripped(column):
+    """Codes of a text column and its distinct values stripped of surrounding blanks (object array)."""
+    codes, uniques = pd.factorize(column)
+    return codes, np.array([str(u).strip() for u in uniques], dtype=object)
+
+
+def _global_codes(table, at, text, start):
+    """Codes of the values ``text[at]`` that stay the same across chunks.
+
+    ``table`` maps value -> code and grows as new values appear, numbered from
+    ``start`` in order of first appearance.
+    """
+    local, uniques = pd.factorize(at)
+    lookup = np.fromiter((table.setdefault(text[u], len(table) + start) for u in uniques),
+                         dtype=np.int64, count=len(uniques))
+    return lookup[local]
 
 
 def read_table(path, required, sep):
@@ -278,5 +395,6 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
     return Dataset(plays=frame, artists=artists, checksums=checksums, repairs=repairs, format=fmt)
 
 
-READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec}
-_MARKERS = {"kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS), "hetrec": (HETREC_PLAYS, HETREC_ARTISTS)}
+READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec, "lastfm360k": read_lastfm360k}
+_MARKERS = {"kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS), "hetrec": (HETREC_PLAYS, HETREC_ARTISTS),
+            "lastfm360k": (LASTFM360K_PLAYS,)}

@@ -1,0 +1,180 @@
+"""Input formats besides the Kaggle pair: HetRec 2011 and Last.fm-360K, written here byte for byte."""
+
+import json
+import logging
+import os
+
+import numpy as np
+import pytest
+
+import train_item2vec
+from item2vec.data import LASTFM360K_PLAYS, detect_format, load_dataset, read_lastfm360k
+from item2vec.errors import DataError
+from item2vec.storage import load_model
+from item2vec.synthetic import genre_of_name, sample_lists, write_lastfm360k
+from item2vec.vectors import ArtistVectors
+
+MBID_A = "a74b1b7f-71a5-4011-9441-d0b5e4122711"
+MBID_B = "cc197bad-dc9c-440d-a5b5-d52ba2e14234"
+
+
+def write(path, text):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    return str(path)
+
+
+# -- HetRec 2011 ----------------------------------------------------------------------------
+
+
+def write_hetrec(folder):
+    write(folder / "artists.dat",
+          "id\tname\turl\tpictureURL\n"
+          "1\tMALICE MIZER\thttp://www.last.fm/music/MALICE+MIZER\thttp://userserve-ak.last.fm/serve/252/10808.jpg\n"
+          "2\tBjörk\thttp://www.last.fm/music/Bj%C3%B6rk\t\n"
+          "3\t\"Weird Al\" Yankovic\thttp://www.last.fm/music/%22Weird+Al%22+Yankovic\thttp://x/1.jpg\n"
+          "4\tSigur Rós\thttp://www.last.fm/music/Sigur+R%C3%B3s\thttp://x/2.jpg\n")
+    write(folder / "user_artists.dat",
+          "userID\tartistID\tweight\n"
+          "2\t1\t13883\n2\t2\t11690\n2\t3\t11351\n"
+          "3\t2\t212\n3\t4\t50\n"
+          "4\t9\t7\n")  # artist 9 is not in artists.dat
+    return str(folder)
+
+
+def test_hetrec_files_are_detected_and_read(tmp_path, caplog):
+    folder = write_hetrec(tmp_path)
+    assert detect_format(folder) == "hetrec"
+    with caplog.at_level(logging.WARNING):
+        data = load_dataset(folder)
+    assert data.format == "hetrec"
+    assert data.artists.values.tolist() == [[1, "MALICE MIZER"], [2, "Björk"], [3, '"Weird Al" Yankovic'],
+                                            [4, "Sigur Rós"]]
+    assert data.plays.values.tolist() == [[2, 1, 13883], [2, 2, 11690], [2, 3, 11351], [3, 2, 212], [3, 4, 50]]
+    assert data.repairs == {"play_rows_unknown_artist": 1}
+    assert set(data.checksums) == {"user_artists.dat", "artists.dat"}
+
+
+# -- Last.fm-360K ---------------------------------------------------------------------------
+
+#: Rows as in usersha1-artmbid-artname-plays.tsv: sha1, MBID (may be empty), name, plays.
+ROWS_360K = [
+    ("00000c289a1829a808ac09c00daf10bc3c4e223b", MBID_A, "betty blowtorch", "2137"),
+    ("00000c289a1829a808ac09c00daf10bc3c4e223b", MBID_B, "Die Ärzte", "1099"),
+    ("00000c289a1829a808ac09c00daf10bc3c4e223b", "", "melissa etheridge", "897"),
+    ("00001411dc427966b17297bf4d69e7e193135d89", MBID_A, "Betty Blowtorch", "45"),
+    ("00001411dc427966b17297bf4d69e7e193135d89", "", "Die Ärzte", "12"),  # no MBID: another artist
+    ("00001411dc427966b17297bf4d69e7e193135d89", MBID_B, "die ärzte", "3"),
+    ("00004d2ac9316e22dc007ab2243d6fcb239e707d", MBID_A, "Betty Blowtorch", "10"),
+    ("00004d2ac9316e22dc007ab2243d6fcb239e707d", MBID_A, "Betty Blowtorch", "5"),  # duplicate pair
+    ("00004d2ac9316e22dc007ab2243d6fcb239e707d", "", "melissa etheridge", "0"),  # zero plays
+    ("00004d2ac9316e22dc007ab2243d6fcb239e707d", MBID_B, "Die Ärzte", "many"),  # not a number
+    ("", MBID_B, "Die Ärzte", "4"),  # no user
+    ("00004d2ac9316e22dc007ab2243d6fcb239e707d", "", "", "4"),  # neither MBID nor name
+    ("0000c176103e538d5c9828e695fed4f7ae42dd01", MBID_A, "Betty Blowtorch", "8"),
+]
+
+
+def write_360k(path, rows=ROWS_360K, extra_lines=()):
+    lines = ["\t".join(row) for row in rows] + list(extra_lines)
+    return write(path, "\n".join(lines) + "\n")
+
+
+def test_360k_artists_are_mbids_else_names_with_the_most_frequent_spelling(tmp_path, caplog):
+    path = write_360k(tmp_path / LASTFM360K_PLAYS, extra_lines=["0000c176103e538d5c9828e695fed4f7ae42dd01\tx\ty\t1\t2"])
+    with caplog.at_level(logging.WARNING):
+        data = load_dataset(path)
+    assert data.format == "lastfm360k"
+    names = dict(data.artists.values.tolist())
+    # Identities in order of first appearance: MBID_A, MBID_B, "melissa etheridge", "Die Ärzte" without MBID.
+    assert names == {1: "Betty Blowtorch", 2: "Die Ärzte", 3: "melissa etheridge", 4: "Die Ärzte"}
+    plays = sorted(map(tuple, data.plays.values.tolist()))
+    assert plays == [(0, 1, 2137), (0, 2, 1099), (0, 3, 897), (1, 1, 45), (1, 2, 3), (1, 4, 12),
+                     (2, 1, 15), (3, 1, 8)]
+    assert data.repairs == {"play_rows_malformed": 1, "play_rows_bad_id": 2, "play_rows_bad_count": 2,
+                            "play_rows_duplicate_summed": 1}
+    assert "4 tab-separated fields" in caplog.text
+    assert data.plays.dtypes.tolist() == [np.int64] * 3
+
+
+def test_360k_result_does_not_depend_on_the_chunk_size(tmp_path):
+    path = write_360k(tmp_path / "plays.tsv")
+    whole = read_lastfm360k(path)
+    for chunk_rows in (1, 2, 5):
+        chunked = read_lastfm360k(path, chunk_rows=chunk_rows)
+        assert chunked.plays.equals(whole.plays)
+        assert chunked.artists.equals(whole.artists)
+        assert chunked.repairs == whole.repairs
+
+
+def test_360k_is_detected_in_a_folder_and_as_a_file(tmp_path):
+    path = write_360k(tmp_path / LASTFM360K_PLAYS)
+    assert detect_format(str(tmp_path)) == "lastfm360k"
+    assert detect_format(path) == "lastfm360k"
+    assert load_dataset(str(tmp_path)).plays.equals(load_dataset(path, "lastfm360k").plays)
+
+
+def test_360k_files_that_cannot_be_used_raise_data_errors(tmp_path):
+    with pytest.raises(DataError, match="file is empty"):
+        read_lastfm360k(write(tmp_path / "empty.tsv", ""))
+    with pytest.raises(DataError, match="no usable rows"):
+        read_lastfm360k(write(tmp_path / "bad.tsv", "u1\t\t\t3\nu2\tm\tA\t-1\n"))
+    with pytest.raises(DataError, match="not UTF-8"):
+        (tmp_path / "latin1.tsv").write_bytes("u1\t\tD\xe9j\xe0 Vu\t3\n".encode("latin-1"))
+        read_lastfm360k(str(tmp_path / "latin1.tsv"))
+    with pytest.raises(DataError, match="not found"):
+        read_lastfm360k(str(tmp_path / "missing"))
+    with pytest.raises(DataError, match="Last.fm-360K"):
+        detect_format(str(tmp_path))  # a folder without any known file names them all
+
+
+# -- synthetic data at scale ----------------------------------------------------------------
+
+
+def test_sampled_lists_have_no_repeats_and_respect_the_size_bounds():
+    users, artists = sample_lists(300, n_genres=4, artists_per_genre=30, max_artists_per_user=50,
+                                  min_artists_per_user=5, rng=np.random.default_rng(3))
+    assert np.all(np.diff(users) >= 0)
+    sizes = np.bincount(users, minlength=300)
+    assert sizes.min() >= 5 and sizes.max() == 50
+    assert len(np.unique(users * 120 + artists)) == len(users)
+    # Power-law popularity: with short lists, the top artist of a genre is far more common than its last.
+    _, artists = sample_lists(300, n_genres=4, artists_per_genre=30, max_artists_per_user=5,
+                              rng=np.random.default_rng(3))
+    popularity = np.bincount(artists, minlength=120)
+    assert popularity[0] > 5 * popularity[29]
+
+
+def test_synthetic_360k_file_reads_back_with_planted_genres(tmp_path):
+    path = str(tmp_path / LASTFM360K_PLAYS)
+    rows = write_lastfm360k(path, 250, n_genres=4, artists_per_genre=30, chunk_users=100, seed=5)
+    with open(path, encoding="utf-8") as handle:
+        first = handle.readline().rstrip("\n").split("\t")
+    assert len(first) == 4 and len(first[0]) == 40 and first[3].isdigit()
+    data = load_dataset(str(tmp_path))
+    assert len(data.plays) == rows and data.n_users == 250
+    # Lower-case variants of MBID artists do not win the display name; no-MBID artists keep theirs.
+    assert all(name == name.upper() for name in data.artists["name"])
+    assert sorted(data.artists["name"].map(genre_of_name).unique().tolist()) == [0, 1, 2, 3]
+    assert data.plays.groupby("user").size().max() <= 50
+
+
+def test_train_script_end_to_end_on_360k_format(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    write_lastfm360k(str(data_dir / LASTFM360K_PLAYS), 300, n_genres=4, artists_per_genre=30, seed=2)
+    out = tmp_path / "model"
+    code = train_item2vec.main(["--data", str(data_dir), "--out", str(out), "--quiet", "--vector-size", "16",
+                                "--epochs", "5", "--sample", "0.001", "--seed", "1"])
+    assert code == 0
+    model = load_model(str(out))
+    with open(out / "metadata.json", encoding="utf-8") as handle:
+        assert json.load(handle)["data"]["format"] == "lastfm360k"
+    assert isinstance(model.vectors, ArtistVectors) and len(model.vectors) > 60
+    genres = {int(i): genre_of_name(model.catalog.name(i)) for i in model.vectors.ids}
+    hits = total = 0
+    for artist_id in model.vectors.ids:
+        ids, _ = model.vectors.most_similar(int(artist_id), topn=5)
+        hits += sum(genres[int(i)] == genres[int(artist_id)] for i in ids)
+        total += len(ids)
+    assert hits / total > 0.6  # chance is 0.25 with 4 genres
