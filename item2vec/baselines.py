@@ -1,0 +1,250 @@
+"""Similar-artist baselines, and item2vec, behind one query shape.
+
+Every model here answers over a fixed artist set (an evaluation split's, see
+:mod:`item2vec.evaluation`) with ``similar(artist_id or ids, topn)`` ->
+``(ids, scores)``, best first, never returning a query artist, so the
+evaluation and the latency benchmark treat them alike:
+
+* :class:`Popularity`: the most-listened artists, whatever the query;
+* :class:`ItemKNN`: cosine of the artists' binary listener columns;
+* :class:`VectorModel`: cosine of artist vectors (item2vec, ALS, default Word2Vec);
+* :class:`EASE`: Steck's closed-form linear item-item model.
+
+The builders :func:`fit_item2vec`, :func:`fit_als`, :func:`fit_default_word2vec`
+and :func:`fit_ease` train on a split's training users only.
+"""
+
+import logging
+import time
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+class SimilarityModel:
+    """Base class: subclasses set ``ids`` and implement :meth:`scores`.
+
+    Attributes
+    ----------
+    ids : ndarray of int64, shape (n,)
+        The artist set, sorted.
+    name : str
+    fit_seconds : float
+        Wall time the builder spent training.
+    """
+
+    name = "model"
+    fit_seconds = 0.0
+
+    def scores(self, rows):
+        """Similarity of each query row to every artist, shape (len(rows), n)."""
+        raise NotImplementedError
+
+    def rows(self, artist_ids):
+        """Rows of artist ids; KeyError naming the first id outside the set."""
+        ids = np.atleast_1d(np.asarray(artist_ids, dtype=np.int64))
+        pos = np.clip(np.searchsorted(self.ids, ids), 0, len(self.ids) - 1)
+        missing = ids[self.ids[pos] != ids]
+        if len(missing):
+            raise KeyError(f"artist id {int(missing[0])} is not in the model's artist set")
+        return pos
+
+    def similar(self, artist_ids, topn=10, allowed=None):
+        """The ``topn`` artists most similar to one id or to a list of ids (mean score).
+
+        Parameters
+        ----------
+        artist_ids : int or list of int
+        topn : int
+        allowed : ndarray of bool, shape (n,), optional
+            Artists that may be returned (e.g. enough listeners).
+
+        Returns
+        -------
+        ids : ndarray of int64
+        scores : ndarray of float32
+            Highest first; query artists are never returned.
+        """
+        rows = self.rows(artist_ids)
+        score = self.scores(rows).mean(axis=0).astype(np.float32)
+        candidates = np.ones(len(self.ids), dtype=bool) if allowed is None else np.array(allowed, dtype=bool)
+        candidates[rows] = False
+        pool = np.flatnonzero(candidates)
+        topn = max(0, min(int(topn), len(pool)))
+        sub = score[pool]
+        part = np.argpartition(-sub, topn - 1)[:topn] if 0 < topn < len(pool) else np.arange(topn)
+        best = pool[part[np.lexsort((pool[part], -sub[part]))]]
+        return self.ids[best], score[best]
+
+    def top_rows(self, k, allowed=None, batch=1024):
+        """Top-``k`` rows for every artist as a query, shape (n, k); -1 pads short lists."""
+        n = len(self.ids)
+        out = np.full((n, k), -1, dtype=np.int64)
+        blocked = None if allowed is None else ~np.asarray(allowed, dtype=bool)
+        for start in range(0, n, batch):
+            rows = np.arange(start, min(start + batch, n))
+            score = np.array(self.scores(rows), dtype=np.float64)
+            score[np.arange(len(rows)), rows] = -np.inf
+            if blocked is not None:
+                score[:, blocked] = -np.inf
+            kk = min(k, n)
+            part = np.argpartition(-score, kk - 1, axis=1)[:, :kk]
+            part_scores = np.take_along_axis(score, part, axis=1)
+            order = np.lexsort((part, -part_scores), axis=1)
+            best = np.take_along_axis(part, order, axis=1)
+            best_scores = np.take_along_axis(part_scores, order, axis=1)
+            out[rows, :kk] = np.where(np.isfinite(best_scores), best, -1)
+        return out
+
+
+class Popularity(SimilarityModel):
+    """Training listeners as the score of every artist, whatever the query."""
+
+    name = "popularity"
+
+    def __init__(self, ids, listeners):
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.listeners = np.asarray(listeners, dtype=np.float64)
+
+    def scores(self, rows):
+        return np.tile(self.listeners, (len(rows), 1))
+
+
+class DenseSimilarity(SimilarityModel):
+    """A precomputed (n, n) item-item score matrix; row ``q`` scores answers to ``q``."""
+
+    def __init__(self, ids, matrix, name):
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.matrix = np.asarray(matrix, dtype=np.float32)
+        self.name = name
+
+    def scores(self, rows):
+        return self.matrix[rows]
+
+
+class ItemKNN(DenseSimilarity):
+    """Cosine similarity of the artists' binary listener vectors.
+
+    Parameters
+    ----------
+    ids : ndarray of int64
+    matrix : scipy.sparse matrix, shape (users, n)
+        Binary training listens.
+    """
+
+    def __init__(self, ids, matrix):
+        start = time.perf_counter()
+        co = (matrix.T @ matrix).toarray().astype(np.float64)
+        norms = np.sqrt(np.diag(co))
+        norms[norms == 0] = 1.0
+        super().__init__(ids, co / norms[:, None] / norms[None, :], "item-kNN")
+        self.fit_seconds = time.perf_counter() - start
+
+
+class EASE(DenseSimilarity):
+    """EASE (Steck, WWW 2019): ``B = I - P / diag(P)``, ``P = (X'X + lambda I)^-1``, zero diagonal.
+
+    ``B[q, j]`` is how much listening to ``q`` predicts ``j``; the answers to
+    ``q`` are the largest entries of row ``q``.
+    """
+
+    def __init__(self, ids, matrix, lam):
+        start = time.perf_counter()
+        gram = (matrix.T @ matrix).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += lam
+        p = np.linalg.inv(gram)
+        b = -p / np.diag(p)[None, :]
+        np.fill_diagonal(b, 0.0)
+        super().__init__(ids, b, f"EASE (lambda={lam:g})")
+        self.lam = lam
+        self.fit_seconds = time.perf_counter() - start
+
+
+class VectorModel(SimilarityModel):
+    """Cosine similarity of artist vectors; artists without a vector score 0."""
+
+    def __init__(self, ids, vector_ids, vectors, name):
+        from .vectors import unit_rows
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.name = name
+        vector_ids = np.asarray(vector_ids, dtype=np.int64)
+        unit = np.zeros((len(self.ids), vectors.shape[1]), dtype=np.float32)
+        pos = np.searchsorted(vector_ids, self.ids)
+        pos = np.clip(pos, 0, max(len(vector_ids) - 1, 0))
+        have = vector_ids[pos] == self.ids
+        unit[have] = unit_rows(vectors[pos[have]])
+        self.unit = unit
+        self.missing = int((~have).sum())
+
+    def scores(self, rows):
+        return self.unit[rows] @ self.unit.T
+
+
+def fit_popularity(split):
+    """Popularity over a split's artist set."""
+    return Popularity(split.ids, split.listeners)
+
+
+def fit_itemknn(split):
+    """Item-kNN cosine on the split's binary training matrix."""
+    return ItemKNN(split.ids, split.train_matrix("binary"))
+
+
+def fit_ease(split, lam):
+    """EASE with regularisation ``lam`` on the split's binary training matrix."""
+    return EASE(split.ids, split.train_matrix("binary"), lam)
+
+
+def fit_item2vec(split, config, progress=False):
+    """item2vec (:func:`item2vec.train.train`) on the split's training users."""
+    from .train import train
+    trained = train(split.train, config, progress=progress)
+    model = VectorModel(split.ids, trained.artist_ids, trained.vectors, "item2vec")
+    model.fit_seconds = trained.seconds
+    model.trained = trained
+    return model
+
+
+def fit_als(split, factors=64, regularization=0.05, K1=100, B=0.8, iterations=15, seed=0):
+    """ALS (implicit) on BM25-weighted play counts; similarity is the cosine of item factors.
+
+    BM25 is applied to the artist x user matrix, as in implicit's Last.fm example
+    and the reference solution: IDF over users, length normalisation per artist.
+    """
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import bm25_weight
+    start = time.perf_counter()
+    plays = split.train_matrix("plays")
+    item_user = bm25_weight(plays.T.tocoo(), K1=K1, B=B).tocsr()
+    # One thread: the machine is shared and the timing should compare with workers=1 item2vec.
+    from threadpoolctl import threadpool_limits
+    # implicit warns (and slows down) when BLAS runs its own thread pool inside ALS.
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(factors=factors, regularization=regularization,
+                                        iterations=iterations, random_state=seed, num_threads=1)
+        model.fit(item_user.T.tocsr().astype(np.float32), show_progress=False)
+    factors_ = np.asarray(model.item_factors)
+    out = VectorModel(split.ids, split.ids, factors_, "ALS (implicit, BM25)")
+    out.fit_seconds = time.perf_counter() - start
+    return out
+
+
+def fit_default_word2vec(split, seed=0):
+    """gensim Word2Vec with its default hyperparameters on shuffled user lists.
+
+    Defaults include CBOW, a 5-token window, ``sample=1e-3`` and 5 epochs, which
+    :class:`~item2vec.train.TrainConfig` cannot express (it is skip-gram only),
+    hence gensim is used directly here. ``min_count=1`` because the sentences
+    already hold only the artist set; the default of 5 *tokens* would drop part of it.
+    """
+    from gensim.models import Word2Vec
+    from .corpus import build_sentences
+    start = time.perf_counter()
+    sentences = build_sentences(split.train.plays, split.ids, "none", 1, seed)
+    w2v = Word2Vec(sentences=sentences, min_count=1, seed=seed, workers=1)
+    keys = np.array([int(k) for k in w2v.wv.index_to_key], dtype=np.int64)
+    order = np.argsort(keys)
+    out = VectorModel(split.ids, keys[order], w2v.wv.vectors[order], "Word2Vec (gensim defaults)")
+    out.fit_seconds = time.perf_counter() - start
+    return out
