@@ -210,7 +210,8 @@ def test_evaluate_command_end_to_end(tmp_path):
                           "--latency-queries", "5", "--quiet"])
     assert code == 0
     result = json.loads((out / "evaluation.json").read_text())
-    assert set(result["test"]) == {"item2vec", "popularity", "itemknn", "ease", "als", "word2vec_default"}
+    assert set(result["test"]) == {"item2vec", "popularity", "itemknn", "ease", "als", "word2vec_default",
+                                   "item2vec_untuned"}
     assert result["protocol"]["seeds"] == 1 and result["item2vec_config"]["epochs"] == 2
     assert os.path.getsize(out / "tradeoff.png") > 1000
     text = (out / "EVALUATION.md").read_text()
