@@ -240,8 +240,9 @@ def main(argv=None, stdin=None, out=None, err=None):
             try:
                 with open(args.batch, "rb") as handle:
                     return session.batch(handle)
-            except OSError as exc:
-                print(f"ask.py: error: cannot read {safe(args.batch)}: {exc.strerror or exc}", file=err)
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                print(f"ask.py: error: cannot read {safe(args.batch)}: {one_line(reason)}", file=err)
                 return EXIT_USAGE
         if query:
             return session.one(query, args.plus, args.minus)
