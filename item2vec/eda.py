@@ -525,6 +525,7 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
                    label=f"cluster {c + 1}")
     # Labels by popularity; a label overlapping one already drawn is dropped, so the
     # ones left are readable without a label-placement library.
+    ax.margins(x=0.1, y=0.04)  # room for the labels of the outermost points
     title = ax.set_title(f"item2vec map of the {n} most listened artists\n")
     ax.set_xticks([])
     ax.set_yticks([])
