@@ -23,7 +23,7 @@ from item2vec.catalog import Catalog
 from item2vec.data import READERS, load_dataset
 from item2vec.formatting import safe
 from item2vec.storage import build_metadata, save_model
-from item2vec.train import HELP, TrainConfig, train
+from item2vec.train import HELP, STREAM_ABOVE_ROWS, TrainConfig, train
 
 
 class UsageError(Exception):
@@ -53,6 +53,10 @@ def build_parser():
                         help="input format (default: detect from the file names)")
     parser.add_argument("--out", default="models", metavar="DIR", help="model folder to write (default: models/)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
+    parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
+                        help="train from a temporary corpus file instead of sentences in memory "
+                             f"(default: only above {STREAM_ABOVE_ROWS:,} rows; results differ "
+                             "from the in-memory mode but are as reproducible)")
     group = parser.add_argument_group("hyperparameters (defaults build the shipped model)")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
@@ -86,9 +90,11 @@ def main(argv=None):
     saving = False
     try:
         dataset = load_dataset(args.data, args.format)
-        trained = train(dataset, config, progress=not args.quiet)
+        stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
+        trained = train(dataset, config, progress=not args.quiet, stream=stream)
         catalog = Catalog.from_dataset(dataset)
-        metadata = build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
+        metadata = build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens,
+                                  extra={"training_corpus": "file" if trained.streamed else "memory"})
         saving = True
         save_model(args.out, trained.artist_ids, trained.vectors, catalog, metadata)
     except (DataError, ModelError) as exc:

@@ -7,6 +7,8 @@ numpy instead (:mod:`item2vec.vectors`).
 
 import dataclasses
 import logging
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -72,6 +74,7 @@ class TrainedModel:
     seconds: float
     n_sentences: int
     n_tokens: int
+    streamed: bool = False   # trained from a corpus file (see :func:`write_corpus`)
 
 
 def vocabulary(dataset, min_count):
@@ -80,7 +83,53 @@ def vocabulary(dataset, min_count):
     return np.sort(listeners.index[listeners >= min_count].to_numpy(dtype=np.int64))
 
 
-def train(dataset, config=None, progress=True):
+#: ``train_item2vec.py`` streams the corpus from disk above this many (user, artist) rows.
+STREAM_ABOVE_ROWS = 1_000_000
+
+
+def write_corpus(path, plays, vocab_ids, weighting="none", max_repeat=4, seed=0, chunk_users=20_000):
+    """Write the item2vec corpus to a text file, one sentence per line, a chunk of users at a time.
+
+    Each chunk goes through :func:`~item2vec.corpus.build_sentences`, so only
+    one chunk's sentences exist as Python lists at any time. Chunk 0 is shuffled
+    with ``seed`` itself and chunk ``i`` with a seed derived from ``(seed, i)``:
+    when one chunk holds every user the file is exactly the in-memory corpus.
+
+    Parameters
+    ----------
+    path : str
+        File to write (replaced); tokens are artist ids separated by spaces.
+    plays : pandas.DataFrame
+        Columns ``user``, ``artist_id``, ``plays``.
+    vocab_ids, weighting, max_repeat, seed : see :func:`~item2vec.corpus.build_sentences`.
+    chunk_users : int
+        Users per chunk.
+
+    Returns
+    -------
+    n_sentences, n_tokens, longest : int
+        Lines written, tokens written, and the length of the longest line.
+    """
+    users = plays["user"].to_numpy()
+    if len(users) and not np.all(users[1:] >= users[:-1]):
+        plays = plays.sort_values("user", kind="stable")
+        users = plays["user"].to_numpy()
+    starts = np.flatnonzero(np.concatenate([[True], users[1:] != users[:-1]])) if len(users) else np.empty(0, int)
+    bounds = np.append(starts[::chunk_users], len(users))
+    n_sentences = n_tokens = longest = 0
+    with open(path, "w", encoding="ascii") as handle:
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            chunk_seed = seed if i == 0 else np.random.SeedSequence(seed, spawn_key=(i,))
+            sentences = build_sentences(plays.iloc[a:b], vocab_ids, weighting, max_repeat, chunk_seed)
+            if sentences:
+                handle.write("\n".join(" ".join(s) for s in sentences) + "\n")
+                n_sentences += len(sentences)
+                n_tokens += sum(len(s) for s in sentences)
+                longest = max(longest, max(len(s) for s in sentences))
+    return n_sentences, n_tokens, longest
+
+
+def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
     """Train item2vec on a :class:`~item2vec.data.Dataset`.
 
     Parameters
@@ -89,15 +138,20 @@ def train(dataset, config=None, progress=True):
     config : TrainConfig, optional
     progress : bool
         Show a tqdm bar advancing once per epoch.
+    stream : bool
+        Write the corpus to a temporary file (:func:`write_corpus`) and train
+        with gensim's ``corpus_file`` mode instead of holding every sentence in
+        Python lists; memory then grows with the vocabulary, not the corpus.
+        The result is as reproducible for a seed (with ``workers=1``) but not
+        identical to the in-memory one: gensim draws its random numbers in
+        another order in that mode.
+    tmp_dir : str, optional
+        Where the temporary corpus file goes (default: the system's).
 
     Returns
     -------
     TrainedModel
     """
-    from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
-    from tqdm.auto import tqdm
-
     config = config or TrainConfig()
     config.validate()
     start = time.perf_counter()
@@ -105,13 +159,39 @@ def train(dataset, config=None, progress=True):
     if len(vocab) < 2:
         raise ValueError(f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
                          f"lower min_count or use more data")
-    sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
-    if not sentences:
-        raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
-    n_tokens = sum(len(s) for s in sentences)
-    window = config.window or max(len(s) for s in sentences)
-    logger.info("corpus: %d sentences, %d tokens, %d artists, window %d",
-                len(sentences), n_tokens, len(vocab), window)
+    if stream:
+        with tempfile.TemporaryDirectory(prefix="item2vec-corpus-", dir=tmp_dir) as folder:
+            path = os.path.join(folder, "corpus.txt")
+            n_sentences, n_tokens, longest = write_corpus(path, dataset.plays, vocab, config.weighting,
+                                                          config.max_repeat, config.seed)
+            if not n_sentences:
+                raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+            model = _fit({"corpus_file": path}, n_sentences, n_tokens, config.window or longest, len(vocab),
+                         config, progress)
+    else:
+        sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+        if not sentences:
+            raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+        n_sentences, n_tokens = len(sentences), sum(len(s) for s in sentences)
+        window = config.window or max(len(s) for s in sentences)
+        model = _fit({"sentences": sentences}, n_sentences, n_tokens, window, len(vocab), config, progress)
+    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
+    order = np.argsort(keys)
+    vectors = np.ascontiguousarray(model.wv.vectors[order], dtype=np.float32)
+    seconds = time.perf_counter() - start
+    logger.info("trained %d artist vectors in %.1f s", len(keys), seconds)
+    return TrainedModel(artist_ids=keys[order], vectors=vectors, config=config, seconds=seconds,
+                        n_sentences=n_sentences, n_tokens=n_tokens, streamed=bool(stream))
+
+
+def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
+    """Run gensim's Word2Vec on ``corpus`` (``sentences=`` or ``corpus_file=``) and return the model."""
+    from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+    from tqdm.auto import tqdm
+
+    logger.info("corpus: %d sentences, %d tokens, %d artists, window %d%s",
+                n_sentences, n_tokens, n_artists, window, " (streamed from disk)" if "corpus_file" in corpus else "")
 
     class _Bar(CallbackAny2Vec):
         def __init__(self):
@@ -123,20 +203,13 @@ def train(dataset, config=None, progress=True):
         def on_train_end(self, model):
             self.bar.close()
 
-    model = Word2Vec(
-        sentences=sentences, vector_size=config.vector_size, window=window,
+    return Word2Vec(
+        **corpus, vector_size=config.vector_size, window=window,
         shrink_windows=config.shrink_windows, min_count=1, sg=1, hs=0,
         negative=config.negative, ns_exponent=config.ns_exponent, sample=config.sample,
         alpha=config.alpha, min_alpha=config.min_alpha, epochs=config.epochs,
         seed=config.seed, workers=config.workers, callbacks=[_Bar()],
     )
-    keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
-    order = np.argsort(keys)
-    vectors = np.ascontiguousarray(model.wv.vectors[order], dtype=np.float32)
-    seconds = time.perf_counter() - start
-    logger.info("trained %d artist vectors in %.1f s", len(keys), seconds)
-    return TrainedModel(artist_ids=keys[order], vectors=vectors, config=config, seconds=seconds,
-                        n_sentences=len(sentences), n_tokens=n_tokens)
 
 
 #: One line per hyperparameter, shown by ``train_item2vec.py --help``.

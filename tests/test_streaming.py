@@ -1,0 +1,81 @@
+"""Training from a corpus file (gensim corpus_file mode) instead of sentences held in memory."""
+
+import json
+
+import numpy as np
+import pytest
+
+import train_item2vec
+from conftest import SMALL_CONFIG, genre_of
+from item2vec.corpus import build_sentences
+from item2vec.train import TrainConfig, train, vocabulary, write_corpus
+
+
+def read_lines(path):
+    with open(path, encoding="ascii") as handle:
+        return [line.split() for line in handle.read().splitlines()]
+
+
+def test_one_chunk_writes_exactly_the_in_memory_corpus(tmp_path, synthetic_dataset):
+    vocab = vocabulary(synthetic_dataset, 3)
+    path = str(tmp_path / "corpus.txt")
+    counts = write_corpus(path, synthetic_dataset.plays, vocab, "log", 4, seed=9, chunk_users=10**6)
+    expected = build_sentences(synthetic_dataset.plays, vocab, "log", 4, seed=9)
+    assert read_lines(path) == expected
+    assert counts == (len(expected), sum(map(len, expected)), max(map(len, expected)))
+
+
+def test_chunks_keep_every_users_tokens_and_only_reshuffle_them(tmp_path, synthetic_dataset):
+    vocab = vocabulary(synthetic_dataset, 3)
+    path = str(tmp_path / "corpus.txt")
+    write_corpus(path, synthetic_dataset.plays, vocab, "rank", 3, seed=9, chunk_users=37)
+    chunked = read_lines(path)
+    whole = build_sentences(synthetic_dataset.plays, vocab, "rank", 3, seed=9)
+    assert [sorted(s) for s in chunked] == [sorted(s) for s in whole]
+    assert chunked != whole  # later chunks are shuffled with their own seeds
+
+
+def test_unsorted_plays_are_grouped_by_user(tmp_path, synthetic_dataset):
+    vocab = vocabulary(synthetic_dataset, 3)
+    shuffled = synthetic_dataset.plays.sample(frac=1.0, random_state=0)
+    write_corpus(str(tmp_path / "a.txt"), shuffled, vocab, chunk_users=50)
+    write_corpus(str(tmp_path / "b.txt"), synthetic_dataset.plays, vocab, chunk_users=50)
+    assert sorted(map(sorted, read_lines(str(tmp_path / "a.txt")))) == \
+        sorted(map(sorted, read_lines(str(tmp_path / "b.txt"))))
+
+
+def test_streamed_training_is_reproducible_and_finds_the_genres(synthetic_dataset):
+    config = TrainConfig(**SMALL_CONFIG)
+    first = train(synthetic_dataset, config, progress=False, stream=True)
+    again = train(synthetic_dataset, config, progress=False, stream=True)
+    memory = train(synthetic_dataset, config, progress=False)
+    assert first.streamed and not memory.streamed
+    assert first.vectors.tobytes() == again.vectors.tobytes()  # workers=1: byte-identical
+    assert np.array_equal(first.artist_ids, memory.artist_ids)
+    assert (first.n_sentences, first.n_tokens) == (memory.n_sentences, memory.n_tokens)
+    names = dict(synthetic_dataset.artists[["artist_id", "name"]].values.tolist())
+    genres = np.array([genre_of(names[int(i)]) for i in first.artist_ids])
+    unit = first.vectors / np.linalg.norm(first.vectors, axis=1, keepdims=True)
+    scores = unit @ unit.T
+    np.fill_diagonal(scores, -np.inf)
+    top = np.argsort(-scores, axis=1)[:, :5]
+    assert (genres[top] == genres[:, None]).mean() > 0.8  # chance is 0.25 with 4 genres
+
+
+def test_train_script_stream_flag_is_recorded(tmp_path, synthetic_dir):
+    out = tmp_path / "model"
+    args = ["--data", synthetic_dir, "--out", str(out), "--quiet", "--vector-size", "8", "--epochs", "2"]
+    assert train_item2vec.main(args + ["--stream"]) == 0
+    with open(out / "metadata.json", encoding="utf-8") as handle:
+        assert json.load(handle)["training_corpus"] == "file"
+    assert train_item2vec.main(args) == 0  # 400 users: below the automatic threshold
+    with open(out / "metadata.json", encoding="utf-8") as handle:
+        assert json.load(handle)["training_corpus"] == "memory"
+
+
+def test_streaming_with_nothing_to_learn_raises(synthetic_dataset):
+    plays = synthetic_dataset.plays.groupby("user").head(1)  # one artist per user: no context anywhere
+    data = type(synthetic_dataset)(plays=plays, artists=synthetic_dataset.artists, checksums={},
+                                   repairs={}, format="test")
+    with pytest.raises(ValueError, match="nothing to learn"):
+        train(data, TrainConfig(min_count=1), progress=False, stream=True)
