@@ -724,7 +724,9 @@ def render_markdown(s, map_info, command):
     hp = method["hyperparameters"]
     source = (f"those of the model given with --model (created {method['model_created']})"
               if method.get("model_created") else "the TrainConfig defaults")
-    add(f"Hyperparameters quoted here are {source}.\n")
+    listed = ", ".join(f"`{k}={v}`" for k, v in sorted(hp.items()))
+    add(f"Hyperparameters quoted here are {source}: {listed}. What each one does is in "
+        f"[METHOD.md](METHOD.md).\n")
     add(f"- **min_count counts listeners, not tokens.** With `min_count = {method['min_count']}` the vocabulary has "
         f"{_n(method['vocab'])} artists, {method['vocab_pct']:.1f}% of the catalogue, yet they cover "
         f"{method['vocab_rows_pct']:.1f}% of the rows and {method['vocab_plays_pct']:.1f}% of the plays; "
