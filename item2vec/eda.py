@@ -280,7 +280,7 @@ def compute(dataset, path, model=None, config=None):
     scripts = artists["name"].map(script_of)
     script_counts = scripts.value_counts()
     faults["scripts"] = [{"script": k, "artists": int(v), "artists_pct": _pct(v, n_artists),
-                          "listeners_median": float(listeners[artists["artist_id"][scripts == k]].median()),
+                          "artists_5plus": int((listeners[artists["artist_id"][scripts == k]] >= 5).sum()),
                           "examples": artists["name"][scripts == k].head(3).tolist()}
                          for k, v in script_counts.items()]
     stray = artists[artists["name"].map(stray_suffix)]
@@ -598,8 +598,9 @@ def render_markdown(s, map_info, command):
     add(f"![artists per user]({FIGURES[0]})\n")
     add(f"A user has between {apu['min']} and {apu['max']} artists (median {_n(apu['median'])}, mean "
         f"{apu['mean']:.1f}); **{_n(apu['users_at_max'])} users ({apu['users_at_max_pct']:.1f}%) sit exactly at "
-        f"{apu['max']}**, and only {apu['users_below_10']} have fewer than 10. The source kept each user's "
-        f"top-{apu['max']} artists by plays, so the lists are truncated, not complete. For a user at the cap, "
+        f"{apu['max']}**, and only {apu['users_below_10']} have fewer than 10. The pile-up at the maximum is the "
+        f"source's cut (the data set's README: each user's top-{apu['max']} artists at most), so the lists are "
+        f"truncated, not complete. For a user at the cap, "
         f"the least-played artist that survived the cut has a median of {_n(apu['last_kept_plays_median'])} plays "
         f"(10th-90th percentile {_n(apu['last_kept_plays_p10'])}-{_n(apu['last_kept_plays_p90'])}): everything "
         f"they played less than that is invisible.\n")
@@ -619,8 +620,8 @@ def render_markdown(s, map_info, command):
     add("### Plays per user-artist pair\n")
     add(f"![plays per pair]({FIGURES[1]})\n")
     add(f"Play counts span {_n(ppp['min'])} to {_n(ppp['max'])} (median {_n(ppp['p50'])}, mean {_n(ppp['mean'])}, "
-        f"90th percentile {_n(ppp['p90'])}, 99th {_n(ppp['p99'])}, 99.9th {_n(ppp['p99.9'])}). The distribution is "
-        f"roughly log-normal with a heavy right tail: the top 1% of rows hold "
+        f"90th percentile {_n(ppp['p90'])}, 99th {_n(ppp['p99'])}, 99.9th {_n(ppp['p99.9'])}). On the log scale "
+        f"the histogram is one broad hump around the median with a long right tail: the top 1% of rows hold "
         f"{ppp['top_1pct_rows_share_of_plays_pct']:.1f}% of all plays. A user's total ranges from "
         f"{_n(ppp['user_total_min'])} to {_n(ppp['user_total_max'])} plays (median {_n(ppp['user_total_median'])}). "
         f"The mean is far above the median, so raw play counts are a poor weight; see section 4.\n")
@@ -686,14 +687,14 @@ def render_markdown(s, map_info, command):
         "`unicodedata` name of each letter (\"Japanese\" = kana, with or without Han; \"Latin + other\" = "
         "Latin letters mixed with another script):\n")
     add(f"![scripts]({FIGURES[5]})\n")
-    add("| script | names | share | median listeners | examples |\n|---|---|---|---|---|")
+    add("| script | names | share | with 5+ listeners | examples |\n|---|---|---|---|---|")
     for g in faults["scripts"]:
-        add(f"| {g['script']} | {_n(g['artists'])} | {g['artists_pct']:.2f}% | {_n(g['listeners_median'])} | "
+        add(f"| {g['script']} | {_n(g['artists'])} | {g['artists_pct']:.2f}% | {_n(g['artists_5plus'])} | "
             f"{', '.join(_md(e) for e in g['examples'])} |")
     add("")
     stray = faults["stray_suffix"]
     if stray:
-        add(f"{len(stray)} names are a Latin name glued to one trailing Han or Hangul character, the pattern of "
+        add(f"{len(stray)} names are a Latin name glued to one trailing Han or Hangul character, most likely "
             f"encoding damage upstream: " + ", ".join(f"{_md(g['name'])} ({g['listeners']})" for g in stray)
             + " (listeners in brackets). Each is a separate artist id, so their few listeners are split from the "
               "real artist; the loader cannot know which id is \"right\" and keeps them.\n")
@@ -715,8 +716,8 @@ def render_markdown(s, map_info, command):
     for r in big:
         add(f"| {r['user']} | {_md(r['artist'])} | {_n(r['plays'])} | {r['share_of_user_plays_pct']:.0f}% |")
     add("")
-    add("They are plausible (a fan over years), not errors, and the loader does not cap them; the method makes "
-        "them harmless instead (section 4). Rows with a non-integer or non-positive count, unknown artist ids "
+    add("Each is a user who gives one artist most of their listening (last column); nothing in the files marks "
+        "them as errors, so the loader does not cap them, and the corpus never uses raw counts (section 4). Rows with a non-integer or non-positive count, unknown artist ids "
         "and unreadable files would be dropped with a count or rejected with a message; this data set has "
         "none of them.\n")
 
@@ -733,7 +734,8 @@ def render_markdown(s, map_info, command):
         f"{_n(method['sentences'])} users keep at least two of them and become training sentences. Counting "
         f"tokens instead would let play-count repetition promote an artist heard by one person. Even inside "
         f"the vocabulary, {method['vocab_pairs_support_1_pct']:.1f}% of the {_n(method['vocab_pairs'])} "
-        f"co-listened pairs rest on one user, which is why the threshold cannot go to 1.")
+        f"co-listened pairs rest on a single user: a vector sums many weak pieces of evidence, which is why "
+        f"results are filtered further (below).")
     if method.get("model_vectors") is not None:
         match = "matches" if method["model_vectors"] == method["vocab"] else "does NOT match"
         add(f"  The model has {_n(method['model_vectors'])} vectors, which {match} this count"
