@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Scaling benchmark: the whole training pipeline on synthetic Last.fm-360K data at several sizes.
+
+For each number of users it writes (once, cached) a synthetic file in the
+Last.fm-360K format with planted genres (``item2vec.synthetic``), then runs,
+in a fresh child process per size and mode so that peak RSS is that run's
+alone: load the file, train (in memory or streamed from a corpus file), build
+the catalogue, save the model folder. It reports wall times, peak RSS
+(``ru_maxrss`` of the child), tokens per second (corpus tokens x epochs /
+training seconds) and the planted-genre neighbour accuracy (share of each
+artist's 10 nearest artists, among those with at least 5 listeners, that are
+in its genre; chance is 1/genres).
+
+  python benchmarks/scaling.py --sizes 2000 20000 200000 --epochs 5 \\
+      --json docs/scaling.json --plot docs/scaling.png
+
+Results are printed as a table, with the time per row relative to the
+smallest size (1.0 = exactly linear).
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+TOPN = 10
+MIN_LISTENERS = 5
+
+
+def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listeners=MIN_LISTENERS):
+    """Share of the ``topn`` neighbours of each well-heard artist that are in its planted genre."""
+    import numpy as np
+
+    from item2vec.synthetic import genre_of_name
+    from item2vec.vectors import unit_rows
+
+    keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids])
+    unit = unit_rows(vectors[keep])
+    genres = np.array([genre_of_name(names[int(i)]) for i in artist_ids[keep]])
+    hits = total = 0
+    for start in range(0, len(unit), 1000):  # blocks keep the score matrix small
+        scores = unit[start:start + 1000] @ unit.T
+        rows = np.arange(scores.shape[0])
+        scores[rows, start + rows] = -np.inf
+        top = np.argpartition(-scores, topn, axis=1)[:, :topn]
+        hits += int((genres[top] == genres[start:start + len(rows), None]).sum())
+        total += top.size
+    return hits / max(total, 1), int(keep.sum())
+
+
+def child(path, mode, epochs, workers):
+    """One measured run; prints a JSON line."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    from item2vec.catalog import Catalog
+    from item2vec.data import load_dataset
+    from item2vec.storage import build_metadata, save_model
+    from item2vec.train import TrainConfig, train
+
+    config = TrainConfig(epochs=epochs, workers=workers)
+    t0 = time.perf_counter()
+    dataset = load_dataset(path, "lastfm360k")
+    t1 = time.perf_counter()
+    trained = train(dataset, config, progress=False, stream=(mode == "stream"))
+    t2 = time.perf_counter()
+    catalog = Catalog.from_dataset(dataset)
+    with tempfile.TemporaryDirectory() as folder:
+        metadata = build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
+        save_model(os.path.join(folder, "model"), trained.artist_ids, trained.vectors, catalog, metadata)
+    t3 = time.perf_counter()
+    names = dict(zip(catalog.ids.tolist(), catalog.names))
+    listeners = dict(zip(catalog.ids.tolist(), catalog.listeners.tolist()))
+    accuracy, evaluated = genre_accuracy(trained.artist_ids, trained.vectors, names, listeners)
+    result = {
+        "users": dataset.n_users, "rows": int(len(dataset.plays)), "artists": int(len(dataset.artists)),
+        "vectors": int(len(trained.artist_ids)), "tokens": int(trained.n_tokens), "mode": mode,
+        "epochs": epochs, "load_s": t1 - t0, "train_s": t2 - t1, "catalog_save_s": t3 - t2,
+        "total_s": t3 - t0, "tokens_per_s": trained.n_tokens * epochs / (t2 - t1),
+        # Linux reports ru_maxrss in KiB.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "genre_accuracy": accuracy, "evaluated_artists": evaluated,
+        "config": {k: v for k, v in vars(config).items()},
+    }
+    print(json.dumps(result))
+
+
+def ensure_data(users, folder, genres, artists_per_genre):
+    """Path of the synthetic file for ``users`` users, written by a child process if missing."""
+    path = os.path.join(folder, f"synthetic-{users}-{genres}x{artists_per_genre}.tsv")
+    if not os.path.exists(path):
+        os.makedirs(folder, exist_ok=True)
+        tmp = path + ".part"
+        subprocess.run([sys.executable, "-m", "item2vec.synthetic", "--users", str(users), "--out", tmp,
+                        "--genres", str(genres), "--artists-per-genre", str(artists_per_genre)],
+                       check=True, cwd=REPO)
+        os.replace(tmp, path)
+    return path
+
+
+def table(results):
+    base = min(results, key=lambda r: r["rows"]) if results else None
+    lines = ["| users | rows | tokens | mode | epochs | load s | train s | total s | tokens/s | "
+             "train s per row vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
+             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        same = [b for b in results if b["mode"] == r["mode"] and b["rows"] == min(
+            x["rows"] for x in results if x["mode"] == r["mode"])]
+        ref = same[0] if same else base
+        per_row = (r["train_s"] / r["rows"]) / (ref["train_s"] / ref["rows"])
+        lines.append(f"| {r['users']:,} | {r['rows']:,} | {r['tokens']:,} | {r['mode']} | {r['epochs']} | "
+                     f"{r['load_s']:.1f} | {r['train_s']:.1f} | {r['total_s']:.1f} | {r['tokens_per_s']:,.0f} | "
+                     f"{per_row:.2f} | {r['peak_rss_mb']:,.0f} | {r['vectors']:,} | {r['genre_accuracy']:.3f} |")
+    return "\n".join(lines)
+
+
+def plot(results, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for mode, marker in (("stream", "o"), ("memory", "s")):
+        rs = sorted((r for r in results if r["mode"] == mode), key=lambda r: r["rows"])
+        if not rs:
+            continue
+        rows = [r["rows"] for r in rs]
+        axes[0].loglog(rows, [r["train_s"] for r in rs], marker=marker, label=f"{mode}: training")
+        axes[0].loglog(rows, [r["total_s"] for r in rs], marker=marker, linestyle="--", label=f"{mode}: total")
+        axes[1].loglog(rows, [r["peak_rss_mb"] for r in rs], marker=marker, label=mode)
+        axes[2].semilogx(rows, [r["genre_accuracy"] for r in rs], marker=marker, label=mode)
+    rs = sorted((r for r in results if r["mode"] == "stream"), key=lambda r: r["rows"])
+    if rs:
+        r0 = rs[0]
+        xs = [r0["rows"], rs[-1]["rows"]]
+        axes[0].loglog(xs, [r0["train_s"], r0["train_s"] * xs[1] / xs[0]], color="grey", linestyle=":",
+                       label="linear")
+    axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
+    axes[0].set(xlabel="(user, artist) rows", ylabel="seconds", title="time")
+    axes[1].set(xlabel="(user, artist) rows", ylabel="MB", title="peak RSS of the run")
+    axes[2].set(xlabel="(user, artist) rows", ylabel="share in planted genre", title="genre accuracy@10",
+                ylim=(0, 1))
+    for ax in axes:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000], help="numbers of users")
+    parser.add_argument("--modes", nargs="+", default=["stream", "memory"], choices=["stream", "memory"])
+    parser.add_argument("--memory-up-to", type=int, default=20000,
+                        help="run the in-memory mode only up to this many users (default 20000)")
+    parser.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")
+    parser.add_argument("--workers", type=int, default=1, help="training threads (default 1)")
+    parser.add_argument("--genres", type=int, default=20)
+    parser.add_argument("--artists-per-genre", type=int, default=500)
+    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "item2vec-scaling"),
+                        help="cache of the synthetic files")
+    parser.add_argument("--json", help="also write the results here (appends to earlier results of other runs)")
+    parser.add_argument("--plot", help="write a PNG plot here")
+    parser.add_argument("--report-only", action="store_true", help="print and plot the --json results, run nothing")
+    parser.add_argument("--child", nargs=2, metavar=("FILE", "MODE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child[0], args.child[1], args.epochs, args.workers)
+        return 0
+    results = []
+    if args.json and os.path.exists(args.json):
+        with open(args.json, encoding="utf-8") as handle:
+            results = json.load(handle)
+    if not args.report_only:
+        for users in args.sizes:
+            path = ensure_data(users, args.data_dir, args.genres, args.artists_per_genre)
+            for mode in args.modes:
+                if mode == "memory" and users > args.memory_up_to:
+                    continue
+                out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", path, mode,
+                                      "--epochs", str(args.epochs), "--workers", str(args.workers)],
+                                     check=True, capture_output=True, text=True, cwd=REPO)
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"{users} users, {mode}: train {result['train_s']:.1f} s, peak RSS "
+                      f"{result['peak_rss_mb']:.0f} MB, accuracy {result['genre_accuracy']:.3f}", flush=True)
+                results = [r for r in results if (r["users"], r["mode"], r["epochs"]) !=
+                           (result["users"], mode, result["epochs"])] + [result]
+                if args.json:
+                    with open(args.json, "w", encoding="utf-8") as handle:
+                        json.dump(results, handle, indent=1)
+    results.sort(key=lambda r: (r["mode"], r["rows"]))
+    print(table(results))
+    if args.plot:
+        plot(results, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
