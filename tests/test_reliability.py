@@ -393,6 +393,8 @@ DAMAGES = {
                                                     "not unit length"),
     "vectors float64, checksum rewritten": (lambda d: _vectors(d, lambda v: v.astype(np.float64)), True,
                                             "expected 2-D float32"),
+    "catalog file is text": (lambda d: open(os.path.join(d, "catalog.npz"), "w").write("hello"), True,
+                             "catalog.npz is not a NumPy archive"),
     "vectors file is text": (lambda d: open(os.path.join(d, "vectors.npy"), "w").write("hello"), True,
                              "not a NumPy array file"),
 }
