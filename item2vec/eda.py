@@ -12,7 +12,6 @@ cannot leave a stale number behind.
 """
 
 import argparse
-import collections
 import dataclasses
 import json
 import logging
@@ -381,6 +380,12 @@ _STYLE = {"font.size": 15, "axes.titlesize": 17, "axes.labelsize": 16, "xtick.la
           "ytick.labelsize": 14, "legend.fontsize": 14, "axes.grid": True, "grid.alpha": 0.3}
 
 
+def _label(ax, xlabel, ylabel, title):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
 def _save(fig, out, name):
     path = os.path.join(out, name)
     fig.savefig(path)
@@ -394,9 +399,8 @@ def plot_artists_per_user(per_user, out):
     ax.hist(per_user, bins=np.arange(0.5, cap + 1.5, 1), color="#4477aa")
     ax.set_yscale("log")
     ax.axvline(cap, color="#cc3311", ls="--", lw=2, label=f"maximum: {cap} artists")
-    ax.set_xlabel("artists in the user's list")
-    ax.set_ylabel("users (log scale)")
-    ax.set_title(f"Artists per user: {int((per_user == cap).sum()):,} of {len(per_user):,} users are at the cap")
+    _label(ax, "artists in the user's list", "users (log scale)",
+           f"Artists per user: {int((per_user == cap).sum()):,} of {len(per_user):,} users are at the cap")
     ax.legend(loc="upper left")
     return _save(fig, out, FIGURES[0])
 
@@ -412,9 +416,8 @@ def plot_plays_per_pair(plays, out):
     med = float(np.median(plays))
     ax.axvline(med, color="#cc3311", ls="--", lw=2, label=f"median {med:,.0f}")
     ax.axvline(plays.max(), color="#228833", ls=":", lw=2, label=f"max {int(plays.max()):,}")
-    ax.set_xlabel("plays of one artist by one user (log scale)")
-    ax.set_ylabel("(user, artist) rows (log scale)")
-    ax.set_title("Plays per user-artist pair")
+    _label(ax, "plays of one artist by one user (log scale)", "(user, artist) rows (log scale)",
+           "Plays per user-artist pair")
     ax.legend()
     return _save(fig, out, FIGURES[1])
 
@@ -427,16 +430,14 @@ def plot_listeners_per_artist(listeners, long_tail, out):
     left.loglog(k, count, "o", color="#4477aa", ms=5)
     fit = np.array([1, 100])
     left.loglog(fit, 10 ** long_tail["loglog_intercept"] * fit ** long_tail["loglog_slope_k_le_100"], "--",
-                color="#cc3311", lw=2, label=f"least-squares fit, k <= 100: slope {long_tail['loglog_slope_k_le_100']:.2f}")
+                color="#cc3311", lw=2,
+                label=f"least-squares fit, k <= 100: slope {long_tail['loglog_slope_k_le_100']:.2f}")
     left.legend(fontsize=12)
-    left.set_xlabel("listeners of an artist (log)")
-    left.set_ylabel("artists with that many (log)")
-    left.set_title("How many artists have k listeners")
+    _label(left, "listeners of an artist (log)", "artists with that many (log)",
+           "How many artists have k listeners")
     ranked = np.sort(heard)[::-1]
     right.loglog(np.arange(1, len(ranked) + 1), ranked, color="#4477aa", lw=2)
-    right.set_xlabel("artist rank by listeners (log)")
-    right.set_ylabel("listeners (log)")
-    right.set_title("Listeners by rank")
+    _label(right, "artist rank by listeners (log)", "listeners (log)", "Listeners by rank")
     return _save(fig, out, FIGURES[2])
 
 
@@ -453,9 +454,8 @@ def plot_listener_bins(bins, out):
         bars = ax.bar(x + (j - 1) * width, values, width, label=label, color=color)
         ax.bar_label(bars, fmt="%.0f%%", fontsize=12)
     ax.set_xticks(x, labels)
-    ax.set_xlabel("listeners of the artist")
-    ax.set_ylabel("percent")
-    ax.set_title("Most artists have one listener; most listening is elsewhere")
+    _label(ax, "listeners of the artist", "percent",
+           "Most artists have one listener; most listening is elsewhere")
     ax.legend()
     return _save(fig, out, FIGURES[3])
 
@@ -463,16 +463,15 @@ def plot_listener_bins(bins, out):
 def plot_lorenz(frames, long_tail, out):
     fig = _figure(8.5, 8)
     ax = fig.add_subplot()
-    curves = ((frames["artist_plays"], f"plays per artist (Gini {long_tail['gini_plays_per_artist']:.2f})", "#cc3311"),
-              (frames["listeners"], f"listeners per artist (Gini {long_tail['gini_listeners_per_artist']:.2f})", "#4477aa"),
-              (frames["user_plays"], f"plays per user (Gini {long_tail['gini_plays_per_user']:.2f})", "#228833"))
-    for values, label, color in curves:
+    curves = ((frames["artist_plays"], "plays per artist", long_tail["gini_plays_per_artist"], "#cc3311"),
+              (frames["listeners"], "listeners per artist", long_tail["gini_listeners_per_artist"], "#4477aa"),
+              (frames["user_plays"], "plays per user", long_tail["gini_plays_per_user"], "#228833"))
+    for values, label, coefficient, color in curves:
         xs, ys = lorenz(values)
-        ax.plot(xs, ys, color=color, lw=2.5, label=label)
+        ax.plot(xs, ys, color=color, lw=2.5, label=f"{label} (Gini {coefficient:.2f})")
     ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1.5, label="perfect equality")
-    ax.set_xlabel("share of artists / users, least first")
-    ax.set_ylabel("cumulative share of the total")
-    ax.set_title("Lorenz curves: concentration of listening")
+    _label(ax, "share of artists / users, least first", "cumulative share of the total",
+           "Lorenz curves: concentration of listening")
     ax.set_aspect("equal")
     ax.legend(loc="upper left", fontsize=12)
     return _save(fig, out, FIGURES[4])
@@ -505,6 +504,7 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
     n = len(rows)
     unit = np.asarray(vectors.unit[rows], dtype=np.float64)
     perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
+    logger.info("t-SNE map of %d artists (perplexity %.0f)", n, perplexity)
     # Exact gradients: a few hundred points take under a second, while Barnes-Hut's
     # OpenMP threads crawl on a busy machine.
     xy = TSNE(n_components=2, perplexity=perplexity, metric="cosine", init="pca", method="exact",
@@ -651,11 +651,13 @@ def render_markdown(s, map_info, command):
     if faults.get("duplicate_pairs") is not None:
         ex = ", ".join(f"{_md(e['artist'])} ({e['users']} user{'s' if e['users'] > 1 else ''})"
                        for e in faults["duplicate_examples"])
-        add(f"**Duplicate (user, artist) rows: summed.** {_n(faults['duplicate_pair_rows'])} raw rows cover {_n(faults['duplicate_pairs'])} (user, artist) "
+        add(f"**Duplicate (user, artist) rows: summed.** {_n(faults['duplicate_pair_rows'])} raw rows cover "
+            f"{_n(faults['duplicate_pairs'])} (user, artist) "
             f"pairs that appear more than once ({faults['duplicate_users']} users, {faults['duplicate_artists']} "
             f"artists); the loader sums them, removing {_n(faults['duplicate_rows_summed'])} rows. According to the "
             f"data set's README they are the trace of spelling variants (case, accents) that the Kaggle version "
-            f"merged into one artist id upstream; the artists concerned, most affected users first: {ex}. The plays of the variants belong to one artist, so summing is right; dropping one would "
+            f"merged into one artist id upstream; the artists concerned, most affected users first: {ex}. "
+            f"The plays of the variants belong to one artist, so summing is right; dropping one would "
             f"lose listening. Side effect: {faults['users_shortened_by_merge']} users whose raw list was full end "
             f"up with fewer than {apu['max']} artists.\n")
     else:
@@ -717,7 +719,8 @@ def render_markdown(s, map_info, command):
         add(f"| {r['user']} | {_md(r['artist'])} | {_n(r['plays'])} | {r['share_of_user_plays_pct']:.0f}% |")
     add("")
     add("Each is a user who gives one artist most of their listening (last column); nothing in the files marks "
-        "them as errors, so the loader does not cap them, and the corpus never uses raw counts (section 4). Rows with a non-integer or non-positive count, unknown artist ids "
+        "them as errors, so the loader does not cap them, and the corpus never uses raw counts (section 4). "
+        "Rows with a non-integer or non-positive count, unknown artist ids "
         "and unreadable files would be dropped with a count or rejected with a message; this data set has "
         "none of them.\n")
 
@@ -743,7 +746,8 @@ def render_markdown(s, map_info, command):
     rep_log = method["log_repeats_pct"]
     rep_rank = method["rank_repeats_pct"]
     add(f"- **Play counts are never used raw.** Raw counts would let one row of {_n(ppp['max'])} plays "
-        f"outweigh a whole user (section 1). The corpus offers `none` (each artist once), `log` (1 + floor(log2(plays / the "
+        f"outweigh a whole user (section 1). The corpus offers `none` (each artist once), "
+        f"`log` (1 + floor(log2(plays / the "
         f"user's median)), capped at `max_repeat`) and `rank` (top of the user's list gets `max_repeat` copies). "
         f"On this data, with max_repeat {hp.get('max_repeat')}, `log` gives "
         + ", ".join(f"{v:.1f}% of rows {k} cop{'y' if k == '1' else 'ies'}" for k, v in rep_log.items())
