@@ -324,9 +324,17 @@ def compute(dataset, path, model=None, config=None):
     }
     if len(one):
         example = artist_plays[one.index].idxmax()
+        message = str(NotInModelError(names[example], 1, min_count))
+        if model is not None:  # what ask.py really answers, from the model's own catalogue
+            from .query import Recommender
+            try:
+                Recommender(model).answer(f"id:{int(example)}")
+                message = "(answered: this model has a vector for it)"
+            except Item2VecError as exc:
+                message = str(exc)
         method["one_listener_example"] = {
-            "artist": names[example], "plays": int(artist_plays[example]),
-            "message": str(NotInModelError(names[example], 1, min_count))}
+            "artist": names[example], "artist_id": int(example), "plays": int(artist_plays[example]),
+            "message": message}
     max_repeat = int(hyper.get("max_repeat", config.max_repeat))
     for weighting in ("log", "rank"):
         reps = repeats(p, plays["user"].to_numpy(), weighting, max_repeat)
