@@ -13,6 +13,7 @@ that cannot be used) are counted and logged, never silent; problems that would
 make the result meaningless raise :class:`~item2vec.errors.DataError`.
 """
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -163,48 +164,39 @@ def read_lastfm360k(path, chunk_rows=500_000):
     user_codes, artist_codes = {}, {}
     parts, spellings = [], []
     counts = {"play_rows_malformed": 0, "play_rows_bad_id": 0, "play_rows_bad_count": 0}
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            chunks = pd.read_csv(plays_path, sep="\t", header=None, names=["user", "mbid", "name", "plays"],
-                                 dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8",
-                                 chunksize=chunk_rows, on_bad_lines="warn", engine="c")
-            for chunk in chunks:
-                # Work on each column's distinct values, not its rows: a chunk has
-                # few distinct users and artists, and Python string work per row
-                # would dominate the time.
-                user_at, user_text = _factorize_stripped(chunk["user"])
-                mbid_at, mbid_text = _factorize_stripped(chunk["mbid"])
-                name_at, name_text = _factorize_stripped(chunk["name"])
-                plays_at, plays_text = _factorize_stripped(chunk["plays"])
-                plays, plays_ok = _as_int(plays_text)
-                has_mbid = (mbid_text != "")[mbid_at]
-                bad_id = (user_text == "")[user_at] | (~has_mbid & (name_text == "")[name_at])
-                bad_count = ~bad_id & ~(plays_ok & (plays > 0))[plays_at]
-                keep = ~bad_id & ~bad_count
-                counts["play_rows_bad_id"] += int(bad_id.sum())
-                counts["play_rows_bad_count"] += int(bad_count.sum())
-                # An artist is its MBID, else its name; prefixes keep a name that
-                # looks like an MBID apart from the MBID itself.
-                key_at = np.where(has_mbid, mbid_at, len(mbid_text) + name_at)[keep]
-                key_text = np.concatenate(["m:" + mbid_text.astype(object), "n:" + name_text.astype(object)])
-                ids = _global_codes(artist_codes, key_at, key_text, start=1)
-                parts.append(pd.DataFrame({"user": _global_codes(user_codes, user_at[keep], user_text, start=0),
-                                           "artist_id": ids, "plays": plays[plays_at[keep]]}))
-                pairs, rows = np.unique(ids * len(name_text) + name_at[keep], return_counts=True)
-                spelled = pd.DataFrame({"artist_id": pairs // len(name_text),
-                                        "name": name_text[pairs % len(name_text)], "rows": rows})
-                spellings.append(spelled[spelled["name"] != ""])
-            counts["play_rows_malformed"] = sum(str(w.message).count("Skipping line") for w in caught
-                                                if issubclass(w.category, pd.errors.ParserWarning))
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{plays_path}: file is empty") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{plays_path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{plays_path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
-    except OSError as exc:
-        raise DataError(f"{plays_path}: cannot read: {exc.strerror or exc}") from None
+    with _reading(plays_path), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        chunks = pd.read_csv(plays_path, sep="\t", header=None, names=["user", "mbid", "name", "plays"],
+                             dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8",
+                             chunksize=chunk_rows, on_bad_lines="warn", engine="c")
+        for chunk in chunks:
+            # Work on each column's distinct values, not its rows: a chunk has
+            # few distinct users and artists, and Python string work per row
+            # would dominate the time.
+            user_at, user_text = _factorize_stripped(chunk["user"])
+            mbid_at, mbid_text = _factorize_stripped(chunk["mbid"])
+            name_at, name_text = _factorize_stripped(chunk["name"])
+            plays_at, plays_text = _factorize_stripped(chunk["plays"])
+            plays, plays_ok = _as_int(plays_text)
+            has_mbid = (mbid_text != "")[mbid_at]
+            bad_id = (user_text == "")[user_at] | (~has_mbid & (name_text == "")[name_at])
+            bad_count = ~bad_id & ~(plays_ok & (plays > 0))[plays_at]
+            keep = ~bad_id & ~bad_count
+            counts["play_rows_bad_id"] += int(bad_id.sum())
+            counts["play_rows_bad_count"] += int(bad_count.sum())
+            # An artist is its MBID, else its name; prefixes keep a name that
+            # looks like an MBID apart from the MBID itself.
+            key_at = np.where(has_mbid, mbid_at, len(mbid_text) + name_at)[keep]
+            key_text = np.concatenate(["m:" + mbid_text.astype(object), "n:" + name_text.astype(object)])
+            ids = _global_codes(artist_codes, key_at, key_text, start=1)
+            parts.append(pd.DataFrame({"user": _global_codes(user_codes, user_at[keep], user_text, start=0),
+                                       "artist_id": ids, "plays": plays[plays_at[keep]]}))
+            pairs, rows = np.unique(ids * len(name_text) + name_at[keep], return_counts=True)
+            spelled = pd.DataFrame({"artist_id": pairs // len(name_text),
+                                    "name": name_text[pairs % len(name_text)], "rows": rows})
+            spellings.append(spelled[spelled["name"] != ""])
+        counts["play_rows_malformed"] = sum(str(w.message).count("Skipping line") for w in caught
+                                            if issubclass(w.category, pd.errors.ParserWarning))
     repairs = {}
     messages = {"play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
                 "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
@@ -255,6 +247,22 @@ def _global_codes(table, at, text, start):
     return lookup[local]
 
 
+@contextlib.contextmanager
+def _reading(path):
+    """Turn what pandas and the OS raise while reading ``path`` into one-line DataErrors."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty") from None
+    except UnicodeDecodeError as exc:
+        # pandas reports the offset inside its read buffer, not the file: find the real place.
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} {_first_bad_utf8(path)})") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def read_table(path, required, sep):
     """Read a delimited text file as strings and check its header.
 
@@ -265,7 +273,7 @@ def read_table(path, required, sep):
         raise DataError(f"{path}: file not found")
     if os.path.isdir(path):
         raise DataError(f"{path}: is a folder, expected a file")
-    try:
+    with _reading(path):
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)
         if b"\x00" in head:
@@ -273,17 +281,6 @@ def read_table(path, required, sep):
         frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
                             encoding="utf-8", quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
                             on_bad_lines="error", engine="c")
-    except DataError:
-        raise
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except UnicodeDecodeError as exc:
-        # pandas reports the offset inside its read buffer, not the file: find the real place.
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} {_first_bad_utf8(path)})") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
