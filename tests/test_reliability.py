@@ -587,10 +587,12 @@ def _gzip(path):
     return gzip.compress(open(path, "rb").read())
 
 
-@pytest.mark.parametrize("kind", ["gzip", "png", "latin-1"])
+@pytest.mark.parametrize("kind", ["gzip", "png", "latin-1", "utf-16"])
 def test_a_file_that_is_not_utf8_text(synthetic_dir, tmp_path, kind):
     original = os.path.join(synthetic_dir, KAGGLE_ARTISTS)
     content = {"gzip": _gzip(original),
+               # UTF-16 (an Excel export) without a BOM is valid UTF-8 full of NUL bytes.
+               "utf-16": open(original, encoding="utf-8").read().encode("utf-16-le"),
                "png": b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8,
                "latin-1": open(original, "rb").read() + "999,Bj\u00f6rk\n".encode("latin-1")}[kind]
     folder = data_copy(synthetic_dir, tmp_path, artists=content)
@@ -598,6 +600,8 @@ def test_a_file_that_is_not_utf8_text(synthetic_dir, tmp_path, kind):
         load_dataset(folder)
     message = str(caught.value)
     assert KAGGLE_ARTISTS in message and ("not a text file" in message or "not UTF-8" in message)
+    if kind == "utf-16":
+        assert "not a text file" in message
     if kind == "latin-1":  # the real place, not pandas' buffer offset
         lines = open(original, "rb").read().count(b"\n")
         assert f"at line {lines + 1} " in message
