@@ -781,7 +781,7 @@ def render_markdown(s, map_info, command):
         add("")
     demo = method.get("filter_demo")
     if demo:
-        add(f"  Neighbours of {_md(demo['query'])} ({demo['listeners']} listeners) from the shipped model, with the "
+        add(f"\nNeighbours of {_md(demo['query'])} ({demo['listeners']} listeners) from the model, with the "
             f"default filter and with the filter lowered to min_count ({method['min_count']}); `shared` is the number "
             f"of users who have both:\n")
         add("| rank | default filter | score | listeners | shared | filter = min_count | score | listeners | shared |")
@@ -796,6 +796,12 @@ def render_markdown(s, map_info, command):
                     cells += [""] * 4
             add("| " + " | ".join(cells) + " |")
         add("")
+        unshared = sum(r["shared_listeners"] == 0 for r in demo["default"])
+        add(f"The lowered filter lets in artists with {method['min_count']}-{method['default_min_listeners'] - 1} "
+            f"listeners, whose vectors rest on a few lists. {unshared} of the {len(demo['default'])} default "
+            f"results share no listener with the query at all: their similarity can only come from indirect "
+            f"evidence (artists co-listened with both) or from noise. That is what an embedding adds over counting "
+            f"co-listeners, and also why a score alone is no proof; `--explain` shows the counts.\n")
 
     if map_info:
         add("## 5. What the model found: the embedding map\n")
