@@ -22,7 +22,7 @@ from item2vec import DataError, ModelError
 from item2vec.catalog import Catalog
 from item2vec.data import READERS, load_dataset
 from item2vec.formatting import safe
-from item2vec.storage import build_metadata, save_model
+from item2vec.storage import build_metadata, check_writable, save_model
 from item2vec.train import HELP, STREAM_ABOVE_ROWS, TrainConfig, train
 
 
@@ -89,6 +89,7 @@ def main(argv=None):
     out = safe(args.out, 500)
     saving = False
     try:
+        check_writable(args.out)  # fail now, not after the training
         dataset = load_dataset(args.data, args.format)
         stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
         trained = train(dataset, config, progress=not args.quiet, stream=stream)

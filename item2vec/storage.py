@@ -127,14 +127,16 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
         The metadata as written.
     """
     out_dir = os.path.abspath(os.fspath(out_dir))
-    parent = os.path.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
+    parent = check_writable(out_dir)
     unit = unit_rows(vectors)
     if not np.isfinite(unit).all():
         raise ModelError("training produced non-finite vectors; refusing to save them")
     names_utf8, names_offsets = _encode_names(catalog.names)
     vector_ids = np.asarray(artist_ids, dtype=np.int64)
-    tmp = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent)
+    try:
+        tmp = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent)
+    except OSError as exc:
+        raise _write_error(out_dir, exc) from None
     try:
         np.save(os.path.join(tmp, VECTORS_FILE), unit, allow_pickle=False)
         _write_npz(os.path.join(tmp, CATALOG_FILE), {
@@ -159,10 +161,7 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
         _swap_into_place(tmp, out_dir, parent)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if exc.errno == errno.ENOSPC:
-            raise ModelError(f"{out_dir}: disk full while writing the model; the previous model "
-                             f"(if any) is untouched") from None
-        raise ModelError(f"{out_dir}: cannot write the model: {exc.strerror or exc}") from None
+        raise _write_error(out_dir, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -200,6 +199,34 @@ def _interrupts_deferred():
                 handler(pending[0], None)  # the default SIGINT handler raises KeyboardInterrupt
             else:
                 signal.raise_signal(pending[0])
+
+
+def _write_error(out_dir, exc):
+    if exc.errno == errno.ENOSPC:
+        return ModelError(f"{out_dir}: disk full while writing the model; the previous model "
+                          f"(if any) is untouched")
+    return ModelError(f"{out_dir}: cannot write the model: {exc.strerror or exc}; the previous "
+                      f"model (if any) is untouched")
+
+
+def check_writable(out_dir):
+    """Create the parent of ``out_dir`` if needed and prove a model can be written there.
+
+    Called before training, so that a bad ``--out`` fails in a second, not after
+    the whole run. Returns the parent folder; raises ModelError.
+    """
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    parent = os.path.dirname(out_dir)
+    try:
+        if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
+            raise ModelError(f"{out_dir}: exists and is not a folder")
+        os.makedirs(parent, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent))
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        if isinstance(exc, OSError):
+            raise _write_error(out_dir, exc) from None
+        raise ModelError(f"{out_dir}: not a usable folder name ({exc})") from None
+    return parent
 
 
 def _swap_into_place(tmp, out_dir, parent):

@@ -745,6 +745,21 @@ def test_full_disk_is_reported_and_leaves_the_previous_model(synthetic_dir, prev
     assert_previous_model_intact(folder, before)
 
 
+@pytest.mark.parametrize("out", ["file", "under-a-file", "nul"])
+def test_an_unusable_output_folder_fails_before_training(synthetic_dir, tmp_path, monkeypatch, capsys, out):
+    (tmp_path / "afile").write_text("not a folder")
+    out = {"file": tmp_path / "afile", "under-a-file": tmp_path / "afile" / "model",
+           "nul": tmp_path / "a\x00b"}[out]
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained although the model could not be written")
+
+    monkeypatch.setattr(train_item2vec, "train", never)
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", str(out)] + TRAIN_ARGS) == 3
+    assert "error:" in one_error_line(capsys.readouterr().err)
+    assert (tmp_path / "afile").read_text() == "not a folder"
+
+
 def test_junk_left_by_a_killed_run_breaks_nothing(synthetic_dir, previous_model):
     folder, _ = previous_model
     parent = os.path.dirname(folder)
