@@ -258,6 +258,7 @@ def compute(dataset, path, model=None, config=None):
         by_artist = dup.drop_duplicates(["user", "artist_id"])["artist_id"].value_counts()
         faults.update({
             "duplicate_pairs": int(len(groups)), "duplicate_pair_rows": int(len(dup)),
+            "duplicate_pairs_by_copies": {str(k): int(v) for k, v in groups.value_counts().sort_index().items()},
             "duplicate_users": int(dup["user"].nunique()), "duplicate_artists": int(dup["artist_id"].nunique()),
             "duplicate_examples": [{"artist": names.get(a, str(a)), "artist_id": int(a), "users": int(c)}
                                    for a, c in by_artist.head(8).items()],
@@ -660,8 +661,10 @@ def render_markdown(s, map_info, command):
         ex = ", ".join(f"{_md(e['artist'])} ({e['users']} user{'s' if e['users'] > 1 else ''})"
                        for e in faults["duplicate_examples"])
         add(f"**Duplicate (user, artist) rows: summed.** {_n(faults['duplicate_pair_rows'])} raw rows cover "
-            f"{_n(faults['duplicate_pairs'])} (user, artist) "
-            f"pairs that appear more than once ({faults['duplicate_users']} users, {faults['duplicate_artists']} "
+            f"{_n(faults['duplicate_pairs'])} (user, artist) pairs that appear more than once ("
+            + ", ".join(f"{v} pair{'s' if v > 1 else ''} {k} times"
+                        for k, v in faults["duplicate_pairs_by_copies"].items())
+            + f"; {faults['duplicate_users']} users, {faults['duplicate_artists']} "
             f"artists); the loader sums them, removing {_n(faults['duplicate_rows_summed'])} rows. According to the "
             f"data set's README they are the trace of spelling variants (case, accents) that the Kaggle version "
             f"merged into one artist id upstream; the artists concerned, most affected users first: {ex}. "

@@ -76,6 +76,7 @@ def test_faults_are_found(run):
     faults = run["stats"]["faults"]
     assert faults["raw_rows"] == len(run["plays"])
     assert faults["duplicate_rows_summed"] == 3 and faults["duplicate_pairs"] == 3
+    assert faults["duplicate_pairs_by_copies"] == {"2": 3}
     assert [g["name"] for g in faults["same_name"]] == ["Red"]
     assert faults["same_name"][0]["ids"] == [2, 3]
     scripts = {g["script"]: g["artists"] for g in faults["scripts"]}
