@@ -28,6 +28,7 @@ import pytest
 import ask
 import train_item2vec
 from conftest import REPO, SMALL_CONFIG
+from test_cli import Stdin  # a non-terminal stdin with a binary buffer
 from item2vec import storage
 from item2vec.catalog import Catalog
 from item2vec.data import KAGGLE_ARTISTS, KAGGLE_PLAYS, load_dataset
@@ -41,17 +42,6 @@ HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 #: A short training, enough to write a real model folder.
 TRAIN_ARGS = ["--vector-size", "8", "--epochs", "2", "--min-count", "3", "--workers", "1", "--seed", "3",
               "--quiet"]
-
-
-class Stdin(io.StringIO):
-    """A stdin that is not a terminal, with a binary buffer like sys.stdin."""
-
-    def __init__(self, data=b""):
-        super().__init__()
-        self.buffer = io.BytesIO(data)
-
-    def isatty(self):
-        return False
 
 
 def run(argv, stdin=b"", out=None):
