@@ -288,6 +288,11 @@ def test_help_returns_0_through_main_and_prints_to_out(synthetic_model_dir):
         assert code == 0 and "Exit codes" in out and err == ""
 
 
+def test_trainer_help_returns_0_through_main(capsys):
+    assert train_item2vec.main(["--help"]) == 0
+    assert "--epochs" in capsys.readouterr().out
+
+
 def test_ctrl_c_during_a_batch_exits_130_after_the_answers_so_far(synthetic_model_dir, monkeypatch):
     real = ask.Recommender.answer
     calls = []
