@@ -489,7 +489,7 @@ def plot_lorenz(frames, long_tail, out):
 def plot_scripts(script_counts, out):
     fig = _figure()
     ax = fig.add_subplot()
-    counts = script_counts.sort_values()
+    counts = script_counts.sort_index(ascending=False).sort_values(kind="stable")  # ties: A at the top
     bars = ax.barh(counts.index, counts.to_numpy(), color="#4477aa")
     ax.bar_label(bars, fmt="%d", padding=3, fontsize=12)
     ax.set_xscale("log")
