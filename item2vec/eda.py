@@ -850,6 +850,13 @@ def render_markdown(s, map_info, command):
 # -- command --------------------------------------------------------------------------------
 
 
+def _map_size(text):
+    value = int(text)
+    if not 10 <= value <= 2000:
+        raise argparse.ArgumentTypeError(f"must be between 10 and 2000, got {value}")
+    return value
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m item2vec.eda",
@@ -860,14 +867,17 @@ def build_parser():
     parser.add_argument("--out", default="docs", metavar="DIR", help="output folder (default: docs/)")
     parser.add_argument("--model", metavar="DIR",
                         help="model folder; adds the embedding map and example queries")
-    parser.add_argument("--map-artists", type=int, default=MAP_ARTISTS, metavar="N",
+    parser.add_argument("--map-artists", type=_map_size, default=MAP_ARTISTS, metavar="N",
                         help=f"artists on the embedding map (default: {MAP_ARTISTS})")
     return parser
 
 
 def main(argv=None):
     """Run the EDA; returns the exit code (0 done, 2 bad data, 3 bad model)."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help or a usage error: a return code, not an exit, for callers of main()
+        return exc.code
     import matplotlib
     from .storage import load_model
     try:

@@ -130,3 +130,9 @@ def test_missing_data_folder_is_a_clean_error(tmp_path, capsys):
     assert eda.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "docs")]) == 2
     assert "no such data folder" in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "docs")
+
+
+def test_usage_errors_return_2(tmp_path, capsys):
+    assert eda.main(["--data", str(tmp_path), "--map-artists", "3"]) == 2
+    assert "--map-artists" in capsys.readouterr().err
+    assert eda.main([]) == 2
