@@ -55,22 +55,47 @@ def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listene
     return hits / max(total, 1), int(keep.sum())
 
 
+def corpus_child(path, mode):
+    """Peak RSS of loading plus building the corpus only (``memory``: Python lists; ``stream``: a file)."""
+    from item2vec.corpus import build_sentences
+    from item2vec.data import load_dataset
+    from item2vec.train import TrainConfig, vocabulary, write_corpus
+
+    config = TrainConfig()
+    dataset = load_dataset(path, "lastfm360k")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    vocab = vocabulary(dataset, config.min_count)
+    if mode == "memory":
+        sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+        tokens = sum(len(s) for s in sentences)
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            tokens = write_corpus(os.path.join(folder, "corpus.txt"), dataset.plays, vocab, config.weighting,
+                                  config.max_repeat, config.seed)[1]
+    print(json.dumps({"users": dataset.n_users, "rows": int(len(dataset.plays)), "tokens": int(tokens),
+                      "mode": "corpus-" + mode, "corpus_s": time.perf_counter() - start, "peak_rss_after_load_mb": before,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
 def child(path, mode, epochs, workers):
     """One measured run; prints a JSON line."""
     import logging
 
     logging.basicConfig(level=logging.WARNING)
+    if mode.startswith("corpus-"):
+        return corpus_child(path, mode[len("corpus-"):])
     from item2vec.catalog import Catalog
     from item2vec.data import load_dataset
     from item2vec.storage import build_metadata, save_model
     from item2vec.train import TrainConfig, train
 
     config = TrainConfig(epochs=epochs, workers=workers)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     dataset = load_dataset(path, "lastfm360k")
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     trained = train(dataset, config, progress=False, stream=(mode == "stream"))
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     catalog = Catalog.from_dataset(dataset)
     with tempfile.TemporaryDirectory() as folder:
         metadata = build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
@@ -84,6 +109,9 @@ def child(path, mode, epochs, workers):
         "vectors": int(len(trained.artist_ids)), "tokens": int(trained.n_tokens), "mode": mode,
         "epochs": epochs, "load_s": t1 - t0, "train_s": t2 - t1, "catalog_save_s": t3 - t2,
         "total_s": t3 - t0, "tokens_per_s": trained.n_tokens * epochs / (t2 - t1),
+        # CPU seconds: the machine is shared, so wall times carry other people's load.
+        "load_cpu_s": c1 - c0, "train_cpu_s": c2 - c1,
+        "tokens_per_cpu_s": trained.n_tokens * epochs / (c2 - c1),
         # Linux reports ru_maxrss in KiB.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "genre_accuracy": accuracy, "evaluated_artists": evaluated,
@@ -106,18 +134,19 @@ def ensure_data(users, folder, genres, artists_per_genre):
 
 
 def table(results):
-    base = min(results, key=lambda r: r["rows"]) if results else None
-    lines = ["| users | rows | tokens | mode | epochs | load s | train s | total s | tokens/s | "
-             "train s per row vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
-             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """Markdown table; time per row is relative to the smallest run of the same mode (1.00 = linear)."""
+    lines = ["| users | rows | tokens | mode | epochs | load s | train s (wall) | train s (CPU) | total s | "
+             "tokens/CPU s | train CPU per row vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
+             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        same = [b for b in results if b["mode"] == r["mode"] and b["rows"] == min(
-            x["rows"] for x in results if x["mode"] == r["mode"])]
-        ref = same[0] if same else base
-        per_row = (r["train_s"] / r["rows"]) / (ref["train_s"] / ref["rows"])
+        ref = min((b for b in results if b["mode"] == r["mode"] and "train_cpu_s" in b),
+                  key=lambda b: b["rows"], default=None)
+        cpu = r.get("train_cpu_s")
+        per_row = (cpu / r["rows"]) / (ref["train_cpu_s"] / ref["rows"]) if cpu and ref else float("nan")
         lines.append(f"| {r['users']:,} | {r['rows']:,} | {r['tokens']:,} | {r['mode']} | {r['epochs']} | "
-                     f"{r['load_s']:.1f} | {r['train_s']:.1f} | {r['total_s']:.1f} | {r['tokens_per_s']:,.0f} | "
-                     f"{per_row:.2f} | {r['peak_rss_mb']:,.0f} | {r['vectors']:,} | {r['genre_accuracy']:.3f} |")
+                     f"{r['load_s']:.1f} | {r['train_s']:.1f} | {cpu or float('nan'):.1f} | {r['total_s']:.1f} | "
+                     f"{r.get('tokens_per_cpu_s', float('nan')):,.0f} | {per_row:.2f} | "
+                     f"{r['peak_rss_mb']:,.0f} | {r['vectors']:,} | {r['genre_accuracy']:.3f} |")
     return "\n".join(lines)
 
 
@@ -132,16 +161,18 @@ def plot(results, path):
         if not rs:
             continue
         rows = [r["rows"] for r in rs]
-        axes[0].loglog(rows, [r["train_s"] for r in rs], marker=marker, label=f"{mode}: training")
-        axes[0].loglog(rows, [r["total_s"] for r in rs], marker=marker, linestyle="--", label=f"{mode}: total")
+        axes[0].loglog(rows, [r.get("train_cpu_s", r["train_s"]) for r in rs], marker=marker,
+                       label=f"{mode}: training (CPU s)")
+        axes[0].loglog(rows, [r["total_s"] for r in rs], marker=marker, linestyle="--",
+                       label=f"{mode}: whole run (wall s)")
         axes[1].loglog(rows, [r["peak_rss_mb"] for r in rs], marker=marker, label=mode)
         axes[2].semilogx(rows, [r["genre_accuracy"] for r in rs], marker=marker, label=mode)
     rs = sorted((r for r in results if r["mode"] == "stream"), key=lambda r: r["rows"])
     if rs:
         r0 = rs[0]
         xs = [r0["rows"], rs[-1]["rows"]]
-        axes[0].loglog(xs, [r0["train_s"], r0["train_s"] * xs[1] / xs[0]], color="grey", linestyle=":",
-                       label="linear")
+        t0 = r0.get("train_cpu_s", r0["train_s"])
+        axes[0].loglog(xs, [t0, t0 * xs[1] / xs[0]], color="grey", linestyle=":", label="linear")
     axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
     axes[0].set(xlabel="(user, artist) rows", ylabel="seconds", title="time")
     axes[1].set(xlabel="(user, artist) rows", ylabel="MB", title="peak RSS of the run")
@@ -156,7 +187,10 @@ def plot(results, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000], help="numbers of users")
-    parser.add_argument("--modes", nargs="+", default=["stream", "memory"], choices=["stream", "memory"])
+    parser.add_argument("--modes", nargs="+", default=["stream", "memory"],
+                        choices=["stream", "memory", "corpus-stream", "corpus-memory"],
+                        help="stream/memory: the whole pipeline; corpus-*: only load + corpus building "
+                             "(peak RSS of the two corpus paths without training)")
     parser.add_argument("--memory-up-to", type=int, default=20000,
                         help="run the in-memory mode only up to this many users (default 20000)")
     parser.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")
@@ -181,21 +215,28 @@ def main(argv=None):
         for users in args.sizes:
             path = ensure_data(users, args.data_dir, args.genres, args.artists_per_genre)
             for mode in args.modes:
-                if mode == "memory" and users > args.memory_up_to:
+                if mode == "memory" and users > args.memory_up_to:  # corpus-memory runs at every size
                     continue
                 out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", path, mode,
                                       "--epochs", str(args.epochs), "--workers", str(args.workers)],
                                      check=True, capture_output=True, text=True, cwd=REPO)
                 result = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"{users} users, {mode}: train {result['train_s']:.1f} s, peak RSS "
-                      f"{result['peak_rss_mb']:.0f} MB, accuracy {result['genre_accuracy']:.3f}", flush=True)
-                results = [r for r in results if (r["users"], r["mode"], r["epochs"]) !=
-                           (result["users"], mode, result["epochs"])] + [result]
+                print(f"{users} users, {mode}: {json.dumps(result)}", flush=True)
+                results = [r for r in results if (r["users"], r["mode"], r.get("epochs")) !=
+                           (result["users"], mode, result.get("epochs"))] + [result]
                 if args.json:
                     with open(args.json, "w", encoding="utf-8") as handle:
                         json.dump(results, handle, indent=1)
     results.sort(key=lambda r: (r["mode"], r["rows"]))
+    corpus = [r for r in results if r["mode"].startswith("corpus-")]
+    results = [r for r in results if not r["mode"].startswith("corpus-")]
     print(table(results))
+    if corpus:
+        print("\n| users | rows | corpus path | corpus build s | peak RSS after load MB | peak RSS MB |")
+        print("|---:|---:|---|---:|---:|---:|")
+        for r in corpus:
+            print(f"| {r['users']:,} | {r['rows']:,} | {r['mode'][len('corpus-'):]} | {r['corpus_s']:.1f} | "
+                  f"{r['peak_rss_after_load_mb']:,.0f} | {r['peak_rss_mb']:,.0f} |")
     if args.plot:
         plot(results, args.plot)
         print(f"wrote {args.plot}")
