@@ -33,6 +33,8 @@ class UnknownArtistError(Item2VecError, KeyError):
         super().__init__(query)
 
     def __str__(self):
+        if not str(self.query).strip():
+            return "Empty artist name: type the name of an artist."
         msg = f"Unknown artist {_quote(self.query)}."
         if self.suggestions:
             msg += " Did you mean: " + ", ".join(self.suggestions) + "?"

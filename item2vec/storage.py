@@ -312,6 +312,8 @@ def load_model(path, verify=True):
     def fail(problem):
         return ModelError(f"model {folder}: {problem}; {hint}")
 
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise fail("is a file, not a model folder")
     if not os.path.isdir(folder):
         raise fail("folder not found" + _leftover_note(folder))
     for name in (METADATA_FILE, VECTORS_FILE, CATALOG_FILE):

@@ -1,5 +1,6 @@
 """Shared fixtures: a small synthetic data set with planted genres and a model trained on it."""
 
+import io
 import os
 import sys
 
@@ -53,3 +54,14 @@ def shared_data_or_skip():
     if not os.path.isfile(os.path.join(SHARED_DATA, "lastfm_user_scrobbles.csv")):
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+class Stdin(io.StringIO):
+    """A stdin that is not a terminal, with a binary buffer like sys.stdin."""
+
+    def __init__(self, data=b""):
+        super().__init__()
+        self.buffer = io.BytesIO(data)
+
+    def isatty(self):
+        return False

@@ -10,18 +10,7 @@ import sys
 import time
 
 import ask
-from conftest import REPO, genre_of
-
-
-class Stdin(io.StringIO):
-    """A stdin that is not a terminal, with a binary buffer like sys.stdin."""
-
-    def __init__(self, data=b""):
-        super().__init__()
-        self.buffer = io.BytesIO(data)
-
-    def isatty(self):
-        return False
+from conftest import REPO, Stdin, genre_of
 
 
 def run(argv, stdin=b""):
@@ -160,3 +149,17 @@ def test_interactive_prompt_with_tab_completion(synthetic_model_dir, tmp_path):
     finally:
         proc.kill()
         os.close(master)
+
+
+def test_model_path_that_is_a_file_says_so(tmp_path):
+    path = tmp_path / "model.bin"
+    path.write_bytes(b"x")
+    code, _, err = run(["Rosetta", "--model", str(path)])
+    assert code == 3 and "is a file, not a model folder" in err
+
+
+def test_blank_batch_line_is_reported_as_empty(synthetic_model_dir):
+    code, out, err = run(["--batch", "-", "--json", "--model", synthetic_model_dir], stdin=b"g0-a1\n\n")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(records) == 2
+    assert records[1]["error"].startswith("Empty artist name")

@@ -27,8 +27,7 @@ import pytest
 
 import ask
 import train_item2vec
-from conftest import REPO, SMALL_CONFIG
-from test_cli import Stdin  # a non-terminal stdin with a binary buffer
+from conftest import REPO, SMALL_CONFIG, Stdin
 from item2vec import storage
 from item2vec.catalog import Catalog
 from item2vec.data import KAGGLE_ARTISTS, KAGGLE_PLAYS, load_dataset
