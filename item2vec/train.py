@@ -28,18 +28,19 @@ class TrainConfig:
     play-count repetition cannot promote a one-listener artist into the vocabulary.
     """
 
-    vector_size: int = 64
-    window: int = 0
+    # Tuned on validation users only (benchmarks/tune.py, docs/EVALUATION.md).
+    vector_size: int = 32
+    window: int = 20
     shrink_windows: bool = False
     epochs: int = 10
-    negative: int = 5
-    ns_exponent: float = 0.75
+    negative: int = 10
+    ns_exponent: float = 0.0
     sample: float = 1e-4
-    alpha: float = 0.025
+    alpha: float = 0.05
     min_alpha: float = 0.0001
     min_count: int = 3
-    weighting: str = "none"
-    max_repeat: int = 4
+    weighting: str = "rank"
+    max_repeat: int = 2
     seed: int = 0
     workers: int = 1
 
