@@ -21,6 +21,7 @@ import sys
 
 from item2vec import Item2VecError, load_model
 from item2vec.errors import UnknownArtistError
+from item2vec.cli import HelpShown, Parser, UsageError
 from item2vec.formatting import format_line, format_table, safe
 from item2vec.query import DEFAULT_MIN_LISTENERS, MAX_TOP, Recommender
 
@@ -29,23 +30,6 @@ DEFAULT_MODEL = os.environ.get("ITEM2VEC_MODEL") or os.path.join(
 HISTORY = os.path.join(os.path.expanduser("~"), ".item2vec_history")
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
-
-class UsageError(Exception):
-    pass
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        # One line, not argparse's usage block; raised so main(argv) returns 2 instead of exiting.
-        raise UsageError(message)
-
-    def exit(self, status=0, message=None):
-        # --help ends here; raised (not sys.exit) so that main(argv) returns a code.
-        raise HelpShown(status)
-
-
-class HelpShown(Exception):
-    pass
 
 
 def to_json(record):

@@ -21,26 +21,11 @@ import time
 from item2vec import DataError, ModelError
 from item2vec.catalog import Catalog
 from item2vec.data import READERS, load_dataset
+from item2vec.cli import HelpShown, Parser, UsageError
 from item2vec.formatting import safe
 from item2vec.storage import build_metadata, check_writable, save_model
 from item2vec.train import HELP, STREAM_ABOVE_ROWS, TrainConfig, train
 
-
-class UsageError(Exception):
-    pass
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(message)
-
-    def exit(self, status=0, message=None):
-        # --help ends here; raised (not sys.exit) so that main(argv) returns a code.
-        raise HelpShown(status)
-
-
-class HelpShown(Exception):
-    pass
 
 
 def build_parser():
