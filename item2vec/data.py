@@ -207,6 +207,7 @@ def read_lastfm360k(path, chunk_rows=500_000):
             logger.warning(messages[key], count)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         {"user": [], "artist_id": [], "plays": []}, dtype=np.int64)
+    parts.clear()  # the chunks were copied: free them before the group-by needs its memory
     if frame.empty:
         raise DataError(f"{plays_path}: no usable rows (see the warnings above for what was wrong)")
     before = len(frame)
