@@ -4,18 +4,25 @@
 For each number of users it writes (once, cached) a synthetic file in the
 Last.fm-360K format with planted genres (``item2vec.synthetic``), then runs,
 in a fresh child process per size and mode so that peak RSS is that run's
-alone: load the file, train (in memory or streamed from a corpus file), build
-the catalogue, save the model folder. It reports wall times, peak RSS
-(``ru_maxrss`` of the child), tokens per second (corpus tokens x epochs /
-training seconds) and the planted-genre neighbour accuracy (share of each
-artist's 10 nearest artists, among those with at least 5 listeners, that are
-in its genre; chance is 1/genres).
+alone: load the file, train with the current ``TrainConfig`` defaults (and
+``--epochs``), in memory or streamed from a corpus file, build the catalogue,
+save the model folder. It reports wall and CPU seconds (the machine may be
+shared), peak RSS (``ru_maxrss`` of the child), tokens per CPU second (corpus
+tokens x epochs / training CPU seconds) and the planted-genre neighbour
+accuracy (share of each artist's 10 nearest artists, among those with at
+least 5 listeners, that are in its genre; chance is 1/genres). The
+``corpus-*`` modes measure only loading plus building the corpus, to compare
+the memory of the two corpus paths without training.
 
-  python benchmarks/scaling.py --sizes 2000 20000 200000 --epochs 5 \\
-      --json docs/scaling.json --plot docs/scaling.png
+  python benchmarks/scaling.py --sizes 2000 20000 --modes stream memory --epochs 3 --json scaling.json
+  python benchmarks/scaling.py --sizes 200000 --modes stream --epochs 1 --json scaling.json
+  python benchmarks/scaling.py --sizes 2000 20000 200000 --modes corpus-memory corpus-stream \\
+      --json scaling.json --plot docs/scaling.png
 
-Results are printed as a table, with the time per row relative to the
-smallest size (1.0 = exactly linear).
+Results accumulate in the ``--json`` file (a rerun replaces its size and
+mode; results of other hyperparameters are dropped) and are printed as
+tables, with the training CPU time per row and epoch relative to the
+smallest size (1.00 = exactly linear).
 """
 
 import argparse
@@ -75,7 +82,8 @@ def corpus_child(path, mode):
                                   config.max_repeat, config.seed)[1]
     print(json.dumps({"users": dataset.n_users, "rows": int(len(dataset.plays)), "tokens": int(tokens),
                       "mode": "corpus-" + mode, "corpus_s": time.perf_counter() - start, "peak_rss_after_load_mb": before,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "config": dict(vars(config), epochs=None)}))
 
 
 def child(path, mode, epochs, workers):
@@ -120,6 +128,11 @@ def child(path, mode, epochs, workers):
     print(json.dumps(result))
 
 
+def _same_setup(a, b):
+    """Whether two results used the same hyperparameters (epochs aside)."""
+    return {**a.get("config", {}), "epochs": None} == {**b.get("config", {}), "epochs": None}
+
+
 def ensure_data(users, folder, genres, artists_per_genre):
     """Path of the synthetic file for ``users`` users, written by a child process if missing."""
     path = os.path.join(folder, f"synthetic-{users}-{genres}x{artists_per_genre}.tsv")
@@ -134,20 +147,27 @@ def ensure_data(users, folder, genres, artists_per_genre):
 
 
 def table(results):
-    """Markdown table; time per row is relative to the smallest run of the same mode (1.00 = linear)."""
+    """Markdown table; CPU time per row and epoch is relative to the smallest run of the same mode
+    (1.00 = linear)."""
     lines = ["| users | rows | tokens | mode | epochs | load s | train s (wall) | train s (CPU) | total s | "
-             "tokens/CPU s | train CPU per row vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
+             "tokens/CPU s | train CPU per row and epoch vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
              "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         ref = min((b for b in results if b["mode"] == r["mode"] and "train_cpu_s" in b),
                   key=lambda b: b["rows"], default=None)
         cpu = r.get("train_cpu_s")
-        per_row = (cpu / r["rows"]) / (ref["train_cpu_s"] / ref["rows"]) if cpu and ref else float("nan")
+        per_row = ((cpu / r["epochs"] / r["rows"]) / (ref["train_cpu_s"] / ref["epochs"] / ref["rows"])
+                   if cpu and ref else float("nan"))
         lines.append(f"| {r['users']:,} | {r['rows']:,} | {r['tokens']:,} | {r['mode']} | {r['epochs']} | "
                      f"{r['load_s']:.1f} | {r['train_s']:.1f} | {cpu or float('nan'):.1f} | {r['total_s']:.1f} | "
                      f"{r.get('tokens_per_cpu_s', float('nan')):,.0f} | {per_row:.2f} | "
                      f"{r['peak_rss_mb']:,.0f} | {r['vectors']:,} | {r['genre_accuracy']:.3f} |")
     return "\n".join(lines)
+
+
+def _epoch_cpu(result):
+    """Training CPU seconds per epoch (wall seconds for results without CPU times)."""
+    return result.get("train_cpu_s", result["train_s"]) / result["epochs"]
 
 
 def plot(results, path):
@@ -161,23 +181,20 @@ def plot(results, path):
         if not rs:
             continue
         rows = [r["rows"] for r in rs]
-        axes[0].loglog(rows, [r.get("train_cpu_s", r["train_s"]) for r in rs], marker=marker,
-                       label=f"{mode}: training (CPU s)")
-        axes[0].loglog(rows, [r["total_s"] for r in rs], marker=marker, linestyle="--",
-                       label=f"{mode}: whole run (wall s)")
+        axes[0].loglog(rows, [_epoch_cpu(r) for r in rs], marker=marker, label=f"{mode}: training")
         axes[1].loglog(rows, [r["peak_rss_mb"] for r in rs], marker=marker, label=mode)
         axes[2].semilogx(rows, [r["genre_accuracy"] for r in rs], marker=marker, label=mode)
     rs = sorted((r for r in results if r["mode"] == "stream"), key=lambda r: r["rows"])
     if rs:
         r0 = rs[0]
         xs = [r0["rows"], rs[-1]["rows"]]
-        t0 = r0.get("train_cpu_s", r0["train_s"])
-        axes[0].loglog(xs, [t0, t0 * xs[1] / xs[0]], color="grey", linestyle=":", label="linear")
+        axes[0].loglog(xs, [_epoch_cpu(r0), _epoch_cpu(r0) * xs[1] / xs[0]], color="grey", linestyle=":",
+                       label="linear")
     axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
-    axes[0].set(xlabel="(user, artist) rows", ylabel="seconds", title="time")
+    axes[0].set(xlabel="(user, artist) rows", ylabel="CPU seconds per epoch", title="training time")
     axes[1].set(xlabel="(user, artist) rows", ylabel="MB", title="peak RSS of the run")
     axes[2].set(xlabel="(user, artist) rows", ylabel="share in planted genre", title="genre accuracy@10",
-                ylim=(0, 1))
+                ylim=(0, 1.05))
     for ax in axes:
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -222,8 +239,11 @@ def main(argv=None):
                                      check=True, capture_output=True, text=True, cwd=REPO)
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{users} users, {mode}: {json.dumps(result)}", flush=True)
+                # Replace this size's earlier result, and drop results of other hyperparameters:
+                # one table must describe one configuration.
                 results = [r for r in results if (r["users"], r["mode"], r.get("epochs")) !=
-                           (result["users"], mode, result.get("epochs"))] + [result]
+                           (result["users"], mode, result.get("epochs"))
+                           and _same_setup(r, result)] + [result]
                 if args.json:
                     with open(args.json, "w", encoding="utf-8") as handle:
                         json.dump(results, handle, indent=1)
