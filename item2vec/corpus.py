@@ -77,7 +77,7 @@ def build_sentences(plays, vocab_ids, weighting="log", max_repeat=4, seed=0):
     Returns
     -------
     list of list of str
-        Sentences with at least two tokens (a lone artist has no context).
+        Sentences with at least two different artists (a lone artist has no context).
     """
     frame = plays[plays["artist_id"].isin(np.asarray(vocab_ids))]
     users = frame["user"].to_numpy()
@@ -91,5 +91,8 @@ def build_sentences(plays, vocab_ids, weighting="log", max_repeat=4, seed=0):
     perm = perm[np.argsort(owners[perm], kind="stable")]
     tokens, owners = tokens[perm], owners[perm]
     cuts = np.flatnonzero(np.diff(owners)) + 1
-    sentences = [chunk.tolist() for chunk in np.split(tokens, cuts) if len(chunk) >= 2]
+    # A user with one artist, however often repeated, says nothing about similarity:
+    # repetition would only train the artist to predict itself.
+    sentences = [chunk.tolist() for chunk in np.split(tokens, cuts)
+                 if len(chunk) >= 2 and (chunk != chunk[0]).any()]
     return sentences

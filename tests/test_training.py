@@ -68,3 +68,12 @@ def test_train_script_rejects_bad_settings(synthetic_dir, tmp_path, capsys):
     assert "epochs must be at least 1" in capsys.readouterr().err
     assert train_item2vec.main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "m")]) == 2
     assert not (tmp_path / "m").exists()
+
+
+def test_a_user_with_one_artist_makes_no_sentence():
+    import pandas as pd
+    from item2vec.corpus import build_sentences
+    plays = pd.DataFrame({"user": [1, 2, 2, 3], "artist_id": [10, 10, 11, 11], "plays": [500, 5, 9, 7]})
+    for weighting in ("none", "log", "rank"):
+        sentences = build_sentences(plays, [10, 11], weighting, max_repeat=3, seed=0)
+        assert len(sentences) == 1 and sorted(set(sentences[0])) == ["10", "11"], weighting
