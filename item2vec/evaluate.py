@@ -413,7 +413,7 @@ for every method alike.
 
 Targets of the shipped configuration:
 
-""" + "\n".join(f"- [{'x' if ok else ' '}] {text}" for text, ok in targets(result)) + f"""
+""" + "\n".join(f"- [{'x' if ok else ' '}] {text}" for text, ok in targets(result)) + "\n\n" + _reading_text(result) + f"""
 
 ## Protocol
 
@@ -478,6 +478,33 @@ Chosen for the highest IPS-recall@10 (the metric item2vec must win on): lambda =
     + "\n\n" + _tradeoff_text(result) + "\n\n" + _latency_text(result) + "\n\n" + _example_text(result)
     + "\n\n" + _meaning_text(result) + "\n"]
     return "".join(out)
+
+
+def _reading_text(result):
+    """Plain words on the IPS comparison: is the difference larger than the intervals?"""
+    test = result["test"]
+    mine = test["item2vec"]["filtered"]["ips_recall"]
+    lines = []
+    for key in (k for k in ORDER if k in test and not k.startswith("item2vec")):
+        for which in ("filtered", "unfiltered"):
+            other = test[key][which]["ips_recall"]
+            if other["mean"] >= 0.9 * mine["mean"]:
+                overlap = other["low"] <= mine["high"] and mine["low"] <= other["high"]
+                lines.append(f"{test[key]['name']} {which}: {other['mean']:.4f} [{other['low']:.4f}, {other['high']:.4f}]"
+                             f"{' (intervals overlap)' if overlap else ''}")
+    untuned = test.get("item2vec_untuned", {}).get("filtered")
+    text = (f"Reading the IPS-recall@10 target: item2vec as shipped has {mine['mean']:.4f} "
+            f"[{mine['low']:.4f}, {mine['high']:.4f}]. Baselines within 10% of it: "
+            + ("; ".join(lines) if lines else "none") + ".")
+    if untuned:
+        text += (f" The untuned v1.0 defaults had IPS-recall@10 {untuned['ips_recall']['mean']:.4f} at HR@10 "
+                 f"{untuned['hr']['mean']:.3f}"
+                 + (": tuning bought hit-rate, not debiased recall." if untuned["ips_recall"]["mean"] >= mine["mean"]
+                    else "."))
+    text += (" The training-time column is one run per seed on 90% of the users, on a shared machine; "
+             "`python benchmarks/train_time.py` times the shipped and v1.0 configurations side by side on "
+             "all users.")
+    return text
 
 
 def _tuning_text(result):
