@@ -702,13 +702,19 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(synthetic_data
     real_rename = os.rename
     calls = []
 
+    def ctrl_c():
+        # What Python does when SIGINT arrives: call the installed handler, here and now.
+        # (os.kill would let the interpreter run it a few bytecodes later, on another
+        # thread's signal delivery, which made the test flaky.)
+        signal.getsignal(signal.SIGINT)(signal.SIGINT, None)
+
     def rename(src, dst):
         calls.append(src)
         if len(calls) == 1:
             real_rename(src, dst)
-            os.kill(os.getpid(), signal.SIGINT)
+            ctrl_c()
         else:
-            os.kill(os.getpid(), signal.SIGINT)
+            ctrl_c()
             real_rename(src, dst)
 
     model = load_model(folder)
