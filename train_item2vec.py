@@ -2,7 +2,7 @@
 """Train item2vec artist embeddings on Last.fm listening data and write a model folder.
 
 Each user's artists become one "sentence" (play counts weight it by repetition) and
-gensim's Word2Vec (skip-gram, negative sampling, whole-list context) learns one
+gensim's Word2Vec (skip-gram, negative sampling, context drawn from the shuffled list) learns one
 vector per artist. The defaults rebuild the shipped model:
 
   python train_item2vec.py --data data/ --out models/

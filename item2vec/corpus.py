@@ -1,8 +1,10 @@
 """From play counts to item2vec "sentences".
 
 A user's artists form a set, not a sequence, so a sentence is that user's
-artists in a seeded random order, and the model is trained with a context
-window that spans the whole sentence (item2vec, Barkan & Koenigstein 2016).
+artists in a seeded random order. Item2vec (Barkan & Koenigstein 2016) uses a
+context window spanning the whole sentence (``window=0`` here); the tuned
+default uses a finite window over the shuffled list instead, which trains a
+fixed random subset of each user's pairs (see docs/METHOD.md).
 Play counts enter through repetition: an artist the user played a lot appears
 several times, so its co-occurrences with the rest of the list weigh more.
 """
