@@ -18,13 +18,11 @@ previous model intact and two concurrent runs cannot mix their files.
 """
 
 import contextlib
-import datetime
 import errno
 import hashlib
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 
 import numpy as np
@@ -134,6 +132,7 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     names_utf8, names_offsets = _encode_names(catalog.names)
     vector_ids = np.asarray(artist_ids, dtype=np.int64)
     try:
+        import tempfile  # write path only: keeps ask.py's start-up lean
         tmp = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent)
     except OSError as exc:
         raise _write_error(out_dir, exc) from None
@@ -221,6 +220,7 @@ def check_writable(out_dir):
         if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
             raise ModelError(f"{out_dir}: exists and is not a folder")
         os.makedirs(parent, exist_ok=True)
+        import tempfile
         os.rmdir(tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent))
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         if isinstance(exc, OSError):
@@ -236,6 +236,7 @@ def _swap_into_place(tmp, out_dir, parent):
             raise ModelError(f"{out_dir}: exists and is not a folder")
         try:
             if os.path.lexists(out_dir):
+                import tempfile
                 old = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".old-", dir=parent)
                 os.rmdir(old)
                 os.rename(out_dir, old)
@@ -252,8 +253,9 @@ def _swap_into_place(tmp, out_dir, parent):
 
 def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     """Facts about a training run, for ``metadata.json``."""
-    import platform
     import dataclasses
+    import datetime
+    import platform
     versions = {"python": platform.python_version(), "numpy": np.__version__}
     for module in ("gensim", "pandas"):
         with contextlib.suppress(ImportError):
