@@ -139,10 +139,14 @@ def make_split(dataset, kind, seed, n_seeds=3, frac=0.1, split_seed=SPLIT_SEED):
         train_mask = ~held & ~np.isin(user, np.concatenate(test))
     train_plays = plays[train_mask].reset_index(drop=True)
     train = dataclasses.replace(dataset, plays=train_plays)
+    return Split(kind, seed, train, plays[held].reset_index(drop=True), *_artist_set(train_plays))
+
+
+def _artist_set(train_plays):
+    """Ids and training listeners of the artists with at least SET_MIN_LISTENERS listeners."""
     counts = train_plays.groupby("artist_id")["user"].nunique()
     counts = counts[counts >= SET_MIN_LISTENERS]
-    return Split(kind=kind, seed=seed, train=train, heldout=plays[held].reset_index(drop=True),
-                 ids=counts.index.to_numpy(dtype=np.int64), listeners=counts.to_numpy(dtype=np.int64))
+    return counts.index.to_numpy(dtype=np.int64), counts.to_numpy(dtype=np.int64)
 
 
 @dataclasses.dataclass
@@ -276,10 +280,7 @@ def evaluate_filters(model, split, filters, k=10, user_lists=None):
 
 def full_split(dataset):
     """Every user as training and nobody held out: the shipped model's view, for examples."""
-    counts = dataset.plays.groupby("artist_id")["user"].nunique()
-    counts = counts[counts >= SET_MIN_LISTENERS]
-    return Split(kind="full", seed=0, train=dataset, heldout=dataset.plays.iloc[:0],
-                 ids=counts.index.to_numpy(dtype=np.int64), listeners=counts.to_numpy(dtype=np.int64))
+    return Split("full", 0, dataset, dataset.plays.iloc[:0], *_artist_set(dataset.plays))
 
 
 def rank_of(model, query_id, target_ids, allowed=None):
