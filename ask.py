@@ -31,7 +31,6 @@ HISTORY = os.path.join(os.path.expanduser("~"), ".item2vec_history")
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
-
 def to_json(record):
     """One JSON line, readable UTF-8 unless that is unsafe.
 
