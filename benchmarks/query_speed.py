@@ -22,7 +22,6 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 HEAVY = ("gensim", "pandas", "scipy", "tqdm", "sklearn", "matplotlib", "implicit", "rapidfuzz")
 

@@ -2,7 +2,7 @@
 """Scaling benchmark: the whole training pipeline on synthetic Last.fm-360K data at several sizes.
 
 For each number of users it writes (once, cached) a synthetic file in the
-Last.fm-360K format with planted genres (``item2vec.synthetic``), then runs,
+Last.fm-360K format with planted genres (``item2vec.research.synthetic``), then runs,
 in a fresh child process per size and mode so that peak RSS is that run's
 alone: load the file, train with the current ``TrainConfig`` defaults (and
 ``--epochs``), in memory or streamed from a corpus file, build the catalogue,
@@ -35,7 +35,6 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
 
 TOPN = 10
 MIN_LISTENERS = 5
@@ -45,7 +44,7 @@ def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listene
     """Share of the ``topn`` neighbours of each well-heard artist that are in its planted genre."""
     import numpy as np
 
-    from item2vec.synthetic import genre_of_name
+    from item2vec.research.synthetic import genre_of_name
     from item2vec.vectors import unit_rows
 
     keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids])
@@ -64,9 +63,9 @@ def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listene
 
 def corpus_child(path, mode):
     """Peak RSS of loading plus building the corpus only (``memory``: Python lists; ``stream``: a file)."""
-    from item2vec.corpus import build_sentences
+    from item2vec.train import TrainConfig, vocabulary  # isort: skip  (first: pins OpenBLAS's kernels)
+    from item2vec.corpus import build_sentences, write_corpus
     from item2vec.data import load_dataset
-    from item2vec.train import TrainConfig, vocabulary, write_corpus
 
     config = TrainConfig()
     dataset = load_dataset(path, "lastfm360k")
@@ -93,10 +92,9 @@ def child(path, mode, epochs, workers):
     logging.basicConfig(level=logging.WARNING)
     if mode.startswith("corpus-"):
         return corpus_child(path, mode[len("corpus-"):])
-    from item2vec.catalog import Catalog
+    from item2vec.train import TrainConfig, save_trained, train  # isort: skip  (first: pins OpenBLAS)
     from item2vec.data import load_dataset
-    from item2vec.storage import build_metadata, save_model
-    from item2vec.train import TrainConfig, train
+    from item2vec.storage import load_model
 
     config = TrainConfig(epochs=epochs, workers=workers)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -104,10 +102,9 @@ def child(path, mode, epochs, workers):
     t1, c1 = time.perf_counter(), time.process_time()
     trained = train(dataset, config, progress=False, stream=(mode == "stream"))
     t2, c2 = time.perf_counter(), time.process_time()
-    catalog = Catalog.from_dataset(dataset)
     with tempfile.TemporaryDirectory() as folder:
-        metadata = build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
-        save_model(os.path.join(folder, "model"), trained.artist_ids, trained.vectors, catalog, metadata)
+        save_trained(os.path.join(folder, "model"), trained, dataset)
+        catalog = load_model(os.path.join(folder, "model")).catalog
     t3 = time.perf_counter()
     names = dict(zip(catalog.ids.tolist(), catalog.names))
     listeners = dict(zip(catalog.ids.tolist(), catalog.listeners.tolist()))
@@ -139,7 +136,7 @@ def ensure_data(users, folder, genres, artists_per_genre):
     if not os.path.exists(path):
         os.makedirs(folder, exist_ok=True)
         tmp = path + ".part"
-        subprocess.run([sys.executable, "-m", "item2vec.synthetic", "--users", str(users), "--out", tmp,
+        subprocess.run([sys.executable, "-m", "item2vec.research.synthetic", "--users", str(users), "--out", tmp,
                         "--genres", str(genres), "--artists-per-genre", str(artists_per_genre)],
                        check=True, cwd=REPO)
         os.replace(tmp, path)

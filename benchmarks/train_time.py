@@ -12,13 +12,11 @@ import logging
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from item2vec.data import load_dataset  # noqa: E402
-from item2vec.evaluate import UNTUNED  # noqa: E402
-from item2vec.train import TrainConfig, train  # noqa: E402
+from item2vec.data import load_dataset
+from item2vec.research.evaluate import UNTUNED
+from item2vec.train import TrainConfig, train
 
 
 def main(argv=None):

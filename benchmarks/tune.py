@@ -24,14 +24,13 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from item2vec import baselines  # noqa: E402
-from item2vec.data import load_dataset  # noqa: E402
-from item2vec.evaluation import evaluate_filters, make_split  # noqa: E402
-from item2vec.train import TrainConfig  # noqa: E402
+from item2vec.train import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
+from item2vec.data import load_dataset
+from item2vec.research import baselines
+from item2vec.research.metrics import evaluate_filters
+from item2vec.research.splits import make_split
 
 FILTERS = (3, 5, 7, 10, 15, 20)
 #: Coordinate search: each step tries these values of one setting with the others held at the

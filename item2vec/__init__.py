@@ -10,12 +10,13 @@ Training lives in :mod:`item2vec.train` (gensim) and reading data in
 :mod:`item2vec.data` (pandas); import them explicitly.
 """
 
+__version__ = "1.1.0"
+
 from .errors import DataError, Item2VecError, ModelError, NotInModelError, UnknownArtistError
 from .storage import Model, load_model
 
 __all__ = ["DataError", "Item2VecError", "ModelError", "NotInModelError", "UnknownArtistError",
-           "Model", "load_model", "Recommender"]
-__version__ = "1.0.0"
+           "Model", "load_model", "Recommender", "__version__"]
 
 
 def __getattr__(name):

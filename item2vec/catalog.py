@@ -7,6 +7,8 @@ few listeners", and ``--explain`` can count the users two artists share.
 
 import numpy as np
 
+from .arrays import rows_of
+
 
 class Catalog:
     """Artists of the training data, sorted by id.
@@ -36,8 +38,7 @@ class Catalog:
 
     def index(self, artist_id):
         """Position of ``artist_id`` in the catalogue, or -1."""
-        i = int(np.searchsorted(self.ids, artist_id))
-        return i if i < len(self.ids) and self.ids[i] == artist_id else -1
+        return int(rows_of(self.ids, artist_id))
 
     def name(self, artist_id):
         return self.names[self.index(artist_id)]
@@ -65,7 +66,7 @@ class Catalog:
         plays = dataset.plays.sort_values(["artist_id", "user"], kind="stable")
         # Users renumbered 0..U-1 so the stored table says nothing about raw user ids.
         codes = np.unique(plays["user"].to_numpy(), return_inverse=True)[1].astype(np.int32)
-        positions = np.searchsorted(ids, plays["artist_id"].to_numpy())
+        positions = rows_of(ids, plays["artist_id"].to_numpy())
         counts = np.bincount(positions, minlength=len(ids))
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return cls(ids, artists["name"].tolist(), counts, indptr, codes)

@@ -98,3 +98,45 @@ def build_sentences(plays, vocab_ids, weighting="log", max_repeat=4, seed=0):
     sentences = [chunk.tolist() for chunk in np.split(tokens, cuts)
                  if len(chunk) >= 2 and (chunk != chunk[0]).any()]
     return sentences
+
+
+def write_corpus(path, plays, vocab_ids, weighting="none", max_repeat=4, seed=0, chunk_users=20_000):
+    """Write the item2vec corpus to a text file, one sentence per line, a chunk of users at a time.
+
+    Each chunk goes through :func:`build_sentences`, so only
+    one chunk's sentences exist as Python lists at any time. Chunk 0 is shuffled
+    with ``seed`` itself and chunk ``i`` with a seed derived from ``(seed, i)``:
+    when one chunk holds every user the file is exactly the in-memory corpus.
+
+    Parameters
+    ----------
+    path : str
+        File to write (replaced); tokens are artist ids separated by spaces.
+    plays : pandas.DataFrame
+        Columns ``user``, ``artist_id``, ``plays``.
+    vocab_ids, weighting, max_repeat, seed : see :func:`build_sentences`.
+    chunk_users : int
+        Users per chunk.
+
+    Returns
+    -------
+    n_sentences, n_tokens, longest : int
+        Lines written, tokens written, and the length of the longest line.
+    """
+    users = plays["user"].to_numpy()
+    if len(users) and not np.all(users[1:] >= users[:-1]):
+        plays = plays.sort_values("user", kind="stable")
+        users = plays["user"].to_numpy()
+    starts = np.flatnonzero(np.concatenate([[True], users[1:] != users[:-1]])) if len(users) else np.empty(0, int)
+    bounds = np.append(starts[::chunk_users], len(users))
+    n_sentences = n_tokens = longest = 0
+    with open(path, "w", encoding="ascii") as handle:
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+            chunk_seed = seed if i == 0 else np.random.SeedSequence(seed, spawn_key=(i,))
+            sentences = build_sentences(plays.iloc[a:b], vocab_ids, weighting, max_repeat, chunk_seed)
+            if sentences:
+                handle.write("\n".join(" ".join(s) for s in sentences) + "\n")
+                n_sentences += len(sentences)
+                n_tokens += sum(len(s) for s in sentences)
+                longest = max(longest, max(len(s) for s in sentences))
+    return n_sentences, n_tokens, longest

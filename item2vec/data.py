@@ -16,7 +16,6 @@ make the result meaningless raise :class:`~item2vec.errors.DataError`.
 import contextlib
 import csv
 import dataclasses
-import hashlib
 import logging
 import os
 import warnings
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .files import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -49,19 +49,14 @@ class Dataset:
     def n_users(self):
         return int(self.plays["user"].nunique())
 
-    def listeners(self):
-        """Number of distinct users per artist id, as a Series (0 for unheard artists)."""
-        counts = self.plays.groupby("artist_id")["user"].nunique()
-        return counts.reindex(self.artists["artist_id"], fill_value=0)
+    def listeners(self, heard_only=False):
+        """Number of distinct users per artist id, as a Series indexed by artist id.
 
-
-def sha256_file(path, chunk=1 << 20):
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        Every artist of the artist table (0 for the unheard), or with ``heard_only``
+        only the artists that appear in ``plays``, sorted by id.
+        """
+        counts = self.plays.groupby("artist_id", sort=True)["user"].nunique()
+        return counts if heard_only else counts.reindex(self.artists["artist_id"], fill_value=0)
 
 
 def detect_format(path):

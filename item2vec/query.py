@@ -6,8 +6,8 @@ with enough listeners to be trusted, and returns one JSON-ready dict per
 answer (the shape ``ask.py --json`` prints).
 """
 
-import numpy as np
 
+from .arrays import rows_of
 from .errors import Item2VecError, NotInModelError
 from .names import NameIndex
 
@@ -36,7 +36,7 @@ class Recommender:
         self.vectors = model.vectors
         self.catalog = model.catalog
         self.names = NameIndex(model.catalog)
-        positions = np.searchsorted(self.catalog.ids, self.vectors.ids)
+        positions = rows_of(self.catalog.ids, self.vectors.ids)
         #: listeners of each vector row, for the evidence filter
         self.vector_listeners = self.catalog.listeners[positions]
         self._allowed = {}

@@ -19,7 +19,6 @@ previous model intact and two concurrent runs cannot mix their files.
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -29,6 +28,7 @@ import numpy as np
 
 from .catalog import Catalog
 from .errors import ModelError
+from .files import sha256_file
 from .vectors import ArtistVectors, unit_rows
 
 FORMAT_VERSION = 1
@@ -53,14 +53,6 @@ class Model:
 
 
 # -- writing --------------------------------------------------------------------------------
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_npz(path, arrays):
@@ -149,7 +141,7 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
         metadata["n_vectors"] = int(unit.shape[0])
         metadata["vector_size"] = int(unit.shape[1])
         metadata["n_artists"] = len(catalog)
-        metadata["files"] = {name: _sha256(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)}
+        metadata["files"] = {name: sha256_file(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)}
         with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True, ensure_ascii=False)
             handle.write("\n")
@@ -251,29 +243,6 @@ def _swap_into_place(tmp, out_dir, parent):
             shutil.rmtree(old, ignore_errors=True)
 
 
-def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
-    """Facts about a training run, for ``metadata.json``."""
-    import dataclasses
-    import datetime
-    import platform
-    versions = {"python": platform.python_version(), "numpy": np.__version__}
-    for module in ("gensim", "pandas"):
-        with contextlib.suppress(ImportError):
-            versions[module] = __import__(module).__version__
-    meta = {
-        "hyperparameters": dataclasses.asdict(config),
-        "data": {"format": dataset.format, "sha256": dataset.checksums, "repairs": dataset.repairs,
-                 "rows": int(len(dataset.plays)), "users": dataset.n_users,
-                 "artists": int(len(dataset.artists))},
-        "corpus": {"sentences": int(n_sentences), "tokens": int(n_tokens)},
-        "library_versions": versions,
-        "training_seconds": round(float(seconds), 2),
-        "created": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
-    }
-    meta.update(extra or {})
-    return meta
-
-
 # -- reading --------------------------------------------------------------------------------
 
 
@@ -340,7 +309,7 @@ def load_model(path, verify=True):
         if not isinstance(expected, dict):
             raise fail(f"{METADATA_FILE} lists no file checksums")
         for name in (VECTORS_FILE, CATALOG_FILE):
-            if _sha256(os.path.join(folder, name)) != expected.get(name):
+            if sha256_file(os.path.join(folder, name)) != expected.get(name):
                 raise fail(f"{name} does not match its checksum in {METADATA_FILE} "
                            f"(truncated, damaged, or from another training run)")
     # Check the file signatures first: given anything else, np.load falls back to

@@ -1,29 +1,71 @@
-"""Training item2vec embeddings with gensim's Word2Vec.
+"""Training item2vec embeddings with gensim's Word2Vec, and writing them as a model folder.
 
-This is the only module that imports gensim; the query path never loads it
-(importing gensim costs most of a second), it reads the exported vectors with
+This is the only product module that imports gensim; the query path never loads
+it (importing gensim costs most of a second), it reads the exported vectors with
 numpy instead (:mod:`item2vec.vectors`).
 """
 
+import contextlib
 import dataclasses
 import logging
 import os
+import platform
 import tempfile
 import time
 
 import numpy as np
 
-from .corpus import WEIGHTINGS, build_sentences
+from . import __version__
+from .corpus import WEIGHTINGS, build_sentences, write_corpus
 
 logger = logging.getLogger(__name__)
+
+#: gensim's inner loop calls scipy's OpenBLAS, which picks its kernels by CPU when it
+#: loads, and kernels round differently: the same seed gives other vectors on another
+#: CPU. Haswell kernels (AVX2 + FMA) run on every x86-64 CPU since 2013 and are the ones
+#: the shipped model was built with, so training pins them unless the user chose.
+BLAS_CORETYPE = "Haswell"
+
+
+def _scipy_blas_loaded():
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return any("scipy.libs" in line and "openblas" in line for line in maps)
+    except OSError:  # not Linux: cannot tell, assume it is too late
+        return True
+
+
+def pin_blas_kernels():
+    """Ask OpenBLAS for :data:`BLAS_CORETYPE` kernels, if it can still be asked.
+
+    Only sets ``OPENBLAS_CORETYPE`` when the user has not, the CPU is x86-64 with
+    AVX2 and FMA, and scipy's OpenBLAS is not loaded yet (it reads the variable
+    once, at load). Returns the kernel type in force for training, or ``None``
+    when it is the CPU's own choice.
+    """
+    chosen = os.environ.get("OPENBLAS_CORETYPE")
+    if chosen or platform.machine().lower() not in ("x86_64", "amd64"):
+        return chosen
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
+        if {"avx2", "fma"} <= set(flags) and not _scipy_blas_loaded():
+            os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
+            return BLAS_CORETYPE
+    return None
+
+
+# Importing this module pins the kernels, before anything can load scipy's BLAS.
+pin_blas_kernels()
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """Hyperparameters of one training run; the defaults build the shipped model.
 
-    ``window=0`` means "the whole sentence": every artist of a user is in the
-    context of every other one, which is item2vec's set semantics.
+    ``window=0`` would mean "the whole sentence" (every artist of a user in the
+    context of every other one, item2vec's original set semantics); the tuned
+    default is a finite window over the shuffled list instead (docs/METHOD.md).
     ``min_count`` counts *listeners* (distinct users), not tokens, so that
     play-count repetition cannot promote a one-listener artist into the vocabulary.
     """
@@ -75,59 +117,17 @@ class TrainedModel:
     seconds: float
     n_sentences: int
     n_tokens: int
-    streamed: bool = False   # trained from a corpus file (see :func:`write_corpus`)
+    streamed: bool = False   # trained from a corpus file (see :func:`~item2vec.corpus.write_corpus`)
 
 
 def vocabulary(dataset, min_count):
     """Artist ids with at least ``min_count`` distinct listeners, sorted."""
-    listeners = dataset.plays.groupby("artist_id")["user"].nunique()
-    return np.sort(listeners.index[listeners >= min_count].to_numpy(dtype=np.int64))
+    listeners = dataset.listeners(heard_only=True)
+    return listeners.index[listeners >= min_count].to_numpy(dtype=np.int64)
 
 
 #: ``train_item2vec.py`` streams the corpus from disk above this many (user, artist) rows.
 STREAM_ABOVE_ROWS = 1_000_000
-
-
-def write_corpus(path, plays, vocab_ids, weighting="none", max_repeat=4, seed=0, chunk_users=20_000):
-    """Write the item2vec corpus to a text file, one sentence per line, a chunk of users at a time.
-
-    Each chunk goes through :func:`~item2vec.corpus.build_sentences`, so only
-    one chunk's sentences exist as Python lists at any time. Chunk 0 is shuffled
-    with ``seed`` itself and chunk ``i`` with a seed derived from ``(seed, i)``:
-    when one chunk holds every user the file is exactly the in-memory corpus.
-
-    Parameters
-    ----------
-    path : str
-        File to write (replaced); tokens are artist ids separated by spaces.
-    plays : pandas.DataFrame
-        Columns ``user``, ``artist_id``, ``plays``.
-    vocab_ids, weighting, max_repeat, seed : see :func:`~item2vec.corpus.build_sentences`.
-    chunk_users : int
-        Users per chunk.
-
-    Returns
-    -------
-    n_sentences, n_tokens, longest : int
-        Lines written, tokens written, and the length of the longest line.
-    """
-    users = plays["user"].to_numpy()
-    if len(users) and not np.all(users[1:] >= users[:-1]):
-        plays = plays.sort_values("user", kind="stable")
-        users = plays["user"].to_numpy()
-    starts = np.flatnonzero(np.concatenate([[True], users[1:] != users[:-1]])) if len(users) else np.empty(0, int)
-    bounds = np.append(starts[::chunk_users], len(users))
-    n_sentences = n_tokens = longest = 0
-    with open(path, "w", encoding="ascii") as handle:
-        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-            chunk_seed = seed if i == 0 else np.random.SeedSequence(seed, spawn_key=(i,))
-            sentences = build_sentences(plays.iloc[a:b], vocab_ids, weighting, max_repeat, chunk_seed)
-            if sentences:
-                handle.write("\n".join(" ".join(s) for s in sentences) + "\n")
-                n_sentences += len(sentences)
-                n_tokens += sum(len(s) for s in sentences)
-                longest = max(longest, max(len(s) for s in sentences))
-    return n_sentences, n_tokens, longest
 
 
 def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
@@ -140,7 +140,7 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
     progress : bool
         Show a tqdm bar advancing once per epoch.
     stream : bool
-        Write the corpus to a temporary file (:func:`write_corpus`) and train
+        Write the corpus to a temporary file (:func:`~item2vec.corpus.write_corpus`) and train
         with gensim's ``corpus_file`` mode instead of holding every sentence in
         Python lists; memory then grows with the vocabulary, not the corpus.
         The result is as reproducible for a seed (with ``workers=1``) but not
@@ -211,6 +211,58 @@ def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
         alpha=config.alpha, min_alpha=config.min_alpha, epochs=config.epochs,
         seed=config.seed, workers=config.workers, callbacks=[_Bar()],
     )
+
+
+def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
+    """Facts about a training run, for ``metadata.json``."""
+    import datetime
+    versions = {"python": platform.python_version(), "numpy": np.__version__}
+    for module in ("gensim", "pandas"):
+        with contextlib.suppress(ImportError):
+            versions[module] = __import__(module).__version__
+    meta = {
+        "item2vec_version": __version__,
+        "hyperparameters": dataclasses.asdict(config),
+        "data": {"format": dataset.format, "sha256": dataset.checksums, "repairs": dataset.repairs,
+                 "rows": int(len(dataset.plays)), "users": dataset.n_users,
+                 "artists": int(len(dataset.artists))},
+        "corpus": {"sentences": int(n_sentences), "tokens": int(n_tokens)},
+        "library_versions": versions,
+        "blas_kernels": os.environ.get("OPENBLAS_CORETYPE") or "cpu default",
+        "training_seconds": round(float(seconds), 2),
+        "created": datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat(),
+    }
+    meta.update(extra or {})
+    return meta
+
+
+def save_trained(out_dir, trained, dataset):
+    """Write a training run's model folder (replaced atomically); returns its metadata.
+
+    The catalogue and :func:`build_metadata` come from ``dataset``, the data the
+    run was trained on; :func:`~item2vec.storage.save_model` does the writing.
+    """
+    from .catalog import Catalog
+    from .storage import save_model
+
+    metadata = build_metadata(trained.config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens,
+                              extra={"training_corpus": "file" if trained.streamed else "memory"})
+    return save_model(out_dir, trained.artist_ids, trained.vectors, Catalog.from_dataset(dataset), metadata)
+
+
+def train_and_save(dataset, out_dir, config=None, progress=True, stream=False):
+    """:func:`train` on ``dataset``, then :func:`save_trained` to ``out_dir``.
+
+    The one sequence behind ``train_item2vec.py``, the tests and the benchmarks.
+
+    Returns
+    -------
+    trained : TrainedModel
+    metadata : dict
+        As written to ``metadata.json``.
+    """
+    trained = train(dataset, config, progress=progress, stream=stream)
+    return trained, save_trained(out_dir, trained, dataset)
 
 
 #: One line per hyperparameter, shown by ``train_item2vec.py --help``.

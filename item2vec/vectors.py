@@ -8,6 +8,8 @@ starts fast.
 
 import numpy as np
 
+from .arrays import rows_of, top_k
+
 
 def _as_list(keys):
     if keys is None:
@@ -53,8 +55,7 @@ class ArtistVectors:
 
     def row(self, artist_id):
         """Row of ``artist_id``, or -1 when it has no vector."""
-        i = int(np.searchsorted(self.ids, artist_id))
-        return i if i < len(self.ids) and self.ids[i] == artist_id else -1
+        return int(rows_of(self.ids, artist_id))
 
     def rows(self, artist_ids):
         """Rows of several ids; raises KeyError naming the first id without a vector."""
@@ -104,17 +105,6 @@ class ArtistVectors:
         return self.top(scores, candidates, topn)
 
     def top(self, scores, candidates, topn):
-        """Ids and scores of the ``topn`` best candidate rows, best first."""
-        pool = np.flatnonzero(candidates)
-        topn = max(0, min(int(topn), len(pool)))
-        if topn == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        sub = scores[pool]
-        if topn < len(pool):
-            part = np.argpartition(-sub, topn - 1)[:topn]
-        else:
-            part = np.arange(len(pool))
-        # Ties broken by row (artist id) so answers are stable across runs.
-        best = part[np.lexsort((pool[part], -sub[part]))]
-        rows = pool[best]
-        return self.ids[rows], scores[rows].astype(np.float32)
+        """Ids and scores of the ``topn`` best candidate rows, best first (ties: lower id)."""
+        rows = top_k(scores, candidates, topn)
+        return self.ids[rows], np.asarray(scores)[rows].astype(np.float32)

@@ -2,19 +2,15 @@
 
 import io
 import os
-import sys
 
 import pytest
 
+from item2vec.train import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
+from item2vec.data import load_dataset
+from item2vec.research.synthetic import make_plays, write_kaggle
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(REPO, "..", "shared", "data")
-sys.path.insert(0, REPO)
-
-from item2vec.catalog import Catalog  # noqa: E402
-from item2vec.data import load_dataset  # noqa: E402
-from item2vec.storage import build_metadata, save_model  # noqa: E402
-from item2vec.synthetic import make_plays, write_kaggle  # noqa: E402
-from item2vec.train import TrainConfig, train  # noqa: E402
 
 #: Small but real: 4 genres x 30 artists, 400 users; trains in about a second.
 SMALL_CONFIG = dict(vector_size=16, epochs=5, negative=5, sample=1e-3, min_count=3, seed=1, workers=1)
@@ -37,11 +33,8 @@ def synthetic_dataset(synthetic_dir):
 @pytest.fixture(scope="session")
 def synthetic_model_dir(tmp_path_factory, synthetic_dataset):
     """A model folder trained on the synthetic data (read-only: copy it before damaging it)."""
-    config = TrainConfig(**SMALL_CONFIG)
-    trained = train(synthetic_dataset, config, progress=False)
     folder = tmp_path_factory.mktemp("synthetic-model") / "model"
-    metadata = build_metadata(config, synthetic_dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
-    save_model(str(folder), trained.artist_ids, trained.vectors, Catalog.from_dataset(synthetic_dataset), metadata)
+    train_and_save(synthetic_dataset, str(folder), TrainConfig(**SMALL_CONFIG), progress=False)
     return str(folder)
 
 

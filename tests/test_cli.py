@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
-import ask
 from conftest import REPO, Stdin, genre_of
+from item2vec.cli import ask
 
 
 def run(argv, stdin=b""):

@@ -16,7 +16,7 @@ from gensim.models import Word2Vec
 
 from conftest import REPO
 from item2vec.corpus import build_sentences
-from item2vec.synthetic import make_plays
+from item2vec.research.synthetic import make_plays
 from item2vec.vectors import ArtistVectors, unit_rows
 
 TOL = 1e-5

@@ -15,8 +15,8 @@ import numpy as np
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-import ask
 from item2vec.catalog import Catalog
+from item2vec.cli import ask
 from item2vec.errors import UnknownArtistError
 from item2vec.formatting import safe
 from item2vec.names import NameIndex, Resolution, normalize

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-import ask
-import train_item2vec
 from conftest import REPO, shared_data_or_skip
+from item2vec.cli import ask
+from item2vec.cli import train as train_item2vec
 
 SHIPPED = os.path.join(REPO, "models")
 

@@ -19,22 +19,19 @@ import subprocess
 import sys
 import threading
 import unicodedata
-import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 
-import ask
-import train_item2vec
 from conftest import REPO, SMALL_CONFIG, Stdin
 from item2vec import storage
-from item2vec.catalog import Catalog
+from item2vec.cli import ask
+from item2vec.cli import train as train_item2vec
 from item2vec.data import KAGGLE_ARTISTS, KAGGLE_PLAYS, load_dataset
 from item2vec.errors import DataError, ModelError
-from item2vec.storage import build_metadata, load_model, save_model
-from item2vec.synthetic import make_plays, write_kaggle
-from item2vec.train import TrainConfig, train
+from item2vec.research.synthetic import make_plays, write_kaggle
+from item2vec.storage import load_model, save_model
+from item2vec.train import TrainConfig, train_and_save
 from item2vec.vectors import unit_rows
 
 HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
@@ -115,10 +112,8 @@ def hostile_model_dir(tmp_path_factory):
     dataset = load_dataset(str(data))
     assert set(HOSTILE.values()) <= set(dataset.artists["name"])
     config = TrainConfig(**SMALL_CONFIG)
-    trained = train(dataset, config, progress=False)
     folder = tmp_path_factory.mktemp("hostile-model") / "model"
-    save_model(str(folder), trained.artist_ids, trained.vectors, Catalog.from_dataset(dataset),
-               build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens))
+    train_and_save(dataset, str(folder), config, progress=False)
     return str(folder)
 
 
@@ -807,7 +802,6 @@ def test_concurrent_saves_from_threads_never_mix_or_fail(synthetic_model_dir, tm
 SAVER = """
 import sys
 import numpy as np
-sys.path.insert(0, {repo!r})
 from item2vec.storage import load_model, save_model
 model = load_model({src!r})
 sign = float(sys.argv[1])

@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-import train_item2vec
 from conftest import SMALL_CONFIG, genre_of
-from item2vec.corpus import build_sentences
-from item2vec.train import TrainConfig, train, vocabulary, write_corpus
+from item2vec.cli import train as train_item2vec
+from item2vec.corpus import build_sentences, write_corpus
+from item2vec.train import TrainConfig, train, vocabulary
 
 
 def read_lines(path):

@@ -5,10 +5,10 @@ import os
 
 import numpy as np
 
-import train_item2vec
 from conftest import genre_of
+from item2vec.cli import train as train_item2vec
 from item2vec.storage import load_model
-from item2vec.train import TrainConfig, train, vocabulary
+from item2vec.train import TrainConfig, train_and_save, vocabulary
 
 
 def test_neighbours_come_from_the_planted_genre(synthetic_model_dir):
@@ -34,11 +34,7 @@ def test_vocabulary_counts_listeners_not_plays(synthetic_dataset):
 
 def test_save_load_round_trip(synthetic_dataset, tmp_path):
     config = TrainConfig(vector_size=8, epochs=2, seed=3)
-    trained = train(synthetic_dataset, config, progress=False)
-    from item2vec.catalog import Catalog
-    from item2vec.storage import build_metadata, save_model
-    meta = build_metadata(config, synthetic_dataset, trained.seconds, trained.n_sentences, trained.n_tokens)
-    save_model(tmp_path / "m", trained.artist_ids, trained.vectors, Catalog.from_dataset(synthetic_dataset), meta)
+    trained, _ = train_and_save(synthetic_dataset, tmp_path / "m", config, progress=False)
     model = load_model(tmp_path / "m")
     assert model.vectors.ids.tolist() == trained.artist_ids.tolist()
     unit = trained.vectors / np.linalg.norm(trained.vectors, axis=1, keepdims=True)
@@ -72,6 +68,7 @@ def test_train_script_rejects_bad_settings(synthetic_dir, tmp_path, capsys):
 
 def test_a_user_with_one_artist_makes_no_sentence():
     import pandas as pd
+
     from item2vec.corpus import build_sentences
     plays = pd.DataFrame({"user": [1, 2, 2, 3], "artist_id": [10, 10, 11, 11], "plays": [500, 5, 9, 7]})
     for weighting in ("none", "log", "rank"):

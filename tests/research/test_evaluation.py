@@ -4,15 +4,14 @@ import json
 import os
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from item2vec import baselines
 from item2vec.data import Dataset
-from item2vec.evaluation import (SET_MIN_LISTENERS, bootstrap, full_split, make_split, rank_of,
-                                 score_users, user_folds)
-from item2vec.synthetic import make_plays, write_kaggle
+from item2vec.research import baselines
+from item2vec.research.metrics import bootstrap, rank_of, score_users
+from item2vec.research.splits import SET_MIN_LISTENERS, full_split, make_split, user_folds
+from item2vec.research.synthetic import make_plays, write_kaggle
 from item2vec.train import TrainConfig
 
 
@@ -200,7 +199,7 @@ def test_rank_of_matches_the_answer_list(dataset):
 
 
 def test_evaluate_command_end_to_end(tmp_path):
-    from item2vec import evaluate
+    from item2vec.research import evaluate
     plays, artists = make_plays(n_users=200, artists_per_genre=20, seed=1)
     data = tmp_path / "data"
     write_kaggle(str(data), plays, artists)
@@ -221,6 +220,6 @@ def test_evaluate_command_end_to_end(tmp_path):
 
 
 def test_evaluate_command_reports_missing_data(tmp_path, capsys):
-    from item2vec import evaluate
+    from item2vec.research import evaluate
     assert evaluate.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "no such data folder" in capsys.readouterr().err

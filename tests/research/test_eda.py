@@ -7,12 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from item2vec import eda
-from item2vec.catalog import Catalog
+from item2vec.train import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.data import load_dataset
-from item2vec.storage import build_metadata, save_model
-from item2vec.synthetic import make_plays, write_kaggle
-from item2vec.train import TrainConfig, train
+from item2vec.research import eda
+from item2vec.research.synthetic import make_plays, write_kaggle
 
 PROMISED = eda.FIGURES + (eda.MAP_FIGURE, "eda.json", "EDA.md")
 
@@ -37,10 +35,8 @@ def run(tmp_path_factory):
     write_kaggle(str(data_dir), plays, artists)
     dataset = load_dataset(str(data_dir))
     config = TrainConfig(vector_size=8, epochs=2, min_count=3, seed=0, workers=1)
-    trained = train(dataset, config, progress=False)
     model_dir = root / "model"
-    save_model(str(model_dir), trained.artist_ids, trained.vectors, Catalog.from_dataset(dataset),
-               build_metadata(config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens))
+    trained, _ = train_and_save(dataset, str(model_dir), config, progress=False)
     out = root / "docs"
     code = eda.main(["--data", str(data_dir), "--out", str(out), "--model", str(model_dir),
                      "--map-artists", "40"])

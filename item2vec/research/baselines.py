@@ -1,7 +1,7 @@
 """Similar-artist baselines, and item2vec, behind one query shape.
 
 Every model here answers over a fixed artist set (an evaluation split's, see
-:mod:`item2vec.evaluation`) with ``similar(artist_id or ids, topn)`` ->
+:mod:`.splits`) with ``similar(artist_id or ids, topn)`` ->
 ``(ids, scores)``, best first, never returning a query artist, so the
 evaluation and the latency benchmark treat them alike:
 
@@ -18,6 +18,8 @@ import logging
 import time
 
 import numpy as np
+
+from ..arrays import rows_of, top_k, top_k_rows
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,9 @@ class SimilarityModel:
     def rows(self, artist_ids):
         """Rows of artist ids; KeyError naming the first id outside the set."""
         ids = np.atleast_1d(np.asarray(artist_ids, dtype=np.int64))
-        pos = np.clip(np.searchsorted(self.ids, ids), 0, len(self.ids) - 1)
-        missing = ids[self.ids[pos] != ids]
-        if len(missing):
-            raise KeyError(f"artist id {int(missing[0])} is not in the model's artist set")
+        pos = rows_of(self.ids, ids)
+        if (pos < 0).any():
+            raise KeyError(f"artist id {int(ids[pos < 0][0])} is not in the model's artist set")
         return pos
 
     def similar(self, artist_ids, topn=10, allowed=None):
@@ -70,11 +71,7 @@ class SimilarityModel:
         score = self.scores(rows).mean(axis=0).astype(np.float32)
         candidates = np.ones(len(self.ids), dtype=bool) if allowed is None else np.array(allowed, dtype=bool)
         candidates[rows] = False
-        pool = np.flatnonzero(candidates)
-        topn = max(0, min(int(topn), len(pool)))
-        sub = score[pool]
-        part = np.argpartition(-sub, topn - 1)[:topn] if 0 < topn < len(pool) else np.arange(topn)
-        best = pool[part[np.lexsort((pool[part], -sub[part]))]]
+        best = top_k(score, candidates, topn)
         return self.ids[best], score[best]
 
     def top_rows(self, k, allowed=None, batch=1024):
@@ -88,13 +85,8 @@ class SimilarityModel:
             score[np.arange(len(rows)), rows] = -np.inf
             if blocked is not None:
                 score[:, blocked] = -np.inf
-            kk = min(k, n)
-            part = np.argpartition(-score, kk - 1, axis=1)[:, :kk]
-            part_scores = np.take_along_axis(score, part, axis=1)
-            order = np.lexsort((part, -part_scores), axis=1)
-            best = np.take_along_axis(part, order, axis=1)
-            best_scores = np.take_along_axis(part_scores, order, axis=1)
-            out[rows, :kk] = np.where(np.isfinite(best_scores), best, -1)
+            best = top_k_rows(score, k)
+            out[rows, :best.shape[1]] = best
         return out
 
 
@@ -165,14 +157,13 @@ class VectorModel(SimilarityModel):
     """Cosine similarity of artist vectors; artists without a vector score 0."""
 
     def __init__(self, ids, vector_ids, vectors, name):
-        from .vectors import unit_rows
+        from ..vectors import unit_rows
+
         self.ids = np.asarray(ids, dtype=np.int64)
         self.name = name
-        vector_ids = np.asarray(vector_ids, dtype=np.int64)
         unit = np.zeros((len(self.ids), vectors.shape[1]), dtype=np.float32)
-        pos = np.searchsorted(vector_ids, self.ids)
-        pos = np.clip(pos, 0, max(len(vector_ids) - 1, 0))
-        have = vector_ids[pos] == self.ids
+        pos = rows_of(vector_ids, self.ids)
+        have = pos >= 0
         unit[have] = unit_rows(vectors[pos[have]])
         self.unit = unit
         self.missing = int((~have).sum())
@@ -198,7 +189,7 @@ def fit_ease(split, lam):
 
 def fit_item2vec(split, config, progress=False):
     """item2vec (:func:`item2vec.train.train`) on the split's training users."""
-    from .train import train
+    from ..train import train
     trained = train(split.train, config, progress=progress)
     model = VectorModel(split.ids, trained.artist_ids, trained.vectors, "item2vec")
     model.fit_seconds = trained.seconds
@@ -239,7 +230,8 @@ def fit_default_word2vec(split, seed=0):
     already hold only the artist set; the default of 5 *tokens* would drop part of it.
     """
     from gensim.models import Word2Vec
-    from .corpus import build_sentences
+
+    from ..corpus import build_sentences
     start = time.perf_counter()
     sentences = build_sentences(split.train.plays, split.ids, "none", 1, seed)
     w2v = Word2Vec(sentences=sentences, min_count=1, seed=seed, workers=1)

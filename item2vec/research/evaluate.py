@@ -1,6 +1,6 @@
 """Regenerate docs/EVALUATION.md, docs/evaluation.json and docs/tradeoff.png.
 
-  python -m item2vec.evaluate --data ../shared/data --out docs/
+  python -m item2vec.research.evaluate --data ../shared/data --out docs/
 
 Phases (see :mod:`item2vec.evaluation` for the protocol):
 
@@ -23,13 +23,13 @@ import time
 
 import numpy as np
 
+from ..train import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
+from ..data import load_dataset
+from ..errors import DataError
+from ..query import DEFAULT_MIN_LISTENERS
 from . import baselines
-from .data import load_dataset
-from .errors import DataError
-from .evaluation import (SET_MIN_LISTENERS, bootstrap, evaluate_filters, full_split, make_split,
-                         rank_of)
-from .query import DEFAULT_MIN_LISTENERS
-from .train import TrainConfig
+from .metrics import bootstrap, evaluate_filters, evaluate_model, rank_of
+from .splits import SET_MIN_LISTENERS, full_split, make_split
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def _ints(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="python -m item2vec.evaluate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m item2vec.research.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="data", help="data folder (default: data/)")
     parser.add_argument("--out", default="docs", help="folder for EVALUATION.md, evaluation.json, tradeoff.png")
     parser.add_argument("--seeds", type=int, default=3, choices=(1, 2, 3),
@@ -139,7 +139,7 @@ class Runner:
             for value in values:
                 model = self.item2vec(split, **{key: value})
                 sums = evaluate_filters(model, split, [SET_MIN_LISTENERS], user_lists=ul)[SET_MIN_LISTENERS]
-                shipped = evaluate_model_masked(model, split, allowed, ul)
+                shipped = evaluate_model(model, split, allowed=allowed, user_lists=ul)
                 sweep.append({"vary": key, "value": value, "seconds": model.fit_seconds,
                               "unfiltered": sums.point(), "filtered": shipped.point()})
                 self.step(f"trade-off {key}={value}")
@@ -218,11 +218,6 @@ class Runner:
         return out
 
 
-def evaluate_model_masked(model, split, allowed, user_lists):
-    from .evaluation import evaluate_model
-    return evaluate_model(model, split, allowed=allowed, user_lists=user_lists)
-
-
 def fit_all(split, item2vec, lam, step):
     """Every method on one split, in a fixed order, keyed for the results table."""
     models = {}
@@ -274,7 +269,7 @@ def main(argv=None):
     example = runner.example(lam)
     runner.bar.close()
     result = {
-        "command": "python -m item2vec.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m item2vec.research.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
         "protocol": {"users": runner.dataset.n_users, "fold_share": 0.1, "seeds": args.seeds, "bootstrap": args.boot, "k": 10,
                      "set_min_listeners": SET_MIN_LISTENERS, "shipped_min_listeners": DEFAULT_MIN_LISTENERS,
                      "hr_floor": HR_FLOOR},
@@ -522,7 +517,7 @@ def _tradeoff_text(result):
     sweep = result["validation"]["tradeoff"]["sweep"]
     knee = result["validation"]["tradeoff"]["knee"]
     ml = result["protocol"]["shipped_min_listeners"]
-    lines = [f"## Trade-off: quality vs training time, epochs and vector size (validation fold 0)",
+    lines = ["## Trade-off: quality vs training time, epochs and vector size (validation fold 0)",
              "",
              f"One parameter varied at a time from the shipped configuration; results filtered at {ml} listeners.",
              "The knee is the cheapest value within 5% of the best IPS-recall@10 of its sweep.", "",

@@ -3,7 +3,7 @@
 Run it as a command; it reads the data through :func:`item2vec.data.load_dataset`,
 so the statistics describe exactly what training sees::
 
-    python -m item2vec.eda --data ../shared/data --out docs/ --model models/
+    python -m item2vec.research.eda --data ../shared/data --out docs/ --model models/
 
 It writes ``eda.json`` (every number), the ``eda_*.png`` figures,
 ``embedding_map.png`` (only with ``--model``) and ``EDA.md``, whose text is a
@@ -22,11 +22,12 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from . import data as data_module
-from .corpus import repeats
-from .errors import Item2VecError, NotInModelError
-from .names import normalize
-from .train import TrainConfig, vocabulary
+from .. import data as data_module
+from ..arrays import rows_of
+from ..corpus import repeats
+from ..errors import Item2VecError, NotInModelError
+from ..names import normalize
+from ..train import TrainConfig, vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ def compute(dataset, path, model=None, config=None):
     frames : dict
         Arrays the figures need (per-user, per-artist and per-row values).
     """
-    from .query import DEFAULT_MIN_LISTENERS
+    from ..query import DEFAULT_MIN_LISTENERS
     plays, artists = dataset.plays, dataset.artists
     names = artists.set_index("artist_id")["name"]
     listeners = dataset.listeners()
@@ -327,7 +328,7 @@ def compute(dataset, path, model=None, config=None):
         example = artist_plays[one.index].idxmax()
         message = str(NotInModelError(names[example], 1, min_count))
         if model is not None:  # what ask.py really answers, from the model's own catalogue
-            from .query import Recommender
+            from ..query import Recommender
             try:
                 Recommender(model).answer(f"id:{int(example)}")
                 message = "(answered: this model has a vector for it)"
@@ -358,7 +359,7 @@ def compute(dataset, path, model=None, config=None):
 
 def _filter_demo(model, min_count, default_min):
     """Neighbours of one example artist with the default result filter and with none."""
-    from .query import Recommender
+    from ..query import Recommender
     recommender = Recommender(model)
     for name in FILTER_EXAMPLES[1:] + FILTER_EXAMPLES[:1]:
         try:
@@ -507,7 +508,7 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
     from sklearn.cluster import KMeans
     from sklearn.manifold import TSNE
     vectors, catalog = model.vectors, model.catalog
-    positions = np.searchsorted(catalog.ids, vectors.ids)
+    positions = rows_of(catalog.ids, vectors.ids)
     listeners = catalog.listeners[positions]
     rows = np.lexsort((vectors.ids, -listeners))[:n]
     n = len(rows)
@@ -859,7 +860,7 @@ def _map_size(text):
 
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="python -m item2vec.eda",
+        prog="python -m item2vec.research.eda",
         description="Regenerate the data analysis: eda.json, eda_*.png, embedding_map.png and EDA.md.")
     parser.add_argument("--data", required=True, metavar="DIR", help="folder with the data files")
     parser.add_argument("--format", default="auto", choices=["auto", *sorted(data_module.READERS)],
@@ -879,7 +880,8 @@ def main(argv=None):
     except SystemExit as exc:  # --help or a usage error: a return code, not an exit, for callers of main()
         return exc.code
     import matplotlib
-    from .storage import load_model
+
+    from ..storage import load_model
     try:
         dataset = data_module.load_dataset(args.data, args.format)
         model = load_model(args.model) if args.model else None
@@ -900,7 +902,7 @@ def main(argv=None):
             path, map_info = embedding_map(model, args.out, n=args.map_artists)
             written.append(path)
             stats["embedding_map"] = map_info
-    command = "python -m item2vec.eda --data DIR --out docs/" + (" --model models/" if model is not None else "")
+    command = "python -m item2vec.research.eda --data DIR --out docs/" + (" --model models/" if model is not None else "")
     with open(os.path.join(args.out, "eda.json"), "w", encoding="utf-8") as handle:
         json.dump(stats, handle, indent=2, ensure_ascii=False, default=_json_default)
         handle.write("\n")

@@ -1,0 +1,238 @@
+"""Which music artists are similar to this one? Answers from a trained item2vec model.
+
+Examples:
+  python ask.py Rosetta
+  python ask.py Rosetta --minus Metallica --explain
+  python ask.py "Cult Of Luna" --json
+  printf 'Rosetta\\nIsis\\n' | python ask.py --batch -
+  python ask.py                      (interactive prompt with tab completion)
+
+Exit codes: 0 answered; 1 artist not found or query not answerable (in --batch:
+at least one line failed); 2 usage error; 3 model missing or damaged; 130 interrupted.
+"""
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+
+from ..errors import Item2VecError
+from ..formatting import format_line, format_table, safe
+from ..query import DEFAULT_MIN_LISTENERS, MAX_TOP, Recommender
+from ..storage import load_model
+from .parser import HelpShown, Parser, UsageError, add_version, default_model_dir, int_in
+
+HISTORY = os.path.join(os.path.expanduser("~"), ".item2vec_history")
+EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def to_json(record):
+    """One JSON line, readable UTF-8 unless that is unsafe.
+
+    json escapes only C0 controls; C1 controls (U+009B is a terminal CSI), bidi
+    overrides and lone surrogates (undecodable command-line bytes, which crash a
+    strict UTF-8 stdout) would pass raw, so such a record is written as ASCII.
+    """
+    line = json.dumps(record, ensure_ascii=False)
+    return line if line.isprintable() else json.dumps(record, ensure_ascii=True)
+
+
+def one_line(message, limit=2000):
+    """An error message made safe for a terminal: escaped control characters, one line."""
+    return safe(message, limit)
+
+
+def build_parser(prog="ask.py"):
+    parser = Parser(prog=prog, description=__doc__.split("\n\n")[0],
+                    epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("artist", nargs="*", help="artist name (quotes optional; 'id:N' picks by id). "
+                        "Omit it for an interactive prompt.")
+    parser.add_argument("-k", "--top", type=int_in(1, MAX_TOP, "--top"), default=10,
+                        help="number of similar artists to show (default 10)")
+    parser.add_argument("--plus", action="append", default=[], metavar="NAME",
+                        help="add this artist's vector to the query (repeatable)")
+    parser.add_argument("--minus", action="append", default=[], metavar="NAME",
+                        help="subtract this artist's vector from the query (repeatable)")
+    parser.add_argument("--min-listeners", type=int_in(1, 10**9, "--min-listeners"),
+                        default=DEFAULT_MIN_LISTENERS, metavar="N",
+                        help="only return artists with at least N listeners in the data "
+                             f"(default {DEFAULT_MIN_LISTENERS}: fewer is mostly noise)")
+    parser.add_argument("--explain", action="store_true",
+                        help="show how many users listen to both the query and each result")
+    parser.add_argument("--json", action="store_true", help="print JSON (one object per answer)")
+    parser.add_argument("--batch", metavar="FILE",
+                        help="answer one artist name per line of FILE ('-' for stdin), one answer per line")
+    parser.add_argument("--model", default=None, metavar="DIR",
+                        help="model folder (default: $ITEM2VEC_MODEL, else models/ beside ask.py, "
+                             "else the model installed with the package)")
+    add_version(parser)
+    return parser
+
+
+def error_record(query, exc):
+    return {"query": query, "error": str(exc), "suggestions": list(getattr(exc, "suggestions", []))}
+
+
+class Session:
+    """One invocation's model, options and output streams."""
+
+    def __init__(self, args, out, err):
+        self.args, self.out, self.err = args, out, err
+        self.recommender = Recommender(load_model(args.model or default_model_dir()))
+
+    def ask(self, query, plus=(), minus=()):
+        return self.recommender.answer(query, plus, minus, topn=self.args.top,
+                                       min_listeners=self.args.min_listeners, explain=self.args.explain)
+
+    def one(self, query, plus, minus):
+        """Answer one query, printing a table or JSON; returns the exit code."""
+        try:
+            answer = self.ask(query, plus, minus)
+        except Item2VecError as exc:
+            if self.args.json:
+                print(to_json(error_record(query, exc)), file=self.out)
+            print(f"error: {one_line(exc)}", file=self.err)
+            return exc.exit_code
+        for note in answer["notes"]:
+            print(f"note: {safe(note, 400)}", file=self.err)
+        if self.args.json:
+            print(to_json(answer), file=self.out)
+        else:
+            print(format_table(answer, self.args.min_listeners), file=self.out)
+        return EXIT_OK
+
+    def batch(self, stream):
+        """Answer every line of a stream (binary, or text); returns 0 when all lines were answered."""
+        failed = 0
+        for number, raw in enumerate(stream, 1):
+            try:
+                if isinstance(raw, bytes):
+                    raw = raw.rstrip(b"\r\n")
+                    # Decoded here, line by line, so one bad line is reported and the rest answered.
+                    query = raw.decode("utf-8")
+                else:
+                    query = raw.rstrip("\r\n")
+                answer = self.ask(query, self.args.plus, self.args.minus)
+            except UnicodeDecodeError as exc:
+                query, failure = raw.decode("utf-8", "backslashreplace"), Item2VecError(
+                    f"not valid UTF-8 (byte {exc.start} of the line)")
+            except Item2VecError as exc:
+                failure = exc
+            else:
+                line = to_json(answer) if self.args.json else format_line(answer)
+                print(line, file=self.out, flush=True)
+                continue
+            failed += 1
+            if self.args.json:
+                print(to_json(error_record(query, failure)), file=self.out, flush=True)
+            else:
+                print(f"{safe(query, 80)}: error: {one_line(failure)}", file=self.out, flush=True)
+            print(f"error: line {number}: {one_line(failure)}", file=self.err)
+        return EXIT_NOT_FOUND if failed else EXIT_OK
+
+    def prompt(self):
+        """Interactive loop with readline editing, history and tab completion."""
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - e.g. Windows without pyreadline
+            readline = None
+        if readline is not None:
+            index = self.recommender.names
+            matches = []
+
+            def complete(text, state):
+                if state == 0:
+                    matches[:] = index.complete(readline.get_line_buffer())
+                return matches[state] if state < len(matches) else None
+
+            readline.set_completer_delims("")
+            readline.set_completer(complete)
+            readline.parse_and_bind("tab: complete")
+            try:
+                readline.read_history_file(HISTORY)
+            except (OSError, UnicodeDecodeError):
+                pass
+        print("Type an artist name (Tab completes; empty line or Ctrl-D quits).", file=self.err)
+        try:
+            while True:
+                try:
+                    line = input("artist> ").strip()
+                except KeyboardInterrupt:
+                    print(file=self.err)
+                    continue
+                if not line:
+                    break
+                self.one(line, self.args.plus, self.args.minus)
+                print(file=self.out)
+        except EOFError:
+            print(file=self.err)
+        finally:
+            if readline is not None:
+                try:
+                    readline.write_history_file(HISTORY)
+                except OSError:
+                    pass
+        return EXIT_OK
+
+
+def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
+    """Run the command line; returns the exit code instead of exiting."""
+    stdin = stdin if stdin is not None else sys.stdin
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else sys.stderr
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=err)
+    parser = build_parser(prog)
+    try:
+        with contextlib.redirect_stdout(out):
+            args = parser.parse_args(argv)
+        query = " ".join(args.artist).strip()
+        if args.artist and not query:
+            raise UsageError("the artist name is empty")
+        if args.batch and args.artist:
+            raise UsageError("give either an artist or --batch, not both")
+        if not args.artist and not args.batch and not stdin.isatty():
+            raise UsageError("no artist given (use --batch - to read names from standard input)")
+        if (args.plus or args.minus) and not args.artist and not args.batch and not stdin.isatty():
+            raise UsageError("--plus/--minus need an artist to start from")
+    except HelpShown:
+        return EXIT_OK
+    except UsageError as exc:
+        # argparse quotes unknown arguments raw: escape them like any other user text.
+        print(f"{prog}: error: {one_line(exc)} (see --help)", file=err)
+        return EXIT_USAGE
+    try:
+        session = Session(args, out, err)
+        if args.batch:
+            if args.batch == "-":
+                return session.batch(getattr(stdin, "buffer", stdin))
+            try:
+                with open(args.batch, "rb") as handle:
+                    return session.batch(handle)
+            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                print(f"{prog}: error: cannot read {safe(args.batch)}: {one_line(reason)}", file=err)
+                return EXIT_USAGE
+        if query:
+            return session.one(query, args.plus, args.minus)
+        return session.prompt()
+    except Item2VecError as exc:
+        print(f"error: {one_line(exc)}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return EXIT_INTERRUPTED
+
+
+def run():
+    """Console-script entry: :func:`main` with the process's streams, then exit."""
+    try:
+        code = main(prog=os.path.basename(sys.argv[0]) or "ask.py")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Output piped into e.g. `head`: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    sys.exit(code)

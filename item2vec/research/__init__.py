@@ -1,0 +1,8 @@
+"""The research behind the tool, kept apart from it: the product never imports this package.
+
+* :mod:`.splits`: held-out users (validation and test folds);
+* :mod:`.metrics`: HR@k, precision, IPS-recall and bootstrap intervals;
+* :mod:`.baselines`: popularity, item-kNN, EASE, ALS, default Word2Vec, behind one query shape;
+* :mod:`.synthetic`: synthetic listening data with planted genres, for tests and benchmarks;
+* :mod:`.evaluate` and :mod:`.eda`: the commands that regenerate docs/EVALUATION.md and docs/EDA.md.
+"""
