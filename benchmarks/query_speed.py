@@ -49,9 +49,15 @@ def cold_start(model, query, launches):
 
 def imported_heavy(model, query):
     """Heavy modules in ``sys.modules`` after ``ask.py QUERY`` (from ``-X importtime``)."""
-    done = subprocess.run([sys.executable, "-X", "importtime", "ask.py", query, "--model", model],
-                          capture_output=True, text=True, cwd=REPO)
-    modules = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "ask.py", query, "--model", model],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    modules = {
+        line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")
+    }
     return sorted(m for m in modules if m.split(".")[0] in HEAVY and "." not in m)
 
 
@@ -89,8 +95,10 @@ def batch(model, repeats):
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".txt", delete=False) as handle:
         handle.write("\n".join(names) + "\n")
     try:
-        times = [wall([sys.executable, "ask.py", "--batch", handle.name, "--model", model])[0]
-                 for _ in range(repeats)]
+        times = [
+            wall([sys.executable, "ask.py", "--batch", handle.name, "--model", model])[0]
+            for _ in range(repeats)
+        ]
     finally:
         os.unlink(handle.name)
     return statistics.median(times), len(names)
@@ -98,25 +106,35 @@ def batch(model, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=os.path.join(REPO, "models"), help="model folder (default models/)")
+    parser.add_argument(
+        "--model", default=os.path.join(REPO, "models"), help="model folder (default models/)"
+    )
     parser.add_argument("--query", default="Rosetta", help="artist for the cold start (default Rosetta)")
     parser.add_argument("--launches", type=int, default=15, help="process launches of each kind (default 15)")
-    parser.add_argument("--warm-queries", type=int, default=500, help="artists timed in-process (default 500)")
+    parser.add_argument(
+        "--warm-queries", type=int, default=500, help="artists timed in-process (default 500)"
+    )
     parser.add_argument("--batch-repeats", type=int, default=3, help="--batch runs (default 3)")
     args = parser.parse_args(argv)
 
     heavy = imported_heavy(args.model, args.query)
     print(f"heavy modules imported by ask.py: {', '.join(heavy) or 'none'}")
     ask_s, numpy_s = cold_start(args.model, args.query, args.launches)
-    print(f"cold start, median of {args.launches} launches: ask.py {args.query!r} {ask_s:.3f} s, "
-          f"python -c 'import numpy' {numpy_s:.3f} s, ratio {ask_s / numpy_s:.2f}x "
-          f"(targets <= 0.35 s and <= 3x)")
+    print(
+        f"cold start, median of {args.launches} launches: ask.py {args.query!r} {ask_s:.3f} s, "
+        f"python -c 'import numpy' {numpy_s:.3f} s, ratio {ask_s / numpy_s:.2f}x "
+        f"(targets <= 0.35 s and <= 3x)"
+    )
     median, p90, count = warm_latency(args.model, args.warm_queries)
-    print(f"warm query in one process, {count} queries: median {median * 1000:.3f} ms, "
-          f"90th percentile {p90 * 1000:.3f} ms (target < 2 ms median)")
+    print(
+        f"warm query in one process, {count} queries: median {median * 1000:.3f} ms, "
+        f"90th percentile {p90 * 1000:.3f} ms (target < 2 ms median)"
+    )
     batch_s, names = batch(args.model, args.batch_repeats)
-    print(f"--batch over all {names} artists with a vector, median of {args.batch_repeats} runs: "
-          f"{batch_s:.2f} s ({batch_s / names * 1000:.2f} ms per artist incl. start-up; target < 10 s)")
+    print(
+        f"--batch over all {names} artists with a vector, median of {args.batch_repeats} runs: "
+        f"{batch_s:.2f} s ({batch_s / names * 1000:.2f} ms per artist incl. start-up; target < 10 s)"
+    )
     return 0
 
 

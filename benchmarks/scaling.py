@@ -52,11 +52,11 @@ def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listene
     genres = np.array([genre_of_name(names[int(i)]) for i in artist_ids[keep]])
     hits = total = 0
     for start in range(0, len(unit), 1000):  # blocks keep the score matrix small
-        scores = unit[start:start + 1000] @ unit.T
+        scores = unit[start : start + 1000] @ unit.T
         rows = np.arange(scores.shape[0])
         scores[rows, start + rows] = -np.inf
         top = np.argpartition(-scores, topn, axis=1)[:, :topn]
-        hits += int((genres[top] == genres[start:start + len(rows), None]).sum())
+        hits += int((genres[top] == genres[start : start + len(rows), None]).sum())
         total += top.size
     return hits / max(total, 1), int(keep.sum())
 
@@ -77,12 +77,28 @@ def corpus_child(path, mode):
         tokens = sum(len(s) for s in sentences)
     else:
         with tempfile.TemporaryDirectory() as folder:
-            tokens = write_corpus(os.path.join(folder, "corpus.txt"), dataset.plays, vocab, config.weighting,
-                                  config.max_repeat, config.seed)[1]
-    print(json.dumps({"users": dataset.n_users, "rows": int(len(dataset.plays)), "tokens": int(tokens),
-                      "mode": "corpus-" + mode, "corpus_s": time.perf_counter() - start, "peak_rss_after_load_mb": before,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "config": dict(vars(config), epochs=None)}))
+            tokens = write_corpus(
+                os.path.join(folder, "corpus.txt"),
+                dataset.plays,
+                vocab,
+                config.weighting,
+                config.max_repeat,
+                config.seed,
+            )[1]
+    print(
+        json.dumps(
+            {
+                "users": dataset.n_users,
+                "rows": int(len(dataset.plays)),
+                "tokens": int(tokens),
+                "mode": "corpus-" + mode,
+                "corpus_s": time.perf_counter() - start,
+                "peak_rss_after_load_mb": before,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "config": dict(vars(config), epochs=None),
+            }
+        )
+    )
 
 
 def child(path, mode, epochs, workers):
@@ -91,7 +107,7 @@ def child(path, mode, epochs, workers):
 
     logging.basicConfig(level=logging.WARNING)
     if mode.startswith("corpus-"):
-        return corpus_child(path, mode[len("corpus-"):])
+        return corpus_child(path, mode[len("corpus-") :])
     from item2vec.train import TrainConfig, save_trained, train  # isort: skip  (first: pins OpenBLAS)
     from item2vec.data import load_dataset
     from item2vec.storage import load_model
@@ -110,16 +126,26 @@ def child(path, mode, epochs, workers):
     listeners = dict(zip(catalog.ids.tolist(), catalog.listeners.tolist()))
     accuracy, evaluated = genre_accuracy(trained.artist_ids, trained.vectors, names, listeners)
     result = {
-        "users": dataset.n_users, "rows": int(len(dataset.plays)), "artists": int(len(dataset.artists)),
-        "vectors": int(len(trained.artist_ids)), "tokens": int(trained.n_tokens), "mode": mode,
-        "epochs": epochs, "load_s": t1 - t0, "train_s": t2 - t1, "catalog_save_s": t3 - t2,
-        "total_s": t3 - t0, "tokens_per_s": trained.n_tokens * epochs / (t2 - t1),
+        "users": dataset.n_users,
+        "rows": int(len(dataset.plays)),
+        "artists": int(len(dataset.artists)),
+        "vectors": int(len(trained.artist_ids)),
+        "tokens": int(trained.n_tokens),
+        "mode": mode,
+        "epochs": epochs,
+        "load_s": t1 - t0,
+        "train_s": t2 - t1,
+        "catalog_save_s": t3 - t2,
+        "total_s": t3 - t0,
+        "tokens_per_s": trained.n_tokens * epochs / (t2 - t1),
         # CPU seconds: the machine is shared, so wall times carry other people's load.
-        "load_cpu_s": c1 - c0, "train_cpu_s": c2 - c1,
+        "load_cpu_s": c1 - c0,
+        "train_cpu_s": c2 - c1,
         "tokens_per_cpu_s": trained.n_tokens * epochs / (c2 - c1),
         # Linux reports ru_maxrss in KiB.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "genre_accuracy": accuracy, "evaluated_artists": evaluated,
+        "genre_accuracy": accuracy,
+        "evaluated_artists": evaluated,
         "config": {k: v for k, v in vars(config).items()},
     }
     print(json.dumps(result))
@@ -136,9 +162,23 @@ def ensure_data(users, folder, genres, artists_per_genre):
     if not os.path.exists(path):
         os.makedirs(folder, exist_ok=True)
         tmp = path + ".part"
-        subprocess.run([sys.executable, "-m", "item2vec.research.synthetic", "--users", str(users), "--out", tmp,
-                        "--genres", str(genres), "--artists-per-genre", str(artists_per_genre)],
-                       check=True, cwd=REPO)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "item2vec.research.synthetic",
+                "--users",
+                str(users),
+                "--out",
+                tmp,
+                "--genres",
+                str(genres),
+                "--artists-per-genre",
+                str(artists_per_genre),
+            ],
+            check=True,
+            cwd=REPO,
+        )
         os.replace(tmp, path)
     return path
 
@@ -146,19 +186,29 @@ def ensure_data(users, folder, genres, artists_per_genre):
 def table(results):
     """Markdown table; CPU time per row and epoch is relative to the smallest run of the same mode
     (1.00 = linear)."""
-    lines = ["| users | rows | tokens | mode | epochs | load s | train s (wall) | train s (CPU) | total s | "
-             "tokens/CPU s | train CPU per row and epoch vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
-             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| users | rows | tokens | mode | epochs | load s | train s (wall) | train s (CPU) | total s | "
+        "tokens/CPU s | train CPU per row and epoch vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
-        ref = min((b for b in results if b["mode"] == r["mode"] and "train_cpu_s" in b),
-                  key=lambda b: b["rows"], default=None)
+        ref = min(
+            (b for b in results if b["mode"] == r["mode"] and "train_cpu_s" in b),
+            key=lambda b: b["rows"],
+            default=None,
+        )
         cpu = r.get("train_cpu_s")
-        per_row = ((cpu / r["epochs"] / r["rows"]) / (ref["train_cpu_s"] / ref["epochs"] / ref["rows"])
-                   if cpu and ref else float("nan"))
-        lines.append(f"| {r['users']:,} | {r['rows']:,} | {r['tokens']:,} | {r['mode']} | {r['epochs']} | "
-                     f"{r['load_s']:.1f} | {r['train_s']:.1f} | {cpu or float('nan'):.1f} | {r['total_s']:.1f} | "
-                     f"{r.get('tokens_per_cpu_s', float('nan')):,.0f} | {per_row:.2f} | "
-                     f"{r['peak_rss_mb']:,.0f} | {r['vectors']:,} | {r['genre_accuracy']:.3f} |")
+        per_row = (
+            (cpu / r["epochs"] / r["rows"]) / (ref["train_cpu_s"] / ref["epochs"] / ref["rows"])
+            if cpu and ref
+            else float("nan")
+        )
+        lines.append(
+            f"| {r['users']:,} | {r['rows']:,} | {r['tokens']:,} | {r['mode']} | {r['epochs']} | "
+            f"{r['load_s']:.1f} | {r['train_s']:.1f} | {cpu or float('nan'):.1f} | {r['total_s']:.1f} | "
+            f"{r.get('tokens_per_cpu_s', float('nan')):,.0f} | {per_row:.2f} | "
+            f"{r['peak_rss_mb']:,.0f} | {r['vectors']:,} | {r['genre_accuracy']:.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -169,6 +219,7 @@ def _epoch_cpu(result):
 
 def plot(results, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -185,13 +236,18 @@ def plot(results, path):
     if rs:
         r0 = rs[0]
         xs = [r0["rows"], rs[-1]["rows"]]
-        axes[0].loglog(xs, [_epoch_cpu(r0), _epoch_cpu(r0) * xs[1] / xs[0]], color="grey", linestyle=":",
-                       label="linear")
+        axes[0].loglog(
+            xs, [_epoch_cpu(r0), _epoch_cpu(r0) * xs[1] / xs[0]], color="grey", linestyle=":", label="linear"
+        )
     axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
     axes[0].set(xlabel="(user, artist) rows", ylabel="CPU seconds per epoch", title="training time")
     axes[1].set(xlabel="(user, artist) rows", ylabel="MB", title="peak RSS of the run")
-    axes[2].set(xlabel="(user, artist) rows", ylabel="share in planted genre", title="genre accuracy@10",
-                ylim=(0, 1.05))
+    axes[2].set(
+        xlabel="(user, artist) rows",
+        ylabel="share in planted genre",
+        title="genre accuracy@10",
+        ylim=(0, 1.05),
+    )
     for ax in axes:
         ax.legend(fontsize=8)
     fig.tight_layout()
@@ -200,22 +256,39 @@ def plot(results, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000, 200000], help="numbers of users")
-    parser.add_argument("--modes", nargs="+", default=["stream", "memory"],
-                        choices=["stream", "memory", "corpus-stream", "corpus-memory"],
-                        help="stream/memory: the whole pipeline; corpus-*: only load + corpus building "
-                             "(peak RSS of the two corpus paths without training)")
-    parser.add_argument("--memory-up-to", type=int, default=20000,
-                        help="run the in-memory mode only up to this many users (default 20000)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[2000, 20000, 200000], help="numbers of users"
+    )
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        default=["stream", "memory"],
+        choices=["stream", "memory", "corpus-stream", "corpus-memory"],
+        help="stream/memory: the whole pipeline; corpus-*: only load + corpus building "
+        "(peak RSS of the two corpus paths without training)",
+    )
+    parser.add_argument(
+        "--memory-up-to",
+        type=int,
+        default=20000,
+        help="run the in-memory mode only up to this many users (default 20000)",
+    )
     parser.add_argument("--epochs", type=int, default=5, help="training epochs (default 5)")
     parser.add_argument("--workers", type=int, default=1, help="training threads (default 1)")
     parser.add_argument("--genres", type=int, default=20)
     parser.add_argument("--artists-per-genre", type=int, default=500)
-    parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "item2vec-scaling"),
-                        help="cache of the synthetic files")
-    parser.add_argument("--json", help="also write the results here (appends to earlier results of other runs)")
+    parser.add_argument(
+        "--data-dir",
+        default=os.path.join(tempfile.gettempdir(), "item2vec-scaling"),
+        help="cache of the synthetic files",
+    )
+    parser.add_argument(
+        "--json", help="also write the results here (appends to earlier results of other runs)"
+    )
     parser.add_argument("--plot", help="write a PNG plot here")
-    parser.add_argument("--report-only", action="store_true", help="print and plot the --json results, run nothing")
+    parser.add_argument(
+        "--report-only", action="store_true", help="print and plot the --json results, run nothing"
+    )
     parser.add_argument("--child", nargs=2, metavar=("FILE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -231,16 +304,34 @@ def main(argv=None):
             for mode in args.modes:
                 if mode == "memory" and users > args.memory_up_to:  # corpus-memory runs at every size
                     continue
-                out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", path, mode,
-                                      "--epochs", str(args.epochs), "--workers", str(args.workers)],
-                                     check=True, capture_output=True, text=True, cwd=REPO)
+                out = subprocess.run(
+                    [
+                        sys.executable,
+                        os.path.abspath(__file__),
+                        "--child",
+                        path,
+                        mode,
+                        "--epochs",
+                        str(args.epochs),
+                        "--workers",
+                        str(args.workers),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                    cwd=REPO,
+                )
                 result = json.loads(out.stdout.strip().splitlines()[-1])
                 print(f"{users} users, {mode}: {json.dumps(result)}", flush=True)
                 # Replace this size's earlier result, and drop results of other hyperparameters:
                 # one table must describe one configuration.
-                results = [r for r in results if (r["users"], r["mode"], r.get("epochs")) !=
-                           (result["users"], mode, result.get("epochs"))
-                           and _same_setup(r, result)] + [result]
+                results = [
+                    r
+                    for r in results
+                    if (r["users"], r["mode"], r.get("epochs"))
+                    != (result["users"], mode, result.get("epochs"))
+                    and _same_setup(r, result)
+                ] + [result]
                 if args.json:
                     with open(args.json, "w", encoding="utf-8") as handle:
                         json.dump(results, handle, indent=1)
@@ -252,8 +343,10 @@ def main(argv=None):
         print("\n| users | rows | corpus path | corpus build s | peak RSS after load MB | peak RSS MB |")
         print("|---:|---:|---|---:|---:|---:|")
         for r in corpus:
-            print(f"| {r['users']:,} | {r['rows']:,} | {r['mode'][len('corpus-'):]} | {r['corpus_s']:.1f} | "
-                  f"{r['peak_rss_after_load_mb']:,.0f} | {r['peak_rss_mb']:,.0f} |")
+            print(
+                f"| {r['users']:,} | {r['rows']:,} | {r['mode'][len('corpus-') :]} | {r['corpus_s']:.1f} | "
+                f"{r['peak_rss_after_load_mb']:,.0f} | {r['peak_rss_mb']:,.0f} |"
+            )
     if args.plot:
         plot(results, args.plot)
         print(f"wrote {args.plot}")

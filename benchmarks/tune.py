@@ -66,13 +66,19 @@ def with_value(config, field, value):
 
 def relative_cost(config, base):
     """Rough cost of training ``config`` relative to ``base``: epochs x (negative + 1) x context."""
+
     def context(c):
         # A user's list is ~41 artists: whole-list context is ~40 pairs per token, a window
         # of w is 2w pairs (about w when shrink_windows samples smaller windows).
         width = 40 if c.window == 0 else min(40, 2 * c.window)
         return width / 2 if c.shrink_windows else width
-    return (config.epochs * (config.negative + 1) * context(config)
-            / (base.epochs * (base.negative + 1) * context(base)))
+
+    return (
+        config.epochs
+        * (config.negative + 1)
+        * context(config)
+        / (base.epochs * (base.negative + 1) * context(base))
+    )
 
 
 def objective(rows, hr_floor, filters):
@@ -92,16 +98,29 @@ def run(dataset, split, config, filters):
     out = []
     for f, sums in evaluate_filters(model, split, filters).items():
         point = sums.point()
-        out.append({"config": {k: v for k, v in dataclasses.asdict(config).items() if k not in ("seed", "workers")},
-                    "seed": split.seed, "min_listeners": f, "seconds": model.fit_seconds,
-                    "seconds_full_estimate": None, **point})
+        out.append(
+            {
+                "config": {
+                    k: v for k, v in dataclasses.asdict(config).items() if k not in ("seed", "workers")
+                },
+                "seed": split.seed,
+                "min_listeners": f,
+                "seconds": model.fit_seconds,
+                "seconds_full_estimate": None,
+                **point,
+            }
+        )
     return out
 
 
 def baseline_rows(split, filters):
     rows = []
-    for model in (baselines.fit_popularity(split), baselines.fit_itemknn(split),
-                  baselines.fit_ease(split, 200.0), baselines.fit_als(split, seed=split.seed)):
+    for model in (
+        baselines.fit_popularity(split),
+        baselines.fit_itemknn(split),
+        baselines.fit_ease(split, 200.0),
+        baselines.fit_als(split, seed=split.seed),
+    ):
         for f, sums in evaluate_filters(model, split, filters).items():
             rows.append({"method": model.name, "seed": split.seed, "min_listeners": f, **sums.point()})
     return rows
@@ -112,14 +131,25 @@ def main(argv=None):
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--out", default="docs/tuning.json")
     parser.add_argument("--passes", type=int, default=1, help="passes of the coordinate search")
-    parser.add_argument("--filters", type=lambda t: [int(x) for x in t.split(",")], default=[3, 5, 7],
-                        help="min-listeners filters the product may ship (default 3,5,7: the README's "
-                             "example answer, Cult Of Luna, has 7 listeners)")
-    parser.add_argument("--base-full-seconds", type=float, default=13.06,
-                        help="training seconds of the default config on the full data, unloaded "
-                             "(models/metadata.json before tuning)")
-    parser.add_argument("--resume", metavar="JSON",
-                        help="reuse the stage-1 models of an earlier run's output instead of retraining them")
+    parser.add_argument(
+        "--filters",
+        type=lambda t: [int(x) for x in t.split(",")],
+        default=[3, 5, 7],
+        help="min-listeners filters the product may ship (default 3,5,7: the README's "
+        "example answer, Cult Of Luna, has 7 listeners)",
+    )
+    parser.add_argument(
+        "--base-full-seconds",
+        type=float,
+        default=13.06,
+        help="training seconds of the default config on the full data, unloaded "
+        "(models/metadata.json before tuning)",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="JSON",
+        help="reuse the stage-1 models of an earlier run's output instead of retraining them",
+    )
     parser.add_argument("--confirm", type=int, default=5, help="(config, filter) pairs re-run in stage 2")
     parser.add_argument("--seeds", type=int, default=3, help="validation splits in stage 2")
     parser.add_argument("--hr-floor", type=float, default=0.77)
@@ -130,8 +160,13 @@ def main(argv=None):
     # The fold layout always has 3 test folds (the evaluation's), whatever --seeds says,
     # so that no validation fold can overlap a test fold.
     splits = [make_split(dataset, "validation", s) for s in range(min(args.seeds, 3))]
-    result = {"protocol": "validation splits only; see item2vec/evaluation.py", "args": vars(args),
-              "baselines": [], "stage1": [], "stage2": []}
+    result = {
+        "protocol": "validation splits only; see item2vec/evaluation.py",
+        "args": vars(args),
+        "baselines": [],
+        "stage1": [],
+        "stage2": [],
+    }
 
     def save():
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
@@ -166,9 +201,12 @@ def main(argv=None):
             result["stage1"] += rows
             cache[key] = rows
             score, best = objective(rows, args.hr_floor, filters)
-            print(f"[{index + 1} {time.perf_counter() - start:5.0f}s] {rows[0]['seconds']:5.1f}s "
-                  f"score {score:.4f} HR {best['hr']:.3f} IPS {best['ips_recall']:.4f} ml {best['min_listeners']} "
-                  f"{rows[0]['config']}", flush=True)
+            print(
+                f"[{index + 1} {time.perf_counter() - start:5.0f}s] {rows[0]['seconds']:5.1f}s "
+                f"score {score:.4f} HR {best['hr']:.3f} IPS {best['ips_recall']:.4f} ml {best['min_listeners']} "
+                f"{rows[0]['config']}",
+                flush=True,
+            )
             save()
         return cache[key]
 
@@ -187,7 +225,7 @@ def main(argv=None):
     current = base
     current_score = objective(evaluate(base), args.hr_floor, filters)[0]
     for n in range(args.passes):
-        for field, values in (STEPS if n == 0 else REFINE):
+        for field, values in STEPS if n == 0 else REFINE:
             for value in values:
                 candidate = with_value(current, field, value)
                 cost = relative_cost(candidate, base) * args.base_full_seconds
@@ -200,11 +238,18 @@ def main(argv=None):
                 if score > current_score and seconds < args.max_seconds:
                     current, current_score = candidate, score
             print(f"after {field}: score {current_score:.4f} {dataclasses.asdict(current)}", flush=True)
-    result["path_end"] = {k: v for k, v in dataclasses.asdict(current).items() if k not in ("seed", "workers")}
+    result["path_end"] = {
+        k: v for k, v in dataclasses.asdict(current).items() if k not in ("seed", "workers")
+    }
     save()
 
-    eligible = [r for r in result["stage1"] if r["min_listeners"] in filters
-                and r["hr"] >= args.hr_floor and r["seconds_full_estimate"] < args.max_seconds]
+    eligible = [
+        r
+        for r in result["stage1"]
+        if r["min_listeners"] in filters
+        and r["hr"] >= args.hr_floor
+        and r["seconds_full_estimate"] < args.max_seconds
+    ]
     eligible.sort(key=lambda r: -r["ips_recall"])
     chosen, seen = [], set()
     for r in eligible:
@@ -218,13 +263,29 @@ def main(argv=None):
         per_seed = [r] + [x for s in splits[1:] for x in run(dataset, s, config, [r["min_listeners"]])]
         for x in per_seed[1:]:
             estimate([x])
-        summary = {"index": r["index"], "config": r["config"], "min_listeners": r["min_listeners"],
-                   **{m: float(np.mean([x[m] for x in per_seed]))
-                      for m in ("hr", "precision", "ips_recall", "mean_listeners", "coverage", "seconds",
-                                "seconds_full_estimate")}}
+        summary = {
+            "index": r["index"],
+            "config": r["config"],
+            "min_listeners": r["min_listeners"],
+            **{
+                m: float(np.mean([x[m] for x in per_seed]))
+                for m in (
+                    "hr",
+                    "precision",
+                    "ips_recall",
+                    "mean_listeners",
+                    "coverage",
+                    "seconds",
+                    "seconds_full_estimate",
+                )
+            },
+        }
         result["stage2"].append(summary)
-        print(f"confirm #{r['index']}: HR {summary['hr']:.3f} IPS {summary['ips_recall']:.4f} "
-              f"listeners {summary['mean_listeners']:.0f} {summary['seconds']:.1f}s", flush=True)
+        print(
+            f"confirm #{r['index']}: HR {summary['hr']:.3f} IPS {summary['ips_recall']:.4f} "
+            f"listeners {summary['mean_listeners']:.0f} {summary['seconds']:.1f}s",
+            flush=True,
+        )
         save()
     winners = [s for s in result["stage2"] if s["hr"] >= args.hr_floor]
     result["winner"] = max(winners, key=lambda s: s["ips_recall"]) if winners else None

@@ -15,13 +15,23 @@ __version__ = "1.1.0"
 from .errors import DataError, Item2VecError, ModelError, NotInModelError, UnknownArtistError
 from .storage import Model, load_model
 
-__all__ = ["DataError", "Item2VecError", "ModelError", "NotInModelError", "UnknownArtistError",
-           "Model", "load_model", "Recommender", "__version__"]
+__all__ = [
+    "DataError",
+    "Item2VecError",
+    "ModelError",
+    "NotInModelError",
+    "UnknownArtistError",
+    "Model",
+    "load_model",
+    "Recommender",
+    "__version__",
+]
 
 
 def __getattr__(name):
     # Recommender pulls in the name index; keep "import item2vec" itself minimal.
     if name == "Recommender":
         from .query import Recommender
+
         return Recommender
     raise AttributeError(name)

@@ -51,7 +51,7 @@ class Catalog:
         i = self.index(artist_id)
         if i < 0:
             return np.empty(0, dtype=np.int32)
-        return self.listen_users[self.listen_indptr[i]:self.listen_indptr[i + 1]]
+        return self.listen_users[self.listen_indptr[i] : self.listen_indptr[i + 1]]
 
     def shared_listeners(self, artist_id, others):
         """For each id in ``others``, how many users listen to it and to ``artist_id``."""

@@ -43,7 +43,7 @@ def repeats(plays, user_codes, weighting, max_repeat):
         bounds = np.searchsorted(inverse[order], np.arange(len(users) + 1))
         sorted_plays = plays[order]
         for i in range(len(users)):
-            medians[i] = np.median(sorted_plays[bounds[i]:bounds[i + 1]])
+            medians[i] = np.median(sorted_plays[bounds[i] : bounds[i + 1]])
         ratio = plays / np.maximum(medians[inverse], 1.0)
         reps = 1 + np.floor(np.log2(np.maximum(ratio, 1.0)))
     elif weighting == "rank":
@@ -53,7 +53,7 @@ def repeats(plays, user_codes, weighting, max_repeat):
         rank = np.empty(len(plays))
         size = np.empty(len(plays))
         for i in range(len(users)):
-            idx = order[bounds[i]:bounds[i + 1]]
+            idx = order[bounds[i] : bounds[i + 1]]
             rank[idx] = np.arange(len(idx))
             size[idx] = len(idx)
         frac = 1.0 - rank / np.maximum(size - 1, 1)
@@ -95,8 +95,9 @@ def build_sentences(plays, vocab_ids, weighting="log", max_repeat=4, seed=0):
     cuts = np.flatnonzero(np.diff(owners)) + 1
     # A user with one artist, however often repeated, says nothing about similarity:
     # repetition would only train the artist to predict itself.
-    sentences = [chunk.tolist() for chunk in np.split(tokens, cuts)
-                 if len(chunk) >= 2 and (chunk != chunk[0]).any()]
+    sentences = [
+        chunk.tolist() for chunk in np.split(tokens, cuts) if len(chunk) >= 2 and (chunk != chunk[0]).any()
+    ]
     return sentences
 
 
@@ -127,7 +128,9 @@ def write_corpus(path, plays, vocab_ids, weighting="none", max_repeat=4, seed=0,
     if len(users) and not np.all(users[1:] >= users[:-1]):
         plays = plays.sort_values("user", kind="stable")
         users = plays["user"].to_numpy()
-    starts = np.flatnonzero(np.concatenate([[True], users[1:] != users[:-1]])) if len(users) else np.empty(0, int)
+    starts = (
+        np.flatnonzero(np.concatenate([[True], users[1:] != users[:-1]])) if len(users) else np.empty(0, int)
+    )
     bounds = np.append(starts[::chunk_users], len(users))
     n_sentences = n_tokens = longest = 0
     with open(path, "w", encoding="ascii") as handle:

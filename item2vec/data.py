@@ -69,18 +69,23 @@ def detect_format(path):
         base = os.path.basename(path)
         if base.endswith(".tsv") and "360" in base or base == "usersha1-artmbid-artname-plays.tsv":
             return "lastfm360k"
-        raise DataError(f"{path}: not a data folder; give the folder that holds "
-                        f"{KAGGLE_PLAYS} and {KAGGLE_ARTISTS}")
+        raise DataError(
+            f"{path}: not a data folder; give the folder that holds {KAGGLE_PLAYS} and {KAGGLE_ARTISTS}"
+        )
     if not os.path.isdir(path):
-        raise DataError(f"{path}: no such data folder. Download the Kaggle data set "
-                        f"'Last.fm Music Artist Scrobbles' and pass its folder with --data "
-                        f"(see README).")
+        raise DataError(
+            f"{path}: no such data folder. Download the Kaggle data set "
+            f"'Last.fm Music Artist Scrobbles' and pass its folder with --data "
+            f"(see README)."
+        )
     for fmt, markers in _MARKERS.items():
         if all(os.path.exists(os.path.join(path, m)) for m in markers):
             return fmt
-    raise DataError(f"{path}: found neither the Kaggle files ({KAGGLE_PLAYS}, {KAGGLE_ARTISTS}) "
-                    f"nor the HetRec files ({HETREC_PLAYS}, {HETREC_ARTISTS}) nor the Last.fm-360K "
-                    f"file ({LASTFM360K_PLAYS}); see README for where to download them")
+    raise DataError(
+        f"{path}: found neither the Kaggle files ({KAGGLE_PLAYS}, {KAGGLE_ARTISTS}) "
+        f"nor the HetRec files ({HETREC_PLAYS}, {HETREC_ARTISTS}) nor the Last.fm-360K "
+        f"file ({LASTFM360K_PLAYS}); see README for where to download them"
+    )
 
 
 def load_dataset(path, format="auto"):
@@ -103,11 +108,15 @@ def load_dataset(path, format="auto"):
     try:
         reader = READERS[format]
     except KeyError:
-        raise DataError(f"unknown data format {format!r}; choose from "
-                        f"{', '.join(sorted(READERS))}") from None
+        raise DataError(f"unknown data format {format!r}; choose from {', '.join(sorted(READERS))}") from None
     dataset = reader(path)
-    logger.info("loaded %s data: %d rows, %d users, %d artists",
-                format, len(dataset.plays), dataset.n_users, len(dataset.artists))
+    logger.info(
+        "loaded %s data: %d rows, %d users, %d artists",
+        format,
+        len(dataset.plays),
+        dataset.n_users,
+        len(dataset.artists),
+    )
     return dataset
 
 
@@ -161,9 +170,19 @@ def read_lastfm360k(path, chunk_rows=500_000):
     counts = {"play_rows_malformed": 0, "play_rows_bad_id": 0, "play_rows_bad_count": 0}
     with _reading(plays_path), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
-        chunks = pd.read_csv(plays_path, sep="\t", header=None, names=["user", "mbid", "name", "plays"],
-                             dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, encoding="utf-8",
-                             chunksize=chunk_rows, on_bad_lines="warn", engine="c")
+        chunks = pd.read_csv(
+            plays_path,
+            sep="\t",
+            header=None,
+            names=["user", "mbid", "name", "plays"],
+            dtype=str,
+            keep_default_na=False,
+            quoting=csv.QUOTE_NONE,
+            encoding="utf-8",
+            chunksize=chunk_rows,
+            on_bad_lines="warn",
+            engine="c",
+        )
         for chunk in chunks:
             # Work on each column's distinct values, not its rows: a chunk has
             # few distinct users and artists, and Python string work per row
@@ -184,24 +203,44 @@ def read_lastfm360k(path, chunk_rows=500_000):
             key_at = np.where(has_mbid, mbid_at, len(mbid_text) + name_at)[keep]
             key_text = np.concatenate(["m:" + mbid_text.astype(object), "n:" + name_text.astype(object)])
             ids = _global_codes(artist_codes, key_at, key_text, start=1)
-            parts.append(pd.DataFrame({"user": _global_codes(user_codes, user_at[keep], user_text, start=0),
-                                       "artist_id": ids, "plays": plays[plays_at[keep]]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "user": _global_codes(user_codes, user_at[keep], user_text, start=0),
+                        "artist_id": ids,
+                        "plays": plays[plays_at[keep]],
+                    }
+                )
+            )
             pairs, rows = np.unique(ids * len(name_text) + name_at[keep], return_counts=True)
-            spelled = pd.DataFrame({"artist_id": pairs // len(name_text),
-                                    "name": name_text[pairs % len(name_text)], "rows": rows})
+            spelled = pd.DataFrame(
+                {
+                    "artist_id": pairs // len(name_text),
+                    "name": name_text[pairs % len(name_text)],
+                    "rows": rows,
+                }
+            )
             spellings.append(spelled[spelled["name"] != ""])
-        counts["play_rows_malformed"] = sum(str(w.message).count("Skipping line") for w in caught
-                                            if issubclass(w.category, pd.errors.ParserWarning))
+        counts["play_rows_malformed"] = sum(
+            str(w.message).count("Skipping line")
+            for w in caught
+            if issubclass(w.category, pd.errors.ParserWarning)
+        )
     repairs = {}
-    messages = {"play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
-                "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
-                "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer"}
+    messages = {
+        "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
+        "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
+        "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
+    }
     for key, count in counts.items():
         if count:
             repairs[key] = count
             logger.warning(messages[key], count)
-    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        {"user": [], "artist_id": [], "plays": []}, dtype=np.int64)
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"user": [], "artist_id": [], "plays": []}, dtype=np.int64)
+    )
     parts.clear()  # the chunks were copied: free them before the group-by needs its memory
     if frame.empty:
         raise DataError(f"{plays_path}: no usable rows (see the warnings above for what was wrong)")
@@ -221,8 +260,13 @@ def read_lastfm360k(path, chunk_rows=500_000):
         logger.warning("named %d artists that never have a name after their id", int(unnamed.sum()))
     artists["name"] = artists["name"].where(~unnamed, "(unnamed #" + artists["artist_id"].astype(str) + ")")
     frame = frame.astype(np.int64)
-    return Dataset(plays=frame, artists=artists, checksums={os.path.basename(plays_path): sha256_file(plays_path)},
-                   repairs=repairs, format="lastfm360k")
+    return Dataset(
+        plays=frame,
+        artists=artists,
+        checksums={os.path.basename(plays_path): sha256_file(plays_path)},
+        repairs=repairs,
+        format="lastfm360k",
+    )
 
 
 def _factorize_stripped(column):
@@ -238,8 +282,9 @@ def _global_codes(table, at, text, start):
     ``start`` in order of first appearance.
     """
     local, uniques = pd.factorize(at)
-    lookup = np.fromiter((table.setdefault(text[u], len(table) + start) for u in uniques),
-                         dtype=np.int64, count=len(uniques))
+    lookup = np.fromiter(
+        (table.setdefault(text[u], len(table) + start) for u in uniques), dtype=np.int64, count=len(uniques)
+    )
     return lookup[local]
 
 
@@ -274,9 +319,16 @@ def read_table(path, required, sep):
             head = handle.read(1 << 16)
         if b"\x00" in head:
             raise DataError(f"{path}: not a text file (contains NUL bytes)")
-        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                            encoding="utf-8", quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
-                            on_bad_lines="error", engine="c")
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8",
+            quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+            on_bad_lines="error",
+            engine="c",
+        )
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -286,8 +338,10 @@ def read_table(path, required, sep):
             hint = f" (only one column: is the delimiter {sep!r}?)"
         elif any(_as_int(pd.Series(frame.columns))[1]):
             hint = " (the first line holds numbers: is the header line missing?)"
-        raise DataError(f"{path}: missing column{'s' if len(missing) > 1 else ''} "
-                        f"{', '.join(missing)}; found {found}{hint}")
+        raise DataError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; found {found}{hint}"
+        )
     if frame.empty:
         raise DataError(f"{path}: has a header but no rows")
     return frame
@@ -296,6 +350,7 @@ def read_table(path, required, sep):
 def _first_bad_utf8(path, chunk=1 << 20):
     """``at line L (byte B)``: where the first invalid UTF-8 sequence of a file starts."""
     import codecs
+
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset, lines = 0, 1
     with open(path, "rb") as handle:
@@ -318,7 +373,7 @@ def _first_bad_utf8(path, chunk=1 << 20):
 def _as_int(values):
     """Parse strings to int64; returns (ints, ok mask). Non-integers are not ok."""
     numbers = pd.to_numeric(pd.Series(values).str.strip(), errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2 ** 62)
+    ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**62)
     ints = np.where(ok, numbers, 0).astype(np.int64)
     return ints, ok
 
@@ -339,8 +394,7 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
     # Artists: the id is the identity, so an unusable id drops the row.
     artist_ids, ok = _as_int(artists["artist_id"])
     note("artist_rows_bad_id", (~ok).sum(), "dropped %d artist rows whose id is not an integer")
-    artists = pd.DataFrame({"artist_id": artist_ids[ok],
-                            "name": artists["name"].to_numpy()[ok].astype(str)})
+    artists = pd.DataFrame({"artist_id": artist_ids[ok], "name": artists["name"].to_numpy()[ok].astype(str)})
     dup = artists["artist_id"].duplicated()
     note("artist_rows_duplicate_id", dup.sum(), "dropped %d artist rows repeating an earlier id")
     artists = artists[~dup]
@@ -367,21 +421,31 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
     bad_ids = bad_user | ~artist_ok
     note("play_rows_bad_id", bad_ids.sum(), "dropped %d play rows whose user or artist id is not an integer")
     bad_plays = ~bad_ids & ~(play_ok & (play_col > 0))
-    note("play_rows_bad_count", bad_plays.sum(),
-         "dropped %d play rows whose play count is not a positive integer")
+    note(
+        "play_rows_bad_count",
+        bad_plays.sum(),
+        "dropped %d play rows whose play count is not a positive integer",
+    )
     keep = ~bad_ids & ~bad_plays
     frame = pd.DataFrame({"user": user_codes[keep], "artist_id": artist_col[keep], "plays": play_col[keep]})
     known = frame["artist_id"].isin(artists["artist_id"]).to_numpy()
-    note("play_rows_unknown_artist", (~known).sum(),
-         "dropped %d play rows whose artist id is not in the artist list")
+    note(
+        "play_rows_unknown_artist",
+        (~known).sum(),
+        "dropped %d play rows whose artist id is not in the artist list",
+    )
     frame = frame[known]
     before = len(frame)
     frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
-    note("play_rows_duplicate_summed", before - len(frame),
-         "summed %d duplicate (user, artist) rows into their first occurrence")
+    note(
+        "play_rows_duplicate_summed",
+        before - len(frame),
+        "summed %d duplicate (user, artist) rows into their first occurrence",
+    )
     if frame.empty:
-        raise DataError(f"{plays_path}: none of its {total} rows is usable "
-                        f"(see the warnings above for what was wrong)")
+        raise DataError(
+            f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
+        )
     if checksums is None:
         checksums = {os.path.basename(p): sha256_file(p) for p in (plays_path, artists_path)}
     frame = frame.reset_index(drop=True)
@@ -389,5 +453,8 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
 
 
 READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec, "lastfm360k": read_lastfm360k}
-_MARKERS = {"kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS), "hetrec": (HETREC_PLAYS, HETREC_ARTISTS),
-            "lastfm360k": (LASTFM360K_PLAYS,)}
+_MARKERS = {
+    "kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS),
+    "hetrec": (HETREC_PLAYS, HETREC_ARTISTS),
+    "lastfm360k": (LASTFM360K_PLAYS,),
+}

@@ -52,9 +52,11 @@ class NotInModelError(Item2VecError, KeyError):
         super().__init__(name)
 
     def __str__(self):
-        return (f"{_quote(self.name)} has {self.listeners} listener"
-                f"{'' if self.listeners == 1 else 's'} in the data; the model only has vectors "
-                f"for artists with at least {self.min_count}, so it cannot answer for it.")
+        return (
+            f"{_quote(self.name)} has {self.listeners} listener"
+            f"{'' if self.listeners == 1 else 's'} in the data; the model only has vectors "
+            f"for artists with at least {self.min_count}, so it cannot answer for it."
+        )
 
 
 def _quote(text):

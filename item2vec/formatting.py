@@ -14,7 +14,7 @@ def safe(text, limit=120):
     """``text`` with non-printable characters escaped and cut to ``limit`` characters."""
     text = str(text)
     if len(text) > limit:
-        text = text[:limit - 1] + "…"
+        text = text[: limit - 1] + "…"
     if text.isprintable():
         return text
     return "".join(c if unicodedata.category(c) not in _HIDDEN else repr(c)[1:-1] for c in text)
@@ -22,8 +22,9 @@ def safe(text, limit=120):
 
 def width(text):
     """Terminal columns taken by ``text`` (wide East Asian characters count 2)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else
-               0 if unicodedata.combining(c) else 1 for c in text)
+    return sum(
+        2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in text
+    )
 
 
 def _pad(text, columns):
@@ -42,9 +43,11 @@ def format_table(answer, min_listeners):
     """A readable multi-line table of one answer (rank, artist, score, listeners[, shared])."""
     results = answer["results"]
     explain = bool(results) and "shared_listeners" in results[0]
-    heading = (f"Artists similar to {describe_query(answer)} "
-               f"({answer['listeners']} listener{'s' if answer['listeners'] != 1 else ''}), "
-               f"among artists with at least {min_listeners} listeners:")
+    heading = (
+        f"Artists similar to {describe_query(answer)} "
+        f"({answer['listeners']} listener{'s' if answer['listeners'] != 1 else ''}), "
+        f"among artists with at least {min_listeners} listeners:"
+    )
     lines = [heading, ""]
     if not results:
         lines.append("  (no artist passes the filter; try a lower --min-listeners)")

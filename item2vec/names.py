@@ -46,9 +46,11 @@ class Resolution:
         if not self.others:
             return None
         listed = ", ".join(f"id:{o} ({catalog.listeners_of(o)} listeners)" for o in self.others)
-        return (f"{len(self.others) + 1} artists are named {self.name!r}; using id:{self.artist_id} "
-                f"({catalog.listeners_of(self.artist_id)} listeners). Others: {listed}; "
-                f"ask for 'id:N' to pick one.")
+        return (
+            f"{len(self.others) + 1} artists are named {self.name!r}; using id:{self.artist_id} "
+            f"({catalog.listeners_of(self.artist_id)} listeners). Others: {listed}; "
+            f"ask for 'id:N' to pick one."
+        )
 
 
 class NameIndex:
@@ -128,7 +130,9 @@ class NameIndex:
             for i in index[hit_key]:
                 best[i] = max(best.get(i, 0), round(score))
         # Equal scores: the better-known artist first, it is the likelier meaning.
-        ranked = sorted(best, key=lambda i: (-best[i], -int(self.catalog.listeners[i]), self.catalog.names[i]))
+        ranked = sorted(
+            best, key=lambda i: (-best[i], -int(self.catalog.listeners[i]), self.catalog.names[i])
+        )
         names = []
         for i in ranked:
             if self.catalog.names[i] not in names:
@@ -141,4 +145,3 @@ class NameIndex:
         hits = [i for i, n in enumerate(self.catalog.names) if n.casefold().startswith(key)]
         hits.sort(key=lambda i: -int(self.catalog.listeners[i]))
         return [self.catalog.names[i] for i in hits[:limit]]
-

@@ -6,7 +6,6 @@ with enough listeners to be trusted, and returns one JSON-ready dict per
 answer (the shape ``ask.py --json`` prints).
 """
 
-
 from .arrays import rows_of
 from .errors import Item2VecError, NotInModelError
 from .names import NameIndex
@@ -55,20 +54,21 @@ class Recommender:
         if note and notes is not None:
             notes.append(note)
         if resolution.artist_id not in self.vectors:
-            raise NotInModelError(resolution.name, self.catalog.listeners_of(resolution.artist_id),
-                                  self.model.min_count)
+            raise NotInModelError(
+                resolution.name, self.catalog.listeners_of(resolution.artist_id), self.model.min_count
+            )
         return resolution.artist_id
 
     def similar(self, positive, negative=(), topn=10, min_listeners=DEFAULT_MIN_LISTENERS):
         """Ids and scores of the artists most similar to the given artist ids."""
         try:
-            return self.vectors.most_similar(positive, negative, topn=topn,
-                                             allowed=self.allowed(min_listeners))
+            return self.vectors.most_similar(
+                positive, negative, topn=topn, allowed=self.allowed(min_listeners)
+            )
         except ValueError as exc:
             raise QueryError(str(exc)) from None
 
-    def answer(self, query, plus=(), minus=(), topn=10, min_listeners=DEFAULT_MIN_LISTENERS,
-               explain=False):
+    def answer(self, query, plus=(), minus=(), topn=10, min_listeners=DEFAULT_MIN_LISTENERS, explain=False):
         """Answer one query as a dict.
 
         Parameters
@@ -104,15 +104,25 @@ class Recommender:
         if main in minus_ids:
             raise QueryError("the artist is also in --minus; subtracting it from itself leaves nothing")
         ids, scores = self.similar([main] + plus_ids, minus_ids, topn, min_listeners)
-        results = [{"artist": self.catalog.name(i), "artist_id": int(i), "score": round(float(s), 4),
-                    "listeners": self.catalog.listeners_of(i)} for i, s in zip(ids, scores)]
+        results = [
+            {
+                "artist": self.catalog.name(i),
+                "artist_id": int(i),
+                "score": round(float(s), 4),
+                "listeners": self.catalog.listeners_of(i),
+            }
+            for i, s in zip(ids, scores)
+        ]
         if explain:
             for result, shared in zip(results, self.catalog.shared_listeners(main, ids)):
                 result["shared_listeners"] = shared
         return {
-            "query": query, "artist": self.catalog.name(main), "artist_id": int(main),
+            "query": query,
+            "artist": self.catalog.name(main),
+            "artist_id": int(main),
             "listeners": self.catalog.listeners_of(main),
             "plus": [self.catalog.name(i) for i in plus_ids],
             "minus": [self.catalog.name(i) for i in minus_ids],
-            "notes": notes, "results": results,
+            "notes": notes,
+            "results": results,
         }

@@ -87,6 +87,7 @@ def _locked(folder):
     try:
         try:
             import fcntl
+
             fcntl.flock(fd, fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - not POSIX: no lock, rename is still atomic per file
             pass
@@ -125,23 +126,32 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     vector_ids = np.asarray(artist_ids, dtype=np.int64)
     try:
         import tempfile  # write path only: keeps ask.py's start-up lean
+
         tmp = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent)
     except OSError as exc:
         raise _write_error(out_dir, exc) from None
     try:
         np.save(os.path.join(tmp, VECTORS_FILE), unit, allow_pickle=False)
-        _write_npz(os.path.join(tmp, CATALOG_FILE), {
-            "artist_ids": catalog.ids, "listeners": catalog.listeners.astype(np.int64),
-            "names_utf8": names_utf8, "names_offsets": names_offsets,
-            "listen_indptr": catalog.listen_indptr, "listen_users": catalog.listen_users,
-            "vector_ids": vector_ids,
-        })
+        _write_npz(
+            os.path.join(tmp, CATALOG_FILE),
+            {
+                "artist_ids": catalog.ids,
+                "listeners": catalog.listeners.astype(np.int64),
+                "names_utf8": names_utf8,
+                "names_offsets": names_offsets,
+                "listen_indptr": catalog.listen_indptr,
+                "listen_users": catalog.listen_users,
+                "vector_ids": vector_ids,
+            },
+        )
         metadata = dict(metadata)
         metadata["format_version"] = FORMAT_VERSION
         metadata["n_vectors"] = int(unit.shape[0])
         metadata["vector_size"] = int(unit.shape[1])
         metadata["n_artists"] = len(catalog)
-        metadata["files"] = {name: sha256_file(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)}
+        metadata["files"] = {
+            name: sha256_file(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)
+        }
         with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as handle:
             json.dump(metadata, handle, indent=2, sort_keys=True, ensure_ascii=False)
             handle.write("\n")
@@ -169,6 +179,7 @@ def _interrupts_deferred():
     """
     import signal
     import threading
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -194,10 +205,12 @@ def _interrupts_deferred():
 
 def _write_error(out_dir, exc):
     if exc.errno == errno.ENOSPC:
-        return ModelError(f"{out_dir}: disk full while writing the model; the previous model "
-                          f"(if any) is untouched")
-    return ModelError(f"{out_dir}: cannot write the model: {exc.strerror or exc}; the previous "
-                      f"model (if any) is untouched")
+        return ModelError(
+            f"{out_dir}: disk full while writing the model; the previous model (if any) is untouched"
+        )
+    return ModelError(
+        f"{out_dir}: cannot write the model: {exc.strerror or exc}; the previous model (if any) is untouched"
+    )
 
 
 def check_writable(out_dir):
@@ -213,6 +226,7 @@ def check_writable(out_dir):
             raise ModelError(f"{out_dir}: exists and is not a folder")
         os.makedirs(parent, exist_ok=True)
         import tempfile
+
         os.rmdir(tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent))
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         if isinstance(exc, OSError):
@@ -229,6 +243,7 @@ def _swap_into_place(tmp, out_dir, parent):
         try:
             if os.path.lexists(out_dir):
                 import tempfile
+
                 old = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".old-", dir=parent)
                 os.rmdir(old)
                 os.rename(out_dir, old)
@@ -249,11 +264,14 @@ def _swap_into_place(tmp, out_dir, parent):
 def _leftover_note(folder):
     """Point at a complete previous model that a killed swap left beside ``folder``, if any."""
     import glob
+
     pattern = glob.escape(os.path.abspath(folder)) + ".old-*"
     for candidate in sorted(glob.glob(pattern)):
         if os.path.isfile(os.path.join(candidate, METADATA_FILE)):
-            return (f" (a run killed while replacing it left the previous model in {candidate}: "
-                    f"rename that folder to {folder} to use it)")
+            return (
+                f" (a run killed while replacing it left the previous model in {candidate}: "
+                f"rename that folder to {folder} to use it)"
+            )
     return ""
 
 
@@ -299,8 +317,9 @@ def load_model(path, verify=True):
         raise fail(f"{METADATA_FILE} is not a JSON object")
     version = metadata.get("format_version")
     if version != FORMAT_VERSION:
-        raise fail(f"format version {version!r} is not supported (this program reads "
-                   f"version {FORMAT_VERSION})")
+        raise fail(
+            f"format version {version!r} is not supported (this program reads version {FORMAT_VERSION})"
+        )
     hyper = metadata.get("hyperparameters", {})
     if not isinstance(hyper, dict) or not isinstance(hyper.get("min_count", 1), int):
         raise fail(f"{METADATA_FILE} has malformed hyperparameters")
@@ -310,8 +329,10 @@ def load_model(path, verify=True):
             raise fail(f"{METADATA_FILE} lists no file checksums")
         for name in (VECTORS_FILE, CATALOG_FILE):
             if sha256_file(os.path.join(folder, name)) != expected.get(name):
-                raise fail(f"{name} does not match its checksum in {METADATA_FILE} "
-                           f"(truncated, damaged, or from another training run)")
+                raise fail(
+                    f"{name} does not match its checksum in {METADATA_FILE} "
+                    f"(truncated, damaged, or from another training run)"
+                )
     # Check the file signatures first: given anything else, np.load falls back to
     # pickle, and even refused (allow_pickle=False) it advises loading "unsafely".
     with open(os.path.join(folder, VECTORS_FILE), "rb") as handle:
@@ -325,15 +346,23 @@ def load_model(path, verify=True):
             arrays = {key: archive[key] for key in archive.files}
     except ValueError as exc:
         if "pickle" in str(exc) or "Python objects" in str(exc):
-            raise fail("the arrays hold Python objects (pickle), which are never loaded: "
-                       "they could run code") from None
+            raise fail(
+                "the arrays hold Python objects (pickle), which are never loaded: they could run code"
+            ) from None
         if "mmap length" in str(exc):
             raise fail(f"{VECTORS_FILE} is truncated") from None
         raise fail(f"cannot read arrays ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise fail(f"cannot read arrays ({exc})") from None
-    required = ("artist_ids", "listeners", "names_utf8", "names_offsets", "listen_indptr",
-                "listen_users", "vector_ids")
+    required = (
+        "artist_ids",
+        "listeners",
+        "names_utf8",
+        "names_offsets",
+        "listen_indptr",
+        "listen_users",
+        "vector_ids",
+    )
     missing = [k for k in required if k not in arrays]
     if missing:
         raise fail(f"{CATALOG_FILE} lacks {', '.join(missing)}")
@@ -342,23 +371,33 @@ def load_model(path, verify=True):
     for key in required:
         kind = "u" if key == "names_utf8" else "iu"
         if arrays[key].ndim != 1 or arrays[key].dtype.kind not in kind:
-            raise fail(f"{CATALOG_FILE}: {key} holds {arrays[key].dtype} of shape "
-                       f"{arrays[key].shape}, expected 1-D integers")
+            raise fail(
+                f"{CATALOG_FILE}: {key} holds {arrays[key].dtype} of shape "
+                f"{arrays[key].shape}, expected 1-D integers"
+            )
     ids, offsets, vector_ids = arrays["artist_ids"], arrays["names_offsets"], arrays["vector_ids"]
     n = len(ids)
     indptr = arrays["listen_indptr"]
     # Checked in order, each only once the previous ones hold (so none can index out of range).
     problems = [
-        (lambda: len(vector_ids) == unit.shape[0], f"{len(vector_ids)} vector ids for {unit.shape[0]} vectors"),
-        (lambda: len(arrays["listeners"]) == n and len(offsets) == n + 1 and len(indptr) == n + 1,
-         "artist tables of different lengths"),
+        (
+            lambda: len(vector_ids) == unit.shape[0],
+            f"{len(vector_ids)} vector ids for {unit.shape[0]} vectors",
+        ),
+        (
+            lambda: len(arrays["listeners"]) == n and len(offsets) == n + 1 and len(indptr) == n + 1,
+            "artist tables of different lengths",
+        ),
         (lambda: n == 0 or bool(np.all(np.diff(ids) > 0)), "artist ids not sorted"),
         (lambda: len(vector_ids) == 0 or bool(np.all(np.diff(vector_ids) > 0)), "vector ids not sorted"),
         (lambda: bool(np.isin(vector_ids, ids).all()), "vector ids missing from the artist table"),
         (lambda: offsets[-1] == len(arrays["names_utf8"]), "names table truncated"),
         (lambda: indptr[-1] == len(arrays["listen_users"]), "listener table truncated"),
         (lambda: offsets[0] == 0 and bool(np.all(np.diff(offsets) >= 0)), "names table offsets out of order"),
-        (lambda: indptr[0] == 0 and bool(np.all(np.diff(indptr) >= 0)), "listener table offsets out of order"),
+        (
+            lambda: indptr[0] == 0 and bool(np.all(np.diff(indptr) >= 0)),
+            "listener table offsets out of order",
+        ),
     ]
     for ok, problem in problems:
         if not ok():

@@ -111,13 +111,13 @@ class TrainConfig:
 class TrainedModel:
     """What a training run produced: vectors in artist-id order and the run's facts."""
 
-    artist_ids: np.ndarray   # (n,) int64, sorted
-    vectors: np.ndarray      # (n, d) float32, raw (not normalised) Word2Vec input vectors
+    artist_ids: np.ndarray  # (n,) int64, sorted
+    vectors: np.ndarray  # (n, d) float32, raw (not normalised) Word2Vec input vectors
     config: TrainConfig
     seconds: float
     n_sentences: int
     n_tokens: int
-    streamed: bool = False   # trained from a corpus file (see :func:`~item2vec.corpus.write_corpus`)
+    streamed: bool = False  # trained from a corpus file (see :func:`~item2vec.corpus.write_corpus`)
 
 
 def vocabulary(dataset, min_count):
@@ -158,21 +158,35 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
     start = time.perf_counter()
     vocab = vocabulary(dataset, config.min_count)
     if len(vocab) < 2:
-        raise ValueError(f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
-                         f"lower min_count or use more data")
+        raise ValueError(
+            f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
+            f"lower min_count or use more data"
+        )
     if stream:
         with tempfile.TemporaryDirectory(prefix="item2vec-corpus-", dir=tmp_dir) as folder:
             path = os.path.join(folder, "corpus.txt")
-            n_sentences, n_tokens, longest = write_corpus(path, dataset.plays, vocab, config.weighting,
-                                                          config.max_repeat, config.seed)
+            n_sentences, n_tokens, longest = write_corpus(
+                path, dataset.plays, vocab, config.weighting, config.max_repeat, config.seed
+            )
             if not n_sentences:
-                raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
-            model = _fit({"corpus_file": path}, n_sentences, n_tokens, config.window or longest, len(vocab),
-                         config, progress)
+                raise ValueError(
+                    "no user listens to two or more artists of the vocabulary; nothing to learn from"
+                )
+            model = _fit(
+                {"corpus_file": path},
+                n_sentences,
+                n_tokens,
+                config.window or longest,
+                len(vocab),
+                config,
+                progress,
+            )
     else:
         sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
         if not sentences:
-            raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+            raise ValueError(
+                "no user listens to two or more artists of the vocabulary; nothing to learn from"
+            )
         n_sentences, n_tokens = len(sentences), sum(len(s) for s in sentences)
         window = config.window or max(len(s) for s in sentences)
         model = _fit({"sentences": sentences}, n_sentences, n_tokens, window, len(vocab), config, progress)
@@ -181,8 +195,15 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
     vectors = np.ascontiguousarray(model.wv.vectors[order], dtype=np.float32)
     seconds = time.perf_counter() - start
     logger.info("trained %d artist vectors in %.1f s", len(keys), seconds)
-    return TrainedModel(artist_ids=keys[order], vectors=vectors, config=config, seconds=seconds,
-                        n_sentences=n_sentences, n_tokens=n_tokens, streamed=bool(stream))
+    return TrainedModel(
+        artist_ids=keys[order],
+        vectors=vectors,
+        config=config,
+        seconds=seconds,
+        n_sentences=n_sentences,
+        n_tokens=n_tokens,
+        streamed=bool(stream),
+    )
 
 
 def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
@@ -191,8 +212,14 @@ def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
     from gensim.models.callbacks import CallbackAny2Vec
     from tqdm.auto import tqdm
 
-    logger.info("corpus: %d sentences, %d tokens, %d artists, window %d%s",
-                n_sentences, n_tokens, n_artists, window, " (streamed from disk)" if "corpus_file" in corpus else "")
+    logger.info(
+        "corpus: %d sentences, %d tokens, %d artists, window %d%s",
+        n_sentences,
+        n_tokens,
+        n_artists,
+        window,
+        " (streamed from disk)" if "corpus_file" in corpus else "",
+    )
 
     class _Bar(CallbackAny2Vec):
         def __init__(self):
@@ -205,17 +232,29 @@ def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
             self.bar.close()
 
     return Word2Vec(
-        **corpus, vector_size=config.vector_size, window=window,
-        shrink_windows=config.shrink_windows, min_count=1, sg=1, hs=0,
-        negative=config.negative, ns_exponent=config.ns_exponent, sample=config.sample,
-        alpha=config.alpha, min_alpha=config.min_alpha, epochs=config.epochs,
-        seed=config.seed, workers=config.workers, callbacks=[_Bar()],
+        **corpus,
+        vector_size=config.vector_size,
+        window=window,
+        shrink_windows=config.shrink_windows,
+        min_count=1,
+        sg=1,
+        hs=0,
+        negative=config.negative,
+        ns_exponent=config.ns_exponent,
+        sample=config.sample,
+        alpha=config.alpha,
+        min_alpha=config.min_alpha,
+        epochs=config.epochs,
+        seed=config.seed,
+        workers=config.workers,
+        callbacks=[_Bar()],
     )
 
 
 def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     """Facts about a training run, for ``metadata.json``."""
     import datetime
+
     versions = {"python": platform.python_version(), "numpy": np.__version__}
     for module in ("gensim", "pandas"):
         with contextlib.suppress(ImportError):
@@ -223,9 +262,14 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     meta = {
         "item2vec_version": __version__,
         "hyperparameters": dataclasses.asdict(config),
-        "data": {"format": dataset.format, "sha256": dataset.checksums, "repairs": dataset.repairs,
-                 "rows": int(len(dataset.plays)), "users": dataset.n_users,
-                 "artists": int(len(dataset.artists))},
+        "data": {
+            "format": dataset.format,
+            "sha256": dataset.checksums,
+            "repairs": dataset.repairs,
+            "rows": int(len(dataset.plays)),
+            "users": dataset.n_users,
+            "artists": int(len(dataset.artists)),
+        },
         "corpus": {"sentences": int(n_sentences), "tokens": int(n_tokens)},
         "library_versions": versions,
         "blas_kernels": os.environ.get("OPENBLAS_CORETYPE") or "cpu default",
@@ -245,8 +289,14 @@ def save_trained(out_dir, trained, dataset):
     from .catalog import Catalog
     from .storage import save_model
 
-    metadata = build_metadata(trained.config, dataset, trained.seconds, trained.n_sentences, trained.n_tokens,
-                              extra={"training_corpus": "file" if trained.streamed else "memory"})
+    metadata = build_metadata(
+        trained.config,
+        dataset,
+        trained.seconds,
+        trained.n_sentences,
+        trained.n_tokens,
+        extra={"training_corpus": "file" if trained.streamed else "memory"},
+    )
     return save_model(out_dir, trained.artist_ids, trained.vectors, Catalog.from_dataset(dataset), metadata)
 
 

@@ -57,8 +57,9 @@ def test_explain_counts_shared_listeners(synthetic_model_dir, synthetic_dataset)
 def test_minus_and_plus_change_the_answer_and_exclude_queries(synthetic_model_dir):
     # Mid-popularity artists: the head of each genre is also co-listened across genres.
     _, plain, _ = run(["g0-a6", "--json", "-k", "20", "--model", synthetic_model_dir])
-    code, mixed, _ = run(["g0-a6", "--plus", "g3-a5", "--minus", "g0-a7", "--json", "-k", "20",
-                          "--model", synthetic_model_dir])
+    code, mixed, _ = run(
+        ["g0-a6", "--plus", "g3-a5", "--minus", "g0-a7", "--json", "-k", "20", "--model", synthetic_model_dir]
+    )
     assert code == 0
     plain, mixed = json.loads(plain), json.loads(mixed)
     names = [r["artist"] for r in mixed["results"]]
@@ -110,8 +111,17 @@ def test_help_explains_the_options(capsys):
     except SystemExit as stop:
         assert stop.code == 0
     text = capsys.readouterr().out
-    for option in ("--top", "--minus", "--plus", "--explain", "--json", "--batch", "--model",
-                   "--min-listeners", "Exit codes"):
+    for option in (
+        "--top",
+        "--minus",
+        "--plus",
+        "--explain",
+        "--json",
+        "--batch",
+        "--model",
+        "--min-listeners",
+        "Exit codes",
+    ):
         assert option in text
 
 
@@ -132,15 +142,21 @@ def test_interactive_prompt_with_tab_completion(synthetic_model_dir, tmp_path):
     """A real terminal: type a prefix, press Tab, get the answer, quit with an empty line."""
     master, slave = pty.openpty()
     env = dict(os.environ, HOME=str(tmp_path), TERM="dumb")
-    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "ask.py"), "--model", synthetic_model_dir],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "ask.py"), "--model", synthetic_model_dir],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     try:
         assert "artist> " in _read_until(master, b"artist> ")
         # Tab twice lists the completions of an ambiguous prefix (g2-a2, g2-a20..g2-a29).
         os.write(master, b"g2-a2\t\t")
         assert "g2-a29" in _read_until(master, b"g2-a29")
-        os.write(master, b"\x15g2-a1\r")   # Ctrl-U clears the line, then a full query
+        os.write(master, b"\x15g2-a1\r")  # Ctrl-U clears the line, then a full query
         screen = _read_until(master, b"Artists similar to g2-a1 (")
         assert "Artists similar to g2-a1 (" in screen
         _read_until(master, b"artist> ")

@@ -17,8 +17,7 @@ def _clean(plays_rows, artist_rows):
 
 def test_duplicate_pairs_are_summed_and_counted(caplog):
     with caplog.at_level(logging.WARNING):
-        data = _clean([(1, 10, 5), (1, 10, 7), (1, 11, 1), (2, 10, 3)],
-                      [(10, "Mum"), (11, "Jay-Z")])
+        data = _clean([(1, 10, 5), (1, 10, 7), (1, 11, 1), (2, 10, 3)], [(10, "Mum"), (11, "Jay-Z")])
     pairs = {(u, a): p for u, a, p in data.plays.itertuples(index=False)}
     assert pairs == {(1, 10): 12, (1, 11): 1, (2, 10): 3}
     assert data.repairs == {"play_rows_duplicate_summed": 1}
@@ -27,12 +26,21 @@ def test_duplicate_pairs_are_summed_and_counted(caplog):
 
 def test_bad_rows_are_dropped_and_reported(caplog):
     with caplog.at_level(logging.WARNING):
-        data = _clean([(1, 10, 5), (1, 99, 5), (1, 11, "abc"), (2, 10, -3), (2, 11, 0),
-                       (2, 10, 2.5), ("x", 10, 4), (3, 11, 8)],
-                      [(10, "A"), (11, "B")])
+        data = _clean(
+            [
+                (1, 10, 5),
+                (1, 99, 5),
+                (1, 11, "abc"),
+                (2, 10, -3),
+                (2, 11, 0),
+                (2, 10, 2.5),
+                ("x", 10, 4),
+                (3, 11, 8),
+            ],
+            [(10, "A"), (11, "B")],
+        )
     assert sorted(map(tuple, data.plays.to_numpy().tolist())) == [(1, 10, 5), (3, 11, 8)]
-    assert data.repairs == {"play_rows_unknown_artist": 1, "play_rows_bad_count": 4,
-                            "play_rows_bad_id": 1}
+    assert data.repairs == {"play_rows_unknown_artist": 1, "play_rows_bad_count": 4, "play_rows_bad_id": 1}
     assert "not in the artist list" in caplog.text
     assert "not a positive integer" in caplog.text
 
@@ -59,6 +67,7 @@ def test_missing_column_names_the_file(tmp_path):
 
 def test_real_files_load_with_the_documented_faults():
     from conftest import shared_data_or_skip
+
     data = load_dataset(shared_data_or_skip())
     assert data.n_users == 1892
     assert len(data.artists) == 17493

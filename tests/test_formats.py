@@ -27,17 +27,18 @@ def write(path, text):
 
 
 def write_hetrec(folder):
-    write(folder / "artists.dat",
-          "id\tname\turl\tpictureURL\n"
-          "1\tMALICE MIZER\thttp://www.last.fm/music/MALICE+MIZER\thttp://userserve-ak.last.fm/serve/252/10808.jpg\n"
-          "2\tBjörk\thttp://www.last.fm/music/Bj%C3%B6rk\t\n"
-          "3\t\"Weird Al\" Yankovic\thttp://www.last.fm/music/%22Weird+Al%22+Yankovic\thttp://x/1.jpg\n"
-          "4\tSigur Rós\thttp://www.last.fm/music/Sigur+R%C3%B3s\thttp://x/2.jpg\n")
-    write(folder / "user_artists.dat",
-          "userID\tartistID\tweight\n"
-          "2\t1\t13883\n2\t2\t11690\n2\t3\t11351\n"
-          "3\t2\t212\n3\t4\t50\n"
-          "4\t9\t7\n")  # artist 9 is not in artists.dat
+    write(
+        folder / "artists.dat",
+        "id\tname\turl\tpictureURL\n"
+        "1\tMALICE MIZER\thttp://www.last.fm/music/MALICE+MIZER\thttp://userserve-ak.last.fm/serve/252/10808.jpg\n"
+        "2\tBjörk\thttp://www.last.fm/music/Bj%C3%B6rk\t\n"
+        '3\t"Weird Al" Yankovic\thttp://www.last.fm/music/%22Weird+Al%22+Yankovic\thttp://x/1.jpg\n'
+        "4\tSigur Rós\thttp://www.last.fm/music/Sigur+R%C3%B3s\thttp://x/2.jpg\n",
+    )
+    write(
+        folder / "user_artists.dat",
+        "userID\tartistID\tweight\n2\t1\t13883\n2\t2\t11690\n2\t3\t11351\n3\t2\t212\n3\t4\t50\n4\t9\t7\n",
+    )  # artist 9 is not in artists.dat
     return str(folder)
 
 
@@ -47,9 +48,19 @@ def test_hetrec_files_are_detected_and_read(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         data = load_dataset(folder)
     assert data.format == "hetrec"
-    assert data.artists.values.tolist() == [[1, "MALICE MIZER"], [2, "Björk"], [3, '"Weird Al" Yankovic'],
-                                            [4, "Sigur Rós"]]
-    assert data.plays.values.tolist() == [[2, 1, 13883], [2, 2, 11690], [2, 3, 11351], [3, 2, 212], [3, 4, 50]]
+    assert data.artists.values.tolist() == [
+        [1, "MALICE MIZER"],
+        [2, "Björk"],
+        [3, '"Weird Al" Yankovic'],
+        [4, "Sigur Rós"],
+    ]
+    assert data.plays.values.tolist() == [
+        [2, 1, 13883],
+        [2, 2, 11690],
+        [2, 3, 11351],
+        [3, 2, 212],
+        [3, 4, 50],
+    ]
     assert data.repairs == {"play_rows_unknown_artist": 1}
     assert set(data.checksums) == {"user_artists.dat", "artists.dat"}
 
@@ -80,7 +91,9 @@ def write_360k(path, rows=ROWS_360K, extra_lines=()):
 
 
 def test_360k_artists_are_mbids_else_names_with_the_most_frequent_spelling(tmp_path, caplog):
-    path = write_360k(tmp_path / LASTFM360K_PLAYS, extra_lines=["0000c176103e538d5c9828e695fed4f7ae42dd01\tx\ty\t1\t2"])
+    path = write_360k(
+        tmp_path / LASTFM360K_PLAYS, extra_lines=["0000c176103e538d5c9828e695fed4f7ae42dd01\tx\ty\t1\t2"]
+    )
     with caplog.at_level(logging.WARNING):
         data = load_dataset(path)
     assert data.format == "lastfm360k"
@@ -88,10 +101,22 @@ def test_360k_artists_are_mbids_else_names_with_the_most_frequent_spelling(tmp_p
     # Identities in order of first appearance: MBID_A, MBID_B, "melissa etheridge", "Die Ärzte" without MBID.
     assert names == {1: "Betty Blowtorch", 2: "Die Ärzte", 3: "melissa etheridge", 4: "Die Ärzte"}
     plays = sorted(map(tuple, data.plays.values.tolist()))
-    assert plays == [(0, 1, 2137), (0, 2, 1099), (0, 3, 897), (1, 1, 45), (1, 2, 3), (1, 4, 12),
-                     (2, 1, 15), (3, 1, 8)]
-    assert data.repairs == {"play_rows_malformed": 1, "play_rows_bad_id": 2, "play_rows_bad_count": 2,
-                            "play_rows_duplicate_summed": 1}
+    assert plays == [
+        (0, 1, 2137),
+        (0, 2, 1099),
+        (0, 3, 897),
+        (1, 1, 45),
+        (1, 2, 3),
+        (1, 4, 12),
+        (2, 1, 15),
+        (3, 1, 8),
+    ]
+    assert data.repairs == {
+        "play_rows_malformed": 1,
+        "play_rows_bad_id": 2,
+        "play_rows_bad_count": 2,
+        "play_rows_duplicate_summed": 1,
+    }
     assert "4 tab-separated fields" in caplog.text
     assert data.plays.dtypes.tolist() == [np.int64] * 3
 
@@ -131,15 +156,22 @@ def test_360k_files_that_cannot_be_used_raise_data_errors(tmp_path):
 
 
 def test_sampled_lists_have_no_repeats_and_respect_the_size_bounds():
-    users, artists = sample_lists(300, n_genres=4, artists_per_genre=30, max_artists_per_user=50,
-                                  min_artists_per_user=5, rng=np.random.default_rng(3))
+    users, artists = sample_lists(
+        300,
+        n_genres=4,
+        artists_per_genre=30,
+        max_artists_per_user=50,
+        min_artists_per_user=5,
+        rng=np.random.default_rng(3),
+    )
     assert np.all(np.diff(users) >= 0)
     sizes = np.bincount(users, minlength=300)
     assert sizes.min() >= 5 and sizes.max() == 50
     assert len(np.unique(users * 120 + artists)) == len(users)
     # Power-law popularity: with short lists, the top artist of a genre is far more common than its last.
-    _, artists = sample_lists(300, n_genres=4, artists_per_genre=30, max_artists_per_user=5,
-                              rng=np.random.default_rng(3))
+    _, artists = sample_lists(
+        300, n_genres=4, artists_per_genre=30, max_artists_per_user=5, rng=np.random.default_rng(3)
+    )
     popularity = np.bincount(artists, minlength=120)
     assert popularity[0] > 5 * popularity[29]
 
@@ -163,8 +195,23 @@ def test_train_script_end_to_end_on_360k_format(tmp_path):
     data_dir.mkdir()
     write_lastfm360k(str(data_dir / LASTFM360K_PLAYS), 300, n_genres=4, artists_per_genre=30, seed=2)
     out = tmp_path / "model"
-    code = train_item2vec.main(["--data", str(data_dir), "--out", str(out), "--quiet", "--vector-size", "16",
-                                "--epochs", "5", "--sample", "0.001", "--seed", "1"])
+    code = train_item2vec.main(
+        [
+            "--data",
+            str(data_dir),
+            "--out",
+            str(out),
+            "--quiet",
+            "--vector-size",
+            "16",
+            "--epochs",
+            "5",
+            "--sample",
+            "0.001",
+            "--seed",
+            "1",
+        ]
+    )
     assert code == 0
     model = load_model(str(out))
     with open(out / "metadata.json", encoding="utf-8") as handle:

@@ -29,8 +29,9 @@ def spaces():
     plays, _ = make_plays(n_users=300, n_genres=4, artists_per_genre=25, seed=11)
     vocab = np.unique(plays["artist_id"].to_numpy())
     sentences = build_sentences(plays, vocab, "none", 1, seed=3)
-    model = Word2Vec(sentences, vector_size=16, window=50, min_count=1, sg=1, negative=5, epochs=3,
-                     seed=5, workers=1)
+    model = Word2Vec(
+        sentences, vector_size=16, window=50, min_count=1, sg=1, negative=5, epochs=3, seed=5, workers=1
+    )
     keyed = model.wv
     ids = np.array([int(k) for k in keyed.index_to_key])
     order = np.argsort(ids)
@@ -75,13 +76,21 @@ def test_allowed_mask_equals_filtering_gensims_full_ranking(spaces):
 
 def heavy_modules_loaded(model_dir, before=""):
     """Heavy modules present after ``ask.py`` answers one query in a fresh interpreter."""
-    code = (f"import sys, runpy\n{before}\n"
-            f"sys.argv = ['ask.py', 'g0-a1', '--model', {model_dir!r}]\n"
-            "try:\n    runpy.run_path('ask.py', run_name='__main__')\n"
-            "except SystemExit as exit:\n    code = exit.code\n"
-            f"print(code, ' '.join(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": REPO})
+    code = (
+        f"import sys, runpy\n{before}\n"
+        f"sys.argv = ['ask.py', 'g0-a1', '--model', {model_dir!r}]\n"
+        "try:\n    runpy.run_path('ask.py', run_name='__main__')\n"
+        "except SystemExit as exit:\n    code = exit.code\n"
+        f"print(code, ' '.join(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": REPO},
+    )
     status, _, loaded = done.stderr.strip().splitlines()[-1].partition(" ")
     assert status == "0", done.stderr
     assert "g0-a" in done.stdout  # it really answered

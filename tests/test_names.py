@@ -18,10 +18,20 @@ def index():
     return NameIndex(catalog)
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("Metallica", 1), ("metallica", 1), ("  METALLICA ", 1), ("bjork", 2), ("BJÖRK", 2),
-    ("ляпис  трубецкой", 3), ("sigur ros", 7), ("id:6", 6), ("#8", 8),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("Metallica", 1),
+        ("metallica", 1),
+        ("  METALLICA ", 1),
+        ("bjork", 2),
+        ("BJÖRK", 2),
+        ("ляпис  трубецкой", 3),
+        ("sigur ros", 7),
+        ("id:6", 6),
+        ("#8", 8),
+    ],
+)
 def test_lookup_is_lenient(index, typed, expected):
     assert index.resolve(typed).artist_id == expected
 
@@ -52,11 +62,11 @@ def test_nothing_close_gives_no_suggestions(index):
 
 
 def test_normalize_folds_compatibility_forms():
-    assert normalize("ＡＢＣ") == "abc"          # full-width letters (NFKC)
+    assert normalize("ＡＢＣ") == "abc"  # full-width letters (NFKC)
     assert normalize("Straße") == normalize("STRASSE")  # casefold, not lower
     assert normalize("a \t b") == "a b"
 
 
 def test_completion_prefers_popular_artists(index):
     assert index.complete("be") == ["Beatallica"]
-    assert index.complete("") [0] == "The Beatles"
+    assert index.complete("")[0] == "The Beatles"

@@ -21,8 +21,11 @@ from item2vec.errors import UnknownArtistError
 from item2vec.formatting import safe
 from item2vec.names import NameIndex, Resolution, normalize
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 #: Everything Python can hold in a str, lone surrogates included (they arrive from
 #: undecodable command-line bytes via surrogateescape).
@@ -33,8 +36,9 @@ HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 def make_index(names):
     ids = np.arange(1, len(names) + 1, dtype=np.int64)
     listeners = np.arange(len(names), 0, -1)
-    return NameIndex(Catalog(ids, names, listeners, np.zeros(len(names) + 1, dtype=np.int64),
-                             np.empty(0, dtype=np.int32)))
+    return NameIndex(
+        Catalog(ids, names, listeners, np.zeros(len(names) + 1, dtype=np.int64), np.empty(0, dtype=np.int32))
+    )
 
 
 FIXED = make_index(["Metallica", "Björk", "Ляпис Трубецкой", "Red", "Red", "The Beatles", "!!!", "#1 Dads"])
@@ -99,15 +103,43 @@ def test_any_known_name_in_any_casing_and_spacing_resolves_to_that_artist(names,
 def test_safe_never_passes_a_control_character(text, limit):
     shown = safe(text, limit)
     assert not any(unicodedata.category(c) in HIDDEN for c in shown)
-    assert shown.isprintable() or all(c.isprintable() or c == " " or unicodedata.category(c) == "Zs"
-                                      for c in shown)
+    assert shown.isprintable() or all(
+        c.isprintable() or c == " " or unicodedata.category(c) == "Zs" for c in shown
+    )
 
 
 # -- the command line ---------------------------------------------------------------------
 
-OPTIONS = ["--top", "-k", "--plus", "--minus", "--min-listeners", "--explain", "--json", "--batch",
-           "--model", "-", "--", "-h", "--help", "--he", "--top=", "-k0", "g0-a1", "G0-A1 ", "id:3",
-           "#2", "1000", "1001", "-1", "0", "99999999999999999999", "\x1b[2J", "\u009b31m", "\udcff"]
+OPTIONS = [
+    "--top",
+    "-k",
+    "--plus",
+    "--minus",
+    "--min-listeners",
+    "--explain",
+    "--json",
+    "--batch",
+    "--model",
+    "-",
+    "--",
+    "-h",
+    "--help",
+    "--he",
+    "--top=",
+    "-k0",
+    "g0-a1",
+    "G0-A1 ",
+    "id:3",
+    "#2",
+    "1000",
+    "1001",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "\x1b[2J",
+    "\u009b31m",
+    "\udcff",
+]
 ARGS = st.lists(st.one_of(st.sampled_from(OPTIONS), ANY_TEXT), max_size=6)
 EXIT_CODES = {0, 1, 2, 3}
 
@@ -119,8 +151,9 @@ def _visible(text):
 
 @SETTINGS
 @given(ARGS, st.binary(max_size=300))
-def test_cli_with_arbitrary_arguments_returns_a_documented_code(tmp_path_factory, synthetic_model_dir,
-                                                                 argv, stdin_bytes):
+def test_cli_with_arbitrary_arguments_returns_a_documented_code(
+    tmp_path_factory, synthetic_model_dir, argv, stdin_bytes
+):
     # A scratch working directory, so "--batch <text>" cannot name a file of the repository.
     here = os.getcwd()
     os.chdir(tmp_path_factory.getbasetemp())

@@ -41,11 +41,15 @@ def test_shipped_model_is_what_the_default_command_rebuilds(retrained):
     rebuilt = json.load(open(os.path.join(retrained, "metadata.json")))
     assert shipped["hyperparameters"] == rebuilt["hyperparameters"]
     assert shipped["data"]["sha256"] == rebuilt["data"]["sha256"]
-    same_libraries = all(shipped["library_versions"].get(k) == rebuilt["library_versions"].get(k)
-                         for k in ("gensim", "numpy", "pandas"))
+    same_libraries = all(
+        shipped["library_versions"].get(k) == rebuilt["library_versions"].get(k)
+        for k in ("gensim", "numpy", "pandas")
+    )
     if not same_libraries:
         pytest.skip("library versions differ from the shipped model's; bytes may legitimately differ")
-    digest = [hashlib.sha256(open(os.path.join(d, "vectors.npy"), "rb").read()).hexdigest()
-              for d in (SHIPPED, retrained)]
+    digest = [
+        hashlib.sha256(open(os.path.join(d, "vectors.npy"), "rb").read()).hexdigest()
+        for d in (SHIPPED, retrained)
+    ]
     assert digest[0] == digest[1]
     assert _top10(SHIPPED) == _top10(retrained)

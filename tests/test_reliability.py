@@ -36,8 +36,19 @@ from item2vec.vectors import unit_rows
 
 HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 #: A short training, enough to write a real model folder.
-TRAIN_ARGS = ["--vector-size", "8", "--epochs", "2", "--min-count", "3", "--workers", "1", "--seed", "3",
-              "--quiet"]
+TRAIN_ARGS = [
+    "--vector-size",
+    "8",
+    "--epochs",
+    "2",
+    "--min-count",
+    "3",
+    "--workers",
+    "1",
+    "--seed",
+    "3",
+    "--quiet",
+]
 
 
 def run(argv, stdin=b"", out=None):
@@ -133,8 +144,7 @@ def test_a_1mb_name_is_refused_in_one_short_line(synthetic_model_dir):
     assert code == 1
     assert len(one_error_line(err)) < 300
     # The same line in --batch: reported briefly, and the next line is still answered.
-    code, out, err = run(["--batch", "-", "--model", synthetic_model_dir],
-                         stdin=huge.encode() + b"\ng0-a1\n")
+    code, out, err = run(["--batch", "-", "--model", synthetic_model_dir], stdin=huge.encode() + b"\ng0-a1\n")
     assert code == 1
     lines = out.splitlines()
     assert len(lines) == 2 and all(len(line) < 400 for line in lines)
@@ -146,8 +156,9 @@ HOSTILE_TEXT = ["\x1b[31mred\x07", "\x1b]0;owned\x07", "\u009b2J", "\u202eevil",
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT)
-@pytest.mark.parametrize("where", ["artist", "plus", "minus", "model", "top", "unknown-option",
-                                   "batch-line", "batch-file", "json"])
+@pytest.mark.parametrize(
+    "where", ["artist", "plus", "minus", "model", "top", "unknown-option", "batch-line", "batch-file", "json"]
+)
 def test_control_characters_in_any_input_are_never_echoed_raw(synthetic_model_dir, tmp_path, text, where):
     model = ["--model", synthetic_model_dir]
     stdin = b""
@@ -174,10 +185,15 @@ def test_control_characters_in_any_input_are_never_echoed_raw(synthetic_model_di
 def test_hostile_names_from_the_data_are_shown_escaped(hostile_model_dir):
     model = ["--model", hostile_model_dir]
     # Results, suggestions, ambiguity notes, batch lines and JSON all carry catalogue names.
-    for argv, stdin in [(["g0-a1", "--top", "1000"], b""), (["g0-a1", "--top", "1000", "--explain"], b""),
-                        (["evil"], b""), (["\u202ered"], b""), (["g0-a1", "--top", "1000", "--json"], b""),
-                        (["--batch", "-", "--top", "1000"], b"g0-a1\nevi\n\xe2\x80\xaeRed\n"),
-                        (["--batch", "-", "--json", "--top", "1000"], b"g0-a1\nevi\n")]:
+    for argv, stdin in [
+        (["g0-a1", "--top", "1000"], b""),
+        (["g0-a1", "--top", "1000", "--explain"], b""),
+        (["evil"], b""),
+        (["\u202ered"], b""),
+        (["g0-a1", "--top", "1000", "--json"], b""),
+        (["--batch", "-", "--top", "1000"], b"g0-a1\nevi\n\xe2\x80\xaeRed\n"),
+        (["--batch", "-", "--json", "--top", "1000"], b"g0-a1\nevi\n"),
+    ]:
         code, out, err = run(argv + model, stdin=stdin)
         assert code in (0, 1), (argv, err)
         assert_no_raw_controls(out)
@@ -201,8 +217,9 @@ def test_json_survives_a_strict_utf8_stdout_and_undecodable_arguments(synthetic_
 
 
 def test_batch_reports_an_invalid_utf8_line_and_goes_on(synthetic_model_dir):
-    code, out, err = run(["--batch", "-", "--model", synthetic_model_dir],
-                         stdin=b"g0-a1\n\xff\xfe bad \x1b\nG1-A1\n")
+    code, out, err = run(
+        ["--batch", "-", "--model", synthetic_model_dir], stdin=b"g0-a1\n\xff\xfe bad \x1b\nG1-A1\n"
+    )
     assert code == 1
     lines = out.splitlines()
     assert len(lines) == 3
@@ -239,8 +256,9 @@ def test_minus_equal_to_the_query(synthetic_model_dir, minus):
     assert code == 1 and out == ""
     assert "--minus" in one_error_line(err)
     # In --batch that line fails and the others are answered.
-    code, out, err = run(["--batch", "-", "--minus", minus, "--model", synthetic_model_dir],
-                         stdin=b"g0-a1\ng0-a2\n")
+    code, out, err = run(
+        ["--batch", "-", "--minus", minus, "--model", synthetic_model_dir], stdin=b"g0-a1\ng0-a2\n"
+    )
     assert code == 1
     lines = out.splitlines()
     assert "error" in lines[0] and lines[1].startswith("g0-a2 - g0-a1: ")
@@ -269,8 +287,9 @@ def test_bad_top_is_a_usage_error(synthetic_model_dir, top):
 
 
 def test_largest_top_returns_every_candidate(synthetic_model_dir):
-    code, out, err = run(["g0-a1", "--top", "1000", "--json", "--min-listeners", "1",
-                          "--model", synthetic_model_dir])
+    code, out, err = run(
+        ["g0-a1", "--top", "1000", "--json", "--min-listeners", "1", "--model", synthetic_model_dir]
+    )
     assert code == 0
     results = json.loads(out)["results"]
     assert len(results) == len(load_model(synthetic_model_dir).vectors) - 1
@@ -310,7 +329,7 @@ def test_ctrl_c_during_a_batch_exits_130_after_the_answers_so_far(synthetic_mode
 def _truncate(folder, name="vectors.npy"):
     path = os.path.join(folder, name)
     data = open(path, "rb").read()
-    open(path, "wb").write(data[:len(data) // 2])
+    open(path, "wb").write(data[: len(data) // 2])
 
 
 def _set_metadata(folder, edit):
@@ -341,51 +360,112 @@ DAMAGES = {
     # case: (damage, rewrite checksums?, words the message must contain)
     "vectors missing": (lambda d: os.remove(os.path.join(d, "vectors.npy")), False, "vectors.npy is missing"),
     "catalog missing": (lambda d: os.remove(os.path.join(d, "catalog.npz")), False, "catalog.npz is missing"),
-    "metadata missing": (lambda d: os.remove(os.path.join(d, "metadata.json")), False, "metadata.json is missing"),
+    "metadata missing": (
+        lambda d: os.remove(os.path.join(d, "metadata.json")),
+        False,
+        "metadata.json is missing",
+    ),
     "vectors truncated": (_truncate, False, "does not match its checksum"),
     "vectors truncated, checksum rewritten": (_truncate, True, "vectors.npy is truncated"),
     "catalog truncated": (lambda d: _truncate(d, "catalog.npz"), False, "does not match its checksum"),
-    "catalog from another run": (lambda d: _catalog(d, lambda a: a.update(listeners=a["listeners"] + 1)),
-                                 False, "does not match its checksum"),
+    "catalog from another run": (
+        lambda d: _catalog(d, lambda a: a.update(listeners=a["listeners"] + 1)),
+        False,
+        "does not match its checksum",
+    ),
     "one vector row fewer than ids": (lambda d: _vectors(d, lambda v: v[:-1]), True, "vector ids for"),
-    "one vector id fewer than rows": (lambda d: _catalog(d, lambda a: a.update(vector_ids=a["vector_ids"][:-1])),
-                                      True, "vector ids for"),
-    "names table shorter than ids": (lambda d: _catalog(d, lambda a: a.update(
-        names_offsets=a["names_offsets"][:-2])), True, "artist tables of different lengths"),
-    "names bytes cut": (lambda d: _catalog(d, lambda a: a.update(names_utf8=a["names_utf8"][:-3])),
-                        True, "names table truncated"),
-    "names offsets scrambled": (lambda d: _catalog(d, lambda a: a["names_offsets"].__setitem__(5, 10 ** 9)),
-                                True, "offsets out of order"),
-    "vector ids not in catalogue": (lambda d: _catalog(d, lambda a: a.update(vector_ids=a["vector_ids"] + 10 ** 6)),
-                                    True, "vector ids missing from the artist table"),
-    "ids stored as floats": (lambda d: _catalog(d, lambda a: a.update(artist_ids=a["artist_ids"] * 1.0)),
-                             True, "expected 1-D integers"),
-    "metadata not JSON": (lambda d: open(os.path.join(d, "metadata.json"), "w").write("{\"format_version\": 1,"),
-                          False, "not valid JSON"),
-    "metadata binary": (lambda d: open(os.path.join(d, "metadata.json"), "wb").write(b"\xff\xfe\x00\x01"),
-                        False, "not valid JSON"),
-    "metadata a list": (lambda d: open(os.path.join(d, "metadata.json"), "w").write("[1]"),
-                        False, "not a JSON object"),
-    "metadata without checksums": (lambda d: _set_metadata(d, lambda m: m.pop("files")), False,
-                                   "lists no file checksums"),
-    "metadata hyperparameters mangled": (lambda d: _set_metadata(d, lambda m: m.update(hyperparameters="x")),
-                                         False, "malformed hyperparameters"),
-    "format version 2": (lambda d: _set_metadata(d, lambda m: m.update(format_version=2)), False,
-                         "format version 2 is not supported"),
-    "format version a string": (lambda d: _set_metadata(d, lambda m: m.update(format_version="1")), False,
-                                "format version '1' is not supported"),
-    "format version absent": (lambda d: _set_metadata(d, lambda m: m.pop("format_version")), False,
-                              "format version None is not supported"),
+    "one vector id fewer than rows": (
+        lambda d: _catalog(d, lambda a: a.update(vector_ids=a["vector_ids"][:-1])),
+        True,
+        "vector ids for",
+    ),
+    "names table shorter than ids": (
+        lambda d: _catalog(d, lambda a: a.update(names_offsets=a["names_offsets"][:-2])),
+        True,
+        "artist tables of different lengths",
+    ),
+    "names bytes cut": (
+        lambda d: _catalog(d, lambda a: a.update(names_utf8=a["names_utf8"][:-3])),
+        True,
+        "names table truncated",
+    ),
+    "names offsets scrambled": (
+        lambda d: _catalog(d, lambda a: a["names_offsets"].__setitem__(5, 10**9)),
+        True,
+        "offsets out of order",
+    ),
+    "vector ids not in catalogue": (
+        lambda d: _catalog(d, lambda a: a.update(vector_ids=a["vector_ids"] + 10**6)),
+        True,
+        "vector ids missing from the artist table",
+    ),
+    "ids stored as floats": (
+        lambda d: _catalog(d, lambda a: a.update(artist_ids=a["artist_ids"] * 1.0)),
+        True,
+        "expected 1-D integers",
+    ),
+    "metadata not JSON": (
+        lambda d: open(os.path.join(d, "metadata.json"), "w").write('{"format_version": 1,'),
+        False,
+        "not valid JSON",
+    ),
+    "metadata binary": (
+        lambda d: open(os.path.join(d, "metadata.json"), "wb").write(b"\xff\xfe\x00\x01"),
+        False,
+        "not valid JSON",
+    ),
+    "metadata a list": (
+        lambda d: open(os.path.join(d, "metadata.json"), "w").write("[1]"),
+        False,
+        "not a JSON object",
+    ),
+    "metadata without checksums": (
+        lambda d: _set_metadata(d, lambda m: m.pop("files")),
+        False,
+        "lists no file checksums",
+    ),
+    "metadata hyperparameters mangled": (
+        lambda d: _set_metadata(d, lambda m: m.update(hyperparameters="x")),
+        False,
+        "malformed hyperparameters",
+    ),
+    "format version 2": (
+        lambda d: _set_metadata(d, lambda m: m.update(format_version=2)),
+        False,
+        "format version 2 is not supported",
+    ),
+    "format version a string": (
+        lambda d: _set_metadata(d, lambda m: m.update(format_version="1")),
+        False,
+        "format version '1' is not supported",
+    ),
+    "format version absent": (
+        lambda d: _set_metadata(d, lambda m: m.pop("format_version")),
+        False,
+        "format version None is not supported",
+    ),
     "NaN vector": (lambda d: _vectors(d, _nan), False, "does not match its checksum"),
     "NaN vector, checksum rewritten": (lambda d: _vectors(d, _nan), True, "NaN or infinite"),
-    "vectors not unit length, checksum rewritten": (lambda d: _vectors(d, lambda v: v * 3), True,
-                                                    "not unit length"),
-    "vectors float64, checksum rewritten": (lambda d: _vectors(d, lambda v: v.astype(np.float64)), True,
-                                            "expected 2-D float32"),
-    "catalog file is text": (lambda d: open(os.path.join(d, "catalog.npz"), "w").write("hello"), True,
-                             "catalog.npz is not a NumPy archive"),
-    "vectors file is text": (lambda d: open(os.path.join(d, "vectors.npy"), "w").write("hello"), True,
-                             "not a NumPy array file"),
+    "vectors not unit length, checksum rewritten": (
+        lambda d: _vectors(d, lambda v: v * 3),
+        True,
+        "not unit length",
+    ),
+    "vectors float64, checksum rewritten": (
+        lambda d: _vectors(d, lambda v: v.astype(np.float64)),
+        True,
+        "expected 2-D float32",
+    ),
+    "catalog file is text": (
+        lambda d: open(os.path.join(d, "catalog.npz"), "w").write("hello"),
+        True,
+        "catalog.npz is not a NumPy archive",
+    ),
+    "vectors file is text": (
+        lambda d: open(os.path.join(d, "vectors.npy"), "w").write("hello"),
+        True,
+        "not a NumPy array file",
+    ),
 }
 
 
@@ -456,6 +536,7 @@ def test_loading_never_unpickles(synthetic_model_dir, tmp_path, where):
         _write_catalog(folder, arrays, allow_pickle=True)
     else:
         import pickle
+
         with open(os.path.join(folder, "catalog.npz"), "wb") as handle:
             pickle.dump(Payload(sentinel), handle)
     _rehash(folder)
@@ -531,8 +612,9 @@ def test_missing_column(synthetic_dir, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["abc", "-5", "0", "2.5", "", "1e400"])
-def test_bad_play_counts_are_dropped_counted_and_logged(synthetic_dir, synthetic_dataset, tmp_path, caplog,
-                                                        value):
+def test_bad_play_counts_are_dropped_counted_and_logged(
+    synthetic_dir, synthetic_dataset, tmp_path, caplog, value
+):
     bad_rows = [1, 10, 100]
     folder = data_copy(synthetic_dir, tmp_path, plays=lambda t: _replace_rows(t, bad_rows, 2, value))
     with caplog.at_level(logging.WARNING, logger="item2vec.data"):
@@ -559,11 +641,14 @@ def test_when_no_row_is_usable_it_is_an_error_not_an_empty_model(synthetic_dir, 
         load_dataset(folder)
 
 
-@pytest.mark.parametrize("which, content, words", [
-    ("plays", b"", "file is empty"),
-    ("artists", b"", "file is empty"),
-    ("plays", b"user_id,artist_id,scrobbles\n", "has a header but no rows"),
-])
+@pytest.mark.parametrize(
+    "which, content, words",
+    [
+        ("plays", b"", "file is empty"),
+        ("artists", b"", "file is empty"),
+        ("plays", b"user_id,artist_id,scrobbles\n", "has a header but no rows"),
+    ],
+)
 def test_empty_files(synthetic_dir, tmp_path, which, content, words):
     folder = data_copy(synthetic_dir, tmp_path, **{which: content})
     with pytest.raises(DataError, match=words) as caught:
@@ -573,17 +658,20 @@ def test_empty_files(synthetic_dir, tmp_path, which, content, words):
 
 def _gzip(path):
     import gzip
+
     return gzip.compress(open(path, "rb").read())
 
 
 @pytest.mark.parametrize("kind", ["gzip", "png", "latin-1", "utf-16"])
 def test_a_file_that_is_not_utf8_text(synthetic_dir, tmp_path, kind):
     original = os.path.join(synthetic_dir, KAGGLE_ARTISTS)
-    content = {"gzip": _gzip(original),
-               # UTF-16 (an Excel export) without a BOM is valid UTF-8 full of NUL bytes.
-               "utf-16": open(original, encoding="utf-8").read().encode("utf-16-le"),
-               "png": b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8,
-               "latin-1": open(original, "rb").read() + "999,Bj\u00f6rk\n".encode("latin-1")}[kind]
+    content = {
+        "gzip": _gzip(original),
+        # UTF-16 (an Excel export) without a BOM is valid UTF-8 full of NUL bytes.
+        "utf-16": open(original, encoding="utf-8").read().encode("utf-16-le"),
+        "png": b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8,
+        "latin-1": open(original, "rb").read() + "999,Bj\u00f6rk\n".encode("latin-1"),
+    }[kind]
     folder = data_copy(synthetic_dir, tmp_path, artists=content)
     with pytest.raises(DataError) as caught:
         load_dataset(folder)
@@ -596,8 +684,9 @@ def test_a_file_that_is_not_utf8_text(synthetic_dir, tmp_path, kind):
         assert f"at line {lines + 1} " in message
 
 
-def test_bad_data_through_the_trainer_exits_2_and_keeps_the_model(synthetic_dir, synthetic_model_dir,
-                                                                  tmp_path, capsys):
+def test_bad_data_through_the_trainer_exits_2_and_keeps_the_model(
+    synthetic_dir, synthetic_model_dir, tmp_path, capsys
+):
     model = copy_model(synthetic_model_dir, tmp_path)
     before = file_bytes(model)
     folder = data_copy(synthetic_dir, tmp_path, plays=lambda t: t.replace(",", ";"))
@@ -648,10 +737,12 @@ def test_ctrl_c_during_training_leaves_the_previous_model(synthetic_dir, previou
 
 def _half_written_then(exc):
     """A stand-in for the catalogue writer that writes part of the file, then fails."""
+
     def write(path, arrays):
         with open(path, "wb") as handle:
             handle.write(b"PK\x03\x04" + b"\x00" * 1000)
         raise exc
+
     return write
 
 
@@ -672,8 +763,9 @@ def test_a_crash_while_saving_leaves_the_previous_model(synthetic_dir, previous_
     assert_previous_model_intact(folder, before)
 
 
-def test_interrupt_between_the_two_renames_restores_the_previous_model(synthetic_dir, previous_model,
-                                                                       monkeypatch):
+def test_interrupt_between_the_two_renames_restores_the_previous_model(
+    synthetic_dir, previous_model, monkeypatch
+):
     folder, before = previous_model
     real_rename = os.rename
 
@@ -688,8 +780,9 @@ def test_interrupt_between_the_two_renames_restores_the_previous_model(synthetic
     assert_previous_model_intact(folder, before)
 
 
-def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(synthetic_dataset, previous_model,
-                                                                  monkeypatch):
+def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
+    synthetic_dataset, previous_model, monkeypatch
+):
     # A real SIGINT after the old model is moved aside, and another one before each later
     # rename (the user pressing Ctrl-C twice): without deferring them, the second stops
     # the restore and no model is left under the folder's name.
@@ -715,23 +808,31 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(synthetic_data
     model = load_model(folder)
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
-        save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit)[:, ::-1], model.catalog,
-                   {"hyperparameters": {"min_count": 3}})
+        save_model(
+            folder,
+            model.vectors.ids,
+            np.asarray(model.vectors.unit)[:, ::-1],
+            model.catalog,
+            {"hyperparameters": {"min_count": 3}},
+        )
     monkeypatch.undo()
     assert len(load_model(folder).vectors) == len(model.vectors)
     assert leftovers(os.path.dirname(folder)) == []
 
 
 @pytest.mark.parametrize("where", ["catalog", "fsync"])
-def test_full_disk_is_reported_and_leaves_the_previous_model(synthetic_dir, previous_model, monkeypatch,
-                                                             capsys, where):
+def test_full_disk_is_reported_and_leaves_the_previous_model(
+    synthetic_dir, previous_model, monkeypatch, capsys, where
+):
     folder, before = previous_model
     full = OSError(errno.ENOSPC, "No space left on device")
     if where == "catalog":
         monkeypatch.setattr(storage, "_write_npz", _half_written_then(full))
     else:
+
         def fsync(fd):
             raise full
+
         monkeypatch.setattr(os, "fsync", fsync)
     code = train_item2vec.main(["--data", synthetic_dir, "--out", folder] + TRAIN_ARGS)
     assert code == 3
@@ -743,8 +844,11 @@ def test_full_disk_is_reported_and_leaves_the_previous_model(synthetic_dir, prev
 @pytest.mark.parametrize("out", ["file", "under-a-file", "nul"])
 def test_an_unusable_output_folder_fails_before_training(synthetic_dir, tmp_path, monkeypatch, capsys, out):
     (tmp_path / "afile").write_text("not a folder")
-    out = {"file": tmp_path / "afile", "under-a-file": tmp_path / "afile" / "model",
-           "nul": tmp_path / "a\x00b"}[out]
+    out = {
+        "file": tmp_path / "afile",
+        "under-a-file": tmp_path / "afile" / "model",
+        "nul": tmp_path / "a\x00b",
+    }[out]
 
     def never(*args, **kwargs):
         raise AssertionError("trained although the model could not be written")
@@ -787,7 +891,9 @@ def test_concurrent_saves_from_threads_never_mix_or_fail(synthetic_model_dir, tm
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
-    threads = [threading.Thread(target=save, args=(v, t)) for v, t in ((a, "a"), (b, "b"), (a, "a"), (b, "b"))]
+    threads = [
+        threading.Thread(target=save, args=(v, t)) for v, t in ((a, "a"), (b, "b"), (a, "a"), (b, "b"))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -814,8 +920,9 @@ for _ in range(8):
 def test_concurrent_saves_from_two_processes_never_mix(synthetic_model_dir, tmp_path):
     folder = str(tmp_path / "model")
     script = SAVER.format(repo=REPO, src=synthetic_model_dir, dst=folder)
-    procs = [subprocess.Popen([sys.executable, "-c", script, sign], stderr=subprocess.PIPE)
-             for sign in ("1", "-1")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, sign], stderr=subprocess.PIPE) for sign in ("1", "-1")
+    ]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
@@ -833,12 +940,21 @@ def test_same_data_seed_and_one_worker_give_byte_identical_vectors(synthetic_dir
     assert train_item2vec.main(["--data", synthetic_dir, "--out", first] + TRAIN_ARGS) == 0
     # The second run in a fresh interpreter with another hash seed, as a user's rerun would be.
     env = dict(os.environ, PYTHONHASHSEED="12345")
-    subprocess.run([sys.executable, os.path.join(REPO, "train_item2vec.py"), "--data", synthetic_dir,
-                    "--out", second] + TRAIN_ARGS, check=True, env=env, cwd=REPO, capture_output=True)
+    subprocess.run(
+        [sys.executable, os.path.join(REPO, "train_item2vec.py"), "--data", synthetic_dir, "--out", second]
+        + TRAIN_ARGS,
+        check=True,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+    )
     for name in ("vectors.npy", "catalog.npz"):
         assert open(os.path.join(first, name), "rb").read() == open(os.path.join(second, name), "rb").read()
     # And the seed matters: another seed gives other vectors.
     third = str(tmp_path / "third")
     args = [a if a != "3" else "4" for a in TRAIN_ARGS]
     assert train_item2vec.main(["--data", synthetic_dir, "--out", third] + args) == 0
-    assert open(os.path.join(first, "vectors.npy"), "rb").read() != open(os.path.join(third, "vectors.npy"), "rb").read()
+    assert (
+        open(os.path.join(first, "vectors.npy"), "rb").read()
+        != open(os.path.join(third, "vectors.npy"), "rb").read()
+    )

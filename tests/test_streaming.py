@@ -40,8 +40,9 @@ def test_unsorted_plays_are_grouped_by_user(tmp_path, synthetic_dataset):
     shuffled = synthetic_dataset.plays.sample(frac=1.0, random_state=0)
     write_corpus(str(tmp_path / "a.txt"), shuffled, vocab, chunk_users=50)
     write_corpus(str(tmp_path / "b.txt"), synthetic_dataset.plays, vocab, chunk_users=50)
-    assert sorted(map(sorted, read_lines(str(tmp_path / "a.txt")))) == \
-        sorted(map(sorted, read_lines(str(tmp_path / "b.txt"))))
+    assert sorted(map(sorted, read_lines(str(tmp_path / "a.txt")))) == sorted(
+        map(sorted, read_lines(str(tmp_path / "b.txt")))
+    )
 
 
 def test_streamed_training_is_reproducible_and_finds_the_genres(synthetic_dataset):
@@ -75,7 +76,8 @@ def test_train_script_stream_flag_is_recorded(tmp_path, synthetic_dir):
 
 def test_streaming_with_nothing_to_learn_raises(synthetic_dataset):
     plays = synthetic_dataset.plays.groupby("user").head(1)  # one artist per user: no context anywhere
-    data = type(synthetic_dataset)(plays=plays, artists=synthetic_dataset.artists, checksums={},
-                                   repairs={}, format="test")
+    data = type(synthetic_dataset)(
+        plays=plays, artists=synthetic_dataset.artists, checksums={}, repairs={}, format="test"
+    )
     with pytest.raises(ValueError, match="nothing to learn"):
         train(data, TrainConfig(min_count=1), progress=False, stream=True)

@@ -27,7 +27,7 @@ def test_vocabulary_counts_listeners_not_plays(synthetic_dataset):
     plays = synthetic_dataset.plays.copy()
     # One user plays a brand-new artist a million times: still one listener.
     new_id = int(synthetic_dataset.artists["artist_id"].max()) + 1
-    plays.loc[len(plays)] = [1, new_id, 10 ** 6]
+    plays.loc[len(plays)] = [1, new_id, 10**6]
     data = type(synthetic_dataset)(plays, synthetic_dataset.artists, {}, {}, "test")
     assert new_id not in vocabulary(data, 2)
 
@@ -46,8 +46,9 @@ def test_save_load_round_trip(synthetic_dataset, tmp_path):
 
 def test_train_script_writes_a_complete_model(synthetic_dir, tmp_path, capsys):
     out = tmp_path / "model"
-    code = train_item2vec.main(["--data", synthetic_dir, "--out", str(out), "--epochs", "2",
-                                "--vector-size", "8", "--quiet"])
+    code = train_item2vec.main(
+        ["--data", synthetic_dir, "--out", str(out), "--epochs", "2", "--vector-size", "8", "--quiet"]
+    )
     assert code == 0
     assert sorted(os.listdir(out)) == ["catalog.npz", "metadata.json", "vectors.npy"]
     meta = json.loads((out / "metadata.json").read_text())
@@ -70,6 +71,7 @@ def test_a_user_with_one_artist_makes_no_sentence():
     import pandas as pd
 
     from item2vec.corpus import build_sentences
+
     plays = pd.DataFrame({"user": [1, 2, 2, 3], "artist_id": [10, 10, 11, 11], "plays": [500, 5, 9, 7]})
     for weighting in ("none", "log", "rank"):
         sentences = build_sentences(plays, [10, 11], weighting, max_repeat=3, seed=0)

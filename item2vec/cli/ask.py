@@ -45,28 +45,62 @@ def one_line(message, limit=2000):
 
 
 def build_parser(prog="ask.py"):
-    parser = Parser(prog=prog, description=__doc__.split("\n\n")[0],
-                    epilog=__doc__.split("\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("artist", nargs="*", help="artist name (quotes optional; 'id:N' picks by id). "
-                        "Omit it for an interactive prompt.")
-    parser.add_argument("-k", "--top", type=int_in(1, MAX_TOP, "--top"), default=10,
-                        help="number of similar artists to show (default 10)")
-    parser.add_argument("--plus", action="append", default=[], metavar="NAME",
-                        help="add this artist's vector to the query (repeatable)")
-    parser.add_argument("--minus", action="append", default=[], metavar="NAME",
-                        help="subtract this artist's vector from the query (repeatable)")
-    parser.add_argument("--min-listeners", type=int_in(1, 10**9, "--min-listeners"),
-                        default=DEFAULT_MIN_LISTENERS, metavar="N",
-                        help="only return artists with at least N listeners in the data "
-                             f"(default {DEFAULT_MIN_LISTENERS}: fewer is mostly noise)")
-    parser.add_argument("--explain", action="store_true",
-                        help="show how many users listen to both the query and each result")
+    parser = Parser(
+        prog=prog,
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "artist",
+        nargs="*",
+        help="artist name (quotes optional; 'id:N' picks by id). Omit it for an interactive prompt.",
+    )
+    parser.add_argument(
+        "-k",
+        "--top",
+        type=int_in(1, MAX_TOP, "--top"),
+        default=10,
+        help="number of similar artists to show (default 10)",
+    )
+    parser.add_argument(
+        "--plus",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add this artist's vector to the query (repeatable)",
+    )
+    parser.add_argument(
+        "--minus",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="subtract this artist's vector from the query (repeatable)",
+    )
+    parser.add_argument(
+        "--min-listeners",
+        type=int_in(1, 10**9, "--min-listeners"),
+        default=DEFAULT_MIN_LISTENERS,
+        metavar="N",
+        help="only return artists with at least N listeners in the data "
+        f"(default {DEFAULT_MIN_LISTENERS}: fewer is mostly noise)",
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="show how many users listen to both the query and each result"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON (one object per answer)")
-    parser.add_argument("--batch", metavar="FILE",
-                        help="answer one artist name per line of FILE ('-' for stdin), one answer per line")
-    parser.add_argument("--model", default=None, metavar="DIR",
-                        help="model folder (default: $ITEM2VEC_MODEL, else models/ beside ask.py, "
-                             "else the model installed with the package)")
+    parser.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="answer one artist name per line of FILE ('-' for stdin), one answer per line",
+    )
+    parser.add_argument(
+        "--model",
+        default=None,
+        metavar="DIR",
+        help="model folder (default: $ITEM2VEC_MODEL, else models/ beside ask.py, "
+        "else the model installed with the package)",
+    )
     add_version(parser)
     return parser
 
@@ -83,8 +117,14 @@ class Session:
         self.recommender = Recommender(load_model(args.model or default_model_dir()))
 
     def ask(self, query, plus=(), minus=()):
-        return self.recommender.answer(query, plus, minus, topn=self.args.top,
-                                       min_listeners=self.args.min_listeners, explain=self.args.explain)
+        return self.recommender.answer(
+            query,
+            plus,
+            minus,
+            topn=self.args.top,
+            min_listeners=self.args.min_listeners,
+            explain=self.args.explain,
+        )
 
     def one(self, query, plus, minus):
         """Answer one query, printing a table or JSON; returns the exit code."""
@@ -116,8 +156,10 @@ class Session:
                     query = raw.rstrip("\r\n")
                 answer = self.ask(query, self.args.plus, self.args.minus)
             except UnicodeDecodeError as exc:
-                query, failure = raw.decode("utf-8", "backslashreplace"), Item2VecError(
-                    f"not valid UTF-8 (byte {exc.start} of the line)")
+                query, failure = (
+                    raw.decode("utf-8", "backslashreplace"),
+                    Item2VecError(f"not valid UTF-8 (byte {exc.start} of the line)"),
+                )
             except Item2VecError as exc:
                 failure = exc
             else:

@@ -28,29 +28,52 @@ from .parser import HelpShown, Parser, UsageError, add_version
 
 
 def build_parser(prog="train_item2vec.py"):
-    parser = Parser(prog=prog, description=__doc__.split("\n\n")[0],
-                    epilog="\n\n".join(__doc__.split("\n\n")[1:]),
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="data", metavar="DIR",
-                        help="folder with the data files (default: data/)")
-    parser.add_argument("--format", default="auto", choices=["auto", *sorted(READERS)],
-                        help="input format (default: detect from the file names)")
-    parser.add_argument("--out", default="models", metavar="DIR", help="model folder to write (default: models/)")
+    parser = Parser(
+        prog=prog,
+        description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[1:]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--data", default="data", metavar="DIR", help="folder with the data files (default: data/)"
+    )
+    parser.add_argument(
+        "--format",
+        default="auto",
+        choices=["auto", *sorted(READERS)],
+        help="input format (default: detect from the file names)",
+    )
+    parser.add_argument(
+        "--out", default="models", metavar="DIR", help="model folder to write (default: models/)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
-    parser.add_argument("--stream", action=argparse.BooleanOptionalAction, default=None,
-                        help="train from a temporary corpus file instead of sentences in memory "
-                             f"(default: only above {STREAM_ABOVE_ROWS:,} rows; results differ "
-                             "from the in-memory mode but are as reproducible)")
+    parser.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train from a temporary corpus file instead of sentences in memory "
+        f"(default: only above {STREAM_ABOVE_ROWS:,} rows; results differ "
+        "from the in-memory mode but are as reproducible)",
+    )
     group = parser.add_argument_group("hyperparameters (defaults build the shipped model)")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         if field.type in (bool, "bool"):
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default,
-                               help=f"{HELP[field.name]} (default: {field.default})")
+            group.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=field.default,
+                help=f"{HELP[field.name]} (default: {field.default})",
+            )
         else:
             kind = {"int": int, "float": float, "str": str}.get(field.type, field.type)
-            group.add_argument(flag, type=kind, default=field.default, metavar=field.name.upper(),
-                               help=f"{HELP[field.name]} (default: {field.default})")
+            group.add_argument(
+                flag,
+                type=kind,
+                default=field.default,
+                metavar=field.name.upper(),
+                help=f"{HELP[field.name]} (default: {field.default})",
+            )
     add_version(parser)
     return parser
 
@@ -67,8 +90,9 @@ def main(argv=None, prog="train_item2vec.py"):
     except (UsageError, ValueError) as exc:
         print(f"{prog}: error: {safe(exc, 2000)} (see --help)", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s: %(message)s"
+    )
     logging.getLogger("gensim").setLevel(logging.WARNING)
     start = time.perf_counter()
     out = safe(args.out, 500)
@@ -90,14 +114,19 @@ def main(argv=None, prog="train_item2vec.py"):
         if saving:
             # The swap defers Ctrl-C, so the folder holds one whole model, but which one
             # depends on whether the signal came before or after it.
-            print(f"\ninterrupted while saving: {out} holds either the previous or the new "
-                  f"model, complete (never a mix)", file=sys.stderr)
+            print(
+                f"\ninterrupted while saving: {out} holds either the previous or the new "
+                f"model, complete (never a mix)",
+                file=sys.stderr,
+            )
         else:
             print(f"\ninterrupted: {out} was not changed", file=sys.stderr)
         return 130
-    print(f"wrote {out}: {len(trained.artist_ids)} artist vectors (of {metadata['n_artists']} artists) "
-          f"from {dataset.n_users} users; training {trained.seconds:.1f} s, "
-          f"total {time.perf_counter() - start:.1f} s")
+    print(
+        f"wrote {out}: {len(trained.artist_ids)} artist vectors (of {metadata['n_artists']} artists) "
+        f"from {dataset.n_users} users; training {trained.seconds:.1f} s, "
+        f"total {time.perf_counter() - start:.1f} s"
+    )
     return 0
 
 

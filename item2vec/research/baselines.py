@@ -86,7 +86,7 @@ class SimilarityModel:
             if blocked is not None:
                 score[:, blocked] = -np.inf
             best = top_k_rows(score, k)
-            out[rows, :best.shape[1]] = best
+            out[rows, : best.shape[1]] = best
         return out
 
 
@@ -190,6 +190,7 @@ def fit_ease(split, lam):
 def fit_item2vec(split, config, progress=False):
     """item2vec (:func:`item2vec.train.train`) on the split's training users."""
     from ..train import train
+
     trained = train(split.train, config, progress=progress)
     model = VectorModel(split.ids, trained.artist_ids, trained.vectors, "item2vec")
     model.fit_seconds = trained.seconds
@@ -205,15 +206,22 @@ def fit_als(split, factors=64, regularization=0.05, K1=100, B=0.8, iterations=15
     """
     from implicit.cpu.als import AlternatingLeastSquares
     from implicit.nearest_neighbours import bm25_weight
+
     start = time.perf_counter()
     plays = split.train_matrix("plays")
     item_user = bm25_weight(plays.T.tocoo(), K1=K1, B=B).tocsr()
     # One thread: the machine is shared and the timing should compare with workers=1 item2vec.
     from threadpoolctl import threadpool_limits
+
     # implicit warns (and slows down) when BLAS runs its own thread pool inside ALS.
     with threadpool_limits(1, "blas"):
-        model = AlternatingLeastSquares(factors=factors, regularization=regularization,
-                                        iterations=iterations, random_state=seed, num_threads=1)
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=regularization,
+            iterations=iterations,
+            random_state=seed,
+            num_threads=1,
+        )
         model.fit(item_user.T.tocsr().astype(np.float32), show_progress=False)
     factors_ = np.asarray(model.item_factors)
     out = VectorModel(split.ids, split.ids, factors_, "ALS (implicit, BM25)")
@@ -232,6 +240,7 @@ def fit_default_word2vec(split, seed=0):
     from gensim.models import Word2Vec
 
     from ..corpus import build_sentences
+
     start = time.perf_counter()
     sentences = build_sentences(split.train.plays, split.ids, "none", 1, seed)
     w2v = Word2Vec(sentences=sentences, min_count=1, seed=seed, workers=1)

@@ -22,13 +22,14 @@ class UserSums:
     precision: np.ndarray
     ips_recall: np.ndarray
     returned: np.ndarray
-    mean_listeners: np.ndarray   # sum of listener counts of the returned artists
+    mean_listeners: np.ndarray  # sum of listener counts of the returned artists
     coverage: float
 
     def point(self):
         """The metrics over all queries (micro averages)."""
-        out = {name: float(getattr(self, name).sum() / max(self._denominator(name).sum(), 1))
-               for name in METRICS}
+        out = {
+            name: float(getattr(self, name).sum() / max(self._denominator(name).sum(), 1)) for name in METRICS
+        }
         out["coverage"] = self.coverage
         out["queries"] = int(self.queries.sum())
         out["users"] = int(len(self.queries))
@@ -59,11 +60,13 @@ def score_users(top, user_lists, listeners, k=10):
     top = np.asarray(top)[:, :k]
     weight = 1.0 / np.maximum(np.asarray(listeners, dtype=np.float64), 1)
     n = len(user_lists)
-    sums = {name: np.zeros(n) for name in ("queries", "hr", "precision", "ips_recall", "returned",
-                                           "mean_listeners")}
+    sums = {
+        name: np.zeros(n)
+        for name in ("queries", "hr", "precision", "ips_recall", "returned", "mean_listeners")
+    }
     returned_rows = []
     for u, rows in enumerate(user_lists):
-        answers = top[rows]                          # (|rows|, k)
+        answers = top[rows]  # (|rows|, k)
         valid = answers >= 0
         hits = np.isin(answers, rows) & valid
         w_hit = np.where(hits, weight[np.where(valid, answers, 0)], 0.0).sum(axis=1)
@@ -112,7 +115,11 @@ def bootstrap(per_seed, n_boot=1000, seed=0, level=0.95):
     out = {}
     for name in METRICS:
         low, high = np.quantile(replicates[name], [alpha, 1 - alpha])
-        out[name] = {"mean": float(np.mean([p[name] for p in points])), "low": float(low), "high": float(high)}
+        out[name] = {
+            "mean": float(np.mean([p[name] for p in points])),
+            "low": float(low),
+            "high": float(high),
+        }
     out["coverage"] = {"mean": float(np.mean([p["coverage"] for p in points]))}
     out["queries"] = int(sum(p["queries"] for p in points))
     out["users"] = int(sum(p["users"] for p in points))
@@ -138,8 +145,9 @@ def evaluate_filters(model, split, filters, k=10, user_lists=None):
     threshold (``SET_MIN_LISTENERS``) means "unfiltered".
     """
     lists = split.user_lists() if user_lists is None else user_lists
-    return {f: evaluate_model(model, split, k, allowed=split.listeners >= f, user_lists=lists)
-            for f in filters}
+    return {
+        f: evaluate_model(model, split, k, allowed=split.listeners >= f, user_lists=lists) for f in filters
+    }
 
 
 def rank_of(model, query_id, target_ids, allowed=None):

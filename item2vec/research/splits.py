@@ -62,10 +62,15 @@ class Split:
         rows = self.rows(frame["artist_id"].to_numpy())
         keep = rows >= 0
         users = np.unique(frame["user"].to_numpy(), return_inverse=True)[1][keep]
-        data = (np.ones(int(keep.sum())) if values == "binary"
-                else frame["plays"].to_numpy()[keep].astype(np.float64))
-        return sp.csr_matrix((data.astype(np.float32), (users, rows[keep])),
-                             shape=(int(users.max()) + 1 if len(users) else 0, len(self.ids)))
+        data = (
+            np.ones(int(keep.sum()))
+            if values == "binary"
+            else frame["plays"].to_numpy()[keep].astype(np.float64)
+        )
+        return sp.csr_matrix(
+            (data.astype(np.float32), (users, rows[keep])),
+            shape=(int(users.max()) + 1 if len(users) else 0, len(self.ids)),
+        )
 
     def user_lists(self):
         """Each held-out user's set rows, for users with at least two artists in the set."""
@@ -103,9 +108,9 @@ def user_folds(users, n_seeds=3, frac=0.1, split_seed=SPLIT_SEED):
     if size < 1 or 2 * n_seeds * size > len(users):
         raise ValueError(f"cannot cut {2 * n_seeds} folds of {frac:.0%} from {len(users)} users")
     perm = np.random.default_rng(split_seed).permutation(users)
-    test = [np.sort(perm[i * size:(i + 1) * size]) for i in range(n_seeds)]
-    pool = perm[n_seeds * size:]
-    validation = [np.sort(pool[i * size:(i + 1) * size]) for i in range(n_seeds)]
+    test = [np.sort(perm[i * size : (i + 1) * size]) for i in range(n_seeds)]
+    pool = perm[n_seeds * size :]
+    validation = [np.sort(pool[i * size : (i + 1) * size]) for i in range(n_seeds)]
     return test, validation
 
 

@@ -10,8 +10,16 @@ import numpy as np
 import pandas as pd
 
 
-def make_plays(n_users=400, n_genres=4, artists_per_genre=30, max_artists_per_user=50,
-               min_artists_per_user=5, in_genre=0.9, zipf=1.1, seed=0):
+def make_plays(
+    n_users=400,
+    n_genres=4,
+    artists_per_genre=30,
+    max_artists_per_user=50,
+    min_artists_per_user=5,
+    in_genre=0.9,
+    zipf=1.1,
+    seed=0,
+):
     """Generate a plays table and an artist table with planted genres.
 
     Parameters
@@ -49,23 +57,34 @@ def make_plays(n_users=400, n_genres=4, artists_per_genre=30, max_artists_per_us
         users.append(np.full(size, user))
         artist_ids.append(chosen + 1)
         counts.append(np.ceil(rng.pareto(1.2, size=size) * 50 + 1))
-    plays = pd.DataFrame({"user": np.concatenate(users).astype(np.int64),
-                          "artist_id": np.concatenate(artist_ids).astype(np.int64),
-                          "plays": np.concatenate(counts).astype(np.int64)})
-    artists = pd.DataFrame({"artist_id": np.arange(1, n_artists + 1, dtype=np.int64),
-                            "name": [f"g{g}-a{k}" for g, k in zip(genre_of, ranks)],
-                            "genre": genre_of})
+    plays = pd.DataFrame(
+        {
+            "user": np.concatenate(users).astype(np.int64),
+            "artist_id": np.concatenate(artist_ids).astype(np.int64),
+            "plays": np.concatenate(counts).astype(np.int64),
+        }
+    )
+    artists = pd.DataFrame(
+        {
+            "artist_id": np.arange(1, n_artists + 1, dtype=np.int64),
+            "name": [f"g{g}-a{k}" for g, k in zip(genre_of, ranks)],
+            "genre": genre_of,
+        }
+    )
     return plays, artists
 
 
 def write_kaggle(folder, plays, artists):
     """Write tables from :func:`make_plays` as the Kaggle CSV pair into ``folder``."""
     import os
+
     os.makedirs(folder, exist_ok=True)
     artists.rename(columns={"name": "artist_name"})[["artist_id", "artist_name"]].to_csv(
-        os.path.join(folder, "lastfm_artist_list.csv"), index=False)
-    plays.rename(columns={"user": "user_id", "plays": "scrobbles"})[["user_id", "artist_id", "scrobbles"]].to_csv(
-        os.path.join(folder, "lastfm_user_scrobbles.csv"), index=False)
+        os.path.join(folder, "lastfm_artist_list.csv"), index=False
+    )
+    plays.rename(columns={"user": "user_id", "plays": "scrobbles"})[
+        ["user_id", "artist_id", "scrobbles"]
+    ].to_csv(os.path.join(folder, "lastfm_user_scrobbles.csv"), index=False)
 
 
 # -- Last.fm-360K format at scale -----------------------------------------------------------
@@ -82,8 +101,17 @@ def genre_of_name(name):
     return -1
 
 
-def sample_lists(n_users, n_genres=20, artists_per_genre=500, max_artists_per_user=50,
-                 min_artists_per_user=5, full_lists=0.85, in_genre=0.9, zipf=1.1, rng=None):
+def sample_lists(
+    n_users,
+    n_genres=20,
+    artists_per_genre=500,
+    max_artists_per_user=50,
+    min_artists_per_user=5,
+    full_lists=0.85,
+    in_genre=0.9,
+    zipf=1.1,
+    rng=None,
+):
     """Draw every user's artists at once, vectorised (no per-user Python loop).
 
     Each user has one favourite genre (two for 20% of users) and a list size:
@@ -106,8 +134,11 @@ def sample_lists(n_users, n_genres=20, artists_per_genre=500, max_artists_per_us
     rng = rng if rng is not None else np.random.default_rng(0)
     n_artists = n_genres * artists_per_genre
     max_size = min(max_artists_per_user, n_artists)
-    sizes = np.where(rng.random(n_users) < full_lists, max_size,
-                     rng.integers(min(min_artists_per_user, max_size), max_size + 1, size=n_users))
+    sizes = np.where(
+        rng.random(n_users) < full_lists,
+        max_size,
+        rng.integers(min(min_artists_per_user, max_size), max_size + 1, size=n_users),
+    )
     favourite = rng.integers(0, n_genres, size=(n_users, 2))
     two = rng.random(n_users) < 0.2
     favourite[~two, 1] = favourite[~two, 0]
@@ -124,8 +155,9 @@ def sample_lists(n_users, n_genres=20, artists_per_genre=500, max_artists_per_us
         draws = 3 * missing[short] + 10
         users = np.repeat(short, draws)
         genre = favourite[users, rng.integers(0, 2, size=len(users))]
-        own = genre * artists_per_genre + np.minimum(np.searchsorted(in_cdf, rng.random(len(users))),
-                                                     artists_per_genre - 1)
+        own = genre * artists_per_genre + np.minimum(
+            np.searchsorted(in_cdf, rng.random(len(users))), artists_per_genre - 1
+        )
         anywhere = np.minimum(np.searchsorted(all_cdf, rng.random(len(users))), n_artists - 1)
         artists = np.where(rng.random(len(users)) < in_genre, own, anywhere)
         # Earlier rounds first, then this round in draw order; keep first occurrences.
@@ -143,8 +175,17 @@ def sample_lists(n_users, n_genres=20, artists_per_genre=500, max_artists_per_us
     return kept_users.astype(np.int64), kept_artists.astype(np.int64)
 
 
-def write_lastfm360k(path, n_users, n_genres=20, artists_per_genre=500, no_mbid=0.15, variant=0.05,
-                     chunk_users=20_000, seed=0, **lists):
+def write_lastfm360k(
+    path,
+    n_users,
+    n_genres=20,
+    artists_per_genre=500,
+    no_mbid=0.15,
+    variant=0.05,
+    chunk_users=20_000,
+    seed=0,
+    **lists,
+):
     """Write synthetic listening data in the Last.fm-360K format.
 
     The file is tab-separated without a header: user SHA-1, MusicBrainz id,
@@ -192,13 +233,17 @@ def write_lastfm360k(path, n_users, n_genres=20, artists_per_genre=500, no_mbid=
         for first in range(0, n_users, chunk_users):
             count = min(chunk_users, n_users - first)
             users, artists = sample_lists(count, n_genres, artists_per_genre, rng=rng, **lists)
-            shas = np.array([hashlib.sha1(f"user-{seed}-{first + u}".encode()).hexdigest()
-                             for u in range(count)], dtype=object)
-            spelled = np.where((rng.random(len(artists)) < variant) & (mbids[artists] != ""),
-                               lower[artists], names[artists])
+            shas = np.array(
+                [hashlib.sha1(f"user-{seed}-{first + u}".encode()).hexdigest() for u in range(count)],
+                dtype=object,
+            )
+            spelled = np.where(
+                (rng.random(len(artists)) < variant) & (mbids[artists] != ""), lower[artists], names[artists]
+            )
             plays = np.ceil(rng.pareto(1.2, size=len(artists)) * 50 + 1).astype(np.int64)
-            pd.DataFrame({"user": shas[users], "mbid": mbids[artists], "name": spelled, "plays": plays}).to_csv(
-                handle, sep="\t", header=False, index=False, quoting=csv.QUOTE_NONE, lineterminator="\n")
+            pd.DataFrame(
+                {"user": shas[users], "mbid": mbids[artists], "name": spelled, "plays": plays}
+            ).to_csv(handle, sep="\t", header=False, index=False, quoting=csv.QUOTE_NONE, lineterminator="\n")
             rows += len(artists)
     return rows
 
@@ -210,18 +255,23 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(prog="python -m item2vec.synthetic", description=main.__doc__)
     parser.add_argument("--users", type=int, required=True, help="number of users")
-    parser.add_argument("--out", required=True, help="file to write (usersha1-artmbid-artname-plays.tsv format)")
+    parser.add_argument(
+        "--out", required=True, help="file to write (usersha1-artmbid-artname-plays.tsv format)"
+    )
     parser.add_argument("--genres", type=int, default=20, help="planted genres (default 20)")
     parser.add_argument("--artists-per-genre", type=int, default=500, help="artists per genre (default 500)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     rows = write_lastfm360k(args.out, args.users, args.genres, args.artists_per_genre, seed=args.seed)
-    print(f"wrote {args.out}: {rows} rows, {args.users} users, {args.genres * args.artists_per_genre} artists "
-          f"in {time.perf_counter() - start:.1f} s")
+    print(
+        f"wrote {args.out}: {rows} rows, {args.users} users, {args.genres * args.artists_per_genre} artists "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
     return 0
 
 
 if __name__ == "__main__":
     import sys
+
     sys.exit(main())

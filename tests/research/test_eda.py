@@ -27,10 +27,12 @@ def run(tmp_path_factory):
     artists.loc[artists["artist_id"] == 3, "name"] = "Red"
     artists.loc[artists["artist_id"] == 4, "name"] = "Земфира"
     lonely = int(artists["artist_id"].max()) + 1
-    artists = pd.concat([artists, pd.DataFrame({"artist_id": [lonely], "name": ["Lonely"], "genre": [0]})],
-                        ignore_index=True)
-    plays = pd.concat([plays, pd.DataFrame({"user": [1], "artist_id": [lonely], "plays": [7]})],
-                      ignore_index=True)
+    artists = pd.concat(
+        [artists, pd.DataFrame({"artist_id": [lonely], "name": ["Lonely"], "genre": [0]})], ignore_index=True
+    )
+    plays = pd.concat(
+        [plays, pd.DataFrame({"user": [1], "artist_id": [lonely], "plays": [7]})], ignore_index=True
+    )
     data_dir = root / "data"
     write_kaggle(str(data_dir), plays, artists)
     dataset = load_dataset(str(data_dir))
@@ -38,11 +40,19 @@ def run(tmp_path_factory):
     model_dir = root / "model"
     trained, _ = train_and_save(dataset, str(model_dir), config, progress=False)
     out = root / "docs"
-    code = eda.main(["--data", str(data_dir), "--out", str(out), "--model", str(model_dir),
-                     "--map-artists", "40"])
+    code = eda.main(
+        ["--data", str(data_dir), "--out", str(out), "--model", str(model_dir), "--map-artists", "40"]
+    )
     stats = json.loads((out / "eda.json").read_text(encoding="utf-8"))
-    return {"code": code, "out": out, "stats": stats, "plays": plays, "artists": artists, "lonely": lonely,
-            "n_vectors": len(trained.artist_ids)}
+    return {
+        "code": code,
+        "out": out,
+        "stats": stats,
+        "plays": plays,
+        "artists": artists,
+        "lonely": lonely,
+        "n_vectors": len(trained.artist_ids),
+    }
 
 
 def test_every_promised_file_exists_and_is_not_empty(run):

@@ -17,7 +17,9 @@ from item2vec.train import TrainConfig
 
 def synthetic_dataset(n_users=300, seed=0):
     plays, artists = make_plays(n_users=n_users, seed=seed)
-    return Dataset(plays=plays, artists=artists[["artist_id", "name"]], checksums={}, repairs={}, format="synthetic")
+    return Dataset(
+        plays=plays, artists=artists[["artist_id", "name"]], checksums={}, repairs={}, format="synthetic"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +38,14 @@ def split(dataset):
 def test_metrics_on_a_hand_made_case():
     # 4 artists; listeners 1, 2, 4, 4 -> IPS weights 1, 1/2, 1/4, 1/4.
     listeners = np.array([1, 2, 4, 4])
-    top = np.array([[1, 2],    # query 0
-                    [3, 2],    # query 1
-                    [0, 1],    # query 2
-                    [0, 2]])   # query 3
+    top = np.array(
+        [
+            [1, 2],  # query 0
+            [3, 2],  # query 1
+            [0, 1],  # query 2
+            [0, 2],
+        ]
+    )  # query 3
     lists = [np.array([0, 1]), np.array([2, 3])]
     sums = score_users(top, lists, listeners, k=2)
     point = sums.point()
@@ -72,13 +78,13 @@ def test_short_answer_lists_are_padded_and_not_counted():
     top = np.array([[1, -1], [-1, -1], [0, 1]])
     sums = score_users(top, [np.array([0, 1, 2])], listeners, k=2)
     assert sums.returned[0] == 3
-    assert sums.hr[0] == 2          # queries 0 and 2 hit, query 1 returned nothing
+    assert sums.hr[0] == 2  # queries 0 and 2 hit, query 1 returned nothing
     assert sums.point()["mean_listeners"] == pytest.approx(3.0)
 
 
 def test_bootstrap_interval_brackets_the_mean_and_collapses_on_identical_users():
     listeners = np.ones(3)
-    top = np.array([[1], [0], [0]])   # user (0, 1) hits on both queries, user (1, 2) on neither
+    top = np.array([[1], [0], [0]])  # user (0, 1) hits on both queries, user (1, 2) on neither
     same = score_users(top, [np.array([0, 1])] * 20, listeners, k=1)
     result = bootstrap([same], n_boot=200)
     assert result["hr"]["low"] == pytest.approx(result["hr"]["high"]) == pytest.approx(result["hr"]["mean"])
@@ -122,9 +128,14 @@ def test_split_never_leaks_heldout_users_into_training(dataset, kind):
 
 def fitted(split):
     config = TrainConfig(epochs=2, vector_size=16)
-    return [baselines.fit_popularity(split), baselines.fit_itemknn(split), baselines.fit_ease(split, 50.0),
-            baselines.fit_als(split, factors=8, iterations=3), baselines.fit_default_word2vec(split),
-            baselines.fit_item2vec(split, config)]
+    return [
+        baselines.fit_popularity(split),
+        baselines.fit_itemknn(split),
+        baselines.fit_ease(split, 50.0),
+        baselines.fit_als(split, factors=8, iterations=3),
+        baselines.fit_default_word2vec(split),
+        baselines.fit_item2vec(split, config),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -148,11 +159,11 @@ def test_every_model_answers_in_one_shape_and_never_returns_the_query(split, mod
         assert top.shape == (len(split.ids), 10)
         assert not np.any(top == np.arange(len(split.ids))[:, None]), model.name
         with pytest.raises(KeyError):
-            model.similar(10 ** 9)
+            model.similar(10**9)
 
 
 def test_top_rows_agrees_with_similar(split, models):
-    for model in models[1:3]:   # dense models: scores without ties
+    for model in models[1:3]:  # dense models: scores without ties
         top = model.top_rows(5)
         for row in (0, 7, len(split.ids) - 1):
             ids, _ = model.similar(int(split.ids[row]), topn=5)
@@ -184,7 +195,8 @@ def test_popularity_ranks_by_training_listeners(split, models):
     order = split.ids[np.argsort(-split.listeners, kind="stable")]
     expected = [i for i in order if i != split.ids[0]][:3]
     assert [split.listeners[split.rows([i])[0]] for i in ids] == [
-        split.listeners[split.rows([i])[0]] for i in expected]
+        split.listeners[split.rows([i])[0]] for i in expected
+    ]
 
 
 def test_rank_of_matches_the_answer_list(dataset):
@@ -200,17 +212,43 @@ def test_rank_of_matches_the_answer_list(dataset):
 
 def test_evaluate_command_end_to_end(tmp_path):
     from item2vec.research import evaluate
+
     plays, artists = make_plays(n_users=200, artists_per_genre=20, seed=1)
     data = tmp_path / "data"
     write_kaggle(str(data), plays, artists)
     out = tmp_path / "docs"
-    code = evaluate.main(["--data", str(data), "--out", str(out), "--seeds", "1", "--boot", "30",
-                          "--epochs", "2", "--tradeoff-epochs", "1,2", "--tradeoff-sizes", "8",
-                          "--latency-queries", "5", "--quiet"])
+    code = evaluate.main(
+        [
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--seeds",
+            "1",
+            "--boot",
+            "30",
+            "--epochs",
+            "2",
+            "--tradeoff-epochs",
+            "1,2",
+            "--tradeoff-sizes",
+            "8",
+            "--latency-queries",
+            "5",
+            "--quiet",
+        ]
+    )
     assert code == 0
     result = json.loads((out / "evaluation.json").read_text())
-    assert set(result["test"]) == {"item2vec", "popularity", "itemknn", "ease", "als", "word2vec_default",
-                                   "item2vec_untuned"}
+    assert set(result["test"]) == {
+        "item2vec",
+        "popularity",
+        "itemknn",
+        "ease",
+        "als",
+        "word2vec_default",
+        "item2vec_untuned",
+    }
     assert result["protocol"]["seeds"] == 1 and result["item2vec_config"]["epochs"] == 2
     assert os.path.getsize(out / "tradeoff.png") > 1000
     text = (out / "EVALUATION.md").read_text()
@@ -221,5 +259,6 @@ def test_evaluate_command_end_to_end(tmp_path):
 
 def test_evaluate_command_reports_missing_data(tmp_path, capsys):
     from item2vec.research import evaluate
+
     assert evaluate.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "no such data folder" in capsys.readouterr().err
