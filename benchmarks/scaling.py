@@ -122,8 +122,8 @@ def child(path, mode, epochs, workers):
         save_trained(os.path.join(folder, "model"), trained, dataset)
         catalog = load_model(os.path.join(folder, "model")).catalog
     t3 = time.perf_counter()
-    names = dict(zip(catalog.ids.tolist(), catalog.names))
-    listeners = dict(zip(catalog.ids.tolist(), catalog.listeners.tolist()))
+    names = dict(zip(catalog.ids.tolist(), catalog.names, strict=True))
+    listeners = dict(zip(catalog.ids.tolist(), catalog.listeners.tolist(), strict=True))
     accuracy, evaluated = genre_accuracy(trained.artist_ids, trained.vectors, names, listeners)
     result = {
         "users": dataset.n_users,

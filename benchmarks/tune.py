@@ -60,7 +60,7 @@ REFINE = [
 
 def with_value(config, field, value):
     if isinstance(field, tuple):
-        return dataclasses.replace(config, **dict(zip(field, value)))
+        return dataclasses.replace(config, **dict(zip(field, value, strict=True)))
     return dataclasses.replace(config, **{field: value})
 
 

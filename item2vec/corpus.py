@@ -134,7 +134,7 @@ def write_corpus(path, plays, vocab_ids, weighting="none", max_repeat=4, seed=0,
     bounds = np.append(starts[::chunk_users], len(users))
     n_sentences = n_tokens = longest = 0
     with open(path, "w", encoding="ascii") as handle:
-        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
             chunk_seed = seed if i == 0 else np.random.SeedSequence(seed, spawn_key=(i,))
             sentences = build_sentences(plays.iloc[a:b], vocab_ids, weighting, max_repeat, chunk_seed)
             if sentences:

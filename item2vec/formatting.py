@@ -58,7 +58,7 @@ def format_table(answer, min_listeners):
     if explain:
         header += "  shared"
     lines.append(header)
-    for rank, (result, name) in enumerate(zip(results, names), 1):
+    for rank, (result, name) in enumerate(zip(results, names, strict=True), 1):
         row = f" {rank:>4}  {_pad(name, col)}  {result['score']:.3f}  {result['listeners']:>9}"
         if explain:
             row += f"  {result['shared_listeners']:>6}"

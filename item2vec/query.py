@@ -111,10 +111,10 @@ class Recommender:
                 "score": round(float(s), 4),
                 "listeners": self.catalog.listeners_of(i),
             }
-            for i, s in zip(ids, scores)
+            for i, s in zip(ids, scores, strict=True)
         ]
         if explain:
-            for result, shared in zip(results, self.catalog.shared_listeners(main, ids)):
+            for result, shared in zip(results, self.catalog.shared_listeners(main, ids), strict=True):
                 result["shared_listeners"] = shared
         return {
             "query": query,

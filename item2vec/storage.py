@@ -410,7 +410,10 @@ def load_model(path, verify=True):
         raise fail(f"{VECTORS_FILE} holds vectors that are not unit length")
     try:
         blob = arrays["names_utf8"].tobytes()
-        names = [blob[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+        names = [
+            blob[a:b].decode("utf-8")
+            for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
+        ]
     except UnicodeDecodeError:
         raise fail("names table is not valid UTF-8") from None
     catalog = Catalog(ids, names, arrays["listeners"], arrays["listen_indptr"], arrays["listen_users"])

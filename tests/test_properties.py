@@ -72,7 +72,7 @@ NAMES = st.lists(st.text(NAME_CHARS, min_size=1, max_size=12), min_size=1, max_s
 
 def _recase(name, choices):
     out = []
-    for char, choice in zip(name, choices):
+    for char, choice in zip(name, choices, strict=False):
         out.append((char, char.upper(), char.lower(), char.title(), char.casefold())[choice])
     return "".join(out)
 

@@ -13,7 +13,7 @@ from item2vec.train import TrainConfig, train_and_save, vocabulary
 
 def test_neighbours_come_from_the_planted_genre(synthetic_model_dir):
     model = load_model(synthetic_model_dir)
-    names = dict(zip(model.catalog.ids.tolist(), model.catalog.names))
+    names = dict(zip(model.catalog.ids.tolist(), model.catalog.names, strict=True))
     agree = total = 0
     for artist_id in model.vectors.ids:
         ids, _ = model.vectors.most_similar(int(artist_id), topn=5)

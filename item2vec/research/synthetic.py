@@ -67,7 +67,7 @@ def make_plays(
     artists = pd.DataFrame(
         {
             "artist_id": np.arange(1, n_artists + 1, dtype=np.int64),
-            "name": [f"g{g}-a{k}" for g, k in zip(genre_of, ranks)],
+            "name": [f"g{g}-a{k}" for g, k in zip(genre_of, ranks, strict=True)],
             "genre": genre_of,
         }
     )
@@ -224,7 +224,9 @@ def write_lastfm360k(
     n_artists = n_genres * artists_per_genre
     genre = np.repeat(np.arange(n_genres), artists_per_genre)
     rank = np.tile(np.arange(1, artists_per_genre + 1), n_genres)
-    names = np.array([NAME_FORMAT.format(genre=g, rank=k) for g, k in zip(genre, rank)], dtype=object)
+    names = np.array(
+        [NAME_FORMAT.format(genre=g, rank=k) for g, k in zip(genre, rank, strict=True)], dtype=object
+    )
     lower = np.array([n.lower() for n in names], dtype=object)
     mbids = np.array([str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n_artists)], dtype=object)
     mbids[rng.random(n_artists) < no_mbid] = ""

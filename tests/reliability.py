@@ -1,0 +1,92 @@
+"""Helpers of the fault-injection tests (tests/test_reliability_*.py).
+
+Every case of docs/RELIABILITY.md is exercised through ``ask.main``,
+``train_item2vec.main``, :func:`item2vec.storage.load_model` or
+:func:`item2vec.data.load_dataset`. Damaged models are copies of the session's
+synthetic model; where a damage must get past the SHA-256 check to reach a
+later check, the test rewrites the checksum (:func:`rewrite_checksums`) on purpose.
+"""
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import unicodedata
+
+import numpy as np
+
+from conftest import Stdin
+from item2vec.cli import ask
+
+HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+#: A short training, enough to write a real model folder.
+TRAIN_ARGS = [
+    "--vector-size",
+    "8",
+    "--epochs",
+    "2",
+    "--min-count",
+    "3",
+    "--workers",
+    "1",
+    "--seed",
+    "3",
+    "--quiet",
+]
+
+
+def run(argv, stdin=b"", out=None):
+    out = out if out is not None else io.StringIO()
+    err = io.StringIO()
+    code = ask.main(argv, stdin=Stdin(stdin), out=out, err=err)
+    return code, out.getvalue() if isinstance(out, io.StringIO) else None, err.getvalue()
+
+
+def assert_no_raw_controls(text):
+    """Nothing that could drive a terminal: only newlines among the control characters."""
+    raw = [c for c in text if c != "\n" and unicodedata.category(c) in HIDDEN]
+    assert not raw, f"raw control characters {raw!r} in {text[:300]!r}"
+
+
+def one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def copy_model(src, tmp_path, name="model"):
+    dst = tmp_path / name
+    shutil.copytree(src, dst)
+    return str(dst)
+
+
+def file_bytes(folder):
+    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+
+
+def rewrite_checksums(folder):
+    """Rewrite the stored checksums so a damage reaches the checks behind the checksum."""
+    path = os.path.join(folder, "metadata.json")
+    with open(path, encoding="utf-8") as handle:
+        meta = json.load(handle)
+    for name in ("vectors.npy", "catalog.npz"):
+        with open(os.path.join(folder, name), "rb") as handle:
+            meta["files"][name] = hashlib.sha256(handle.read()).hexdigest()
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(meta, handle)
+
+
+def catalog_arrays(folder):
+    with np.load(os.path.join(folder, "catalog.npz")) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def write_catalog(folder, arrays, allow_pickle=False):
+    np.savez(os.path.join(folder, "catalog.npz"), allow_pickle=allow_pickle, **arrays)
+
+
+def leftovers(parent):
+    """Temporary or displaced folders a save left behind."""
+    return sorted(n for n in os.listdir(parent) if ".tmp-" in n or ".old-" in n)

@@ -1,0 +1,252 @@
+"""Damaged, missing and hostile model folders: refused with the reason, never unpickled.
+
+Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY.md.
+"""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pytest
+from reliability import catalog_arrays, copy_model, one_error_line, rewrite_checksums, run, write_catalog
+
+from conftest import REPO
+from item2vec.errors import ModelError
+from item2vec.storage import load_model
+
+# == model files ============================================================================
+
+
+def _truncate(folder, name="vectors.npy"):
+    path = os.path.join(folder, name)
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[: len(data) // 2])
+
+
+def _set_metadata(folder, edit):
+    path = os.path.join(folder, "metadata.json")
+    meta = json.load(open(path, encoding="utf-8"))
+    edit(meta)
+    json.dump(meta, open(path, "w", encoding="utf-8"))
+
+
+def _vectors(folder, edit):
+    path = os.path.join(folder, "vectors.npy")
+    vectors = np.load(path)
+    np.save(path, edit(vectors))
+
+
+def _catalog(folder, edit):
+    arrays = catalog_arrays(folder)
+    edit(arrays)
+    write_catalog(folder, arrays)
+
+
+def _nan(v):
+    v[3, 1] = np.nan
+    return v
+
+
+DAMAGES = {
+    # case: (damage, rewrite checksums?, words the message must contain)
+    "vectors missing": (lambda d: os.remove(os.path.join(d, "vectors.npy")), False, "vectors.npy is missing"),
+    "catalog missing": (lambda d: os.remove(os.path.join(d, "catalog.npz")), False, "catalog.npz is missing"),
+    "metadata missing": (
+        lambda d: os.remove(os.path.join(d, "metadata.json")),
+        False,
+        "metadata.json is missing",
+    ),
+    "vectors truncated": (_truncate, False, "does not match its checksum"),
+    "vectors truncated, checksum rewritten": (_truncate, True, "vectors.npy is truncated"),
+    "catalog truncated": (lambda d: _truncate(d, "catalog.npz"), False, "does not match its checksum"),
+    "catalog from another run": (
+        lambda d: _catalog(d, lambda a: a.update(listeners=a["listeners"] + 1)),
+        False,
+        "does not match its checksum",
+    ),
+    "one vector row fewer than ids": (lambda d: _vectors(d, lambda v: v[:-1]), True, "vector ids for"),
+    "one vector id fewer than rows": (
+        lambda d: _catalog(d, lambda a: a.update(vector_ids=a["vector_ids"][:-1])),
+        True,
+        "vector ids for",
+    ),
+    "names table shorter than ids": (
+        lambda d: _catalog(d, lambda a: a.update(names_offsets=a["names_offsets"][:-2])),
+        True,
+        "artist tables of different lengths",
+    ),
+    "names bytes cut": (
+        lambda d: _catalog(d, lambda a: a.update(names_utf8=a["names_utf8"][:-3])),
+        True,
+        "names table truncated",
+    ),
+    "names offsets scrambled": (
+        lambda d: _catalog(d, lambda a: a["names_offsets"].__setitem__(5, 10**9)),
+        True,
+        "offsets out of order",
+    ),
+    "vector ids not in catalogue": (
+        lambda d: _catalog(d, lambda a: a.update(vector_ids=a["vector_ids"] + 10**6)),
+        True,
+        "vector ids missing from the artist table",
+    ),
+    "ids stored as floats": (
+        lambda d: _catalog(d, lambda a: a.update(artist_ids=a["artist_ids"] * 1.0)),
+        True,
+        "expected 1-D integers",
+    ),
+    "metadata not JSON": (
+        lambda d: open(os.path.join(d, "metadata.json"), "w").write('{"format_version": 1,'),
+        False,
+        "not valid JSON",
+    ),
+    "metadata binary": (
+        lambda d: open(os.path.join(d, "metadata.json"), "wb").write(b"\xff\xfe\x00\x01"),
+        False,
+        "not valid JSON",
+    ),
+    "metadata a list": (
+        lambda d: open(os.path.join(d, "metadata.json"), "w").write("[1]"),
+        False,
+        "not a JSON object",
+    ),
+    "metadata without checksums": (
+        lambda d: _set_metadata(d, lambda m: m.pop("files")),
+        False,
+        "lists no file checksums",
+    ),
+    "metadata hyperparameters mangled": (
+        lambda d: _set_metadata(d, lambda m: m.update(hyperparameters="x")),
+        False,
+        "malformed hyperparameters",
+    ),
+    "format version 2": (
+        lambda d: _set_metadata(d, lambda m: m.update(format_version=2)),
+        False,
+        "format version 2 is not supported",
+    ),
+    "format version a string": (
+        lambda d: _set_metadata(d, lambda m: m.update(format_version="1")),
+        False,
+        "format version '1' is not supported",
+    ),
+    "format version absent": (
+        lambda d: _set_metadata(d, lambda m: m.pop("format_version")),
+        False,
+        "format version None is not supported",
+    ),
+    "NaN vector": (lambda d: _vectors(d, _nan), False, "does not match its checksum"),
+    "NaN vector, checksum rewritten": (lambda d: _vectors(d, _nan), True, "NaN or infinite"),
+    "vectors not unit length, checksum rewritten": (
+        lambda d: _vectors(d, lambda v: v * 3),
+        True,
+        "not unit length",
+    ),
+    "vectors float64, checksum rewritten": (
+        lambda d: _vectors(d, lambda v: v.astype(np.float64)),
+        True,
+        "expected 2-D float32",
+    ),
+    "catalog file is text": (
+        lambda d: open(os.path.join(d, "catalog.npz"), "w").write("hello"),
+        True,
+        "catalog.npz is not a NumPy archive",
+    ),
+    "vectors file is text": (
+        lambda d: open(os.path.join(d, "vectors.npy"), "w").write("hello"),
+        True,
+        "not a NumPy array file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGES))
+def test_damaged_model_is_refused_with_the_reason_and_a_rebuild_hint(synthetic_model_dir, tmp_path, case):
+    damage, rehash, words = DAMAGES[case]
+    folder = copy_model(synthetic_model_dir, tmp_path)
+    damage(folder)
+    if rehash:
+        rewrite_checksums(folder)
+    with pytest.raises(ModelError) as caught:
+        load_model(folder)
+    message = str(caught.value)
+    assert words in message and "python train_item2vec.py" in message and folder in message
+    # Through the query tool: exit 3, one line.
+    code, out, err = run(["g0-a1", "--model", folder])
+    assert code == 3 and out == ""
+    assert words in one_error_line(err)
+
+
+def test_missing_model_folder(tmp_path):
+    missing = str(tmp_path / "nowhere")
+    with pytest.raises(ModelError, match="folder not found; rebuild it with: python train_item2vec.py"):
+        load_model(missing)
+    code, out, err = run(["g0-a1", "--model", missing])
+    assert code == 3 and "folder not found" in one_error_line(err)
+
+
+def test_missing_model_folder_points_at_a_previous_model_left_by_a_killed_swap(synthetic_model_dir, tmp_path):
+    # A run killed (SIGKILL) between the two renames of the swap leaves the previous model here.
+    shutil.copytree(synthetic_model_dir, tmp_path / "model.old-k3j2")
+    with pytest.raises(ModelError) as caught:
+        load_model(str(tmp_path / "model"))
+    assert "model.old-k3j2" in str(caught.value)
+    os.rename(tmp_path / "model.old-k3j2", tmp_path / "model")
+    assert len(load_model(str(tmp_path / "model")).vectors) > 0
+
+
+class Payload:
+    """Pickles to "create this folder": proof of whether anything unpickled it."""
+
+    def __init__(self, sentinel):
+        self.sentinel = sentinel
+
+    def __reduce__(self):
+        return os.mkdir, (self.sentinel,)
+
+
+def test_pickle_payload_is_live(tmp_path):
+    # The payload used below really runs when unpickled: the tests that it does not run can fail.
+    sentinel = str(tmp_path / "ran")
+    path = str(tmp_path / "a.npy")
+    np.save(path, np.array([Payload(sentinel)], dtype=object), allow_pickle=True)
+    np.load(path, allow_pickle=True)
+    assert os.path.isdir(sentinel)
+
+
+@pytest.mark.parametrize("where", ["vectors.npy", "catalog member", "catalog is a raw pickle"])
+def test_loading_never_unpickles(synthetic_model_dir, tmp_path, where):
+    folder = copy_model(synthetic_model_dir, tmp_path)
+    sentinel = str(tmp_path / "payload-ran")
+    evil = np.array([Payload(sentinel)] * 4, dtype=object)
+    if where == "vectors.npy":
+        np.save(os.path.join(folder, "vectors.npy"), evil, allow_pickle=True)
+    elif where == "catalog member":
+        arrays = catalog_arrays(folder)
+        arrays["names_utf8"] = evil
+        write_catalog(folder, arrays, allow_pickle=True)
+    else:
+        import pickle
+
+        with open(os.path.join(folder, "catalog.npz"), "wb") as handle:
+            pickle.dump(Payload(sentinel), handle)
+    rewrite_checksums(folder)
+    with pytest.raises(ModelError) as caught:
+        load_model(folder)
+    assert not os.path.exists(sentinel)
+    assert "allow_pickle" not in str(caught.value)  # no advice to load it "unsafely"
+    code, _, err = run(["g0-a1", "--model", folder])
+    assert code == 3 and not os.path.exists(sentinel)
+
+
+def test_package_never_loads_with_pickle():
+    # Static guard: no pickle import, and every np.load of the package says allow_pickle=False.
+    package = os.path.join(REPO, "item2vec")
+    for name in sorted(os.listdir(package)) + ["../ask.py", "../train_item2vec.py"]:
+        if not name.endswith(".py"):
+            continue
+        source = open(os.path.join(package, name), encoding="utf-8").read()
+        assert "import pickle" not in source and "allow_pickle=True" not in source, name
+        for call in source.split("np.load(")[1:]:
+            assert "allow_pickle=False" in call.split(")")[0] + call.split("\n")[0], name
