@@ -1,0 +1,67 @@
+"""The README's examples are what the shipped model really says.
+
+Every ``$ python ask.py ...`` line in a README code block is run through
+``ask.main`` against ``models/``; the lines after it, up to the next ``$``, must
+be its output (``error:`` lines are standard error), and ``echo $?`` its exit
+code. Every ``python`` code block runs as written, from the repository root.
+"""
+
+import io
+import os
+import re
+import shlex
+
+import pytest
+
+from conftest import REPO, Stdin
+from item2vec.cli import ask
+
+README = os.path.join(REPO, "README.md")
+BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+
+
+def blocks(kind):
+    with open(README, encoding="utf-8") as handle:
+        return [body for lang, body in BLOCK.findall(handle.read()) if lang == kind]
+
+
+def sessions():
+    """(command line, expected output lines, expected exit code or None) of each README example."""
+    found = []
+    for body in blocks(""):
+        lines = body.rstrip("\n").split("\n")
+        for i, line in enumerate(lines):
+            if not line.startswith("$ python ask.py"):
+                continue
+            output = []
+            for follower in lines[i + 1 :]:
+                if follower.startswith("$ "):
+                    break
+                output.append(follower)
+            after = lines[i + 1 + len(output) :]
+            code = int(after[1]) if after[:1] == ["$ echo $?"] and len(after) > 1 else None
+            if output:  # a bare command (the README's opening line) shows no output to check
+                found.append((line[2:], output, code))
+    return found
+
+
+def test_the_readme_has_examples_to_check():
+    assert len(sessions()) >= 5 and blocks("python")
+
+
+@pytest.mark.parametrize("command,expected,code", sessions(), ids=lambda x: x if isinstance(x, str) else "")
+def test_readme_example_is_what_ask_prints(command, expected, code):
+    argv = shlex.split(command)[2:] + ["--model", os.path.join(REPO, "models")]
+    out, err = io.StringIO(), io.StringIO()
+    status = ask.main(argv, stdin=Stdin(), out=out, err=err)
+    printed = err.getvalue() if expected and expected[0].startswith("error:") else out.getvalue()
+    assert printed.rstrip("\n").split("\n") == expected
+    if code is not None:
+        assert status == code
+
+
+@pytest.mark.parametrize("source", blocks("python"))
+def test_readme_python_blocks_run(source, monkeypatch, capsys):
+    monkeypatch.chdir(REPO)
+    exec(compile(source, README, "exec"), {"__name__": "readme"})
+    assert capsys.readouterr().out.strip()
