@@ -47,11 +47,26 @@ def _json(value):
     return json.dumps(value)
 
 
+def ordinal(n):
+    """An integer with its English ordinal suffix: ``51`` -> ``"51st"``, ``12`` -> ``"12th"``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _plural(count, singular="", plural="s"):
     return singular if count == 1 else plural
 
 
-FILTERS = {"ci": ci, "num": num, "pct": pct, "md": md, "fmt": _fmt, "json": _json, "plural": _plural}
+FILTERS = {
+    "ci": ci,
+    "num": num,
+    "pct": pct,
+    "md": md,
+    "ordinal": ordinal,
+    "fmt": _fmt,
+    "json": _json,
+    "plural": _plural,
+}
 
 
 def environment():
@@ -62,8 +77,8 @@ def environment():
     jinja2.Environment
         Templates from the package's ``templates/`` folder, undefined names raising
         errors, no HTML escaping (the output is Markdown), block tags taking no line of
-        their own, and the filters ``ci``, ``num``, ``pct``, ``md``, ``fmt``, ``json``
-        and ``plural``.
+        their own, and the filters ``ci``, ``num``, ``pct``, ``md``, ``ordinal``, ``fmt``,
+        ``json`` and ``plural``.
     """
     import jinja2
 

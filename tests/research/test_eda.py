@@ -9,10 +9,10 @@ import pytest
 
 from item2vec.train import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.data import load_dataset
-from item2vec.research import eda
+from item2vec.research import eda, eda_figures
 from item2vec.research.synthetic import make_plays, write_kaggle
 
-PROMISED = eda.FIGURES + (eda.MAP_FIGURE, "eda.json", "EDA.md")
+PROMISED = eda_figures.FIGURES + (eda_figures.MAP_FIGURE, "eda.json", "EDA.md")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_long_tail_and_method_numbers(run):
 
 def test_report_quotes_the_numbers_and_links_every_figure(run):
     text = (run["out"] / "EDA.md").read_text(encoding="utf-8")
-    for name in eda.FIGURES + (eda.MAP_FIGURE,):
+    for name in eda_figures.FIGURES + (eda_figures.MAP_FIGURE,):
         assert f"]({name})" in text, name
     assert f"| users | {run['stats']['size']['users']:,} |" in text
     assert "Lonely" in text and "Red" in text
