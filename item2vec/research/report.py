@@ -7,6 +7,7 @@ and numbers cannot drift apart. A missing key fails loudly (``StrictUndefined``)
 of printing an empty string.
 """
 
+import functools
 import json
 
 import numpy as np
@@ -14,19 +15,31 @@ import numpy as np
 TEMPLATES = "templates"
 
 
+def _defined(value):
+    # A missing key reaches a filter as an Undefined, whose __format__ would raise a bare
+    # TypeError; str() of a StrictUndefined raises the UndefinedError that names the key.
+    import jinja2
+
+    if isinstance(value, jinja2.Undefined):
+        str(value)
+        raise jinja2.UndefinedError("undefined value")
+    return value
+
+
 def ci(metric, digits=3):
     """``{"mean", "low", "high"}`` as ``"0.778 [0.766, 0.791]"``."""
+    metric = _defined(metric)
     return f"{metric['mean']:.{digits}f} [{metric['low']:.{digits}f}, {metric['high']:.{digits}f}]"
 
 
 def num(value, digits=0):
     """A number with thousands separators: ``"1,892"``, ``"49.0"``."""
-    return f"{value:,.{digits}f}"
+    return f"{_defined(value):,.{digits}f}"
 
 
 def pct(share, digits=0):
     """A share (0..1) as a percentage: ``0.9`` -> ``"90%"``."""
-    return f"{share:.{digits}%}"
+    return f"{_defined(share):.{digits}%}"
 
 
 def md(text):
@@ -39,7 +52,7 @@ def md(text):
 
 def _fmt(value, spec):
     # Any other format spec, spelled as in an f-string: {{ x|fmt(".4f") }} is f"{x:.4f}".
-    return format(value, spec)
+    return format(_defined(value), spec)
 
 
 def _json(value):
@@ -69,6 +82,7 @@ FILTERS = {
 }
 
 
+@functools.cache  # one environment, so each template is compiled once per process
 def environment():
     """The Jinja2 environment of the report templates.
 

@@ -142,3 +142,13 @@ def test_usage_errors_return_2(tmp_path, capsys):
     assert eda.main(["--data", str(tmp_path), "--map-artists", "3"]) == 2
     assert "--map-artists" in capsys.readouterr().err
     assert eda.main([]) == 2
+
+
+def test_render_only_reproduces_what_the_command_wrote(run, tmp_path):
+    """The JSON the command wrote renders to the Markdown it wrote, also through --render-only."""
+    written = (run["out"] / "EDA.md").read_text(encoding="utf-8")
+    assert eda.render(run["stats"]) == written
+    (tmp_path / "eda.json").write_bytes((run["out"] / "eda.json").read_bytes())
+    assert eda.main(["--render-only", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "EDA.md").read_text(encoding="utf-8") == written
+    assert run["stats"]["command"].startswith("python -m item2vec.research.eda ")
