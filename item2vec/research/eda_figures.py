@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from ..arrays import rows_of
+from .eda_stats import lorenz
 
 logger = logging.getLogger(__name__)
 
@@ -163,8 +164,6 @@ def plot_lorenz(frames, long_tail, out):
         (frames["listeners"], "listeners per artist", long_tail["gini_listeners_per_artist"], "#4477aa"),
         (frames["user_plays"], "plays per user", long_tail["gini_plays_per_user"], "#228833"),
     )
-    from .eda import lorenz  # at call time: eda imports this module
-
     for values, label, coefficient, color in curves:
         xs, ys = lorenz(values)
         ax.plot(xs, ys, color=color, lw=2.5, label=f"{label} (Gini {coefficient:.2f})")
