@@ -9,10 +9,10 @@ import pytest
 
 from item2vec.train import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.data import load_dataset
-from item2vec.research import eda
+from item2vec.research import eda, eda_figures
 from item2vec.research.synthetic import make_plays, write_kaggle
 
-PROMISED = eda.FIGURES + (eda.MAP_FIGURE, "eda.json", "EDA.md")
+PROMISED = eda_figures.FIGURES + (eda_figures.MAP_FIGURE, "eda.json", "EDA.md")
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ def test_long_tail_and_method_numbers(run):
 
 def test_report_quotes_the_numbers_and_links_every_figure(run):
     text = (run["out"] / "EDA.md").read_text(encoding="utf-8")
-    for name in eda.FIGURES + (eda.MAP_FIGURE,):
+    for name in eda_figures.FIGURES + (eda_figures.MAP_FIGURE,):
         assert f"]({name})" in text, name
     assert f"| users | {run['stats']['size']['users']:,} |" in text
     assert "Lonely" in text and "Red" in text
@@ -142,3 +142,13 @@ def test_usage_errors_return_2(tmp_path, capsys):
     assert eda.main(["--data", str(tmp_path), "--map-artists", "3"]) == 2
     assert "--map-artists" in capsys.readouterr().err
     assert eda.main([]) == 2
+
+
+def test_render_only_reproduces_what_the_command_wrote(run, tmp_path):
+    """The JSON the command wrote renders to the Markdown it wrote, also through --render-only."""
+    written = (run["out"] / "EDA.md").read_text(encoding="utf-8")
+    assert eda.render(run["stats"]) == written
+    (tmp_path / "eda.json").write_bytes((run["out"] / "eda.json").read_bytes())
+    assert eda.main(["--render-only", "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "EDA.md").read_text(encoding="utf-8") == written
+    assert run["stats"]["command"].startswith("python -m item2vec.research.eda ")

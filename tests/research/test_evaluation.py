@@ -254,6 +254,12 @@ def test_evaluate_command_end_to_end(tmp_path):
     text = (out / "EVALUATION.md").read_text()
     hr = result["test"]["item2vec"]["filtered"]["hr"]
     assert f"{hr['mean']:.3f} [{hr['low']:.3f}, {hr['high']:.3f}]" in text
+    # --render-only from the JSON the command wrote gives back the Markdown it wrote.
+    assert evaluate.render(result) == text
+    os.remove(out / "EVALUATION.md")
+    assert evaluate.main(["--render-only", "--out", str(out)]) == 0
+    assert (out / "EVALUATION.md").read_text() == text
+    assert result["protocol"]["choice_hr_floor"] == evaluate.CHOICE_HR_FLOOR
     assert "--seeds 1" in text
 
 
