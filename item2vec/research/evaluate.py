@@ -6,7 +6,7 @@
 The report's words are ``templates/EVALUATION.md.j2`` (filled by :mod:`.evaluate_report`), its
 figure is drawn by :mod:`.evaluate_figures`, and every number comes from ``evaluation.json``.
 
-Phases (see :mod:`item2vec.evaluation` for the protocol):
+Phases (see :mod:`.splits` and :mod:`.metrics` for the protocol):
 
 1. validation: EASE's lambda, the item2vec result filter (min listeners), and
    the quality / training-time trade-off over epochs and vector size;
