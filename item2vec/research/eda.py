@@ -40,6 +40,7 @@ from .eda_stats import (
     raw_duplicates,
     script_of,
     stray_suffix,
+    title_case_damage,
 )
 
 logger = logging.getLogger(__name__)
@@ -267,6 +268,21 @@ def compute(dataset, path, model=None, config=None):
         {"name": n, "listeners": int(c)}
         for n, c in zip(mixed["name"].head(10), mixed["listeners"].head(10), strict=True)
     ]
+    # The source title-cased its names, so stylised capitals are lost (P!nk -> P!Nk).
+    titled = artists["name"].map(lambda t: t == t.title())
+    styled = artists[titled & artists["name"].map(title_case_damage)]
+    styled = styled.assign(listeners=listeners[styled["artist_id"]].to_numpy()).sort_values(
+        ["listeners", "artist_id"], ascending=[False, True]
+    )
+    faults["title_case"] = {
+        "names": int(titled.sum()),
+        "pct": _pct(int(titled.sum()), n_artists),
+        "styled_names": int(len(styled)),
+        "styled_examples": [
+            {"name": n, "listeners": int(c)}
+            for n, c in zip(styled["name"].head(8), styled["listeners"].head(8), strict=True)
+        ],
+    }
     faults["names_not_nfc"] = int(
         (artists["name"] != artists["name"].map(lambda t: unicodedata.normalize("NFC", t))).sum()
     )

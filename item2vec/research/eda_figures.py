@@ -224,6 +224,11 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
 
     colors = colormaps["tab10"](np.arange(k) % 10)
     sizes = 30 + 250 * np.sqrt(lis / lis.max())
+    by_listeners = np.argsort(-lis, kind="stable")
+    members = []
+    for c in range(k):
+        idx = [i for i in by_listeners if labels[i] == c]
+        members.append({"cluster": c + 1, "size": len(idx), "top": [names[i] for i in idx[:8]]})
     for c in range(k):
         m = labels == c
         ax.scatter(
@@ -233,7 +238,8 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
             color=colors[c],
             alpha=0.75,
             edgecolor="white",
-            label=f"cluster {c + 1}",
+            # A region is named by its best-known artists: a number says nothing to a reader.
+            label=", ".join(members[c]["top"][:3]),
         )
     # Labels by popularity; a label overlapping one already drawn is dropped, so the
     # ones left are readable without a label-placement library.
@@ -243,11 +249,11 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
     ax.set_yticks([])
     ax.set_xlabel("t-SNE axis 1 (no units: only neighbourhoods are meaningful)")
     ax.set_ylabel("t-SNE axis 2")
-    ax.legend(loc="best", markerscale=0.6, fontsize=12)
+    ax.legend(loc="best", markerscale=0.6, fontsize=12, title="clusters, by their most listened artists")
     renderer = fig.canvas.get_renderer()
     fig.draw_without_rendering()
     placed, shown = [], 0
-    for i in np.argsort(-lis, kind="stable"):
+    for i in by_listeners:
         text = ax.annotate(names[i], xy[i], xytext=(4, 4), textcoords="offset points", fontsize=12)
         box = text.get_window_extent(renderer).expanded(1.05, 1.15)
         if any(box.overlaps(other) for other in placed):
@@ -261,10 +267,6 @@ def embedding_map(model, out, n=MAP_ARTISTS, clusters=MAP_CLUSTERS, seed=0):
         f"{shown} labels shown)"
     )
     path = _save(fig, out, MAP_FIGURE)
-    members = []
-    for c in range(k):
-        idx = [i for i in np.argsort(-lis, kind="stable") if labels[i] == c]
-        members.append({"cluster": c + 1, "size": len(idx), "top": [names[i] for i in idx[:8]]})
     return path, {
         "artists": n,
         "seed": seed,

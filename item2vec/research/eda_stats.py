@@ -2,6 +2,7 @@
 and the raw rows and co-listened pairs the loader's view hides."""
 
 import os
+import re
 import unicodedata
 
 import numpy as np
@@ -117,3 +118,12 @@ def co_listen_pairs(plays, vocab=None):
     x = sparse.csr_matrix((np.ones(len(frame), dtype=np.int32), (users, artists)))
     co = sparse.triu(x.T @ x, k=1).tocoo()
     return co.data
+
+
+_TITLED_INSIDE_WORD = re.compile(r"[^\W\d_][!$/|:*]\w")
+
+
+def title_case_damage(name):
+    """True when title-casing visibly changed a stylised name: a capital right after ``!$/|:*``
+    inside a word (``Ac/Dc``, ``P!Nk``, ``Ke$Ha``). Needs a title-cased name to mean anything."""
+    return bool(_TITLED_INSIDE_WORD.search(name)) and any(c.isupper() for c in name[1:])

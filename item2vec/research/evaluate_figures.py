@@ -1,9 +1,23 @@
 """The evaluation's figure, ``docs/tradeoff.png``, drawn from the result dict of
-:mod:`item2vec.research.evaluate` (the same dict saved as ``evaluation.json``)."""
+:mod:`item2vec.research.evaluate` (the same dict saved as ``evaluation.json``).
+
+Read at a glance: plain-word titles, fonts as large as the text around the figure,
+one quantity per axis (no twin axes) and a legend instead of labels that can collide.
+"""
+
+STYLE = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+}
+PARAMETERS = (("epochs", "epochs"), ("vector_size", "vector size"))
 
 
 def plot(result, path, order):
-    """The trade-off figure: quality against epochs, vector size and training time.
+    """The trade-off figure: quality against epochs and vector size, and every method on test.
 
     Parameters
     ----------
@@ -21,53 +35,60 @@ def plot(result, path, order):
 
     sweep = result["validation"]["tradeoff"]["sweep"]
     knee = result["validation"]["tradeoff"]["knee"]
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
-    for ax, key, label in ((axes[0], "epochs", "epochs"), (axes[1], "vector_size", "vector size")):
-        pts = sorted((p for p in sweep if p["vary"] == key), key=lambda p: p["value"])
-        xs = [p["value"] for p in pts]
-        ax.plot(xs, [p["filtered"]["ips_recall"] for p in pts], "o-", color="C0", label="IPS-recall@10")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel(f"{label} (training seconds in brackets)")
-        ax.set_ylabel("IPS-recall@10", color="C0")
-        for p in pts:
-            ax.annotate(
-                f"{p['seconds']:.0f}s",
-                (p["value"], p["filtered"]["ips_recall"]),
-                textcoords="offset points",
-                xytext=(0, 6),
-                ha="center",
-                fontsize=7,
+    shipped = result["item2vec_config"]
+    floor = result["protocol"]["shipped_min_listeners"]
+    with plt.rc_context(STYLE):
+        fig = plt.figure(figsize=(17, 8.5))
+        grid = fig.add_gridspec(2, 3, width_ratios=(1, 1, 1.35))
+        for col, (key, label) in enumerate(PARAMETERS):
+            pts = sorted((p for p in sweep if p["vary"] == key), key=lambda p: p["value"])
+            xs = [p["value"] for p in pts]
+            for row, (metric, name, colour) in enumerate(
+                (("ips_recall", "IPS-recall@10", "C0"), ("hr", "HR@10", "C1"))
+            ):
+                ax = fig.add_subplot(grid[row, col])
+                ax.plot(xs, [p["filtered"][metric] for p in pts], "o-", color=colour, lw=2, ms=7)
+                ax.set_xscale("log", base=2)
+                ax.set_xticks(xs)
+                # The cost of each setting sits under its value, where the eye looks for it.
+                ax.set_xticklabels([f"{x}\n{p['seconds']:.0f} s" for x, p in zip(xs, pts, strict=True)])
+                ax.set_ylabel(name)
+                ax.axvline(shipped[key], color="black", lw=1.2, ls="--", label=f"shipped ({shipped[key]})")
+                if key in knee and knee[key]["value"] != shipped[key]:
+                    near = "cheapest near-best IPS"
+                    ax.axvline(knee[key]["value"], color="grey", lw=1.2, ls=":", label=near)
+                ax.grid(alpha=0.3)
+                if row == 0:
+                    ax.set_title(f"Varying {label} (validation, rest as shipped)")
+                    ax.legend(loc="best")
+                else:
+                    ax.set_xlabel(f"{label} (training seconds below)")
+        ax = fig.add_subplot(grid[:, 2])
+        test = result["test"]
+        for i, key in enumerate(k for k in order if k in test):
+            row = test[key]
+            m = row["filtered"]
+            ax.errorbar(
+                m["hr"]["mean"],
+                m["ips_recall"]["mean"],
+                xerr=[[m["hr"]["mean"] - m["hr"]["low"]], [m["hr"]["high"] - m["hr"]["mean"]]],
+                yerr=[
+                    [m["ips_recall"]["mean"] - m["ips_recall"]["low"]],
+                    [m["ips_recall"]["high"] - m["ips_recall"]["mean"]],
+                ],
+                fmt="o",
+                ms=9,
+                color=f"C{i}",
+                capsize=3,
+                label=f"{row['name']} ({row['train_seconds']:.1f} s)",
             )
-        twin = ax.twinx()
-        twin.plot(xs, [p["filtered"]["hr"] for p in pts], "s--", color="C1", label="HR@10")
-        twin.set_ylabel("HR@10", color="C1")
-        if key in knee:
-            k = knee[key]
-            ax.axvline(k["value"], color="grey", lw=0.8, ls=":")
-            title = f"item2vec vs {label} (validation)\nIPS knee {k['value']}"
-            if k["value_with_hr"] is not None:
-                ax.axvline(k["value_with_hr"], color="black", lw=0.8, ls="--")
-                title += f"; with HR@10 >= {k['hr_floor']}: {k['value_with_hr']}"
-            ax.set_title(title, fontsize=10)
-    ax = axes[2]
-    test = result["test"]
-    for i, key in enumerate(k for k in order if k in test):
-        row = test[key]
-        # Popularity trains in ~0 s; clip so it shows on the log axis.
-        x, y = max(row["train_seconds"], 0.01), row["filtered"]["ips_recall"]["mean"]
-        ax.scatter(x, y, color=f"C{i}", s=40)
-        ax.annotate(
-            f"{row['name'].split(' (')[0].replace(', untuned v1.0 defaults', ' v1.0')}\n"
-            f"HR {row['filtered']['hr']['mean']:.2f}",
-            (x, y),
-            textcoords="offset points",
-            xytext=(4, -14 if key == "item2vec" else 3),
-            fontsize=7,
+        ax.set_xlabel("HR@10 (share of queries with a hit)")
+        ax.set_ylabel("IPS-recall@10 (niche co-listens found)")
+        ax.set_title(
+            f"Every method on the test folds\n(results with at least {floor} listeners; 95% intervals)"
         )
-    ax.set_xscale("log")
-    ax.set_xlabel("training seconds (log)")
-    ax.set_ylabel(f"IPS-recall@10 (test, min listeners {result['protocol']['shipped_min_listeners']})")
-    ax.set_title("methods: IPS-recall@10 (HR@10 in labels)\nvs training time, test", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, title="method (training time)")
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
