@@ -17,6 +17,7 @@ or --out cannot be written; 3 model missing or damaged; 130 interrupted.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -57,7 +58,8 @@ def main(argv=None, out=None, err=None, prog="python -m item2vec.explore"):
     err = err if err is not None else sys.stderr
     parser = build_parser(prog)
     try:
-        args = parser.parse_args(argv)
+        with contextlib.redirect_stdout(out):
+            args = parser.parse_args(argv)
     except HelpShown:
         return EXIT_OK
     except UsageError as exc:

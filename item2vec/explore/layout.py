@@ -64,8 +64,8 @@ def regions(xy, listeners, names, seed=0, per_label=3):
         Region of each point.
     labels : list of dict
         ``{"x", "y", "names"}`` per region: where its label goes (the region's
-        best-known artist, so the label sits on the crowd, not between two) and the
-        names of its ``per_label`` most-listened artists.
+        centre: k-means centres are spread out, so labels rarely cover each other)
+        and the names of its ``per_label`` most-listened artists.
     """
     from sklearn.cluster import KMeans
     from threadpoolctl import threadpool_limits
@@ -84,5 +84,6 @@ def regions(xy, listeners, names, seed=0, per_label=3):
         # Most listeners first; ties by name then position, so the label never depends on chance.
         order = sorted(members.tolist(), key=lambda i: (-int(listeners[i]), names[i], i))
         top = order[:per_label]
-        labels.append({"x": float(xy[top[0], 0]), "y": float(xy[top[0], 1]), "names": [names[i] for i in top]})
+        centre = np.round(xy[members].mean(axis=0), DECIMALS) + 0.0
+        labels.append({"x": float(centre[0]), "y": float(centre[1]), "names": [names[i] for i in top]})
     return cluster, labels

@@ -437,8 +437,8 @@
       name: "query", marker: { size: 20, symbol: "star", color: "#e0243a", line: { color: "#ffffff", width: 1.5 } } };
     var annotations = M.labels.map(function (label) {
       return {
-        x: label.x, y: label.y, text: label.names.map(escapeForPlotly).join(" · "), showarrow: false,
-        font: { size: 12, color: "#2b3137" }, bgcolor: "rgba(255,255,255,0.78)", borderpad: 3, yshift: 14,
+        x: label.x, y: label.y, text: label.names.map(escapeForPlotly).join("<br>"), showarrow: false,
+        font: { size: 11, color: "#2b3137" }, bgcolor: "rgba(255,255,255,0.72)", borderpad: 2,
       };
     });
     var axis = { visible: false, zeroline: false, showgrid: false };
