@@ -223,9 +223,9 @@ def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
     assert [{k: r[k] for k in plain[0]} for r in shown] == plain
     # What a reader sees: the same names in the same order, and the scores ask.py prints.
     rows = [tr.text.split("\n") for tr in by_css(page, "#results tbody tr")]
-    assert [tr.find_element("css selector", "td.artist").text for tr in by_css(page, "#results tbody tr")] == [
-        r["artist"] for r in plain
-    ]
+    assert [
+        tr.find_element("css selector", "td.artist").text for tr in by_css(page, "#results tbody tr")
+    ] == [r["artist"] for r in plain]
     assert all(f"{r['score']:.3f}" in " ".join(row) for r, row in zip(plain, rows, strict=True))
     # The query and its neighbours are marked on the map.
     marked = page.execute_script(
@@ -236,13 +236,17 @@ def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
 
 
 def screenshot(driver, tmp_path):
-    """Save what the page looks like (the test run's tmp folder; EXPLORER_SCREENSHOT too)."""
+    """Save what the page looks like: the answer, then the whole map (EXPLORER_SCREENSHOT too)."""
     time.sleep(0.5)  # let the zoom transition finish
-    path = tmp_path / "explorer.png"
-    assert driver.save_screenshot(str(path))
-    assert path.stat().st_size > 50_000  # a drawn map, not a blank page
+    answer, whole = tmp_path / "explorer.png", tmp_path / "explorer-whole-map.png"
+    assert driver.save_screenshot(str(answer))
+    by_css(driver, "#whole-map")[0].click()
+    time.sleep(0.5)
+    assert driver.save_screenshot(str(whole))
+    for path in (answer, whole):
+        assert path.stat().st_size > 50_000  # a drawn map, not a blank page
     if os.environ.get("EXPLORER_SCREENSHOT"):
-        shutil.copyfile(path, os.environ["EXPLORER_SCREENSHOT"])
+        shutil.copyfile(whole, os.environ["EXPLORER_SCREENSHOT"])
 
 
 def test_a_misspelling_gets_ask_py_suggestions_and_its_error(page):
@@ -278,8 +282,11 @@ def test_clicking_a_result_asks_for_it(page):
 def test_an_artist_without_a_vector_shows_ask_py_error(page):
     recommender = Recommender(load_model(SHIPPED_MODEL))
     ids = set(recommender.vectors.ids.tolist())
-    name = next(n for i, n in zip(recommender.catalog.ids.tolist(), recommender.catalog.names, strict=True)
-                if i not in ids and recommender.names.resolve(n).artist_id == i)
+    name = next(
+        n
+        for i, n in zip(recommender.catalog.ids.tolist(), recommender.catalog.names, strict=True)
+        if i not in ids and recommender.names.resolve(n).artist_id == i
+    )
     box = type_into_search(page, name)
     from selenium.webdriver.common.keys import Keys
 
@@ -341,11 +348,7 @@ def test_javascript_normalize_agrees_with_python_on_every_name(page):
 
 
 def test_javascript_normalize_agrees_with_python_on_every_assigned_character(page):
-    chars = [
-        chr(cp)
-        for cp in range(0x10000)
-        if unicodedata.category(chr(cp)) not in ("Cn", "Cs", "Co")
-    ]
+    chars = [chr(cp) for cp in range(0x10000) if unicodedata.category(chr(cp)) not in ("Cn", "Cs", "Co")]
     got = page.execute_script("return arguments[0].map(window.explorer.normalize)", chars)
     mismatches = [f"U+{ord(c):04X}" for c, g in zip(chars, got, strict=True) if g != normalize(c)]
     assert mismatches == []
@@ -393,10 +396,8 @@ def test_javascript_lookup_agrees_with_python(page):
 def test_javascript_suggestions_agree_with_rapidfuzz(page):
     index = Recommender(load_model(SHIPPED_MODEL)).names
     misspelt = ["rosseta", "metalica", "radiohed", "pink floid", "the beatels", "bjrk", "daft pank", "muze"]
-    got = page.execute_script(
-        "return arguments[0].map(function (q) { return window.explorer.suggest(window.explorer.normalize(q)); })",
-        misspelt,
-    )
+    script = "var e = window.explorer; return arguments[0].map(q => e.suggest(e.normalize(q)))"
+    got = page.execute_script(script, misspelt)
     assert got == [index.suggest(normalize(q)) for q in misspelt]
 
 

@@ -99,8 +99,12 @@ def answer_tables(recommender, top, min_listeners):
             encoded.append([result_row] + [result[k] for k in result_fields])
         answers.append(encoded)
     answered = sum(isinstance(a, list) for a in answers)
-    log.info("answers: %d artists answered, %d cannot be (%d message forms)", answered, len(answers) - answered,
-             len(errors))
+    log.info(
+        "answers: %d artists answered, %d cannot be (%d message forms)",
+        answered,
+        len(answers) - answered,
+        len(errors),
+    )
     return {"answers": answers, "result_fields": result_fields or [], "errors": errors}
 
 
@@ -134,9 +138,7 @@ def name_tables(recommender):
 
     exact = {name: pick(rows) for name, rows in sorted(index._exact.items()) if len(rows) > 1}
     # An empty key (a name of combining marks only) names nothing, as in NameIndex.resolve.
-    normal = {
-        key: pick(rows) for key, rows in sorted(index._normalized().items()) if key and len(rows) > 1
-    }
+    normal = {key: pick(rows) for key, rows in sorted(index._normalized().items()) if key and len(rows) > 1}
     return {"key": keys, "exact": exact, "normal": normal, "notes": notes}
 
 

@@ -450,6 +450,7 @@
     var config = { scrollZoom: true, displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
     Plotly.newPlot(mapNode, [base, links, neighbours, query], layout, config);
+    mapNode.on("plotly_relayout", namesByZoom);
     mapNode.on("plotly_click", function (event) {
       var point = event.points && event.points[0];
       if (point && point.customdata !== undefined) show(point.customdata);
@@ -465,20 +466,48 @@
       near.forEach(function (i) { lx.push(M.x[q], M.x[i], null); ly.push(M.y[q], M.y[i], null); });
     }
     var label = function (i) { return escapeForPlotly(A.name[M.row[i]]); };
+    // Each neighbour's name on the side away from the query, so the names fan out around the star.
+    var sides = near.map(function (i) {
+      return (M.y[i] >= M.y[q] ? "top " : "bottom ") + (M.x[i] >= M.x[q] ? "right" : "left");
+    });
     Plotly.restyle(mapNode, {
       x: [lx, near.map(function (i) { return M.x[i]; }), q >= 0 ? [M.x[q]] : []],
       y: [ly, near.map(function (i) { return M.y[i]; }), q >= 0 ? [M.y[q]] : []],
       text: [[], near.map(label), q >= 0 ? ["<b>" + label(q) + "</b>"] : []],
+      textposition: ["top center", sides, "bottom center"],
       customdata: [[], near.map(function (i) { return M.row[i]; }), q >= 0 ? [M.row[q]] : []],
     }, [1, 2, 3]);
     zoomBox = null;
+    var hidden = {};
     if (q >= 0) {
       var xs = [M.x[q]].concat(near.map(function (i) { return M.x[i]; }));
       var ys = [M.y[q]].concat(near.map(function (i) { return M.y[i]; }));
       zoomBox = [Math.min.apply(null, xs), Math.max.apply(null, xs), Math.min.apply(null, ys), Math.max.apply(null, ys)];
-      zoomToAnswer();
+      // Region names would cover the answer's names: hide those within reach of the answer.
+      var rx = extent(M.x) / 12, ry = extent(M.y) / 12;
+      M.labels.forEach(function (l, i) {
+        var covers = xs.some(function (x, j) { return Math.abs(l.x - x) < rx && Math.abs(l.y - ys[j]) < ry; });
+        hidden["annotations[" + i + "].visible"] = !covers;
+      });
+    } else {
+      M.labels.forEach(function (l, i) { hidden["annotations[" + i + "].visible"] = true; });
     }
+    Plotly.relayout(mapNode, hidden);
+    if (zoomBox) zoomToAnswer();
     document.getElementById("neighbourhood").disabled = zoomBox === null;
+  }
+
+  var namesShown = null;
+
+  function namesByZoom() {
+    // The answer's names only when zoomed in: over the whole map they would hide each other.
+    var range = mapNode._fullLayout && mapNode._fullLayout.xaxis.range;
+    if (!range) return;
+    var show = Math.abs(range[1] - range[0]) < extent(M.x) * 0.6;
+    if (show !== namesShown) {
+      namesShown = show;
+      Plotly.restyle(mapNode, { mode: show ? "markers+text" : "markers" }, [2]);
+    }
   }
 
   function extent(values) {
