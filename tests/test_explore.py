@@ -254,6 +254,7 @@ def test_a_misspelling_gets_ask_py_suggestions_and_its_error(page):
 
     box = type_into_search(page, "rosseta")
     wait_for(page, "return document.querySelectorAll('#suggestions li').length > 0")
+    time.sleep(0.3)  # the list stays open: clear() blurred the box, typing focused it again
     assert ("Rosetta", True) in suggestions(page)
     box.send_keys(Keys.ENTER)
     wait_for(page, "return !!document.getElementById('error')")

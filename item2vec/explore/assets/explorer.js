@@ -534,7 +534,10 @@
       D.model.item2vec_version + ". Drag to pan, scroll to zoom, click an artist to ask for it.";
     input.addEventListener("input", renderList);
     input.addEventListener("focus", function () { if (input.value) renderList(); });
-    input.addEventListener("blur", function () { setTimeout(closeList, 150); });
+    input.addEventListener("blur", function () {
+      // Later, so a click on a suggestion lands first; not at all if the box has the focus again.
+      setTimeout(function () { if (document.activeElement !== input) closeList(); }, 150);
+    });
     input.addEventListener("keydown", function (e) {
       if (e.key === "ArrowDown" && items.length) { e.preventDefault(); highlight(Math.min(active + 1, items.length - 1)); }
       else if (e.key === "ArrowUp" && items.length) { e.preventDefault(); highlight(Math.max(active - 1, -1)); }
