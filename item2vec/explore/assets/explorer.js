@@ -1,0 +1,566 @@
+// The explorer page: name lookup as ask.py does it, answers from the precomputed table, the map.
+// Nothing here ranks artists: every answer was computed by item2vec's Recommender.answer.
+(function () {
+  "use strict";
+
+  // Blocked requests are kept for the tests (the policy blocks every request; none should be tried).
+  var violations = [];
+  document.addEventListener("securitypolicyviolation", function (e) {
+    violations.push((e.violatedDirective || "") + " " + (e.blockedURI || ""));
+  });
+
+  var D = JSON.parse(document.getElementById("explorer-data").textContent);
+  var A = D.artists;
+  var N = A.name.length;
+  var U = D.unicode;
+
+  // ---- names.normalize, mirrored ---------------------------------------------------------------
+  var COMBINING = new RegExp("[" + U.combining + "]", "gu");
+  var SPACE = "[" + U.space + "]";
+  var SPACE_RUN = new RegExp(SPACE + "+", "gu");
+  var SPACE_EDGES = new RegExp("^" + SPACE + "+|" + SPACE + "+$", "gu");
+  var ID_QUERY = new RegExp("^" + SPACE + "*(?:id:|#)" + SPACE + "*([0-9]{1,18})" + SPACE + "*$", "iu");
+  var ARTICLE = new RegExp(U.article, "u");
+
+  function casefold(text) {
+    // Python's casefold is lower() except for the characters in the table (e.g. "ß" -> "ss").
+    var out = "";
+    for (var c of text) {
+      var f = U.fold[c];
+      out += f !== undefined ? f : c.toLowerCase();
+    }
+    return out;
+  }
+
+  function normalize(text) {
+    text = casefold(text.normalize("NFKC")).replace(/\u0131/g, "i");
+    text = text.normalize("NFKD").replace(COMBINING, "");
+    return text.normalize("NFKC").replace(SPACE_RUN, " ").replace(/^ | $/g, "");
+  }
+
+  function pyStrip(text) {
+    return text.replace(SPACE_EDGES, "");
+  }
+
+  function codePoints(text) {
+    return Array.from(text, function (c) { return c.codePointAt(0); });
+  }
+
+  function compareCodePoints(a, b) {
+    // Python compares strings by code point; JavaScript by UTF-16 unit.
+    var x = codePoints(a), y = codePoints(b);
+    for (var i = 0; i < Math.min(x.length, y.length); i++) {
+      if (x[i] !== y[i]) return x[i] - y[i];
+    }
+    return x.length - y.length;
+  }
+
+  // ---- errors.UnknownArtistError's message, mirrored ---------------------------------------------
+  var NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+  function hex(n, width) {
+    var s = n.toString(16);
+    while (s.length < width) s = "0" + s;
+    return s;
+  }
+
+  function pyRepr(text) {
+    var quote = text.indexOf("'") >= 0 && text.indexOf('"') < 0 ? '"' : "'";
+    var out = quote;
+    for (var c of text) {
+      var cp = c.codePointAt(0);
+      if (c === quote || c === "\\") out += "\\" + c;
+      else if (c === "\n") out += "\\n";
+      else if (c === "\r") out += "\\r";
+      else if (c === "\t") out += "\\t";
+      else if (c !== " " && NOT_PRINTABLE.test(c)) {
+        out += cp < 0x100 ? "\\x" + hex(cp, 2) : cp < 0x10000 ? "\\u" + hex(cp, 4) : "\\U" + hex(cp, 8);
+      } else out += c;
+    }
+    return out + quote;
+  }
+
+  function quoteName(text) {
+    var chars = Array.from(text);
+    if (chars.length > 80) text = chars.slice(0, 77).join("") + "...";
+    return pyRepr(text);
+  }
+
+  function unknownMessage(query, suggestions) {
+    if (!pyStrip(query)) return "Empty artist name: type the name of an artist.";
+    var msg = "Unknown artist " + quoteName(query) + ".";
+    if (suggestions.length) msg += " Did you mean: " + suggestions.join(", ") + "?";
+    return msg;
+  }
+
+  // ---- NameIndex.resolve, mirrored; the choice among same-named artists is precomputed --------------
+  var rowsByName = new Map(), rowsByKey = new Map(), rowById = new Map();
+  for (var r = 0; r < N; r++) {
+    if (!rowsByName.has(A.name[r])) rowsByName.set(A.name[r], []);
+    rowsByName.get(A.name[r]).push(r);
+    if (!rowsByKey.has(A.key[r])) rowsByKey.set(A.key[r], []);
+    rowsByKey.get(A.key[r]).push(r);
+    rowById.set(A.id[r], r);
+  }
+
+  function picked(rows, table, name) {
+    if (!rows) return null;
+    if (rows.length === 1) return { row: rows[0], note: null };
+    var p = table[name];
+    return { row: p[0], note: p[1] >= 0 ? D.resolve.notes[p[1]] : null };
+  }
+
+  function resolve(query) {
+    var chars = Array.from(query);
+    if (!pyStrip(query) || chars.length > U.max_query) return { error: unknownMessage(query, []) };
+    var found = picked(rowsByName.get(query), D.resolve.exact, query) ||
+      picked(rowsByName.get(pyStrip(query)), D.resolve.exact, pyStrip(query));
+    if (found) return found;
+    var m = ID_QUERY.exec(query);
+    if (m) {
+      var row = rowById.get(m[1].replace(/^0+(?=[0-9])/, ""));
+      return row !== undefined ? { row: row, note: null } : { error: unknownMessage(query, []) };
+    }
+    var key = normalize(query);
+    found = key ? picked(rowsByKey.get(key), D.resolve.normal, key) : null;
+    if (found) return found;
+    var suggestions = suggest(key);
+    return { error: unknownMessage(query, suggestions), suggestions: suggestions };
+  }
+
+  // ---- NameIndex.suggest, mirrored: rapidfuzz's fuzz.ratio over the keys and article-less keys ----
+  var fuzzy = null;
+
+  function fuzzyIndex() {
+    if (fuzzy) return fuzzy;
+    var index = new Map();
+    rowsByKey.forEach(function (rows, key) {
+      var bare = key.replace(ARTICLE, "");
+      (bare === key ? [key] : [key, bare]).forEach(function (variant) {
+        if (!index.has(variant)) index.set(variant, []);
+        Array.prototype.push.apply(index.get(variant), rows);
+      });
+    });
+    fuzzy = { keys: [], cps: [], rows: [] };
+    index.forEach(function (rows, key) {
+      fuzzy.keys.push(key);
+      fuzzy.cps.push(codePoints(key));
+      fuzzy.rows.push(rows);
+    });
+    return fuzzy;
+  }
+
+  function lcsLength(a, b, row) {
+    // Longest common subsequence, one DP row at a time.
+    for (var j = 0; j <= b.length; j++) row[j] = 0;
+    for (var i = 1; i <= a.length; i++) {
+      var diagonal = 0;
+      for (j = 1; j <= b.length; j++) {
+        var above = row[j];
+        row[j] = a[i - 1] === b[j - 1] ? diagonal + 1 : Math.max(above, row[j - 1]);
+        diagonal = above;
+      }
+    }
+    return row[b.length];
+  }
+
+  function roundHalfEven(x) {
+    var f = Math.floor(x), d = x - f;
+    if (d > 0.5) return f + 1;
+    if (d < 0.5) return f;
+    return f % 2 === 0 ? f : f + 1;
+  }
+
+  function suggest(key, limit) {
+    limit = limit || 5;
+    if (!key) return [];
+    var index = fuzzyIndex();
+    var q = codePoints(key);
+    var row = new Int32Array(1024);
+    var hits = [];
+    for (var k = 0; k < index.cps.length; k++) {
+      var c = index.cps[k];
+      if (c.length + 1 > row.length) row = new Int32Array(c.length + 1);
+      var total = q.length + c.length;
+      // fuzz.ratio: normalised Indel similarity, times 100.
+      var similarity = total ? 1 - (total - 2 * lcsLength(q, c, row)) / total : 1;
+      if (similarity >= 0.6) hits.push([similarity * 100, k]);
+    }
+    hits.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
+    var best = new Map();
+    hits.slice(0, limit * 4).forEach(function (hit) {
+      index.rows[hit[1]].forEach(function (r) {
+        best.set(r, Math.max(best.has(r) ? best.get(r) : 0, roundHalfEven(hit[0])));
+      });
+    });
+    var ranked = Array.from(best.keys()).sort(function (x, y) {
+      return best.get(y) - best.get(x) || A.listeners[y] - A.listeners[x] || compareCodePoints(A.name[x], A.name[y]);
+    });
+    var names = [];
+    ranked.forEach(function (r) {
+      if (names.indexOf(A.name[r]) < 0) names.push(A.name[r]);
+    });
+    return names.slice(0, limit);
+  }
+
+  // ---- suggestions as you type: names containing what was typed, best known first -------------------
+  function completions(text, limit) {
+    var key = normalize(text);
+    if (!key) return [];
+    var hits = [];
+    for (var r = 0; r < N; r++) {
+      var k = A.key[r];
+      var at = k.indexOf(key);
+      if (at < 0) continue;
+      var rank = k === key ? 0 : at === 0 || k.replace(ARTICLE, "").indexOf(key) === 0 ? 1 : 2;
+      hits.push([rank, r]);
+    }
+    hits.sort(function (x, y) {
+      return x[0] - y[0] || A.listeners[y[1]] - A.listeners[x[1]] || x[1] - y[1];
+    });
+    var out = hits.slice(0, limit).map(function (h) { return { row: h[1], fuzzy: false }; });
+    if (out.length < limit && Array.from(key).length >= 3) {
+      // Nothing (or little) contains it: offer what ask.py would suggest for a misspelling.
+      var shown = new Set(out.map(function (o) { return A.name[o.row]; }));
+      suggest(key).forEach(function (name) {
+        if (out.length < limit && !shown.has(name)) {
+          out.push({ row: picked(rowsByName.get(name), D.resolve.exact, name).row, fuzzy: true });
+          shown.add(name);
+        }
+      });
+    }
+    return out;
+  }
+
+  // ---- answers, from the table ----------------------------------------------------------------------
+  function answerFor(row) {
+    var entry = D.answers[row];
+    if (!Array.isArray(entry)) {
+      return { error: D.errors[entry].split("\u0000").join(A.name[row]) };
+    }
+    return {
+      artist: A.name[row],
+      artist_id: Number(A.id[row]),
+      listeners: A.listeners[row],
+      results: entry.map(function (values) {
+        var result = { artist: A.name[values[0]], artist_id: Number(A.id[values[0]]) };
+        D.result_fields.forEach(function (field, i) { result[field] = values[i + 1]; });
+        result.row = values[0];
+        return result;
+      }),
+    };
+  }
+
+  // ---- the page -----------------------------------------------------------------------------------
+  var input, list, answerBox, current = null, active = -1, items = [];
+  var onMap = new Map();  // catalogue row -> map point
+  D.map.row.forEach(function (r, i) { onMap.set(r, i); });
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function plural(n, word) {
+    return n + " " + word + (n === 1 ? "" : "s");
+  }
+
+  function artistLink(row, text) {
+    var a = el("a", { href: "#", "class": "artist-link", "data-row": String(row) }, text);
+    a.addEventListener("click", function (e) { e.preventDefault(); show(row); });
+    return a;
+  }
+
+  function closeList() {
+    list.hidden = true;
+    list.textContent = "";
+    input.setAttribute("aria-expanded", "false");
+    items = [];
+    active = -1;
+  }
+
+  function renderList() {
+    list.textContent = "";
+    items = completions(input.value, 8);
+    active = -1;
+    if (!items.length) { closeList(); return; }
+    var duplicate = {};
+    items.forEach(function (it) { duplicate[A.name[it.row]] = (duplicate[A.name[it.row]] || 0) + 1; });
+    items.forEach(function (it, i) {
+      var li = el("li", { role: "option", "data-row": String(it.row), id: "suggestion-" + i });
+      if (!onMap.has(it.row)) li.classList.add("novector");
+      var name = A.name[it.row] + (duplicate[A.name[it.row]] > 1 ? "  (id:" + A.id[it.row] + ")" : "");
+      li.appendChild(el("span", { "class": "name" }, name));
+      if (it.fuzzy) li.appendChild(el("span", { "class": "kind" }, "did you mean"));
+      li.appendChild(el("span", { "class": "count" }, plural(A.listeners[it.row], "listener")));
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); pick(i); });
+      list.appendChild(li);
+    });
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+  }
+
+  function highlight(i) {
+    var lis = list.querySelectorAll("li");
+    lis.forEach(function (li, j) { li.classList.toggle("active", j === i); });
+    active = i;
+    if (i >= 0) input.setAttribute("aria-activedescendant", "suggestion-" + i);
+  }
+
+  function pick(i) {
+    var row = items[i].row;
+    closeList();
+    show(row);
+  }
+
+  function submit() {
+    if (active >= 0 && items[active]) { pick(active); return; }
+    var typed = input.value;
+    closeList();
+    var found = resolve(typed);
+    if (found.error) { showError(typed, found.error, found.suggestions || []); return; }
+    show(found.row, found.note);
+  }
+
+  function showError(query, message, suggestions) {
+    current = null;
+    answerBox.textContent = "";
+    var box = el("div", { "class": "error", id: "error" }, message);
+    answerBox.appendChild(box);
+    if (suggestions.length) {
+      var p = el("div", { "class": "did-you-mean" });
+      p.appendChild(el("span", {}, "Did you mean:"));
+      suggestions.forEach(function (name) {
+        p.appendChild(artistLink(picked(rowsByName.get(name), D.resolve.exact, name).row, name));
+      });
+      answerBox.appendChild(p);
+    }
+    mark(null);
+  }
+
+  function show(row, note) {
+    current = row;
+    input.value = A.name[row];
+    closeList();
+    answerBox.textContent = "";
+    var answer = answerFor(row);
+    var title = el("h2", { id: "answer-artist", "data-row": String(row) }, A.name[row]);
+    answerBox.appendChild(title);
+    var meta = plural(A.listeners[row], "listener") + " · id:" + A.id[row];
+    answerBox.appendChild(el("p", { "class": "meta" }, meta));
+    if (history.replaceState) {
+      history.replaceState(null, "", "#" + encodeURIComponent("id:" + A.id[row]));
+    }
+    if (answer.error) {
+      answerBox.appendChild(el("div", { "class": "error", id: "error" }, answer.error));
+      mark(null);
+      return;
+    }
+    if (note) answerBox.appendChild(el("p", { "class": "note" }, "note: " + note));
+    answerBox.appendChild(el("p", { "class": "heading" },
+      "Artists similar to " + answer.artist + " (" + plural(answer.listeners, "listener") +
+      "), among artists with at least " + D.ask.min_listeners + " listeners:"));
+    if (!answer.results.length) {
+      answerBox.appendChild(el("p", { "class": "empty" },
+        "(no artist passes the filter; try a lower --min-listeners)"));
+      mark(row, []);
+      return;
+    }
+    var extra = D.result_fields.filter(function (f) { return f !== "score" && f !== "listeners"; });
+    var table = el("table", { id: "results" });
+    var head = el("tr");
+    head.appendChild(el("th", {}, "#"));
+    head.appendChild(el("th", { "class": "artist" }, "artist"));
+    head.appendChild(el("th", {}, "score"));
+    head.appendChild(el("th", {}, "listeners"));
+    extra.forEach(function (f) {
+      var th = el("th", {}, f === "shared_listeners" ? "shared" : f);
+      if (f === "shared_listeners") th.title = "users who list both artists: the evidence behind a neighbour";
+      head.appendChild(th);
+    });
+    table.appendChild(el("thead")).appendChild(head);
+    var body = table.appendChild(el("tbody"));
+    answer.results.forEach(function (result, i) {
+      var plain = {};
+      Object.keys(result).forEach(function (k) { if (k !== "row") plain[k] = result[k]; });
+      var tr = el("tr", { "data-result": JSON.stringify(plain) });
+      tr.appendChild(el("td", { "class": "rank" }, String(i + 1)));
+      var cell = el("td", { "class": "artist" });
+      cell.appendChild(artistLink(result.row, result.artist));
+      tr.appendChild(cell);
+      var score = el("td", {}, result.score.toFixed(3));
+      score.appendChild(el("span", { "class": "bar", style: "width:" + Math.max(0, result.score) * 40 + "px" }));
+      tr.appendChild(score);
+      tr.appendChild(el("td", {}, String(result.listeners)));
+      extra.forEach(function (f) { tr.appendChild(el("td", {}, String(result[f]))); });
+      body.appendChild(tr);
+    });
+    answerBox.appendChild(table);
+    mark(row, answer.results.map(function (r) { return r.row; }));
+  }
+
+  // ---- the map --------------------------------------------------------------------------------------
+  // Tableau 20 without its greys, and a few more hues: one colour per region.
+  var PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#8cd17d", "#499894", "#d37295", "#a0cbe8", "#ffbe7d", "#86bcb6", "#f1ce63", "#d4a6c8",
+    "#b6992d", "#fabfd2", "#e6a06b", "#6b8fd6", "#c7b94f", "#8e6bbf", "#5fa2a8"];
+  var M = D.map, mapNode, zoomBox = null;
+
+  function escapeForPlotly(text) {
+    // Plotly reads a few HTML tags and entities in text; names must show as written.
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function drawMap() {
+    mapNode = document.getElementById("map");
+    var hover = M.row.map(function (r) {
+      return "<b>" + escapeForPlotly(A.name[r]) + "</b><br>" + plural(A.listeners[r], "listener");
+    });
+    var size = M.row.map(function (r) { return 3 + 1.6 * Math.log2(1 + A.listeners[r]); });
+    var base = {
+      type: "scatter", mode: "markers", x: M.x, y: M.y, text: hover, customdata: M.row,
+      hovertemplate: "%{text}<extra></extra>", name: "artists",
+      marker: {
+        size: size, color: M.cluster.map(function (c) { return PALETTE[c % PALETTE.length]; }),
+        opacity: 0.55, line: { width: 0 },
+      },
+    };
+    var links = { type: "scatter", mode: "lines", x: [], y: [], hoverinfo: "skip", name: "links",
+      line: { color: "rgba(60,60,60,0.35)", width: 1 } };
+    var neighbours = { type: "scatter", mode: "markers+text", x: [], y: [], text: [], customdata: [],
+      textposition: "top center", textfont: { size: 12, color: "#1f2328" }, hovertemplate: "%{text}<extra></extra>",
+      name: "answer", marker: { size: 11, color: "#ffffff", line: { color: "#1f5fc9", width: 2.5 } } };
+    var query = { type: "scatter", mode: "markers+text", x: [], y: [], text: [], customdata: [],
+      textposition: "bottom center", textfont: { size: 15, color: "#a40e26" }, hovertemplate: "%{text}<extra></extra>",
+      name: "query", marker: { size: 20, symbol: "star", color: "#e0243a", line: { color: "#ffffff", width: 1.5 } } };
+    var annotations = M.labels.map(function (label) {
+      return {
+        x: label.x, y: label.y, text: label.names.map(escapeForPlotly).join("<br>"), showarrow: false,
+        font: { size: 11, color: "#2b3137" }, bgcolor: "rgba(255,255,255,0.72)", borderpad: 2,
+      };
+    });
+    var axis = { visible: false, zeroline: false, showgrid: false };
+    var layout = {
+      margin: { l: 0, r: 0, t: 0, b: 0 }, hovermode: "closest", showlegend: false, dragmode: "pan",
+      plot_bgcolor: "#f6f7f9", paper_bgcolor: "#f6f7f9", annotations: annotations,
+      xaxis: axis, yaxis: Object.assign({ scaleanchor: "x" }, axis), font: { family: "system-ui, sans-serif" },
+    };
+    var config = { scrollZoom: true, displaylogo: false, responsive: true,
+      modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
+    Plotly.newPlot(mapNode, [base, links, neighbours, query], layout, config);
+    mapNode.on("plotly_relayout", namesByZoom);
+    mapNode.on("plotly_click", function (event) {
+      var point = event.points && event.points[0];
+      if (point && point.customdata !== undefined) show(point.customdata);
+    });
+  }
+
+  function mark(row, neighbourRows) {
+    if (!mapNode) return;
+    var q = row !== null && onMap.has(row) ? onMap.get(row) : -1;
+    var near = (neighbourRows || []).filter(function (r) { return onMap.has(r); }).map(function (r) { return onMap.get(r); });
+    var lx = [], ly = [];
+    if (q >= 0) {
+      near.forEach(function (i) { lx.push(M.x[q], M.x[i], null); ly.push(M.y[q], M.y[i], null); });
+    }
+    var label = function (i) { return escapeForPlotly(A.name[M.row[i]]); };
+    // Each neighbour's name on the side away from the query, so the names fan out around the star.
+    var sides = near.map(function (i) {
+      return (M.y[i] >= M.y[q] ? "top " : "bottom ") + (M.x[i] >= M.x[q] ? "right" : "left");
+    });
+    Plotly.restyle(mapNode, {
+      x: [lx, near.map(function (i) { return M.x[i]; }), q >= 0 ? [M.x[q]] : []],
+      y: [ly, near.map(function (i) { return M.y[i]; }), q >= 0 ? [M.y[q]] : []],
+      text: [[], near.map(label), q >= 0 ? ["<b>" + label(q) + "</b>"] : []],
+      textposition: ["top center", sides, "bottom center"],
+      customdata: [[], near.map(function (i) { return M.row[i]; }), q >= 0 ? [M.row[q]] : []],
+    }, [1, 2, 3]);
+    zoomBox = null;
+    var hidden = {};
+    if (q >= 0) {
+      var xs = [M.x[q]].concat(near.map(function (i) { return M.x[i]; }));
+      var ys = [M.y[q]].concat(near.map(function (i) { return M.y[i]; }));
+      zoomBox = [Math.min.apply(null, xs), Math.max.apply(null, xs), Math.min.apply(null, ys), Math.max.apply(null, ys)];
+      // Region names would cover the answer's names: hide those within reach of the answer.
+      var rx = extent(M.x) / 12, ry = extent(M.y) / 12;
+      M.labels.forEach(function (l, i) {
+        var covers = xs.some(function (x, j) { return Math.abs(l.x - x) < rx && Math.abs(l.y - ys[j]) < ry; });
+        hidden["annotations[" + i + "].visible"] = !covers;
+      });
+    } else {
+      M.labels.forEach(function (l, i) { hidden["annotations[" + i + "].visible"] = true; });
+    }
+    Plotly.relayout(mapNode, hidden);
+    if (zoomBox) zoomToAnswer();
+    document.getElementById("neighbourhood").disabled = zoomBox === null;
+  }
+
+  var namesShown = null;
+
+  function namesByZoom() {
+    // The answer's names only when zoomed in: over the whole map they would hide each other.
+    var range = mapNode._fullLayout && mapNode._fullLayout.xaxis.range;
+    if (!range) return;
+    var show = Math.abs(range[1] - range[0]) < extent(M.x) * 0.6;
+    if (show !== namesShown) {
+      namesShown = show;
+      Plotly.restyle(mapNode, { mode: show ? "markers+text" : "markers" }, [2]);
+    }
+  }
+
+  function extent(values) {
+    return Math.max.apply(null, values) - Math.min.apply(null, values);
+  }
+
+  function zoomToAnswer() {
+    if (!zoomBox) return;
+    // At least a fifth of the whole map, so the neighbourhood keeps some context.
+    var wx = Math.max(zoomBox[1] - zoomBox[0], extent(M.x) / 5) * 1.35;
+    var wy = Math.max(zoomBox[3] - zoomBox[2], extent(M.y) / 5) * 1.35;
+    var cx = (zoomBox[0] + zoomBox[1]) / 2, cy = (zoomBox[2] + zoomBox[3]) / 2;
+    Plotly.relayout(mapNode, { "xaxis.range": [cx - wx / 2, cx + wx / 2], "yaxis.range": [cy - wy / 2, cy + wy / 2] });
+  }
+
+  function start() {
+    input = document.getElementById("query");
+    list = document.getElementById("suggestions");
+    answerBox = document.getElementById("answer");
+    document.getElementById("about").textContent =
+      D.model.n_vectors.toLocaleString("en") + " artists on the map, of " + D.model.n_artists.toLocaleString("en") +
+      " in the data (an artist needs " + D.model.min_count + " listeners for a vector). Answers as ask.py --explain " +
+      "gives them (top " + D.ask.top + ", at least " + D.ask.min_listeners + " listeners), item2vec " +
+      D.model.item2vec_version + ". Drag to pan, scroll to zoom, click an artist to ask for it.";
+    input.addEventListener("input", renderList);
+    input.addEventListener("focus", function () { if (input.value) renderList(); });
+    input.addEventListener("blur", function () {
+      // Later, so a click on a suggestion lands first; not at all if the box has the focus again.
+      setTimeout(function () { if (document.activeElement !== input) closeList(); }, 150);
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "ArrowDown" && items.length) { e.preventDefault(); highlight(Math.min(active + 1, items.length - 1)); }
+      else if (e.key === "ArrowUp" && items.length) { e.preventDefault(); highlight(Math.max(active - 1, -1)); }
+      else if (e.key === "Enter") { e.preventDefault(); submit(); }
+      else if (e.key === "Escape") closeList();
+    });
+    document.getElementById("whole-map").addEventListener("click", function () {
+      Plotly.relayout(mapNode, { "xaxis.autorange": true, "yaxis.autorange": true });
+    });
+    document.getElementById("neighbourhood").addEventListener("click", zoomToAnswer);
+    if (typeof Plotly !== "undefined") drawMap();
+    var wanted = decodeURIComponent(location.hash.slice(1));
+    if (wanted) {
+      var found = resolve(wanted);
+      if (found.error) showError(wanted, found.error, found.suggestions || []);
+      else show(found.row, found.note);
+    }
+  }
+
+  // For the tests, and for anyone curious in the browser console.
+  window.explorer = {
+    normalize: normalize, resolve: resolve, suggest: suggest, completions: completions,
+    answerFor: answerFor, show: show, violations: violations, current: function () { return current; },
+  };
+  document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,424 @@
+"""The explorer page (python -m item2vec.explore): the command, and the page in a real browser.
+
+The browser tests open the page from disk in headless Chromium (Debian's ``chromium`` and
+``chromium-driver``, which ``.ci/run`` installs) and check it against ``ask.py`` itself.
+They are skipped only when that browser or selenium is absent. Set
+``EXPLORER_SCREENSHOT=PATH`` to also save the screenshot there (docs/explorer.png).
+"""
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+
+import pytest
+
+from conftest import REPO
+from item2vec.cli import ask
+from item2vec.cli import explore as explore_cli
+from item2vec.explore import MARKER, is_explorer_file
+from item2vec.names import normalize
+from item2vec.query import Recommender
+from item2vec.storage import load_model
+
+SHIPPED_MODEL = os.path.join(REPO, "models")
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+def explore(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = explore_cli.main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def ask_json(*argv, model=SHIPPED_MODEL):
+    out, err = io.StringIO(), io.StringIO()
+    ask.main([*argv, "--json", "--model", model], out=out, err=err)
+    return json.loads(out.getvalue())
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+
+def test_help_describes_the_command():
+    code, out, _ = explore(["--help"])
+    assert code == 0
+    assert "--out" in out and "--force" in out and "no network request" in out
+
+
+def test_usage_errors_and_a_missing_model_have_their_exit_codes(tmp_path):
+    code, _, err = explore([])
+    assert code == 2 and "--out" in err and len(err.splitlines()) == 1
+    code, _, err = explore(["--model", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.html")])
+    assert code == 3 and err.startswith("error: ")
+    assert not (tmp_path / "x.html").exists()
+    code, _, err = explore(["--out", str(tmp_path / "no" / "such" / "folder.html")])
+    assert code == 2 and "folder does not exist" in err
+
+
+def test_the_same_model_gives_the_same_bytes(synthetic_model_dir, tmp_path):
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    assert explore(["--model", synthetic_model_dir, "--out", str(first), "--quiet"])[0] == 0
+    assert explore(["--model", synthetic_model_dir, "--out", str(second), "--quiet"])[0] == 0
+    assert first.read_bytes() == second.read_bytes()
+    # A page this tool wrote may be replaced without --force.
+    code, out, err = explore(["--model", synthetic_model_dir, "--out", str(first), "--quiet"])
+    assert code == 0, err
+    assert out.startswith("wrote ") and "MB" in out
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_file_the_tool_did_not_write_is_never_replaced_without_force(synthetic_model_dir, tmp_path):
+    foreign = tmp_path / "notes.html"
+    foreign.write_text("<html>my own notes</html>", encoding="utf-8")
+    code, _, err = explore(["--model", synthetic_model_dir, "--out", str(foreign)])
+    assert code == 2 and "--force" in err and len(err.strip().splitlines()) == 1
+    assert foreign.read_text(encoding="utf-8") == "<html>my own notes</html>"
+    folder = tmp_path / "folder.html"
+    folder.mkdir()
+    code, _, err = explore(["--model", synthetic_model_dir, "--out", str(folder), "--force"])
+    assert code == 2 and "not a regular file" in err
+    code, _, err = explore(["--model", synthetic_model_dir, "--out", str(foreign), "--force", "--quiet"])
+    assert code == 0, err
+    assert is_explorer_file(str(foreign))
+    assert sorted(os.listdir(tmp_path)) == ["folder.html", "notes.html"]  # no temporary file left
+
+
+def test_the_page_is_self_contained(synthetic_model_dir, tmp_path):
+    page = tmp_path / "page.html"
+    assert explore(["--model", synthetic_model_dir, "--out", str(page), "--quiet"])[0] == 0
+    html = page.read_text(encoding="utf-8")
+    head = html[:2000]
+    assert MARKER in html[:512]
+    assert "default-src 'none'" in head and "unsafe-eval" not in head
+    # No element loads anything: every script is inline, there are no links, images or frames.
+    lowered = html.lower()
+    for pattern in ("<script src", "<link", "<img", "<iframe", "@import", "url(http"):
+        assert pattern not in lowered, pattern
+    assert lowered.count("<script") == 3
+
+
+def test_the_query_path_never_imports_the_explorer_libraries():
+    code = (
+        "import sys; from item2vec.cli import ask; ask.main(['Rosetta', '-k', '2']);"
+        "bad = [m for m in ('plotly', 'sklearn', 'selenium', 'item2vec.explore') if m in sys.modules];"
+        "sys.exit(f'imported {bad}' if bad else 0)"
+    )
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# -- the page in a browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped_page(tmp_path_factory):
+    """The explorer of the shipped model (about a minute: the t-SNE layout of 4,617 artists)."""
+    if not os.path.isfile(os.path.join(SHIPPED_MODEL, "metadata.json")):
+        pytest.skip("no shipped model in models/")
+    path = tmp_path_factory.mktemp("explorer") / "explorer.html"
+    code, out, err = explore(["--model", SHIPPED_MODEL, "--out", str(path), "--quiet"])
+    assert code == 0, err
+    return path
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    """Headless Chromium driven by selenium, with its performance (network) log on."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
+    profile = tempfile.mkdtemp(prefix="explorer-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # Everything that would make Chromium itself go online is off, so any request in the
+    # log comes from the page.
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,900",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(chrome, shipped_page):
+    """The shipped explorer freshly opened; the network log is cleared first."""
+    chrome.get("about:blank")
+    chrome.get_log("performance")
+    chrome.get(shipped_page.as_uri())
+    wait_for(chrome, "return !!(window.explorer && document.querySelector('#map .main-svg'))")
+    return chrome
+
+
+def wait_for(driver, script, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for: {script}")
+
+
+def by_css(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def type_into_search(driver, text):
+    box = by_css(driver, "#query")[0]
+    box.clear()
+    box.send_keys(text)
+    return box
+
+
+def suggestions(driver):
+    return [
+        (li.find_element("css selector", ".name").text, bool(li.find_elements("css selector", ".kind")))
+        for li in by_css(driver, "#suggestions li")
+    ]
+
+
+def shown_results(driver):
+    return [json.loads(tr.get_attribute("data-result")) for tr in by_css(driver, "#results tbody tr")]
+
+
+def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
+    type_into_search(page, "rosetta")
+    wait_for(page, "return document.querySelectorAll('#suggestions li').length > 0")
+    listed = suggestions(page)
+    assert listed[0] == ("Rosetta", False)
+    by_css(page, "#suggestions li")[0].click()
+    wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
+    assert by_css(page, "#answer-artist")[0].text == "Rosetta"
+    shown = shown_results(page)
+    plain = ask_json("Rosetta")["results"]
+    explained = ask_json("Rosetta", "--explain")["results"]
+    assert shown == explained
+    assert [{k: r[k] for k in plain[0]} for r in shown] == plain
+    # What a reader sees: the same names in the same order, and the scores ask.py prints.
+    rows = [tr.text.split("\n") for tr in by_css(page, "#results tbody tr")]
+    assert [
+        tr.find_element("css selector", "td.artist").text for tr in by_css(page, "#results tbody tr")
+    ] == [r["artist"] for r in plain]
+    assert all(f"{r['score']:.3f}" in " ".join(row) for r, row in zip(plain, rows, strict=True))
+    # The query and its neighbours are marked on the map.
+    marked = page.execute_script(
+        "var d = document.getElementById('map').data; return [d[3].customdata, d[2].customdata.length];"
+    )
+    assert marked[1] == len(plain)
+    screenshot(page, tmp_path)
+
+
+def screenshot(driver, tmp_path):
+    """Save what the page looks like: the answer, then the whole map (EXPLORER_SCREENSHOT too)."""
+    time.sleep(0.5)  # let the zoom transition finish
+    answer, whole = tmp_path / "explorer.png", tmp_path / "explorer-whole-map.png"
+    assert driver.save_screenshot(str(answer))
+    by_css(driver, "#whole-map")[0].click()
+    time.sleep(0.5)
+    assert driver.save_screenshot(str(whole))
+    for path in (answer, whole):
+        assert path.stat().st_size > 50_000  # a drawn map, not a blank page
+    if os.environ.get("EXPLORER_SCREENSHOT"):
+        shutil.copyfile(whole, os.environ["EXPLORER_SCREENSHOT"])
+
+
+def test_a_misspelling_gets_ask_py_suggestions_and_its_error(page):
+    from selenium.webdriver.common.keys import Keys
+
+    box = type_into_search(page, "rosseta")
+    wait_for(page, "return document.querySelectorAll('#suggestions li').length > 0")
+    time.sleep(0.3)  # the list stays open: clear() blurred the box, typing focused it again
+    assert ("Rosetta", True) in suggestions(page)
+    box.send_keys(Keys.ENTER)
+    wait_for(page, "return !!document.getElementById('error')")
+    expected = ask_json("rosseta")
+    assert "Rosetta" in expected["suggestions"]
+    assert by_css(page, "#error")[0].text == expected["error"]
+    links = [a.text for a in by_css(page, ".did-you-mean a")]
+    assert links == expected["suggestions"]
+    by_css(page, ".did-you-mean a")[links.index("Rosetta")].click()
+    wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
+    assert by_css(page, "#answer-artist")[0].text == "Rosetta"
+
+
+def test_clicking_a_result_asks_for_it(page):
+    page.execute_script("window.explorer.show(window.explorer.resolve('Rosetta').row)")
+    wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
+    third = by_css(page, "#results tbody tr a.artist-link")[2]
+    name = third.text
+    assert name == ask_json("Rosetta")["results"][2]["artist"]
+    third.click()
+    wait_for(page, f"return document.getElementById('answer-artist').textContent === {json.dumps(name)}")
+    assert by_css(page, "#query")[0].get_attribute("value") == name
+    assert shown_results(page) == ask_json(name, "--explain")["results"]
+
+
+def test_an_artist_without_a_vector_shows_ask_py_error(page):
+    recommender = Recommender(load_model(SHIPPED_MODEL))
+    ids = set(recommender.vectors.ids.tolist())
+    name = next(
+        n
+        for i, n in zip(recommender.catalog.ids.tolist(), recommender.catalog.names, strict=True)
+        if i not in ids and recommender.names.resolve(n).artist_id == i
+    )
+    box = type_into_search(page, name)
+    from selenium.webdriver.common.keys import Keys
+
+    box.send_keys(Keys.ENTER)
+    wait_for(page, "return !!document.getElementById('error')")
+    assert by_css(page, "#error")[0].text == ask_json(name)["error"]
+
+
+def test_no_network_request_is_made(page):
+    type_into_search(page, "metallica")
+    by_css(page, "#query")[0].send_keys("\n")
+    wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
+    url = page.current_url.split("#")[0]
+    requested = set()
+    for entry in page.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+            params = message["params"]
+            if params.get("documentURL", url).split("#")[0] == url or "request" not in params:
+                requested.add(params.get("request", {}).get("url", params.get("url", "")))
+    assert requested, "the performance log saw nothing: the check is blind"
+    assert {u.split("#")[0] for u in requested if not u.startswith("data:")} == {url}
+    assert page.execute_script("return window.explorer.violations") == []
+    severe = [e for e in page.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+
+
+# -- the page's JavaScript against the Python it mirrors ---------------------------------------------
+
+
+TRICKY = [
+    "  Björk ",
+    "BJORK",
+    "Straße",
+    "STRASSE",
+    "ΣΊΣΥΦΟΣ",
+    "ﬁnal ﬂight",
+    "Ｆｕｌｌｗｉｄｔｈ",
+    "DIYARBAKIR",
+    "dıyarbakır",
+    "İstanbul",
+    "a\u00a0\u2003b\x1c\x1dc\u3000",
+    "\ufeffbom",
+    "e\u0301\u0327",
+    "\u0301\u0301",
+    "Ⅻ ㍿ ½",
+    "Ꭰꭰ",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "",
+]
+
+
+def test_javascript_normalize_agrees_with_python_on_every_name(page):
+    catalog = load_model(SHIPPED_MODEL).catalog
+    texts = list(catalog.names) + TRICKY
+    got = page.execute_script("return arguments[0].map(window.explorer.normalize)", texts)
+    mismatches = [(t, g, normalize(t)) for t, g in zip(texts, got, strict=True) if g != normalize(t)]
+    assert mismatches == []
+
+
+def test_javascript_normalize_agrees_with_python_on_every_assigned_character(page):
+    chars = [chr(cp) for cp in range(0x10000) if unicodedata.category(chr(cp)) not in ("Cn", "Cs", "Co")]
+    got = page.execute_script("return arguments[0].map(window.explorer.normalize)", chars)
+    mismatches = [f"U+{ord(c):04X}" for c, g in zip(chars, got, strict=True) if g != normalize(c)]
+    assert mismatches == []
+
+
+def test_javascript_lookup_agrees_with_python(page):
+    recommender = Recommender(load_model(SHIPPED_MODEL))
+    catalog = recommender.catalog
+    queries = [
+        "Rosetta",
+        "rosetta",
+        "  ROSETTA  ",
+        "bjork",
+        "sigur ros",
+        "Red",
+        "red",
+        "the beatles",
+        "id:89",
+        "#  0089",
+        "id:999999999999",
+        "metalica",
+        "radiohed",
+        "pink floid",
+        "beatles",
+        "cult of lun",
+        "x" * 301,
+        "   ",
+        "zzzzzzzz",
+    ]
+    got = page.execute_script(
+        "return arguments[0].map(function (q) { var r = window.explorer.resolve(q);"
+        " return r.error ? {error: r.error} : {id: r.row, note: r.note}; })",
+        queries,
+    )
+    for query, answer in zip(queries, got, strict=True):
+        try:
+            resolution = recommender.names.resolve(query)
+        except Exception as exc:  # UnknownArtistError: the page shows the same message
+            assert answer == {"error": str(exc)}, query
+        else:
+            assert int(catalog.ids[answer["id"]]) == resolution.artist_id, query
+            assert answer["note"] == resolution.ambiguity_note(catalog), query
+
+
+def test_javascript_suggestions_agree_with_rapidfuzz(page):
+    index = Recommender(load_model(SHIPPED_MODEL)).names
+    misspelt = ["rosseta", "metalica", "radiohed", "pink floid", "the beatels", "bjrk", "daft pank", "muze"]
+    script = "var e = window.explorer; return arguments[0].map(q => e.suggest(e.normalize(q)))"
+    got = page.execute_script(script, misspelt)
+    assert got == [index.suggest(normalize(q)) for q in misspelt]
+
+
+def test_every_answer_in_the_page_is_recommender_answer(page):
+    recommender = Recommender(load_model(SHIPPED_MODEL))
+    catalog = recommender.catalog
+    rows = list(range(0, len(catalog), 97))  # a spread of ~180 artists, with and without vectors
+    got = page.execute_script(
+        "return arguments[0].map(function (r) { var a = window.explorer.answerFor(r);"
+        " if (a.results) a.results.forEach(function (x) { delete x.row; }); return a; })",
+        rows,
+    )
+    answered = 0
+    for row, shown in zip(rows, got, strict=True):
+        try:
+            expected = recommender.answer(f"id:{int(catalog.ids[row])}", explain=True)
+        except Exception as exc:
+            assert shown == {"error": str(exc)}
+            continue
+        answered += 1
+        assert shown["results"] == expected["results"]
+        assert (shown["artist"], shown["listeners"]) == (expected["artist"], expected["listeners"])
+    assert answered >= 20
