@@ -66,3 +66,9 @@ def _quote(text):
     if len(text) > 80:
         text = text[:77] + "..."
     return repr(text)
+
+
+class OutputFolderError(Item2VecError):
+    """``--out`` names a folder holding files that are not a model's: replacing it would delete them."""
+
+    exit_code = 2

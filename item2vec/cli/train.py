@@ -21,7 +21,7 @@ import time
 # The training module first: importing it pins OpenBLAS's kernels before anything loads them.
 from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train  # isort: skip
 from ..data import READERS, load_dataset
-from ..errors import DataError, ModelError
+from ..errors import DataError, ModelError, OutputFolderError
 from ..formatting import safe
 from ..storage import check_writable
 from .parser import HelpShown, Parser, UsageError, add_version
@@ -104,7 +104,7 @@ def main(argv=None, prog="train_item2vec.py"):
         trained = train(dataset, config, progress=not args.quiet, stream=stream)
         saving = True
         metadata = save_trained(args.out, trained, dataset)
-    except (DataError, ModelError) as exc:
+    except (DataError, ModelError, OutputFolderError) as exc:
         print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
     except ValueError as exc:
