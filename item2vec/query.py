@@ -8,7 +8,7 @@ answer (the shape ``ask.py --json`` prints).
 
 from .arrays import rows_of
 from .errors import Item2VecError, NotInModelError
-from .names import NameIndex
+from .names import NameIndex, plural
 
 #: Results must have at least this many listeners unless the caller says
 #: otherwise. Artists with one or two listeners get vectors from a single
@@ -53,11 +53,26 @@ class Recommender:
         note = resolution.ambiguity_note(self.catalog)
         if note and notes is not None:
             notes.append(note)
+        better = self.names.better_known(resolution.artist_id)
+        listeners = self.catalog.listeners_of(resolution.artist_id)
         if resolution.artist_id not in self.vectors:
             raise NotInModelError(
-                resolution.name, self.catalog.listeners_of(resolution.artist_id), self.model.min_count
+                resolution.name,
+                listeners,
+                self.model.min_count,
+                better=None if better is None else self._labelled(better),
+            )
+        if better is not None and notes is not None:
+            notes.append(
+                f"{resolution.name!r} ({plural(listeners, 'listener')}) is spelled almost like "
+                f"{self._labelled(better)}, which is far better known: ask for "
+                f"{self.catalog.names[better]!r} (or id:{int(self.catalog.ids[better])}) to use it."
             )
         return resolution.artist_id
+
+    def _labelled(self, position):
+        """``'P!Nk' (305 listeners)`` for a catalogue position."""
+        return f"{self.catalog.names[position]!r} ({plural(int(self.catalog.listeners[position]), 'listener')})"
 
     def similar(self, positive, negative=(), topn=10, min_listeners=DEFAULT_MIN_LISTENERS):
         """Ids and scores of the artists most similar to the given artist ids."""
