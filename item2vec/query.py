@@ -149,8 +149,9 @@ class Recommender:
             )
         if results[0]["score"] < WEAK_SCORE:
             notes.append(
-                f"weak result: the best score is {results[0]['score']:.2f}, below {WEAK_SCORE} (the best "
-                f"answer to a plain single-artist query scores 0.6 or more), so these answers are mostly noise"
+                f"weak result: the best score is {results[0]['score']:.2f}, below {WEAK_SCORE} "
+                "(the best answer to a plain single-artist query scores 0.6 or more), "
+                "so these answers are mostly noise"
             )
         if explain:
             for result, shared in zip(results, self.catalog.shared_listeners(main, ids), strict=True):
