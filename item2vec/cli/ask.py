@@ -212,6 +212,7 @@ class Session:
             readline.set_completer(complete)
             readline.parse_and_bind("tab: complete")
             readline.parse_and_bind("set completion-ignore-case on")
+            readline.parse_and_bind("set show-all-if-ambiguous on")  # list on the first Tab
             try:
                 readline.read_history_file(HISTORY)
             except (OSError, UnicodeDecodeError):
