@@ -132,6 +132,7 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
             real_rename(src, dst)
 
     model = load_model(folder)
+    handler = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
         save_model(
@@ -141,6 +142,7 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
             model.catalog,
             {"hyperparameters": {"min_count": 3}},
         )
+        raise AssertionError(f"save returned; calls={calls!r}; SIGINT handler was {handler!r}")
     monkeypatch.undo()
     assert len(load_model(folder).vectors) == len(model.vectors)
     assert leftovers(os.path.dirname(folder)) == []
