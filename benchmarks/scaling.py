@@ -188,7 +188,8 @@ def table(results):
     (1.00 = linear)."""
     lines = [
         "| users | rows | tokens | mode | epochs | load s | train s (wall) | train s (CPU) | total s | "
-        "tokens/CPU s | train CPU per row and epoch vs smallest | peak RSS MB | vectors | genre accuracy@10 |",
+        "tokens/CPU s | train CPU per row and epoch vs smallest | peak RSS MB | vectors | "
+        "genre accuracy@10 |",
         "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:

@@ -203,7 +203,8 @@ def main(argv=None):
             score, best = objective(rows, args.hr_floor, filters)
             print(
                 f"[{index + 1} {time.perf_counter() - start:5.0f}s] {rows[0]['seconds']:5.1f}s "
-                f"score {score:.4f} HR {best['hr']:.3f} IPS {best['ips_recall']:.4f} ml {best['min_listeners']} "
+                f"score {score:.4f} HR {best['hr']:.3f} IPS {best['ips_recall']:.4f} "
+                f"ml {best['min_listeners']} "
                 f"{rows[0]['config']}",
                 flush=True,
             )

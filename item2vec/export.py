@@ -10,7 +10,6 @@ count. The vectors are the model's unit-length rows, written with enough digits
 (9 significant) to read back as the same float32 values.
 """
 
-import argparse
 import os
 import sys
 
@@ -52,8 +51,9 @@ def write_word2vec(model, path):
     rows = [model.catalog.index(int(i)) for i in ids]
     for target in (path, names_path):
         if os.path.lexists(target):
-            raise ExportError(f"{safe(target, 300)} already exists; choose another --out "
-                              f"(an export never replaces a file)")
+            raise ExportError(
+                f"{safe(target, 300)} already exists; choose another --out (an export never replaces a file)"
+            )
     written = []
     try:
         # Mode "x": refuse to overwrite anything, including a file that appears meanwhile.
@@ -71,8 +71,10 @@ def write_word2vec(model, path):
                 handle.write(f"{artist_id}\t{name}\t{int(model.catalog.listeners[row])}\n")
     except FileExistsError as exc:
         _remove(written)
-        raise ExportError(f"{safe(exc.filename, 300)} already exists; choose another --out "
-                          f"(an export never replaces a file)") from None
+        raise ExportError(
+            f"{safe(exc.filename, 300)} already exists; choose another --out "
+            f"(an export never replaces a file)"
+        ) from None
     except OSError as exc:
         _remove(written)
         raise ExportError(f"cannot write {safe(exc.filename or path, 300)}: {exc.strerror or exc}") from None
@@ -97,8 +99,12 @@ def main(argv=None):
 
     parser = Parser(prog="python -m item2vec.export", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, metavar="DIR", help="model folder (default: as ask.py)")
-    parser.add_argument("--out", required=True, metavar="FILE",
-                        help=f"vectors file to write; the names go to FILE{NAMES_SUFFIX}")
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help=f"vectors file to write; the names go to FILE{NAMES_SUFFIX}",
+    )
     add_version(parser)
     try:
         args = parser.parse_args(argv)

@@ -322,7 +322,8 @@ HELP = {
     "shrink_windows": "sample a smaller effective window per token (word2vec's default; off for sets)",
     "epochs": "passes over the corpus",
     "negative": "negative samples per positive pair",
-    "ns_exponent": "exponent of the negative-sampling distribution (1 = by frequency, 0 = uniform, <0 favours rare artists)",
+    "ns_exponent": "exponent of the negative-sampling distribution "
+    "(1 = by frequency, 0 = uniform, <0 favours rare artists)",
     "sample": "down-sampling threshold for frequent artists (relative token frequency; 0 = off)",
     "alpha": "initial learning rate",
     "min_alpha": "final learning rate (linear decay)",

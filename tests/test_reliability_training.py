@@ -107,7 +107,7 @@ def test_interrupt_between_the_two_renames_restores_the_previous_model(
 
 
 def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
-    synthetic_dataset, previous_model, monkeypatch
+    synthetic_dataset, previous_model, monkeypatch, request
 ):
     # A real SIGINT after the old model is moved aside, and another one before each later
     # rename (the user pressing Ctrl-C twice): without deferring them, the second stops
@@ -132,6 +132,10 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
             real_rename(src, dst)
 
     model = load_model(folder)
+    # Python installs this handler only when it starts with SIGINT not ignored; a shell
+    # starts background jobs with SIGINT ignored (SIG_IGN), and then no Ctrl-C could arrive.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     handler = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
