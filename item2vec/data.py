@@ -34,6 +34,12 @@ HETREC_PLAYS = "user_artists.dat"
 HETREC_ARTISTS = "artists.dat"
 LASTFM360K_PLAYS = "usersha1-artmbid-artname-plays.tsv"
 
+#: Rows a reader may drop (malformed lines, unusable ids or play counts, unknown
+#: artists) as a share of a file's rows before it stops: a few bad rows are repaired,
+#: more mean a damaged or truncated file (a truncated artist list drops the plays of
+#: every artist it lost). The real Kaggle and HetRec files drop none.
+MAX_DROPPED_SHARE = 0.01
+
 
 @dataclasses.dataclass
 class Dataset:
@@ -88,7 +94,7 @@ def detect_format(path):
     )
 
 
-def load_dataset(path, format="auto"):
+def load_dataset(path, format="auto", max_dropped_share=MAX_DROPPED_SHARE):
     """Read and clean a data set.
 
     Parameters
@@ -97,6 +103,9 @@ def load_dataset(path, format="auto"):
         Folder holding the data files (or, for Last.fm-360K, the .tsv file).
     format : str
         ``"auto"`` (detect from the file names) or a key of :data:`READERS`.
+    max_dropped_share : float
+        Stop with a DataError when a file loses more than this share of its rows
+        (default :data:`MAX_DROPPED_SHARE`; 1 accepts any loss).
 
     Returns
     -------
@@ -109,7 +118,7 @@ def load_dataset(path, format="auto"):
         reader = READERS[format]
     except KeyError:
         raise DataError(f"unknown data format {format!r}; choose from {', '.join(sorted(READERS))}") from None
-    dataset = reader(path)
+    dataset = reader(path, max_dropped_share=max_dropped_share)
     logger.info(
         "loaded %s data: %d rows, %d users, %d artists",
         format,
@@ -123,7 +132,7 @@ def load_dataset(path, format="auto"):
 # -- readers --------------------------------------------------------------------------------
 
 
-def read_kaggle(folder):
+def read_kaggle(folder, max_dropped_share=MAX_DROPPED_SHARE):
     """Read the Kaggle pair ``lastfm_user_scrobbles.csv`` + ``lastfm_artist_list.csv``."""
     plays_path = os.path.join(folder, KAGGLE_PLAYS)
     artists_path = os.path.join(folder, KAGGLE_ARTISTS)
@@ -131,10 +140,10 @@ def read_kaggle(folder):
     plays = read_table(plays_path, ["user_id", "artist_id", "scrobbles"], sep=",")
     artists = artists.rename(columns={"artist_name": "name"})
     plays = plays.rename(columns={"user_id": "user", "scrobbles": "plays"})
-    return clean(plays, artists, plays_path, artists_path, "kaggle")
+    return clean(plays, artists, plays_path, artists_path, "kaggle", max_dropped_share=max_dropped_share)
 
 
-def read_hetrec(folder):
+def read_hetrec(folder, max_dropped_share=MAX_DROPPED_SHARE):
     """Read HetRec 2011 Last.fm-2k ``user_artists.dat`` + ``artists.dat`` (tab-separated)."""
     plays_path = os.path.join(folder, HETREC_PLAYS)
     artists_path = os.path.join(folder, HETREC_ARTISTS)
@@ -142,10 +151,24 @@ def read_hetrec(folder):
     plays = read_table(plays_path, ["userID", "artistID", "weight"], sep="\t")
     artists = artists.rename(columns={"id": "artist_id"})[["artist_id", "name"]]
     plays = plays.rename(columns={"userID": "user", "artistID": "artist_id", "weight": "plays"})
-    return clean(plays, artists, plays_path, artists_path, "hetrec")
+    return clean(plays, artists, plays_path, artists_path, "hetrec", max_dropped_share=max_dropped_share)
 
 
-def read_lastfm360k(path, chunk_rows=500_000):
+def check_dropped(path, dropped, total, max_dropped_share, cause=""):
+    """Stop with a DataError when ``dropped`` of a file's ``total`` rows exceed the allowed share.
+
+    The shared limit of every reader (:data:`MAX_DROPPED_SHARE`); ``cause`` may add
+    which file the dropped rows point at.
+    """
+    if total and dropped > max_dropped_share * total:
+        raise DataError(
+            f"{path}: {dropped} of its {total} rows ({dropped / total:.1%}) cannot be used{cause}, more than "
+            f"the {max_dropped_share:.0%} a sound file loses; the file looks damaged or truncated (see the "
+            f"warnings above). Fix it, or pass --max-dropped-share 1 to train on the rest anyway"
+        )
+
+
+def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHARE):
     """Read Last.fm-360K ``usersha1-artmbid-artname-plays.tsv`` (a folder holding it, or the file).
 
     The file is tab-separated without a header: user SHA-1, MusicBrainz artist
@@ -184,6 +207,7 @@ def read_lastfm360k(path, chunk_rows=500_000):
             engine="c",
         )
         for chunk in chunks:
+            counts["rows"] = counts.get("rows", 0) + len(chunk)
             # Work on each column's distinct values, not its rows: a chunk has
             # few distinct users and artists, and Python string work per row
             # would dominate the time.
@@ -226,6 +250,7 @@ def read_lastfm360k(path, chunk_rows=500_000):
             for w in caught
             if issubclass(w.category, pd.errors.ParserWarning)
         )
+    total = counts.pop("rows", 0) + counts["play_rows_malformed"]
     repairs = {}
     messages = {
         "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
@@ -244,6 +269,7 @@ def read_lastfm360k(path, chunk_rows=500_000):
     parts.clear()  # the chunks were copied: free them before the group-by needs its memory
     if frame.empty:
         raise DataError(f"{plays_path}: no usable rows (see the warnings above for what was wrong)")
+    check_dropped(plays_path, sum(counts.values()), total, max_dropped_share)
     before = len(frame)
     frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
     if before - len(frame):
@@ -314,21 +340,33 @@ def read_table(path, required, sep):
         raise DataError(f"{path}: file not found")
     if os.path.isdir(path):
         raise DataError(f"{path}: is a folder, expected a file")
-    with _reading(path):
+    with _reading(path), warnings.catch_warnings(record=True) as caught:
         with open(path, "rb") as handle:
             head = handle.read(1 << 16)
         if b"\x00" in head:
             raise DataError(f"{path}: not a text file (contains NUL bytes)")
+        # A row with more fields than the header is dropped and counted, like a short one
+        # (whose missing fields read as empty and are dropped as unusable by clean()).
+        # header=None: pandas would take a long first row under a header as an index column.
+        warnings.simplefilter("always", pd.errors.ParserWarning)
         frame = pd.read_csv(
             path,
             sep=sep,
+            header=None,
             dtype=str,
             keep_default_na=False,
             encoding="utf-8",
             quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
-            on_bad_lines="error",
+            on_bad_lines="warn",
             engine="c",
         )
+    long_rows = sum(
+        str(w.message).count("Skipping line")
+        for w in caught
+        if issubclass(w.category, pd.errors.ParserWarning)
+    )
+    frame.columns = frame.iloc[0].tolist()
+    frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -342,8 +380,9 @@ def read_table(path, required, sep):
             f"{path}: missing column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)}; found {found}{hint}"
         )
-    if frame.empty:
+    if frame.empty and not long_rows:
         raise DataError(f"{path}: has a header but no rows")
+    frame.attrs["rows_too_long"] = long_rows
     return frame
 
 
@@ -378,11 +417,13 @@ def _as_int(values):
     return ints, ok
 
 
-def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
+def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
     """Turn raw string tables into a :class:`Dataset`, counting every repair.
 
     ``plays`` must have columns user, artist_id, plays; ``artists`` artist_id, name.
-    A ``user`` column that is not integer (e.g. a SHA-1) is factorized.
+    A ``user`` column that is not integer (e.g. a SHA-1) is factorized. Rows with
+    more fields than the header (counted by :func:`read_table` in ``attrs``) were
+    dropped; a file that loses more than ``max_dropped_share`` of its rows stops.
     """
     repairs = {}
 
@@ -390,6 +431,11 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
         if count:
             repairs[key] = int(count)
             logger.warning(message, count)
+
+    artist_long = artists.attrs.get("rows_too_long", 0)
+    play_long = plays.attrs.get("rows_too_long", 0)
+    note("artist_rows_malformed", artist_long, "dropped %d artist rows with more fields than the header")
+    note("play_rows_malformed", play_long, "dropped %d play rows with more fields than the header")
 
     # Artists: the id is the identity, so an unusable id drops the row.
     artist_ids, ok = _as_int(artists["artist_id"])
@@ -405,9 +451,11 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
     artists = artists.assign(name=names).sort_values("artist_id", kind="stable").reset_index(drop=True)
     if artists.empty:
         raise DataError(f"{artists_path}: no artist rows with an integer id")
+    artist_rows = len(ok) + artist_long
+    check_dropped(artists_path, artist_rows - len(artists), artist_rows, max_dropped_share)
 
     # Plays.
-    total = len(plays)
+    total = len(plays) + play_long
     users = plays["user"].astype(str).str.strip()
     user_ints, user_ok = _as_int(users)
     if user_ok.mean() > 0.5:
@@ -446,6 +494,14 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None):
         raise DataError(
             f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
         )
+    unknown = int((~known).sum())
+    check_dropped(
+        plays_path,
+        total - before,
+        total,
+        max_dropped_share,
+        f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else "",
+    )
     if checksums is None:
         checksums = {os.path.basename(p): sha256_file(p) for p in (plays_path, artists_path)}
     frame = frame.reset_index(drop=True)

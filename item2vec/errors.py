@@ -44,19 +44,23 @@ class UnknownArtistError(Item2VecError, KeyError):
 class NotInModelError(Item2VecError, KeyError):
     """The artist exists in the data but has no vector (too few listeners)."""
 
-    def __init__(self, name, listeners, min_count):
+    def __init__(self, name, listeners, min_count, better=None):
         self.name = name
         self.listeners = listeners
         self.min_count = min_count
-        self.suggestions = []
+        self.better = better  # "'Zемфира' (21 listeners)": a near-identical, better-known spelling
+        self.suggestions = [better] if better else []
         super().__init__(name)
 
     def __str__(self):
-        return (
+        message = (
             f"{_quote(self.name)} has {self.listeners} listener"
             f"{'' if self.listeners == 1 else 's'} in the data; the model only has vectors "
             f"for artists with at least {self.min_count}, so it cannot answer for it."
         )
+        if self.better:
+            message += f" Did you mean {self.better}? It is spelled almost the same."
+        return message
 
 
 def _quote(text):
@@ -66,3 +70,9 @@ def _quote(text):
     if len(text) > 80:
         text = text[:77] + "..."
     return repr(text)
+
+
+class OutputFolderError(Item2VecError):
+    """``--out`` names a folder holding files that are not a model's: replacing it would delete them."""
+
+    exit_code = 2

@@ -46,7 +46,7 @@ def format_table(answer, min_listeners):
     heading = (
         f"Artists similar to {describe_query(answer)} "
         f"({answer['listeners']} listener{'s' if answer['listeners'] != 1 else ''}), "
-        f"among artists with at least {min_listeners} listeners:"
+        f"among artists with at least {min_listeners} listener{'s' if min_listeners != 1 else ''}:"
     )
     lines = [heading, ""]
     if not results:

@@ -1,10 +1,14 @@
 """Turning what a user typed into an artist id.
 
 Order of attempts: the exact name; an explicit ``id:N``; the name compared
-case-, accent- and whitespace-insensitively; otherwise an
+case-, accent- and whitespace-insensitively (:func:`normalize`); the name
+transliterated to ASCII (:func:`ascii_key`: "Erlend Oye" finds "Erlend Øye",
+whose ø no Unicode decomposition removes); the name without a leading article
+("beatles" finds "The Beatles"); otherwise an
 :class:`~item2vec.errors.UnknownArtistError` carrying fuzzy suggestions
-(rapidfuzz). A name shared by several artists ("Red") resolves to the one with
-the most listeners and reports the others, which ``id:N`` can pick.
+(rapidfuzz). Every artist whose name has the same :func:`normalize` key counts
+as "the same name" ("Red", "red", full-width "ＲＥＤ"): the one with the most
+listeners is taken and the others reported, which ``id:N`` can pick.
 """
 
 import dataclasses
@@ -17,6 +21,39 @@ _SPACE = re.compile(r"\s+")
 _ARTICLE = re.compile(r"^(the|a|an|die|der|das|le|la|les|el|los) ")
 _ID = re.compile(r"^\s*(?:id:|#)\s*(\d{1,18})\s*$", re.IGNORECASE)
 MAX_QUERY_LENGTH = 300
+#: Lowest rapidfuzz score (0-100) of a suggestion: "rosseta" -> Rosetta scores 86, and
+#: below 60 suggestions share little more than a letter or two with what was typed.
+SUGGEST_CUTOFF = 60
+
+
+def ascii_key(text):
+    """Fallback key: :func:`normalize`, transliterated to ASCII (anyascii), spaces collapsed.
+
+    >>> ascii_key("Erlend Øye") == ascii_key("erlend oye")
+    True
+    """
+    from anyascii import anyascii
+
+    return _SPACE.sub(" ", anyascii(normalize(text)).casefold()).strip()
+
+
+#: Look-alike symbols in stylised names ("P!Nk", "Ke$Ha") and the letters they stand for.
+_LOOKALIKE = str.maketrans({"!": "i", "$": "s", "@": "a", "|": "l", "+": "t"})
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def skeleton(text):
+    """Key under which near-identical spellings meet: ASCII, look-alike symbols as letters, no punctuation.
+
+    "Blink 182" and "Blink-182", "Pink" and "P!Nk", "земфира" and "Zемфира" (a Latin Z)
+    share one skeleton.
+    """
+    return _NOT_ALNUM.sub("", ascii_key(text).translate(_LOOKALIKE))
+
+
+def plural(count, word):
+    """``1 listener``, ``2 listeners``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def normalize(text):
@@ -45,10 +82,12 @@ class Resolution:
         """One line telling the user which of several same-named artists was taken, or None."""
         if not self.others:
             return None
-        listed = ", ".join(f"id:{o} ({catalog.listeners_of(o)} listeners)" for o in self.others)
+        listed = ", ".join(
+            f"id:{o} {catalog.name(o)!r} ({plural(catalog.listeners_of(o), 'listener')})" for o in self.others
+        )
         return (
             f"{len(self.others) + 1} artists are named {self.name!r}; using id:{self.artist_id} "
-            f"({catalog.listeners_of(self.artist_id)} listeners). Others: {listed}; "
+            f"({plural(catalog.listeners_of(self.artist_id), 'listener')}). Others: {listed}; "
             f"ask for 'id:N' to pick one."
         )
 
@@ -61,21 +100,55 @@ class NameIndex:
         self._exact = {}
         for i, name in enumerate(catalog.names):
             self._exact.setdefault(name, []).append(i)
-        self._normal = None  # built on first need: most queries match exactly
+        self._keys = {}  # built on first need: most queries match exactly
         self._fuzzy = None
 
+    def _index(self, kind):
+        """``{key: [positions]}`` of every name under one key function (cached)."""
+        if kind not in self._keys:
+            if kind == "article":
+                table = {}
+                for key, positions in self._index("normal").items():
+                    table.setdefault(_ARTICLE.sub("", key), []).extend(positions)
+            else:
+                function = {"normal": normalize, "ascii": ascii_key, "skeleton": skeleton}[kind]
+                table = {}
+                for i, name in enumerate(self.catalog.names):
+                    table.setdefault(function(name), []).append(i)
+            self._keys[kind] = table
+        return self._keys[kind]
+
     def _normalized(self):
-        if self._normal is None:
-            self._normal = {}
-            for i, name in enumerate(self.catalog.names):
-                self._normal.setdefault(normalize(name), []).append(i)
-        return self._normal
+        return self._index("normal")
+
+    def better_known(self, artist_id, factor=5, at_least=10):
+        """A near-identical spelling with far more listeners than ``artist_id``, or None.
+
+        Same :func:`skeleton` (punctuation, mixed scripts, look-alike symbols), at least
+        ``factor`` times the listeners and at least ``at_least``: "Blink 182" (1) ->
+        "Blink-182" (150). Returns the position in the catalogue.
+        """
+        position = self.catalog.index(int(artist_id))
+        mine = int(self.catalog.listeners[position])
+        key = skeleton(self.catalog.names[position])
+        if not key:
+            return None
+        best = max(self._index("skeleton").get(key, []), key=lambda i: int(self.catalog.listeners[i]))
+        theirs = int(self.catalog.listeners[best])
+        if best != position and theirs >= max(factor * mine, at_least):
+            return best
+        return None
 
     def _pick(self, positions):
         # Most listeners first; ties by lower id, so the choice is stable.
         order = sorted(positions, key=lambda i: (-int(self.catalog.listeners[i]), int(self.catalog.ids[i])))
         ids = [int(self.catalog.ids[i]) for i in order]
         return Resolution(ids[0], self.catalog.names[order[0]], ids[1:])
+
+    def _same_name(self, positions):
+        # One rule for "the same name", however it was typed: every artist with the same
+        # normalised name ("Red", "red" and full-width "ＲＥＤ" all find the same three).
+        return self._pick(self._normalized()[normalize(self.catalog.names[positions[0]])])
 
     def resolve(self, query):
         """Resolve a typed name to a :class:`Resolution`.
@@ -92,7 +165,7 @@ class NameIndex:
         # An artist really named "#1" is found by its name; id syntax comes second.
         positions = self._exact.get(query) or self._exact.get(query.strip())
         if positions:
-            return self._pick(positions)
+            return self._same_name(positions)
         match = _ID.match(query)
         if match:
             position = self.catalog.index(int(match.group(1)))
@@ -101,9 +174,12 @@ class NameIndex:
             raise UnknownArtistError(query, [])
         key = normalize(query)
         # A query of only combining marks normalises to "": it names nothing.
-        positions = self._normalized().get(key) if key else None
-        if positions:
-            return self._pick(positions)
+        if not key:
+            raise UnknownArtistError(query, [])
+        for kind, typed in (("normal", key), ("ascii", ascii_key(query)), ("article", _ARTICLE.sub("", key))):
+            positions = self._index(kind).get(typed) if typed else None
+            if positions:
+                return self._pick(positions) if kind != "normal" else self._same_name(positions)
         raise UnknownArtistError(query, self.suggest(key))
 
     def _fuzzy_keys(self):
@@ -121,14 +197,19 @@ class NameIndex:
             return []
         from rapidfuzz import fuzz, process
 
-        # Plain edit-distance ratio: WRatio's partial matching ranks one-letter
-        # names ("A", "M") as close to anything that contains them.
+        # Two scorers: the edit-distance ratio finds typos ("rosseta"); the token-set ratio
+        # finds a name among whole words ("mozart" in "Wolfgang Amadeus Mozart", "kanye" in
+        # "Kanye West"). Not WRatio: its partial matching ranks one-letter names ("A",
+        # "M") as close to anything that contains them; a token set must contain all of
+        # the typed words, so "A" never matches "kanye".
         index = self._fuzzy_keys()
-        hits = process.extract(key, list(index), scorer=fuzz.ratio, limit=limit * 4, score_cutoff=60)
+        keys = list(index)
         best = {}
-        for hit_key, score, _ in hits:
-            for i in index[hit_key]:
-                best[i] = max(best.get(i, 0), round(score))
+        for scorer in (fuzz.ratio, fuzz.token_set_ratio):
+            hits = process.extract(key, keys, scorer=scorer, limit=limit * 4, score_cutoff=SUGGEST_CUTOFF)
+            for hit_key, score, _ in hits:
+                for i in index[hit_key]:
+                    best[i] = max(best.get(i, 0), round(score))
         # Equal scores: the better-known artist first, it is the likelier meaning.
         ranked = sorted(
             best, key=lambda i: (-best[i], -int(self.catalog.listeners[i]), self.catalog.names[i])
@@ -140,8 +221,19 @@ class NameIndex:
         return names[:limit]
 
     def complete(self, prefix, limit=50):
-        """Names starting with ``prefix`` (case-insensitively), most listened first."""
-        key = prefix.casefold()
-        hits = [i for i, n in enumerate(self.catalog.names) if n.casefold().startswith(key)]
-        hits.sort(key=lambda i: -int(self.catalog.listeners[i]))
+        """Names starting with ``prefix`` under the lookup's matching rules, most listened first.
+
+        The typed text is compared as :meth:`resolve` compares it: case, accents and
+        spacing ignored, then transliterated ("bjo" completes to Björk, "erlend o" to
+        Erlend Øye).
+        """
+        typed, typed_ascii = normalize(prefix), ascii_key(prefix)
+        hits = [
+            i
+            for kind, key in (("normal", typed), ("ascii", typed_ascii))
+            for name_key, positions in self._index(kind).items()
+            if name_key.startswith(key)
+            for i in positions
+        ]
+        hits = sorted(set(hits), key=lambda i: (-int(self.catalog.listeners[i]), self.catalog.names[i]))
         return [self.catalog.names[i] for i in hits[:limit]]

@@ -10,7 +10,14 @@ from item2vec.data import load_dataset
 from item2vec.research.synthetic import make_plays, write_kaggle
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(REPO, "..", "shared", "data")
+#: Where the real-data tests look for the Kaggle files, first match wins: $ITEM2VEC_DATA,
+#: data/ of the checkout (where README tells users to put them), ../shared/data.
+DATA_PLACES = [p for p in (os.environ.get("ITEM2VEC_DATA"), os.path.join(REPO, "data")) if p] + [
+    os.path.join(REPO, "..", "shared", "data")
+]
+SHARED_DATA = next(
+    (p for p in DATA_PLACES if os.path.isfile(os.path.join(p, "lastfm_user_scrobbles.csv"))), DATA_PLACES[-1]
+)
 
 #: Small but real: 4 genres x 30 artists, 400 users; trains in about a second.
 SMALL_CONFIG = dict(vector_size=16, epochs=5, negative=5, sample=1e-3, min_count=3, seed=1, workers=1)
@@ -45,7 +52,7 @@ def genre_of(name):
 
 def shared_data_or_skip():
     if not os.path.isfile(os.path.join(SHARED_DATA, "lastfm_user_scrobbles.csv")):
-        pytest.skip("../shared/data is not present")
+        pytest.skip("the Kaggle data is in none of $ITEM2VEC_DATA, data/, ../shared/data")
     return SHARED_DATA
 
 

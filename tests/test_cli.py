@@ -173,10 +173,3 @@ def test_model_path_that_is_a_file_says_so(tmp_path):
     path.write_bytes(b"x")
     code, _, err = run(["Rosetta", "--model", str(path)])
     assert code == 3 and "is a file, not a model folder" in err
-
-
-def test_blank_batch_line_is_reported_as_empty(synthetic_model_dir):
-    code, out, err = run(["--batch", "-", "--json", "--model", synthetic_model_dir], stdin=b"g0-a1\n\n")
-    records = [json.loads(line) for line in out.splitlines()]
-    assert code == 1 and len(records) == 2
-    assert records[1]["error"].startswith("Empty artist name")

@@ -12,7 +12,7 @@ from item2vec.errors import DataError
 def _clean(plays_rows, artist_rows):
     plays = pd.DataFrame(plays_rows, columns=["user", "artist_id", "plays"]).astype(str)
     artists = pd.DataFrame(artist_rows, columns=["artist_id", "name"]).astype(str)
-    return clean(plays, artists, "plays.csv", "artists.csv", "test", checksums={})
+    return clean(plays, artists, "plays.csv", "artists.csv", "test", checksums={}, max_dropped_share=1)
 
 
 def test_duplicate_pairs_are_summed_and_counted(caplog):

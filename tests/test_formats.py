@@ -46,7 +46,7 @@ def test_hetrec_files_are_detected_and_read(tmp_path, caplog):
     folder = write_hetrec(tmp_path)
     assert detect_format(folder) == "hetrec"
     with caplog.at_level(logging.WARNING):
-        data = load_dataset(folder)
+        data = load_dataset(folder, max_dropped_share=1)
     assert data.format == "hetrec"
     assert data.artists.values.tolist() == [
         [1, "MALICE MIZER"],
@@ -95,7 +95,7 @@ def test_360k_artists_are_mbids_else_names_with_the_most_frequent_spelling(tmp_p
         tmp_path / LASTFM360K_PLAYS, extra_lines=["0000c176103e538d5c9828e695fed4f7ae42dd01\tx\ty\t1\t2"]
     )
     with caplog.at_level(logging.WARNING):
-        data = load_dataset(path)
+        data = load_dataset(path, max_dropped_share=1)
     assert data.format == "lastfm360k"
     names = dict(data.artists.values.tolist())
     # Identities in order of first appearance: MBID_A, MBID_B, "melissa etheridge", "Die Ärzte" without MBID.
@@ -123,9 +123,9 @@ def test_360k_artists_are_mbids_else_names_with_the_most_frequent_spelling(tmp_p
 
 def test_360k_result_does_not_depend_on_the_chunk_size(tmp_path):
     path = write_360k(tmp_path / "plays.tsv")
-    whole = read_lastfm360k(path)
+    whole = read_lastfm360k(path, max_dropped_share=1)
     for chunk_rows in (1, 2, 5):
-        chunked = read_lastfm360k(path, chunk_rows=chunk_rows)
+        chunked = read_lastfm360k(path, chunk_rows=chunk_rows, max_dropped_share=1)
         assert chunked.plays.equals(whole.plays)
         assert chunked.artists.equals(whole.artists)
         assert chunked.repairs == whole.repairs
@@ -135,7 +135,9 @@ def test_360k_is_detected_in_a_folder_and_as_a_file(tmp_path):
     path = write_360k(tmp_path / LASTFM360K_PLAYS)
     assert detect_format(str(tmp_path)) == "lastfm360k"
     assert detect_format(path) == "lastfm360k"
-    assert load_dataset(str(tmp_path)).plays.equals(load_dataset(path, "lastfm360k").plays)
+    assert load_dataset(str(tmp_path), max_dropped_share=1).plays.equals(
+        load_dataset(path, "lastfm360k", max_dropped_share=1).plays
+    )
 
 
 def test_360k_files_that_cannot_be_used_raise_data_errors(tmp_path):
@@ -224,3 +226,14 @@ def test_train_script_end_to_end_on_360k_format(tmp_path):
         hits += sum(genres[int(i)] == genres[int(artist_id)] for i in ids)
         total += len(ids)
     assert hits / total > 0.6  # chance is 0.25 with 4 genres
+
+
+def test_the_dropped_row_limit_applies_to_hetrec_and_360k(tmp_path):
+    # Both fixtures are small and full of faults on purpose: over 1% of their rows are dropped.
+    hetrec = write_hetrec(tmp_path)
+    with pytest.raises(DataError, match="user_artists.dat: 1 of its 6 rows .* cannot be used"):
+        load_dataset(hetrec)
+    assert load_dataset(hetrec, max_dropped_share=1).repairs == {"play_rows_unknown_artist": 1}
+    path = write_360k(tmp_path / "plays.tsv")
+    with pytest.raises(DataError, match=r"plays.tsv: \d+ of its \d+ rows .* cannot be used"):
+        load_dataset(path, "lastfm360k")

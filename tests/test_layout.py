@@ -6,6 +6,7 @@ without extras never needs its dependencies.
 """
 
 import ast
+import os
 import pathlib
 
 import item2vec
@@ -64,3 +65,28 @@ def test_the_check_sees_every_spelling_of_such_an_import():
         module = "item2vec.cli.ask" if source.startswith("def") else "item2vec.query"
         assert research_imports(source, module), source
     assert research_imports("from .arrays import top_k\nimport numpy", "item2vec.query") == []
+
+
+def test_real_data_tests_find_the_data_where_readme_puts_it(tmp_path):
+    # $ITEM2VEC_DATA first, then data/ of the checkout (README's place), then ../shared/data.
+    import subprocess
+    import sys
+
+    (tmp_path / "lastfm_user_scrobbles.csv").write_text("user_id,artist_id,scrobbles\n")
+    tests = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, ITEM2VEC_DATA=str(tmp_path), PYTHONPATH=os.path.dirname(tests))
+    found = subprocess.run(
+        [sys.executable, "-c", "import conftest; print(conftest.SHARED_DATA)"],
+        cwd=tests,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert found == str(tmp_path)
+    import conftest
+
+    assert conftest.DATA_PLACES[-2:] == [
+        os.path.join(conftest.REPO, "data"),
+        os.path.join(conftest.REPO, "..", "shared", "data"),
+    ]

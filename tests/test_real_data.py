@@ -1,4 +1,4 @@
-"""Integration on the real Kaggle data (skipped when ../shared/data is absent)."""
+"""Integration on the real Kaggle data (skipped unless in $ITEM2VEC_DATA, data/ or ../shared/data)."""
 
 import hashlib
 import io

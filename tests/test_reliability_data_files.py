@@ -159,3 +159,80 @@ def test_repairs_are_recorded_in_the_model(synthetic_dir, tmp_path, caplog):
         assert train_item2vec.main(["--data", folder, "--out", out] + TRAIN_ARGS) == 0
     assert "dropped 3 play rows" in caplog.text
     assert load_model(out).metadata["data"]["repairs"] == {"play_rows_bad_count": 3}
+
+
+# == dropped-row limit, rows of the wrong length ============================================
+
+
+def _first_bytes(n):
+    return lambda text: text.encode("utf-8")[:n].decode("utf-8", "ignore")
+
+
+def test_a_truncated_artist_list_stops_the_run_naming_the_file_and_the_count(synthetic_dir, tmp_path):
+    # Half the artist list: every play of a lost artist is dropped, far over the limit.
+    folder = data_copy(synthetic_dir, tmp_path, artists=lambda t: "\n".join(t.splitlines()[:61]) + "\n")
+    with pytest.raises(DataError) as caught:
+        load_dataset(folder)
+    message = str(caught.value)
+    assert message.startswith(os.path.join(folder, KAGGLE_PLAYS) + ": ")
+    assert "name an artist id missing from" in message and KAGGLE_ARTISTS in message
+    assert "--max-dropped-share 1" in message and "\n" not in message
+    dropped = int(message.split(": ")[1].split(" of its")[0])
+    expected = load_dataset(synthetic_dir).plays["artist_id"].gt(60).sum()
+    assert dropped >= expected  # (duplicates are summed before counting, so at least as many rows)
+
+
+def test_the_trainer_stops_on_a_damaged_file_unless_told_to_go_on(synthetic_dir, tmp_path, capsys):
+    folder = data_copy(synthetic_dir, tmp_path, artists=lambda t: "\n".join(t.splitlines()[:61]) + "\n")
+    out = str(tmp_path / "model")
+    assert train_item2vec.main(["--data", folder, "--out", out] + TRAIN_ARGS) == 2
+    assert "cannot be used" in one_error_line(capsys.readouterr().err) and not os.path.exists(out)
+    argv = ["--data", folder, "--out", out, "--max-dropped-share", "1"] + TRAIN_ARGS
+    assert train_item2vec.main(argv) == 0
+    assert load_model(out).metadata["data"]["repairs"]["play_rows_unknown_artist"] > 0
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5", "many"])
+def test_a_bad_max_dropped_share_is_a_usage_error(synthetic_dir, tmp_path, capsys, value):
+    argv = ["--data", synthetic_dir, "--out", str(tmp_path / "m"), "--max-dropped-share", value]
+    assert train_item2vec.main(argv + TRAIN_ARGS) == 2
+    assert "must be a number from 0 to 1" in one_error_line(capsys.readouterr().err)
+
+
+def test_the_limit_counts_exactly_one_percent(synthetic_dir, tmp_path):
+    # At the limit the run goes on; one row more and it stops.
+    rows = len(open(os.path.join(synthetic_dir, KAGGLE_PLAYS)).read().splitlines()) - 1
+    allowed = rows // 100
+    ok = data_copy(synthetic_dir, tmp_path, plays=lambda t: _replace_rows(t, range(1, allowed + 1), 2, "x"))
+    assert load_dataset(ok).repairs["play_rows_bad_count"] == allowed
+    shutil.rmtree(ok)
+    over = lambda t: _replace_rows(t, range(1, rows // 100 * 2 + 3), 2, "x")  # noqa: E731
+    with pytest.raises(DataError, match="cannot be used"):
+        load_dataset(data_copy(synthetic_dir, tmp_path, plays=over))
+
+
+def test_rows_with_too_many_or_too_few_fields_are_both_dropped_and_counted(
+    synthetic_dir, synthetic_dataset, tmp_path, caplog
+):
+    def damage(text):
+        lines = text.splitlines()
+        lines[1] += ",99"  # too many fields
+        lines[2] = lines[2].rsplit(",", 1)[0]  # too few
+        return "\n".join(lines) + "\n"
+
+    folder = data_copy(synthetic_dir, tmp_path, plays=damage)
+    with caplog.at_level(logging.WARNING, logger="item2vec.data"):
+        dataset = load_dataset(folder)
+    assert dataset.repairs["play_rows_malformed"] == 1  # the long row
+    assert dataset.repairs["play_rows_bad_count"] == 1  # the short row: its play count is missing
+    assert "dropped 1 play rows with more fields than the header" in caplog.text
+    assert len(dataset.plays) == len(synthetic_dataset.plays) - 2
+
+
+def test_an_artist_name_with_an_unquoted_comma_is_dropped_and_counted(synthetic_dir, tmp_path):
+    folder = data_copy(
+        synthetic_dir, tmp_path, artists=lambda t: t.replace("g0-a1\n", "Earth, Wind & Fire\n")
+    )
+    dataset = load_dataset(folder, max_dropped_share=1)
+    assert dataset.repairs["artist_rows_malformed"] == 1
+    assert dataset.repairs["play_rows_unknown_artist"] > 0

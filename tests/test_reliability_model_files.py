@@ -5,7 +5,6 @@ Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY
 
 import json
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -186,14 +185,20 @@ def test_missing_model_folder(tmp_path):
     assert code == 3 and "folder not found" in one_error_line(err)
 
 
-def test_missing_model_folder_points_at_a_previous_model_left_by_a_killed_swap(synthetic_model_dir, tmp_path):
-    # A run killed (SIGKILL) between the two renames of the swap leaves the previous model here.
-    shutil.copytree(synthetic_model_dir, tmp_path / "model.old-k3j2")
-    with pytest.raises(ModelError) as caught:
-        load_model(str(tmp_path / "model"))
-    assert "model.old-k3j2" in str(caught.value)
-    os.rename(tmp_path / "model.old-k3j2", tmp_path / "model")
-    assert len(load_model(str(tmp_path / "model")).vectors) > 0
+def test_a_folder_that_is_not_a_model_is_never_advised_as_out(tmp_path):
+    # Advising "--out SOMEDIR" for the user's own folder would point them at deleting it.
+    folder = tmp_path / "somedir"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    code, out, err = run(["g0-a1", "--model", str(folder)])
+    line = one_error_line(err)
+    assert code == 3 and "not a model folder" in line and "'notes.txt'" in line
+    assert "--out" not in line and "train_item2vec.py wrote" in line
+    # A damaged model (only our files, one missing) still gets the rebuild advice.
+    (folder / "notes.txt").unlink()
+    (folder / "vectors.npy").write_bytes(b"half")
+    code, out, err = run(["g0-a1", "--model", str(folder)])
+    assert code == 3 and "metadata.json is missing" in err and f"--out {folder}" in err
 
 
 class Payload:

@@ -9,7 +9,7 @@ import json
 import pytest
 from reliability import assert_no_raw_controls, one_error_line, run
 
-from conftest import SMALL_CONFIG
+from conftest import SMALL_CONFIG, Stdin
 from item2vec.cli import ask
 from item2vec.cli import train as train_item2vec
 from item2vec.data import load_dataset
@@ -231,3 +231,78 @@ def test_ctrl_c_during_a_batch_exits_130_after_the_answers_so_far(synthetic_mode
     assert code == 130
     assert out.splitlines()[0].startswith("g0-a1: ") and len(out.splitlines()) == 1
     assert one_error_line(err) == "interrupted"
+
+
+# == answers and exit codes (issue 11) ======================================================
+
+
+def test_no_artist_passing_the_filter_is_not_an_answer(synthetic_model_dir):
+    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--min-listeners", "100000"])
+    assert code == 1 and out == ""
+    assert "no artist besides the query has at least 100000 listeners" in one_error_line(err)
+    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--min-listeners", "100000", "--json"])
+    assert code == 1 and "error" in json.loads(out)
+
+
+def test_fewer_results_than_asked_for_are_announced(synthetic_model_dir):
+    model = load_model(synthetic_model_dir)
+    listeners = sorted(model.catalog.listeners.tolist(), reverse=True)
+    bar = listeners[3]  # 4 artists at least this popular: 3 besides the query at most
+    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--min-listeners", str(bar), "-k", "10"])
+    rows = [line for line in out.splitlines() if line[:5].strip().isdigit()]
+    assert code == 0 and 0 < len(rows) < 10
+    assert f"only {len(rows)} of the 10 asked for have at least {bar} listeners" in err
+
+
+@pytest.mark.parametrize("option", ["--minus", "--plus"])
+def test_an_empty_plus_or_minus_is_a_usage_error_like_an_empty_name(synthetic_model_dir, option):
+    code, out, err = run(["g0-a1", option, " ", "--model", synthetic_model_dir])
+    assert code == 2 and "a --plus/--minus name is empty" in one_error_line(err)
+
+
+def test_a_weak_result_says_so(synthetic_model_dir, monkeypatch):
+    from item2vec import query
+
+    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--json", "-k", "1"])
+    best = json.loads(out)["results"][0]["score"]
+    assert "weak result" not in err
+    monkeypatch.setattr(query, "WEAK_SCORE", best)  # at the threshold: not weak
+    assert "weak result" not in run(["g0-a1", "--model", synthetic_model_dir, "-k", "1"])[2]
+    monkeypatch.setattr(query, "WEAK_SCORE", best + 0.001)
+    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "-k", "1"])
+    assert code == 0 and f"weak result: the best score is {best:.2f}" in err
+
+
+def test_batch_skips_blank_lines_and_comments(synthetic_model_dir):
+    code, out, err = run(
+        ["--batch", "-", "--model", synthetic_model_dir, "-k", "1"], b"g0-a1\n\n   \n# a comment\ng1-a2\n"
+    )
+    assert code == 0 and err == ""
+    assert [line.split(":")[0] for line in out.splitlines()] == ["g0-a1", "g1-a2"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_batch_errors_are_said_once_on_a_terminal(synthetic_model_dir):
+    out, err = Terminal(), Terminal()
+    code = ask.main(
+        ["--batch", "-", "--model", synthetic_model_dir, "-k", "1"],
+        stdin=Stdin(b"g0-a1\nnobody-at-all\n"),
+        out=out,
+        err=err,
+    )
+    assert code == 1
+    assert (out.getvalue() + err.getvalue()).count("nobody-at-all") == 1
+    # Piped, the error keeps its line in the output too (one line per input line).
+    code, out, err = run(
+        ["--batch", "-", "--model", synthetic_model_dir, "-k", "1"], b"g0-a1\nnobody-at-all\n"
+    )
+    assert out.splitlines()[1].startswith("nobody-at-all: error:") and "line 2" in err
+
+
+def test_batch_keeps_the_same_name_note(hostile_model_dir):
+    code, out, err = run(["--batch", "-", "--model", hostile_model_dir, "-k", "1"], "\u202eRed\n".encode())
+    assert code == 0 and "note: line 1: 2 artists are named" in err

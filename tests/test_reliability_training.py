@@ -3,12 +3,17 @@
 Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY.md.
 """
 
+import collections
 import errno
+import json
 import os
+import random
+import shutil
 import signal
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -102,7 +107,7 @@ def test_interrupt_between_the_two_renames_restores_the_previous_model(
 
 
 def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
-    synthetic_dataset, previous_model, monkeypatch
+    synthetic_dataset, previous_model, monkeypatch, request
 ):
     # A real SIGINT after the old model is moved aside, and another one before each later
     # rename (the user pressing Ctrl-C twice): without deferring them, the second stops
@@ -127,6 +132,11 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
             real_rename(src, dst)
 
     model = load_model(folder)
+    # Python installs this handler only when it starts with SIGINT not ignored; a shell
+    # starts background jobs with SIGINT ignored (SIG_IGN), and then no Ctrl-C could arrive.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
+    handler = signal.getsignal(signal.SIGINT)
     monkeypatch.setattr(os, "rename", rename)
     with pytest.raises(KeyboardInterrupt):
         save_model(
@@ -136,6 +146,7 @@ def test_double_ctrl_c_during_the_swap_still_leaves_a_whole_model(
             model.catalog,
             {"hyperparameters": {"min_count": 3}},
         )
+        raise AssertionError(f"save returned; calls={calls!r}; SIGINT handler was {handler!r}")
     monkeypatch.undo()
     assert len(load_model(folder).vectors) == len(model.vectors)
     assert leftovers(os.path.dirname(folder)) == []
@@ -279,3 +290,253 @@ def test_same_data_seed_and_one_worker_give_byte_identical_vectors(synthetic_dir
         open(os.path.join(first, "vectors.npy"), "rb").read()
         != open(os.path.join(third, "vectors.npy"), "rb").read()
     )
+
+
+# == the output folder: never delete what the tool did not write ===========================
+
+
+def _never_trains(monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("trained although the output folder is refused")
+
+    monkeypatch.setattr(train_item2vec, "train", never)
+
+
+@pytest.mark.parametrize("with_model", [False, True], ids=["plain folder", "model plus a user file"])
+def test_training_refuses_a_folder_holding_files_it_did_not_write(
+    synthetic_dir, synthetic_model_dir, tmp_path, monkeypatch, capsys, with_model
+):
+    folder = tmp_path / "somedir"
+    if with_model:
+        shutil.copytree(synthetic_model_dir, folder)
+    else:
+        folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    before = file_bytes(str(folder))
+    _never_trains(monkeypatch)
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", str(folder)] + TRAIN_ARGS) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "is not a model folder" in line and "'notes.txt'" in line and "new or empty folder" in line
+    assert file_bytes(str(folder)) == before
+
+
+def test_files_appearing_during_training_are_not_deleted_either(synthetic_dir, tmp_path, monkeypatch, capsys):
+    # Checked again under the lock at the swap: the user may drop a file in while training runs.
+    folder = tmp_path / "model"
+    real_train = train_item2vec.train
+
+    def train_then_user_writes(*args, **kwargs):
+        trained = real_train(*args, **kwargs)
+        folder.mkdir()
+        (folder / "notes.txt").write_text("mine")
+        return trained
+
+    monkeypatch.setattr(train_item2vec, "train", train_then_user_writes)
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", str(folder)] + TRAIN_ARGS) == 2
+    assert "'notes.txt'" in one_error_line(capsys.readouterr().err)
+    assert os.listdir(folder) == ["notes.txt"] and leftovers(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize("content", ["empty", "damaged model"])
+def test_an_empty_folder_or_a_damaged_model_is_replaced(synthetic_dir, tmp_path, content):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    if content == "damaged model":
+        (folder / "vectors.npy").write_bytes(b"half")
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", str(folder)] + TRAIN_ARGS) == 0
+    assert len(load_model(str(folder)).vectors) > 0
+
+
+# == SIGKILL: automatic recovery, readers during a swap =====================================
+
+ENV = dict(os.environ, PYTHONPATH=REPO)
+
+KILL_BETWEEN_RENAMES = """
+import os, signal, sys
+import numpy as np
+from item2vec import storage
+model = storage.load_model(sys.argv[1])
+real_rename = os.rename
+def rename(src, dst):
+    real_rename(src, dst)
+    os.kill(os.getpid(), signal.SIGKILL)  # the old model is aside, the new one not yet in
+os.rename = rename
+storage.save_model(sys.argv[2], model.vectors.ids, np.asarray(model.vectors.unit)[::-1], model.catalog, {})
+"""
+
+
+def _kill_between_renames(src, folder):
+    """Leave ``folder`` as a SIGKILL between the two renames of a real save leaves it."""
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_BETWEEN_RENAMES, src, folder], env=ENV, capture_output=True, timeout=120
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert not os.path.exists(folder)
+    aside, temp = leftovers(os.path.dirname(folder))  # the old model aside, the new one's temp folder
+    assert ".tmp-" in temp and ".old-item2vec-" in aside
+    return os.path.join(os.path.dirname(folder), aside)
+
+
+def test_a_swap_killed_between_its_renames_is_undone_by_the_next_ask(previous_model, caplog):
+    folder, before = previous_model
+    _kill_between_renames(folder, folder)
+    code, out, err = run(["g0-a1", "--model", folder, "-k", "3"])
+    assert code == 0, err
+    assert "put back the previous model" in caplog.text
+    assert file_bytes(folder) == before
+    # A reader deletes nothing: the dead run's temp folder goes at the next save.
+    assert [n for n in leftovers(os.path.dirname(folder)) if ".tmp-" not in n] == []
+
+
+def test_a_swap_killed_between_its_renames_is_undone_by_the_next_training(synthetic_dir, previous_model):
+    folder, _ = previous_model
+    _kill_between_renames(folder, folder)
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", folder] + TRAIN_ARGS) == 0
+    assert len(load_model(folder).vectors) > 0
+    assert leftovers(os.path.dirname(folder)) == []
+
+
+def test_a_reader_that_cannot_rename_answers_from_the_model_aside(previous_model, monkeypatch, caplog):
+    # Without write permission (a shared install) the reader cannot put the folder back;
+    # it answers from the complete previous model where it lies. (Tests run as root, who
+    # may rename anything, so the refusal is injected.)
+    folder, before = previous_model
+    aside = _kill_between_renames(folder, folder)
+
+    def refused(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "rename", refused)
+    code, out, err = run(["g0-a1", "--model", folder, "-k", "3", "--json"])
+    assert code == 0 and "cannot rename it back" in caplog.text and "reading it from there" in caplog.text
+    assert json.loads(out)["results"]
+    assert not os.path.exists(folder) and file_bytes(aside) == before
+
+
+def test_stale_leftovers_of_this_program_are_removed_and_others_kept(synthetic_dir, previous_model):
+    # After the second rename (or while deleting the old model) a kill leaves a stale copy.
+    folder, _ = previous_model
+    parent = os.path.dirname(folder)
+    stale = os.path.join(parent, "model.old-item2vec-ab12cd34")
+    shutil.copytree(folder, stale)
+    os.remove(os.path.join(stale, "catalog.npz"))  # half deleted
+    mine = os.path.join(parent, "model.old-backup")  # a user's own folder: never touched
+    shutil.copytree(folder, mine)
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", folder] + TRAIN_ARGS) == 0
+    assert not os.path.exists(stale) and os.path.isfile(os.path.join(mine, "catalog.npz"))
+
+
+def _answers(model_dir, names):
+    """What ``ask.py --batch - --json`` prints for ``names`` from one model."""
+    code, out, _ = run(["--batch", "-", "--json", "-k", "3", "--model", model_dir], "\n".join(names).encode())
+    assert code == 0
+    return out
+
+
+SAVE_FOREVER = """
+import sys
+import numpy as np
+from item2vec import storage
+a, b = storage.load_model(sys.argv[1]), storage.load_model(sys.argv[2])
+print("ready", flush=True)
+while True:
+    for model in (a, b):
+        storage.save_model(sys.argv[3], model.vectors.ids, np.asarray(model.vectors.unit), model.catalog,
+                           model.metadata)
+"""
+
+
+@pytest.fixture
+def two_models(synthetic_model_dir, tmp_path):
+    """Folders of two valid models that answer differently: the shipped test model and a noisy copy."""
+    model = load_model(synthetic_model_dir)
+    noisy = np.asarray(model.vectors.unit) + np.random.default_rng(0).normal(0, 0.5, model.vectors.unit.shape)
+    b = str(tmp_path / "b")
+    save_model(b, model.vectors.ids, noisy, model.catalog, {"tag": "b"})
+    return synthetic_model_dir, b
+
+
+def _writer(a, b, folder):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SAVE_FOREVER, a, b, folder], env=ENV, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+KILLS = int(os.environ.get("ITEM2VEC_KILLS", "30"))
+
+
+def test_sigkill_at_random_moments_always_leaves_one_complete_model(two_models, tmp_path):
+    a, b = two_models
+    names = ["g0-a1", "g1-a2", "g3-a3"]
+    expected = {_answers(a, names), _answers(b, names)}
+    assert len(expected) == 2
+    folder = str(tmp_path / "model")
+    rng = random.Random(11)
+    states = collections.Counter()
+    for _ in range(KILLS):
+        writer = _writer(a, b, folder)
+        time.sleep(rng.uniform(0.0, 0.3))
+        writer.kill()
+        writer.wait()
+        names_left = leftovers(str(tmp_path))
+        if not os.path.exists(folder) and not names_left:
+            states["before the first save"] += 1  # there is no model yet, rightly
+            continue
+        states["between the renames" if not os.path.exists(folder) else "model in place"] += 1
+        states["with a previous model aside"] += any(".old-" in n for n in names_left)
+        assert _answers(folder, names) in expected
+        assert os.path.isdir(folder)
+    print(f"{KILLS} kills: {dict(states)}")
+    # The next save clears what the dead runs left (their temp folders, stale copies aside).
+    model = load_model(folder)
+    save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, model.metadata)
+    assert leftovers(str(tmp_path)) == []
+
+
+def test_four_batch_readers_during_replacement_never_fail(two_models, tmp_path):
+    a, b = two_models
+    names = ["g0-a1", "g1-a2", "g3-a3"]
+    expected = {_answers(a, names), _answers(b, names)}
+    folder = str(tmp_path / "model")
+    shutil.copytree(a, folder)
+    reader = READ_FOREVER.format(names="\\n".join(names))
+    writer = _writer(a, b, folder)
+    try:
+        readers = [
+            subprocess.Popen(
+                [sys.executable, "-c", reader, folder, "3"], env=ENV, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(4)
+        ]
+        outputs = [proc.communicate(timeout=120)[0] for proc in readers]
+    finally:
+        writer.kill()
+        writer.wait()
+    answers = [json.loads(line) for output in outputs for line in output.splitlines()]
+    assert len(answers) >= 4
+    for answer in answers:
+        assert answer["code"] == 0, answer["err"]
+        assert answer["out"] in expected
+
+
+READ_FOREVER = """
+import io, json, sys, time
+from item2vec.cli import ask
+
+class Stdin(io.StringIO):
+    def __init__(self, data):
+        super().__init__()
+        self.buffer = io.BytesIO(data)
+
+    def isatty(self):
+        return False
+
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["--batch", "-", "--json", "-k", "3", "--model", sys.argv[1]]
+    code = ask.main(argv, stdin=Stdin("{names}".encode()), out=out, err=err)
+    print(json.dumps({{"code": code, "out": out.getvalue(), "err": err.getvalue()}}), flush=True)
+"""

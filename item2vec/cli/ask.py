@@ -105,6 +105,13 @@ def build_parser(prog="ask.py"):
     return parser
 
 
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or a closed stream
+        return False
+
+
 def error_record(query, exc):
     return {"query": query, "error": str(exc), "suggestions": list(getattr(exc, "suggestions", []))}
 
@@ -146,6 +153,8 @@ class Session:
     def batch(self, stream):
         """Answer every line of a stream (binary, or text); returns 0 when all lines were answered."""
         failed = 0
+        # On a terminal stdout and stderr are the same screen: say each error once there.
+        echo_errors = not (_isatty(self.out) and _isatty(self.err))
         for number, raw in enumerate(stream, 1):
             try:
                 if isinstance(raw, bytes):
@@ -154,6 +163,8 @@ class Session:
                     query = raw.decode("utf-8")
                 else:
                     query = raw.rstrip("\r\n")
+                if not query.strip() or query.lstrip().startswith("#"):
+                    continue  # blank lines and comments, as in any list a user writes
                 answer = self.ask(query, self.args.plus, self.args.minus)
             except UnicodeDecodeError as exc:
                 query, failure = (
@@ -163,13 +174,15 @@ class Session:
             except Item2VecError as exc:
                 failure = exc
             else:
+                for note in answer["notes"]:
+                    print(f"note: line {number}: {safe(note, 400)}", file=self.err)
                 line = to_json(answer) if self.args.json else format_line(answer)
                 print(line, file=self.out, flush=True)
                 continue
             failed += 1
             if self.args.json:
                 print(to_json(error_record(query, failure)), file=self.out, flush=True)
-            else:
+            elif echo_errors:
                 print(f"{safe(query, 80)}: error: {one_line(failure)}", file=self.out, flush=True)
             print(f"error: line {number}: {one_line(failure)}", file=self.err)
         return EXIT_NOT_FOUND if failed else EXIT_OK
@@ -186,12 +199,20 @@ class Session:
 
             def complete(text, state):
                 if state == 0:
-                    matches[:] = index.complete(readline.get_line_buffer())
+                    typed = readline.get_line_buffer()
+                    matches[:] = index.complete(typed)
+                    # Readline inserts the matches' common prefix; when that would not extend
+                    # what was typed ("bjo": Björk, Bjornstad), Tab takes the best-known match.
+                    common = os.path.commonprefix([m.casefold() for m in matches])
+                    if len(matches) > 1 and len(common) < len(typed.strip()):
+                        del matches[1:]
                 return matches[state] if state < len(matches) else None
 
             readline.set_completer_delims("")
             readline.set_completer(complete)
             readline.parse_and_bind("tab: complete")
+            readline.parse_and_bind("set completion-ignore-case on")
+            readline.parse_and_bind("set show-all-if-ambiguous on")  # list on the first Tab
             try:
                 readline.read_history_file(HISTORY)
             except (OSError, UnicodeDecodeError):
@@ -236,8 +257,8 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
             raise UsageError("give either an artist or --batch, not both")
         if not args.artist and not args.batch and not stdin.isatty():
             raise UsageError("no artist given (use --batch - to read names from standard input)")
-        if (args.plus or args.minus) and not args.artist and not args.batch and not stdin.isatty():
-            raise UsageError("--plus/--minus need an artist to start from")
+        if any(not name.strip() for name in args.plus + args.minus):
+            raise UsageError("a --plus/--minus name is empty")
     except HelpShown:
         return EXIT_OK
     except UsageError as exc:

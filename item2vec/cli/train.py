@@ -20,11 +20,22 @@ import time
 
 # The training module first: importing it pins OpenBLAS's kernels before anything loads them.
 from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train  # isort: skip
-from ..data import READERS, load_dataset
-from ..errors import DataError, ModelError
+from ..data import MAX_DROPPED_SHARE, READERS, load_dataset
+from ..errors import DataError, ModelError, OutputFolderError
 from ..formatting import safe
 from ..storage import check_writable
 from .parser import HelpShown, Parser, UsageError, add_version
+
+
+def share(text):
+    """An argparse ``type``: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {text[:40]!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, got {value:g}")
+    return value
 
 
 def build_parser(prog="train_item2vec.py"):
@@ -45,6 +56,14 @@ def build_parser(prog="train_item2vec.py"):
     )
     parser.add_argument(
         "--out", default="models", metavar="DIR", help="model folder to write (default: models/)"
+    )
+    parser.add_argument(
+        "--max-dropped-share",
+        type=share,
+        default=MAX_DROPPED_SHARE,
+        metavar="SHARE",
+        help="stop when a data file loses more than this share of its rows to repairs "
+        f"(default {MAX_DROPPED_SHARE}: a damaged or truncated file; 1 trains on whatever is usable)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
     parser.add_argument(
@@ -99,12 +118,12 @@ def main(argv=None, prog="train_item2vec.py"):
     saving = False
     try:
         check_writable(args.out)  # fail now, not after the training
-        dataset = load_dataset(args.data, args.format)
+        dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
         stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
         trained = train(dataset, config, progress=not args.quiet, stream=stream)
         saving = True
         metadata = save_trained(args.out, trained, dataset)
-    except (DataError, ModelError) as exc:
+    except (DataError, ModelError, OutputFolderError) as exc:
         print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
     except ValueError as exc:

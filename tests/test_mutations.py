@@ -1,0 +1,116 @@
+"""Fast synthetic tests for details that hand-made mutations of the product once survived.
+
+Each test pins one boundary or constant that only the real-data byte-identity test (skipped
+without the data or with other library versions) used to notice.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from item2vec import names
+from item2vec.catalog import Catalog
+from item2vec.corpus import build_sentences, repeats, write_corpus
+from item2vec.errors import UnknownArtistError
+from item2vec.formatting import format_table, width
+from item2vec.names import NameIndex
+from item2vec.query import Recommender
+from item2vec.storage import Model
+from item2vec.train import TrainConfig
+from item2vec.vectors import ArtistVectors
+
+
+def _model(vectors, ids, listeners, names_=None):
+    ids = np.asarray(ids, dtype=np.int64)
+    names_ = names_ or [f"a{i}" for i in ids]
+    catalog = Catalog(ids, names_, np.asarray(listeners), np.zeros(len(ids) + 1, dtype=np.int64), np.empty(0))
+    unit = np.asarray(vectors, dtype=np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    return Model(ArtistVectors(ids, unit), catalog, {"hyperparameters": {"min_count": 1}})
+
+
+def test_equal_scores_are_ordered_by_lower_id_first():
+    vectors = ArtistVectors(
+        np.array([1, 5, 7, 9]), np.array([[1, 0], [0, 1], [0, 1], [0, 1]], dtype=np.float32)
+    )
+    ids, scores = vectors.most_similar(1, topn=3)
+    assert ids.tolist() == [5, 7, 9] and len(set(scores.tolist())) == 1
+
+
+def test_min_listeners_keeps_an_artist_with_exactly_that_many():
+    model = _model([[1, 0], [1, 0.1], [1, 0.2]], [1, 2, 3], [9, 5, 4])
+    answer = Recommender(model).answer("a1", min_listeners=5, topn=5)
+    assert [r["artist"] for r in answer["results"]] == ["a2"]
+
+
+def test_catalogue_index_of_an_id_in_a_gap_is_minus_one():
+    catalog = Catalog(
+        np.array([2, 4, 8]), ["b", "d", "h"], np.array([1, 1, 1]), np.zeros(4, np.int64), np.empty(0)
+    )
+    assert [catalog.index(i) for i in (1, 2, 3, 4, 5, 8, 9)] == [-1, 0, -1, 1, -1, 2, -1]
+    assert catalog.listeners_of(3) == 0
+
+
+def test_suggestion_cutoff_is_60():
+    # ratio("aaaaa", "aaabb") is exactly 60; "abcdefghij" vs "abcdefxxxxx" is 57.
+    index = NameIndex(
+        Catalog(
+            np.array([1, 2]), ["aaabb", "abcdefxxxxx"], np.array([1, 1]), np.zeros(3, np.int64), np.empty(0)
+        )
+    )
+    assert names.SUGGEST_CUTOFF == 60
+    with pytest.raises(UnknownArtistError) as caught:
+        index.resolve("aaaaa")
+    assert caught.value.suggestions == ["aaabb"]
+    with pytest.raises(UnknownArtistError) as caught:
+        index.resolve("abcdefghij")
+    assert caught.value.suggestions == []
+
+
+def test_wide_characters_take_two_columns_in_the_table():
+    assert width("ＲＥＤ") == 6 and width("東京事変") == 8 and width("é") == 1
+    answer = {
+        "artist": "x",
+        "listeners": 3,
+        "results": [
+            {"artist": "東京事変", "score": 0.5, "listeners": 7},
+            {"artist": "abcdefgh", "score": 0.4, "listeners": 7},
+        ],
+    }
+    rows = format_table(answer, 5).splitlines()[3:]
+    assert width(rows[0].split("0.500")[0]) == width(rows[1].split("0.400")[0])
+
+
+def test_log_weighting_floor():
+    # Median 4: 8 plays is 2x the median -> 2 copies; 15 plays (3.75x) -> floor(log2) + 1 = 2 (not 3);
+    # 16 -> 3; at or below the median -> 1.
+    reps = repeats(np.array([4, 4, 4, 8, 15, 16, 1]), np.zeros(7, dtype=int), "log", max_repeat=4)
+    assert reps.tolist() == [1, 1, 1, 2, 2, 3, 1]
+
+
+def test_rank_weighting_falls_linearly_from_max_repeat_to_one():
+    reps = repeats(np.array([50, 40, 30, 20, 10]), np.zeros(5, dtype=int), "rank", max_repeat=4)
+    assert reps.tolist() == [4, 3, 3, 2, 1]
+
+
+def test_the_shuffle_depends_on_the_seed_and_the_default_seed_is_0():
+    plays = pd.DataFrame({"user": [1] * 6 + [2] * 6, "artist_id": list(range(6)) * 2, "plays": [1] * 12})
+    vocab = np.arange(6)
+    first = build_sentences(plays, vocab, "none", 1, seed=0)
+    assert build_sentences(plays, vocab, "none", 1) == first
+    assert any(build_sentences(plays, vocab, "none", 1, seed=s) != first for s in (1, 2, 3))
+    assert TrainConfig().seed == 0
+
+
+def test_each_streamed_chunk_has_its_own_seed(tmp_path):
+    # Two identical chunks of users: with one seed for every chunk they would be shuffled alike.
+    plays = pd.DataFrame(
+        {"user": np.repeat(np.arange(4), 8), "artist_id": np.tile(np.arange(8), 4), "plays": np.ones(32, int)}
+    )
+    path = tmp_path / "corpus.txt"
+    write_corpus(str(path), plays, np.arange(8), "none", 1, seed=0, chunk_users=2)
+    lines = path.read_text().splitlines()
+    assert lines[:2] != lines[2:4]
+    assert lines[:2] == [
+        " ".join(map(str, s)) for s in build_sentences(plays[plays.user < 2], np.arange(8), "none", 1, 0)
+    ]
