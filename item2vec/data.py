@@ -1,30 +1,36 @@
-"""Reading and cleaning the listening data.
+"""Reading the listening data: find the format, read its files, clean them into a Dataset.
 
-Every supported input is reduced to one shape, a :class:`Dataset`:
-
-* ``plays``: one row per (user, artist) with columns ``user`` (int64),
-  ``artist_id`` (int64) and ``plays`` (int64, > 0);
-* ``artists``: one row per artist with columns ``artist_id`` (int64) and
-  ``name`` (str), sorted by id.
-
-An artist's identity is its id, never its name: the Kaggle set has two
-different artists called "Red". Repairs (summing duplicate rows, dropping rows
-that cannot be used) are counted and logged, never silent; problems that would
-make the result meaningless raise :class:`~item2vec.errors.DataError`.
+:func:`load_dataset` is the entry point. Every format ends as the one shape of
+:class:`~item2vec.cleaning.Dataset` (the columns and cleaning rules are described
+in :mod:`item2vec.cleaning`); the Kaggle and HetRec pairs are read here, the large
+Last.fm-360K file by :mod:`item2vec.lastfm360k`.
 """
 
-import contextlib
-import csv
-import dataclasses
 import logging
 import os
-import warnings
 
-import numpy as np
-import pandas as pd
-
+from .cleaning import MAX_DROPPED_SHARE, Dataset, check_dropped, clean, read_table
 from .errors import DataError
-from .files import sha256_file
+from .lastfm360k import LASTFM360K_PLAYS, read_lastfm360k
+
+__all__ = [
+    "MAX_DROPPED_SHARE",
+    "Dataset",
+    "READERS",
+    "check_dropped",
+    "clean",
+    "detect_format",
+    "load_dataset",
+    "read_hetrec",
+    "read_kaggle",
+    "read_lastfm360k",
+    "read_table",
+    "KAGGLE_PLAYS",
+    "KAGGLE_ARTISTS",
+    "HETREC_PLAYS",
+    "HETREC_ARTISTS",
+    "LASTFM360K_PLAYS",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,37 +38,6 @@ KAGGLE_PLAYS = "lastfm_user_scrobbles.csv"
 KAGGLE_ARTISTS = "lastfm_artist_list.csv"
 HETREC_PLAYS = "user_artists.dat"
 HETREC_ARTISTS = "artists.dat"
-LASTFM360K_PLAYS = "usersha1-artmbid-artname-plays.tsv"
-
-#: Rows a reader may drop (malformed lines, unusable ids or play counts, unknown
-#: artists) as a share of a file's rows before it stops: a few bad rows are repaired,
-#: more mean a damaged or truncated file (a truncated artist list drops the plays of
-#: every artist it lost). The real Kaggle and HetRec files drop none.
-MAX_DROPPED_SHARE = 0.01
-
-
-@dataclasses.dataclass
-class Dataset:
-    """Cleaned listening data: see the module docstring for the columns."""
-
-    plays: pd.DataFrame
-    artists: pd.DataFrame
-    checksums: dict
-    repairs: dict
-    format: str
-
-    @property
-    def n_users(self):
-        return int(self.plays["user"].nunique())
-
-    def listeners(self, heard_only=False):
-        """Number of distinct users per artist id, as a Series indexed by artist id.
-
-        Every artist of the artist table (0 for the unheard), or with ``heard_only``
-        only the artists that appear in ``plays``, sorted by id.
-        """
-        counts = self.plays.groupby("artist_id", sort=True)["user"].nunique()
-        return counts if heard_only else counts.reindex(self.artists["artist_id"], fill_value=0)
 
 
 def detect_format(path):
@@ -152,360 +127,6 @@ def read_hetrec(folder, max_dropped_share=MAX_DROPPED_SHARE):
     artists = artists.rename(columns={"id": "artist_id"})[["artist_id", "name"]]
     plays = plays.rename(columns={"userID": "user", "artistID": "artist_id", "weight": "plays"})
     return clean(plays, artists, plays_path, artists_path, "hetrec", max_dropped_share=max_dropped_share)
-
-
-def check_dropped(path, dropped, total, max_dropped_share, cause=""):
-    """Stop with a DataError when ``dropped`` of a file's ``total`` rows exceed the allowed share.
-
-    The shared limit of every reader (:data:`MAX_DROPPED_SHARE`); ``cause`` may add
-    which file the dropped rows point at.
-    """
-    if total and dropped > max_dropped_share * total:
-        raise DataError(
-            f"{path}: {dropped} of its {total} rows ({dropped / total:.1%}) cannot be used{cause}, more than "
-            f"the {max_dropped_share:.0%} a sound file loses; the file looks damaged or truncated (see the "
-            f"warnings above). Fix it, or pass --max-dropped-share 1 to train on the rest anyway"
-        )
-
-
-def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHARE):
-    """Read Last.fm-360K ``usersha1-artmbid-artname-plays.tsv`` (a folder holding it, or the file).
-
-    The file is tab-separated without a header: user SHA-1, MusicBrainz artist
-    id (may be empty), artist name, plays. An artist is its MusicBrainz id when
-    the row has one, else its exact name; identities are numbered 1..n in order
-    of first appearance and displayed under the spelling most rows use (ties:
-    the alphabetically first). The ~17.5M rows are read in chunks of
-    ``chunk_rows`` and each chunk is reduced to integer codes at once, so no
-    column of the whole file is ever held as Python strings.
-    """
-    plays_path = os.path.join(path, LASTFM360K_PLAYS) if os.path.isdir(path) else path
-    if not os.path.isfile(plays_path):
-        raise DataError(f"{plays_path}: file not found")
-    with open(plays_path, "rb") as handle:
-        head = handle.read(1 << 16)
-    if not head:
-        raise DataError(f"{plays_path}: file is empty")
-    if b"\x00" in head:
-        raise DataError(f"{plays_path}: not a text file (contains NUL bytes)")
-    user_codes, artist_codes = {}, {}
-    parts, spellings = [], []
-    counts = {"play_rows_malformed": 0, "play_rows_bad_id": 0, "play_rows_bad_count": 0}
-    with _reading(plays_path), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        chunks = pd.read_csv(
-            plays_path,
-            sep="\t",
-            header=None,
-            names=["user", "mbid", "name", "plays"],
-            dtype=str,
-            keep_default_na=False,
-            quoting=csv.QUOTE_NONE,
-            encoding="utf-8",
-            chunksize=chunk_rows,
-            on_bad_lines="warn",
-            engine="c",
-        )
-        for chunk in chunks:
-            counts["rows"] = counts.get("rows", 0) + len(chunk)
-            # Work on each column's distinct values, not its rows: a chunk has
-            # few distinct users and artists, and Python string work per row
-            # would dominate the time.
-            user_at, user_text = _factorize_stripped(chunk["user"])
-            mbid_at, mbid_text = _factorize_stripped(chunk["mbid"])
-            name_at, name_text = _factorize_stripped(chunk["name"])
-            plays_at, plays_text = _factorize_stripped(chunk["plays"])
-            plays, plays_ok = _as_int(plays_text)
-            has_mbid = (mbid_text != "")[mbid_at]
-            bad_id = (user_text == "")[user_at] | (~has_mbid & (name_text == "")[name_at])
-            bad_count = ~bad_id & ~(plays_ok & (plays > 0))[plays_at]
-            keep = ~bad_id & ~bad_count
-            counts["play_rows_bad_id"] += int(bad_id.sum())
-            counts["play_rows_bad_count"] += int(bad_count.sum())
-            # An artist is its MBID, else its name; prefixes keep a name that
-            # looks like an MBID apart from the MBID itself.
-            key_at = np.where(has_mbid, mbid_at, len(mbid_text) + name_at)[keep]
-            key_text = np.concatenate(["m:" + mbid_text.astype(object), "n:" + name_text.astype(object)])
-            ids = _global_codes(artist_codes, key_at, key_text, start=1)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "user": _global_codes(user_codes, user_at[keep], user_text, start=0),
-                        "artist_id": ids,
-                        "plays": plays[plays_at[keep]],
-                    }
-                )
-            )
-            pairs, rows = np.unique(ids * len(name_text) + name_at[keep], return_counts=True)
-            spelled = pd.DataFrame(
-                {
-                    "artist_id": pairs // len(name_text),
-                    "name": name_text[pairs % len(name_text)],
-                    "rows": rows,
-                }
-            )
-            spellings.append(spelled[spelled["name"] != ""])
-        counts["play_rows_malformed"] = sum(
-            str(w.message).count("Skipping line")
-            for w in caught
-            if issubclass(w.category, pd.errors.ParserWarning)
-        )
-    total = counts.pop("rows", 0) + counts["play_rows_malformed"]
-    repairs = {}
-    messages = {
-        "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
-        "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
-        "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
-    }
-    for key, count in counts.items():
-        if count:
-            repairs[key] = count
-            logger.warning(messages[key], count)
-    frame = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame({"user": [], "artist_id": [], "plays": []}, dtype=np.int64)
-    )
-    parts.clear()  # the chunks were copied: free them before the group-by needs its memory
-    if frame.empty:
-        raise DataError(f"{plays_path}: no usable rows (see the warnings above for what was wrong)")
-    check_dropped(plays_path, sum(counts.values()), total, max_dropped_share)
-    before = len(frame)
-    frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
-    if before - len(frame):
-        repairs["play_rows_duplicate_summed"] = before - len(frame)
-        logger.warning("summed %d duplicate (user, artist) rows", before - len(frame))
-    spelled = pd.concat(spellings).groupby(["artist_id", "name"], as_index=False)["rows"].sum()
-    spelled["minus_rows"] = -spelled["rows"]
-    best = spelled.sort_values(["artist_id", "minus_rows", "name"]).drop_duplicates("artist_id")
-    artists = pd.DataFrame({"artist_id": np.arange(1, len(artist_codes) + 1, dtype=np.int64)})
-    artists = artists.merge(best[["artist_id", "name"]], on="artist_id", how="left")
-    unnamed = artists["name"].isna()
-    if unnamed.any():
-        repairs["artist_names_blank"] = int(unnamed.sum())
-        logger.warning("named %d artists that never have a name after their id", int(unnamed.sum()))
-    artists["name"] = artists["name"].where(~unnamed, "(unnamed #" + artists["artist_id"].astype(str) + ")")
-    frame = frame.astype(np.int64)
-    return Dataset(
-        plays=frame,
-        artists=artists,
-        checksums={os.path.basename(plays_path): sha256_file(plays_path)},
-        repairs=repairs,
-        format="lastfm360k",
-    )
-
-
-def _factorize_stripped(column):
-    """Codes of a text column and its distinct values stripped of surrounding blanks (object array)."""
-    codes, uniques = pd.factorize(column)
-    return codes, np.array([str(u).strip() for u in uniques], dtype=object)
-
-
-def _global_codes(table, at, text, start):
-    """Codes of the values ``text[at]`` that stay the same across chunks.
-
-    ``table`` maps value -> code and grows as new values appear, numbered from
-    ``start`` in order of first appearance.
-    """
-    local, uniques = pd.factorize(at)
-    lookup = np.fromiter(
-        (table.setdefault(text[u], len(table) + start) for u in uniques), dtype=np.int64, count=len(uniques)
-    )
-    return lookup[local]
-
-
-@contextlib.contextmanager
-def _reading(path):
-    """Turn what pandas and the OS raise while reading ``path`` into one-line DataErrors."""
-    try:
-        yield
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except UnicodeDecodeError as exc:
-        # pandas reports the offset inside its read buffer, not the file: find the real place.
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} {_first_bad_utf8(path)})") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-
-
-def read_table(path, required, sep):
-    """Read a delimited text file as strings and check its header.
-
-    Everything is read as text so that a bad value is reported by the cleaning
-    step with a count, instead of pandas silently turning a column into floats.
-    """
-    if not os.path.exists(path):
-        raise DataError(f"{path}: file not found")
-    if os.path.isdir(path):
-        raise DataError(f"{path}: is a folder, expected a file")
-    with _reading(path), warnings.catch_warnings(record=True) as caught:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-        if b"\x00" in head:
-            raise DataError(f"{path}: not a text file (contains NUL bytes)")
-        # A row with more fields than the header is dropped and counted, like a short one
-        # (whose missing fields read as empty and are dropped as unusable by clean()).
-        # header=None: pandas would take a long first row under a header as an index column.
-        warnings.simplefilter("always", pd.errors.ParserWarning)
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            encoding="utf-8",
-            quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
-            on_bad_lines="warn",
-            engine="c",
-        )
-    long_rows = sum(
-        str(w.message).count("Skipping line")
-        for w in caught
-        if issubclass(w.category, pd.errors.ParserWarning)
-    )
-    frame.columns = frame.iloc[0].tolist()
-    frame = frame.iloc[1:].reset_index(drop=True)
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        found = ", ".join(repr(c) for c in frame.columns[:6])
-        hint = ""
-        if len(frame.columns) == 1:
-            hint = f" (only one column: is the delimiter {sep!r}?)"
-        elif any(_as_int(pd.Series(frame.columns))[1]):
-            hint = " (the first line holds numbers: is the header line missing?)"
-        raise DataError(
-            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}; found {found}{hint}"
-        )
-    if frame.empty and not long_rows:
-        raise DataError(f"{path}: has a header but no rows")
-    frame.attrs["rows_too_long"] = long_rows
-    return frame
-
-
-def _first_bad_utf8(path, chunk=1 << 20):
-    """``at line L (byte B)``: where the first invalid UTF-8 sequence of a file starts."""
-    import codecs
-
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset, lines = 0, 1
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            try:
-                decoder.decode(block)
-            except UnicodeDecodeError as exc:
-                # The decoder may hold up to 3 bytes of an unfinished sequence from the previous block.
-                start = max(0, exc.start - len(exc.object) + len(block))
-                line = lines + block[:start].count(b"\n")
-                return f"at line {line} (byte {offset + start})"
-            offset += len(block)
-            lines += block.count(b"\n")
-    return "somewhere in the file"
-
-
-# -- cleaning -------------------------------------------------------------------------------
-
-
-def _as_int(values):
-    """Parse strings to int64; returns (ints, ok mask). Non-integers are not ok."""
-    numbers = pd.to_numeric(pd.Series(values).str.strip(), errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**62)
-    ints = np.where(ok, numbers, 0).astype(np.int64)
-    return ints, ok
-
-
-def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
-    """Turn raw string tables into a :class:`Dataset`, counting every repair.
-
-    ``plays`` must have columns user, artist_id, plays; ``artists`` artist_id, name.
-    A ``user`` column that is not integer (e.g. a SHA-1) is factorized. Rows with
-    more fields than the header (counted by :func:`read_table` in ``attrs``) were
-    dropped; a file that loses more than ``max_dropped_share`` of its rows stops.
-    """
-    repairs = {}
-
-    def note(key, count, message):
-        if count:
-            repairs[key] = int(count)
-            logger.warning(message, count)
-
-    artist_long = artists.attrs.get("rows_too_long", 0)
-    play_long = plays.attrs.get("rows_too_long", 0)
-    note("artist_rows_malformed", artist_long, "dropped %d artist rows with more fields than the header")
-    note("play_rows_malformed", play_long, "dropped %d play rows with more fields than the header")
-
-    # Artists: the id is the identity, so an unusable id drops the row.
-    artist_ids, ok = _as_int(artists["artist_id"])
-    note("artist_rows_bad_id", (~ok).sum(), "dropped %d artist rows whose id is not an integer")
-    artists = pd.DataFrame({"artist_id": artist_ids[ok], "name": artists["name"].to_numpy()[ok].astype(str)})
-    dup = artists["artist_id"].duplicated()
-    note("artist_rows_duplicate_id", dup.sum(), "dropped %d artist rows repeating an earlier id")
-    artists = artists[~dup]
-    names = artists["name"].str.strip()
-    blank = names == ""
-    note("artist_names_blank", blank.sum(), "named %d artists with a blank name after their id")
-    names = names.where(~blank, "(unnamed #" + artists["artist_id"].astype(str) + ")")
-    artists = artists.assign(name=names).sort_values("artist_id", kind="stable").reset_index(drop=True)
-    if artists.empty:
-        raise DataError(f"{artists_path}: no artist rows with an integer id")
-    artist_rows = len(ok) + artist_long
-    check_dropped(artists_path, artist_rows - len(artists), artist_rows, max_dropped_share)
-
-    # Plays.
-    total = len(plays) + play_long
-    users = plays["user"].astype(str).str.strip()
-    user_ints, user_ok = _as_int(users)
-    if user_ok.mean() > 0.5:
-        bad_user = ~user_ok
-        user_codes = user_ints
-    else:  # ids that are not numbers (e.g. Last.fm-360K's SHA-1s): number them
-        bad_user = (users == "").to_numpy()
-        user_codes = pd.factorize(users)[0].astype(np.int64)
-    artist_col, artist_ok = _as_int(plays["artist_id"])
-    play_col, play_ok = _as_int(plays["plays"])
-    bad_ids = bad_user | ~artist_ok
-    note("play_rows_bad_id", bad_ids.sum(), "dropped %d play rows whose user or artist id is not an integer")
-    bad_plays = ~bad_ids & ~(play_ok & (play_col > 0))
-    note(
-        "play_rows_bad_count",
-        bad_plays.sum(),
-        "dropped %d play rows whose play count is not a positive integer",
-    )
-    keep = ~bad_ids & ~bad_plays
-    frame = pd.DataFrame({"user": user_codes[keep], "artist_id": artist_col[keep], "plays": play_col[keep]})
-    known = frame["artist_id"].isin(artists["artist_id"]).to_numpy()
-    note(
-        "play_rows_unknown_artist",
-        (~known).sum(),
-        "dropped %d play rows whose artist id is not in the artist list",
-    )
-    frame = frame[known]
-    before = len(frame)
-    frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
-    note(
-        "play_rows_duplicate_summed",
-        before - len(frame),
-        "summed %d duplicate (user, artist) rows into their first occurrence",
-    )
-    if frame.empty:
-        raise DataError(
-            f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
-        )
-    unknown = int((~known).sum())
-    check_dropped(
-        plays_path,
-        total - before,
-        total,
-        max_dropped_share,
-        f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else "",
-    )
-    if checksums is None:
-        checksums = {os.path.basename(p): sha256_file(p) for p in (plays_path, artists_path)}
-    frame = frame.reset_index(drop=True)
-    return Dataset(plays=frame, artists=artists, checksums=checksums, repairs=repairs, format=fmt)
 
 
 READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec, "lastfm360k": read_lastfm360k}

@@ -14,23 +14,21 @@ A model folder holds:
 
 Writing goes to a temporary sibling folder that replaces the target in one
 rename, under a lock on the parent folder, so an interrupted run leaves the
-previous model intact and two concurrent runs cannot mix their files.
+previous model intact and two concurrent runs cannot mix their files; how a
+folder is replaced, locked and recovered is :mod:`item2vec.replace`.
 """
 
-import contextlib
-import errno
 import json
 import logging
 import os
-import re
 import shutil
-import stat
 import zipfile
 
 import numpy as np
 
+from . import replace
 from .catalog import Catalog
-from .errors import ModelError, OutputFolderError
+from .errors import ModelError
 from .files import sha256_file
 from .vectors import ArtistVectors, unit_rows
 
@@ -41,9 +39,6 @@ VECTORS_FILE = "vectors.npy"
 CATALOG_FILE = "catalog.npz"
 METADATA_FILE = "metadata.json"
 MODEL_FILES = (METADATA_FILE, VECTORS_FILE, CATALOG_FILE)
-#: The swap moves the previous model aside under this suffix; only folders named so (and
-#: holding only model files) are ever deleted, so a user's own "models.old-backup" is safe.
-ASIDE_INFIX = ".old-item2vec-"
 REBUILD_HINT = "rebuild it with: python train_item2vec.py --data DIR --out {folder}"
 
 
@@ -80,60 +75,6 @@ def _encode_names(names):
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
-def _fsync_dir(path):
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _locked(folder, shared=False):
-    """Lock ``folder`` (a directory fd): exclusive for a swap, shared for a reader.
-
-    Writers swap under the exclusive lock and readers load under the shared one, so a
-    reader never sees the instant between the two renames when the target is missing.
-    A folder that cannot be opened (no permission) is not locked: the renames are
-    still atomic one by one.
-    """
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        yield
-        return
-    try:
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - not POSIX: no lock, rename is still atomic per file
-            pass
-        yield
-    finally:
-        os.close(fd)
-
-
-def _entries(folder):
-    """Names in ``folder``; None when it does not exist, ``False`` when it is not a folder."""
-    try:
-        info = os.lstat(folder)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISDIR(info.st_mode):
-        return False
-    try:
-        return os.listdir(folder)
-    except FileNotFoundError:  # renamed away between the two calls: as good as absent
-        return None
-
-
-def _only_ours(names):
-    """Whether a folder's entries are all files this tool writes into a model folder."""
-    return set(names) <= set(MODEL_FILES)
-
-
 def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     """Write a model folder atomically.
 
@@ -167,11 +108,11 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
 
         # Created and locked under the shared parent lock: a later save deletes a temp
         # folder only when it can lock it, i.e. when the run that wrote it is dead.
-        with _locked(parent, shared=True):
+        with replace.locked(parent, shared=True):
             tmp = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent)
-            held = _hold(tmp)
+            held = replace.hold(tmp)
     except OSError as exc:
-        raise _write_error(out_dir, exc) from None
+        raise replace.write_error(out_dir, exc) from None
     try:
         np.save(os.path.join(tmp, VECTORS_FILE), unit, allow_pickle=False)
         _write_npz(
@@ -201,10 +142,10 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
             with open(os.path.join(tmp, name), "rb") as handle:
                 os.fsync(handle.fileno())
         os.chmod(tmp, 0o755)
-        _swap_into_place(tmp, out_dir, parent)
+        replace.swap_into_place(tmp, out_dir, parent, MODEL_FILES)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise _write_error(out_dir, exc) from None
+        raise replace.write_error(out_dir, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -214,219 +155,13 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     return metadata
 
 
-def _hold(folder):
-    """An fd holding an exclusive lock on ``folder`` while this process lives (None without flock)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return None
-    fd = os.open(folder, os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-def _remove_dead_temps(out_dir):
-    """Delete ``NAME.tmp-*`` folders of saves that were killed; call under the exclusive lock.
-
-    A live save holds a lock on its temp folder (:func:`_hold`), released by the kernel
-    when its process dies; a folder that can be locked has no writer left. Only folders
-    named by ``mkdtemp`` and holding nothing but model files are considered.
-    """
-    import fcntl
-    import glob
-
-    pattern = re.compile(re.escape(os.path.basename(out_dir)) + r"\.tmp-[a-z0-9_]{8}")
-    for path in glob.glob(glob.escape(out_dir) + ".tmp-*"):
-        entries = _entries(path)
-        if (
-            not pattern.fullmatch(os.path.basename(path))
-            or entries in (None, False)
-            or not _only_ours(entries)
-        ):
-            continue
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            continue  # a live save is writing it
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _interrupts_deferred():
-    """Hold Ctrl-C (SIGINT, SIGTERM) until the block ends, then deliver it.
-
-    The swap is two renames; a signal between them would leave no model at the
-    target name, and a second Ctrl-C could stop the restore. Python runs signal
-    handlers in the main thread only, so elsewhere there is nothing to defer.
-    """
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pending = []
-    saved = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is None:  # installed outside Python: cannot be restored
-            continue
-        with contextlib.suppress(OSError, ValueError):
-            saved[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
-        if pending:
-            handler = saved.get(pending[0])
-            if callable(handler):
-                handler(pending[0], None)  # the default SIGINT handler raises KeyboardInterrupt
-            else:
-                signal.raise_signal(pending[0])
-
-
-def _write_error(out_dir, exc):
-    if exc.errno == errno.ENOSPC:
-        return ModelError(
-            f"{out_dir}: disk full while writing the model; the previous model (if any) is untouched"
-        )
-    return ModelError(
-        f"{out_dir}: cannot write the model: {exc.strerror or exc}; the previous model (if any) is untouched"
-    )
-
-
-def _check_replaceable(out_dir):
-    """Refuse an ``out_dir`` that is a file, or a folder holding anything this tool did not write."""
-    entries = _entries(out_dir)
-    if entries is False:
-        raise ModelError(f"{out_dir}: exists and is not a folder")
-    foreign = sorted(set(entries or ()) - set(MODEL_FILES))
-    if foreign:
-        shown = ", ".join(repr(n) for n in foreign[:3]) + (
-            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
-        )
-        raise OutputFolderError(
-            f"{out_dir}: is not a model folder (it holds {shown}) and training replaces the whole "
-            f"--out folder; give --out a new or empty folder, or a folder this program wrote"
-        )
-
-
 def check_writable(out_dir):
-    """Create the parent of ``out_dir`` if needed and prove a model can be written there.
+    """Prove a model can be written to ``out_dir`` before training; returns its parent folder.
 
-    Called before training, so that a bad ``--out`` fails in a second, not after
-    the whole run. Returns the parent folder; raises ModelError, or
-    OutputFolderError when ``out_dir`` holds files that are not a model's.
+    Creates the parent if needed. Raises ModelError, or OutputFolderError when
+    ``out_dir`` holds files that are not a model's (training never deletes them).
     """
-    out_dir = os.path.abspath(os.fspath(out_dir))
-    parent = os.path.dirname(out_dir)
-    try:
-        # One lstat under the lock: a concurrent save renames the folder aside and back,
-        # and two separate checks could see it exist and then not be a folder.
-        with _locked(parent, shared=True):
-            _check_replaceable(out_dir)
-        os.makedirs(parent, exist_ok=True)
-        import tempfile
-
-        with _locked(parent, shared=True):
-            os.rmdir(tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ".tmp-", dir=parent))
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        if isinstance(exc, OSError):
-            raise _write_error(out_dir, exc) from None
-        raise ModelError(f"{out_dir}: not a usable folder name ({exc})") from None
-    return parent
-
-
-def _asides(out_dir):
-    """Folders beside ``out_dir`` that a swap moved the previous model into, newest first.
-
-    Returns (complete, stale): ``complete`` hold the three model files and only them;
-    ``stale`` are named by this program's swap and hold nothing but model files (a run
-    killed after its second rename, or while deleting the previous model). Older
-    versions named the aside folder ``NAME.old-XXXXXXXX``: those count as complete, never
-    as stale, so a user's own ``NAME.old-something`` is never deleted.
-    """
-    import glob
-
-    base = re.escape(os.path.basename(out_dir))
-    ours = re.compile(base + re.escape(ASIDE_INFIX) + r"[a-z0-9_]{8}")
-    earlier = re.compile(base + r"\.old-[a-z0-9_]{8}")  # tempfile.mkdtemp's 8 random characters
-    complete, stale = [], []
-    for path in glob.glob(glob.escape(out_dir) + ".old-*"):
-        name = os.path.basename(path)
-        if not (ours.fullmatch(name) or earlier.fullmatch(name)):
-            continue
-        entries = _entries(path)
-        if entries is None or entries is False or not _only_ours(entries):
-            continue
-        if set(entries) == set(MODEL_FILES):
-            complete.append(path)
-        if ours.fullmatch(name):
-            stale.append(path)
-    complete.sort(key=lambda p: os.path.getmtime(os.path.join(p, METADATA_FILE)), reverse=True)
-    return complete, stale
-
-
-def _recover(out_dir):
-    """Undo what a swap killed between its renames left; call under the exclusive lock.
-
-    The target missing and a complete previous model aside: rename it back. Returns the
-    folder to read the model from: ``out_dir``, or the aside folder when it cannot be
-    renamed (no write permission), or None when there is nothing to recover.
-    """
-    if os.path.lexists(out_dir):
-        return out_dir
-    complete, _ = _asides(out_dir)
-    if not complete:
-        return None
-    try:
-        os.rename(complete[0], out_dir)
-    except OSError as exc:
-        logger.warning(
-            "a run killed while replacing %s left the previous model in %s; cannot rename it back (%s): "
-            "reading it from there",
-            out_dir,
-            complete[0],
-            exc.strerror or exc,
-        )
-        return complete[0]
-    logger.warning("put back the previous model that a killed run left in %s", complete[0])
-    _fsync_dir(os.path.dirname(out_dir))
-    return out_dir
-
-
-def _swap_into_place(tmp, out_dir, parent):
-    with _locked(parent), _interrupts_deferred():
-        _recover(out_dir)
-        _check_replaceable(out_dir)  # again: files may have appeared during training
-        for path in _asides(out_dir)[1]:
-            shutil.rmtree(path, ignore_errors=True)
-        with contextlib.suppress(ImportError):
-            _remove_dead_temps(out_dir)
-        old = None
-        try:
-            if os.path.lexists(out_dir):
-                import tempfile
-
-                old = tempfile.mkdtemp(prefix=os.path.basename(out_dir) + ASIDE_INFIX, dir=parent)
-                os.rmdir(old)
-                os.rename(out_dir, old)
-            os.rename(tmp, out_dir)
-        except BaseException:
-            # Put the previous model back, whichever step failed.
-            if old is not None and os.path.isdir(old) and not os.path.lexists(out_dir):
-                os.rename(old, out_dir)
-            raise
-        _fsync_dir(parent)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+    return replace.check_writable(out_dir, MODEL_FILES)
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -457,12 +192,12 @@ def load_model(path, verify=True):
     parent = os.path.dirname(target)
     # Shared lock: a save swaps under the exclusive one, so the folder is never caught
     # between its two renames.
-    with _locked(parent, shared=True):
-        if os.path.lexists(target) or not _asides(target)[0]:
+    with replace.locked(parent, shared=True):
+        if os.path.lexists(target) or not replace.asides(target, MODEL_FILES)[0]:
             return _load(folder, verify)
     # A run killed between the renames left no model here and the previous one aside.
-    with _locked(parent):
-        source = _recover(target)
+    with replace.locked(parent):
+        source = replace.recover(target, MODEL_FILES)
         return _load(folder if source in (None, target) else source, verify)
 
 
@@ -476,9 +211,9 @@ def _load(folder, verify):
         raise fail("is a file, not a model folder")
     if not os.path.isdir(folder):
         raise fail("folder not found")
-    entries = _entries(folder) or []
+    entries = replace.list_folder(folder) or []
     missing = [name for name in MODEL_FILES if not os.path.isfile(os.path.join(folder, name))]
-    if missing and not _only_ours(entries):
+    if missing and not replace.only_ours(entries, MODEL_FILES):
         # Not a damaged model but some other folder: advising --out here would have
         # the trainer refuse it (it never replaces files it did not write).
         foreign = sorted(set(entries) - set(MODEL_FILES))

@@ -1,0 +1,269 @@
+"""Cleaning listening data into a :class:`Dataset`, with every repair counted.
+
+Every supported input is reduced to one shape, a :class:`Dataset`:
+
+* ``plays``: one row per (user, artist) with columns ``user`` (int64),
+  ``artist_id`` (int64) and ``plays`` (int64, > 0);
+* ``artists``: one row per artist with columns ``artist_id`` (int64) and
+  ``name`` (str), sorted by id.
+
+An artist's identity is its id, never its name: the Kaggle set has two
+different artists called "Red". Repairs (summing duplicate rows, dropping rows
+that cannot be used) are counted and logged, never silent; problems that would
+make the result meaningless raise :class:`~item2vec.errors.DataError`, and so does
+a file that loses more than :data:`MAX_DROPPED_SHARE` of its rows. The readers of
+each format are :mod:`item2vec.data` and :mod:`item2vec.lastfm360k`.
+"""
+
+import contextlib
+import csv
+import dataclasses
+import logging
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .files import sha256_file
+
+logger = logging.getLogger("item2vec.data")
+
+#: Rows a reader may drop (malformed lines, unusable ids or play counts, unknown
+#: artists) as a share of a file's rows before it stops: a few bad rows are repaired,
+#: more mean a damaged or truncated file (a truncated artist list drops the plays of
+#: every artist it lost). The real Kaggle and HetRec files drop none.
+MAX_DROPPED_SHARE = 0.01
+
+
+@dataclasses.dataclass
+class Dataset:
+    """Cleaned listening data: see the module docstring for the columns."""
+
+    plays: pd.DataFrame
+    artists: pd.DataFrame
+    checksums: dict
+    repairs: dict
+    format: str
+
+    @property
+    def n_users(self):
+        return int(self.plays["user"].nunique())
+
+    def listeners(self, heard_only=False):
+        """Number of distinct users per artist id, as a Series indexed by artist id.
+
+        Every artist of the artist table (0 for the unheard), or with ``heard_only``
+        only the artists that appear in ``plays``, sorted by id.
+        """
+        counts = self.plays.groupby("artist_id", sort=True)["user"].nunique()
+        return counts if heard_only else counts.reindex(self.artists["artist_id"], fill_value=0)
+
+
+def check_dropped(path, dropped, total, max_dropped_share, cause=""):
+    """Stop with a DataError when ``dropped`` of a file's ``total`` rows exceed the allowed share.
+
+    The shared limit of every reader (:data:`MAX_DROPPED_SHARE`); ``cause`` may add
+    which file the dropped rows point at.
+    """
+    if total and dropped > max_dropped_share * total:
+        raise DataError(
+            f"{path}: {dropped} of its {total} rows ({dropped / total:.1%}) cannot be used{cause}, more than "
+            f"the {max_dropped_share:.0%} a sound file loses; the file looks damaged or truncated (see the "
+            f"warnings above). Fix it, or pass --max-dropped-share 1 to train on the rest anyway"
+        )
+
+
+@contextlib.contextmanager
+def reading(path):
+    """Turn what pandas and the OS raise while reading ``path`` into one-line DataErrors."""
+    try:
+        yield
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty") from None
+    except UnicodeDecodeError as exc:
+        # pandas reports the offset inside its read buffer, not the file: find the real place.
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} {first_bad_utf8(path)})") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def read_table(path, required, sep):
+    """Read a delimited text file as strings and check its header.
+
+    Everything is read as text so that a bad value is reported by the cleaning
+    step with a count, instead of pandas silently turning a column into floats.
+    """
+    if not os.path.exists(path):
+        raise DataError(f"{path}: file not found")
+    if os.path.isdir(path):
+        raise DataError(f"{path}: is a folder, expected a file")
+    with reading(path), warnings.catch_warnings(record=True) as caught:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+        if b"\x00" in head:
+            raise DataError(f"{path}: not a text file (contains NUL bytes)")
+        # A row with more fields than the header is dropped and counted, like a short one
+        # (whose missing fields read as empty and are dropped as unusable by clean()).
+        # header=None: pandas would take a long first row under a header as an index column.
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8",
+            quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+            on_bad_lines="warn",
+            engine="c",
+        )
+    long_rows = sum(
+        str(w.message).count("Skipping line")
+        for w in caught
+        if issubclass(w.category, pd.errors.ParserWarning)
+    )
+    frame.columns = frame.iloc[0].tolist()
+    frame = frame.iloc[1:].reset_index(drop=True)
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        found = ", ".join(repr(c) for c in frame.columns[:6])
+        hint = ""
+        if len(frame.columns) == 1:
+            hint = f" (only one column: is the delimiter {sep!r}?)"
+        elif any(as_int(pd.Series(frame.columns))[1]):
+            hint = " (the first line holds numbers: is the header line missing?)"
+        raise DataError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; found {found}{hint}"
+        )
+    if frame.empty and not long_rows:
+        raise DataError(f"{path}: has a header but no rows")
+    frame.attrs["rows_too_long"] = long_rows
+    return frame
+
+
+def first_bad_utf8(path, chunk=1 << 20):
+    """``at line L (byte B)``: where the first invalid UTF-8 sequence of a file starts."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset, lines = 0, 1
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                # The decoder may hold up to 3 bytes of an unfinished sequence from the previous block.
+                start = max(0, exc.start - len(exc.object) + len(block))
+                line = lines + block[:start].count(b"\n")
+                return f"at line {line} (byte {offset + start})"
+            offset += len(block)
+            lines += block.count(b"\n")
+    return "somewhere in the file"
+
+
+# -- cleaning -------------------------------------------------------------------------------
+
+
+def as_int(values):
+    """Parse strings to int64; returns (ints, ok mask). Non-integers are not ok."""
+    numbers = pd.to_numeric(pd.Series(values).str.strip(), errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**62)
+    ints = np.where(ok, numbers, 0).astype(np.int64)
+    return ints, ok
+
+
+def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
+    """Turn raw string tables into a :class:`Dataset`, counting every repair.
+
+    ``plays`` must have columns user, artist_id, plays; ``artists`` artist_id, name.
+    A ``user`` column that is not integer (e.g. a SHA-1) is factorized. Rows with
+    more fields than the header (counted by :func:`read_table` in ``attrs``) were
+    dropped; a file that loses more than ``max_dropped_share`` of its rows stops.
+    """
+    repairs = {}
+
+    def note(key, count, message):
+        if count:
+            repairs[key] = int(count)
+            logger.warning(message, count)
+
+    artist_long = artists.attrs.get("rows_too_long", 0)
+    play_long = plays.attrs.get("rows_too_long", 0)
+    note("artist_rows_malformed", artist_long, "dropped %d artist rows with more fields than the header")
+    note("play_rows_malformed", play_long, "dropped %d play rows with more fields than the header")
+
+    # Artists: the id is the identity, so an unusable id drops the row.
+    artist_ids, ok = as_int(artists["artist_id"])
+    note("artist_rows_bad_id", (~ok).sum(), "dropped %d artist rows whose id is not an integer")
+    artists = pd.DataFrame({"artist_id": artist_ids[ok], "name": artists["name"].to_numpy()[ok].astype(str)})
+    dup = artists["artist_id"].duplicated()
+    note("artist_rows_duplicate_id", dup.sum(), "dropped %d artist rows repeating an earlier id")
+    artists = artists[~dup]
+    names = artists["name"].str.strip()
+    blank = names == ""
+    note("artist_names_blank", blank.sum(), "named %d artists with a blank name after their id")
+    names = names.where(~blank, "(unnamed #" + artists["artist_id"].astype(str) + ")")
+    artists = artists.assign(name=names).sort_values("artist_id", kind="stable").reset_index(drop=True)
+    if artists.empty:
+        raise DataError(f"{artists_path}: no artist rows with an integer id")
+    artist_rows = len(ok) + artist_long
+    check_dropped(artists_path, artist_rows - len(artists), artist_rows, max_dropped_share)
+
+    # Plays.
+    total = len(plays) + play_long
+    users = plays["user"].astype(str).str.strip()
+    user_ints, user_ok = as_int(users)
+    if user_ok.mean() > 0.5:
+        bad_user = ~user_ok
+        user_codes = user_ints
+    else:  # ids that are not numbers (e.g. Last.fm-360K's SHA-1s): number them
+        bad_user = (users == "").to_numpy()
+        user_codes = pd.factorize(users)[0].astype(np.int64)
+    artist_col, artist_ok = as_int(plays["artist_id"])
+    play_col, play_ok = as_int(plays["plays"])
+    bad_ids = bad_user | ~artist_ok
+    note("play_rows_bad_id", bad_ids.sum(), "dropped %d play rows whose user or artist id is not an integer")
+    bad_plays = ~bad_ids & ~(play_ok & (play_col > 0))
+    note(
+        "play_rows_bad_count",
+        bad_plays.sum(),
+        "dropped %d play rows whose play count is not a positive integer",
+    )
+    keep = ~bad_ids & ~bad_plays
+    frame = pd.DataFrame({"user": user_codes[keep], "artist_id": artist_col[keep], "plays": play_col[keep]})
+    known = frame["artist_id"].isin(artists["artist_id"]).to_numpy()
+    note(
+        "play_rows_unknown_artist",
+        (~known).sum(),
+        "dropped %d play rows whose artist id is not in the artist list",
+    )
+    frame = frame[known]
+    before = len(frame)
+    frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
+    note(
+        "play_rows_duplicate_summed",
+        before - len(frame),
+        "summed %d duplicate (user, artist) rows into their first occurrence",
+    )
+    if frame.empty:
+        raise DataError(
+            f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
+        )
+    unknown = int((~known).sum())
+    check_dropped(
+        plays_path,
+        total - before,
+        total,
+        max_dropped_share,
+        f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else "",
+    )
+    if checksums is None:
+        checksums = {os.path.basename(p): sha256_file(p) for p in (plays_path, artists_path)}
+    frame = frame.reset_index(drop=True)
+    return Dataset(plays=frame, artists=artists, checksums=checksums, repairs=repairs, format=fmt)
