@@ -103,6 +103,18 @@ def test_the_page_is_self_contained(synthetic_model_dir, tmp_path):
     assert lowered.count("<script") == 3
 
 
+def test_a_lookup_step_the_page_does_not_know_stops_the_build(synthetic_model_dir, monkeypatch):
+    from item2vec import names
+    from item2vec.errors import Item2VecError
+    from item2vec.explore import name_tables
+
+    recommender = Recommender(load_model(synthetic_model_dir))
+    assert name_tables(recommender)["kinds"] == list(names.LOOKUP_KINDS)
+    monkeypatch.setattr(names, "LOOKUP_KINDS", names.LOOKUP_KINDS + ("skeleton",))
+    with pytest.raises(Item2VecError, match="teach explorer.js"):
+        name_tables(recommender)
+
+
 def test_the_query_path_never_imports_the_explorer_libraries():
     code = (
         "import sys; from item2vec.cli import ask; ask.main(['Rosetta', '-k', '2']);"
@@ -497,7 +509,8 @@ def test_javascript_scorers_agree_with_rapidfuzz(page, recommender):
     others = keys[::150] + [k for k in keys if "mozart" in k or "kanye" in k or k.startswith("the ")][:60]
     pairs = [(q, k) for q in SCORED for k in others] + [(a, b) for a in SCORED for b in SCORED]
     got = page.execute_script(
-        "var e = window.explorer; return arguments[0].map(p => [e.ratio(p[0], p[1]), e.tokenSetRatio(p[0], p[1])])",
+        "var e = window.explorer;"
+        " return arguments[0].map(p => [e.ratio(p[0], p[1]), e.tokenSetRatio(p[0], p[1])])",
         pairs,
     )
     expected = [[fuzz.ratio(a, b), fuzz.token_set_ratio(a, b)] for a, b in pairs]
