@@ -24,6 +24,9 @@ MAX_QUERY_LENGTH = 300
 #: Lowest rapidfuzz score (0-100) of a suggestion: "rosseta" -> Rosetta scores 86, and
 #: below 60 suggestions share little more than a letter or two with what was typed.
 SUGGEST_CUTOFF = 60
+#: The kinds of key :meth:`NameIndex.lookup` knows, in the order :meth:`NameIndex.resolve`
+#: tries them (``id:N`` comes between the exact name and the normalised key).
+LOOKUP_KINDS = ("exact", "normal", "ascii", "article")
 
 
 def ascii_key(text):
@@ -106,6 +109,8 @@ class NameIndex:
     def _index(self, kind):
         """``{key: [positions]}`` of every name under one key function (cached)."""
         if kind not in self._keys:
+            if kind == "exact":
+                return self._exact
             if kind == "article":
                 table = {}
                 for key, positions in self._index("normal").items():
@@ -150,6 +155,23 @@ class NameIndex:
         # normalised name ("Red", "red" and full-width "ＲＥＤ" all find the same three).
         return self._pick(self._normalized()[normalize(self.catalog.names[positions[0]])])
 
+    def lookup(self, kind, key):
+        """The :class:`Resolution` of one key of one kind (:data:`LOOKUP_KINDS`), or None.
+
+        The one rule by which :meth:`resolve` picks among the artists sharing a key; the
+        explorer page precomputes every key's answer with it.
+        """
+        positions = self._index(kind).get(key) if key else None
+        if not positions:
+            return None
+        return self._same_name(positions) if kind in ("exact", "normal") else self._pick(positions)
+
+    @staticmethod
+    def typed_keys(query):
+        """``(kind, key)`` of a query for each key-based stage of :meth:`resolve` after ``id:N``, in order."""
+        key = normalize(query)
+        return [("normal", key), ("ascii", ascii_key(query)), ("article", _ARTICLE.sub("", key))]
+
     def resolve(self, query):
         """Resolve a typed name to a :class:`Resolution`.
 
@@ -163,9 +185,9 @@ class NameIndex:
         if len(query) > MAX_QUERY_LENGTH:
             raise UnknownArtistError(query, [])
         # An artist really named "#1" is found by its name; id syntax comes second.
-        positions = self._exact.get(query) or self._exact.get(query.strip())
-        if positions:
-            return self._same_name(positions)
+        found = self.lookup("exact", query) or self.lookup("exact", query.strip())
+        if found:
+            return found
         match = _ID.match(query)
         if match:
             position = self.catalog.index(int(match.group(1)))
@@ -176,10 +198,10 @@ class NameIndex:
         # A query of only combining marks normalises to "": it names nothing.
         if not key:
             raise UnknownArtistError(query, [])
-        for kind, typed in (("normal", key), ("ascii", ascii_key(query)), ("article", _ARTICLE.sub("", key))):
-            positions = self._index(kind).get(typed) if typed else None
-            if positions:
-                return self._pick(positions) if kind != "normal" else self._same_name(positions)
+        for kind, typed in self.typed_keys(query):
+            found = self.lookup(kind, typed)
+            if found:
+                return found
         raise UnknownArtistError(query, self.suggest(key))
 
     def _fuzzy_keys(self):
@@ -187,7 +209,9 @@ class NameIndex:
             # Also index names without a leading article, so "beatles" finds "The Beatles".
             self._fuzzy = {}
             for key, positions in self._normalized().items():
-                for variant in {key, _ARTICLE.sub("", key)}:
+                # In a fixed order (not a set's, which changes with the hash seed), so equal
+                # scores rank the same in every process.
+                for variant in dict.fromkeys((key, _ARTICLE.sub("", key))):
                     self._fuzzy.setdefault(variant, []).extend(positions)
         return self._fuzzy
 

@@ -22,7 +22,7 @@ from conftest import REPO
 from item2vec.cli import ask
 from item2vec.cli import explore as explore_cli
 from item2vec.explore import MARKER, is_explorer_file
-from item2vec.names import normalize
+from item2vec.names import ascii_key, normalize
 from item2vec.query import Recommender
 from item2vec.storage import load_model
 
@@ -101,6 +101,18 @@ def test_the_page_is_self_contained(synthetic_model_dir, tmp_path):
     for pattern in ("<script src", "<link", "<img", "<iframe", "@import", "url(http"):
         assert pattern not in lowered, pattern
     assert lowered.count("<script") == 3
+
+
+def test_a_lookup_step_the_page_does_not_know_stops_the_build(synthetic_model_dir, monkeypatch):
+    from item2vec import names
+    from item2vec.errors import Item2VecError
+    from item2vec.explore import name_tables
+
+    recommender = Recommender(load_model(synthetic_model_dir))
+    assert name_tables(recommender)["kinds"] == list(names.LOOKUP_KINDS)
+    monkeypatch.setattr(names, "LOOKUP_KINDS", names.LOOKUP_KINDS + ("skeleton",))
+    with pytest.raises(Item2VecError, match="teach explorer.js"):
+        name_tables(recommender)
 
 
 def test_the_query_path_never_imports_the_explorer_libraries():
@@ -355,55 +367,183 @@ def test_javascript_normalize_agrees_with_python_on_every_assigned_character(pag
     assert mismatches == []
 
 
-def test_javascript_lookup_agrees_with_python(page):
-    recommender = Recommender(load_model(SHIPPED_MODEL))
+@pytest.fixture(scope="module")
+def recommender():
+    return Recommender(load_model(SHIPPED_MODEL))
+
+
+#: Queries whose lookup is easy to get wrong: same names in other forms, each stage of the
+#: lookup (exact, id:N, normalised, ASCII, article), misspellings, and errors.
+LOOKUPS = [
+    "Rosetta",
+    "rosetta",
+    "  ROSETTA  ",
+    "Red",
+    "red",
+    "RED",
+    "ＲＥＤ",
+    " red ",
+    "BEATLES",
+    "beatles",
+    "the beatles",
+    "The  Beatles",
+    "cure",
+    "bjork",
+    "BJÖRK",
+    "sigur ros",
+    "Erlend Oye",
+    "erlend  oye",
+    "Sivert Hoyem",
+    "zemfira",
+    "Zемфира",
+    "земфира",
+    "Pink",
+    "p!nk",
+    "id:89",
+    "ID: 0089",
+    "#  0089",
+    "id:999999999999",
+    "metalica",
+    "radiohed",
+    "pink floid",
+    "rosseta",
+    "cult of lun",
+    "mozart",
+    "kanye",
+    "amadeus mozart",
+    "x" * 301,
+    "   ",
+    "\u0301",
+    "zzzzzzzz",
+]
+
+RESOLVE_ALL = (
+    "return arguments[0].map(function (q) { var r = window.explorer.resolve(q);"
+    " return r.error ? {error: r.error} : {id: r.row, note: r.note}; })"
+)
+
+
+def python_lookup(recommender, query):
+    """What ask.py's lookup gives, in the shape RESOLVE_ALL returns."""
     catalog = recommender.catalog
-    queries = [
-        "Rosetta",
-        "rosetta",
-        "  ROSETTA  ",
-        "bjork",
-        "sigur ros",
-        "Red",
-        "red",
-        "the beatles",
-        "id:89",
-        "#  0089",
-        "id:999999999999",
-        "metalica",
-        "radiohed",
-        "pink floid",
-        "beatles",
-        "cult of lun",
-        "x" * 301,
-        "   ",
-        "zzzzzzzz",
-    ]
-    got = page.execute_script(
-        "return arguments[0].map(function (q) { var r = window.explorer.resolve(q);"
-        " return r.error ? {error: r.error} : {id: r.row, note: r.note}; })",
-        queries,
+    try:
+        resolution = recommender.names.resolve(query)
+    except Exception as exc:  # UnknownArtistError: the page shows the same message
+        return {"error": str(exc)}
+    return {"id": catalog.index(resolution.artist_id), "note": resolution.ambiguity_note(catalog)}
+
+
+def test_javascript_lookup_agrees_with_python(page, recommender):
+    got = page.execute_script(RESOLVE_ALL, LOOKUPS)
+    expected = [python_lookup(recommender, q) for q in LOOKUPS]
+    assert [(q, g) for q, g, e in zip(LOOKUPS, got, expected, strict=True) if g != e] == []
+    # The cases this rests on are really there.
+    catalog = recommender.catalog
+    by_query = dict(zip(LOOKUPS, got, strict=True))
+    assert by_query["ＲＥＤ"] == by_query["Red"] and "3 artists are named 'Red'" in by_query["Red"]["note"]
+    assert catalog.names[by_query["Erlend Oye"]["id"]] == "Erlend Øye"
+    assert catalog.names[by_query["beatles"]["id"]] == "The Beatles"
+    assert "Did you mean: Wolfgang Amadeus Mozart" in by_query["mozart"]["error"]
+
+
+def test_javascript_lookup_agrees_with_python_on_every_name_in_other_forms(page, recommender):
+    """Each catalogue name in capitals and as its ASCII key: the normalised and ASCII steps."""
+    catalog = recommender.catalog
+    queries = sorted(
+        {n.upper() for n in catalog.names} | {k for k in map(ascii_key, catalog.names) if k.strip()}
     )
-    for query, answer in zip(queries, got, strict=True):
-        try:
-            resolution = recommender.names.resolve(query)
-        except Exception as exc:  # UnknownArtistError: the page shows the same message
-            assert answer == {"error": str(exc)}, query
-        else:
-            assert int(catalog.ids[answer["id"]]) == resolution.artist_id, query
-            assert answer["note"] == resolution.ambiguity_note(catalog), query
+    got = page.execute_script(RESOLVE_ALL, queries)
+    expected = [python_lookup(recommender, q) for q in queries]
+    mismatches = [(q, g, e) for q, g, e in zip(queries, got, expected, strict=True) if g != e]
+    assert mismatches[:5] == []
 
 
-def test_javascript_suggestions_agree_with_rapidfuzz(page):
-    index = Recommender(load_model(SHIPPED_MODEL)).names
-    misspelt = ["rosseta", "metalica", "radiohed", "pink floid", "the beatels", "bjrk", "daft pank", "muze"]
+def test_an_ascii_query_has_its_normalized_key_as_ascii_key():
+    """What lets the page find "Erlend Oye" without anyascii's whole table."""
+    catalog = load_model(SHIPPED_MODEL).catalog
+    texts = [t for t in list(catalog.names) + TRICKY if t.isascii()] + ["a\x1c\x1fb", "\tErlend   Oye\n"]
+    texts += ["".join(chr(c) for c in range(start, 128)) for start in range(0, 128, 7)]
+    assert [ascii_key(t) for t in texts] == [normalize(t) for t in texts]
+
+
+def test_javascript_ascii_key_agrees_with_python(page):
+    catalog = load_model(SHIPPED_MODEL).catalog
+    texts = list(catalog.names) + TRICKY + ["Erlend Øye", "Zемфира", "Œuvre ß", "ĳssel"]
+    got = page.execute_script("return arguments[0].map(window.explorer.asciiKey)", texts)
+    # Every catalogue name's characters are in the page's table; a typed text may not be.
+    mismatches = [(t, g) for t, g in zip(texts, got, strict=True) if g != ascii_key(t) and g is not None]
+    assert mismatches == []
+    assert all(g is not None for g in got[: len(catalog.names)])
+
+
+def test_javascript_fuzzy_keys_are_the_name_index_keys(page, recommender):
+    got = page.execute_script("return window.explorer.fuzzyKeys()")
+    index = recommender.names._fuzzy_keys()
+    assert got["keys"] == list(index)
+    assert [sorted(rows) for rows in got["rows"]] == [sorted(rows) for rows in index.values()]
+
+
+SCORED = [
+    "rosseta",
+    "mozart",
+    "kanye",
+    "kanye west",
+    "west kanye",
+    "amadeus mozart",
+    "the beatels",
+    "pink floid",
+    "a",
+    "the the",
+    "b a b",
+    "björk",
+    "daft pank",
+    "cult of lun",
+    "red hot chili",
+]
+
+
+def test_javascript_scorers_agree_with_rapidfuzz(page, recommender):
+    from rapidfuzz import fuzz
+
+    keys = list(recommender.names._fuzzy_keys())
+    others = keys[::150] + [k for k in keys if "mozart" in k or "kanye" in k or k.startswith("the ")][:60]
+    pairs = [(q, k) for q in SCORED for k in others] + [(a, b) for a in SCORED for b in SCORED]
+    got = page.execute_script(
+        "var e = window.explorer;"
+        " return arguments[0].map(p => [e.ratio(p[0], p[1]), e.tokenSetRatio(p[0], p[1])])",
+        pairs,
+    )
+    expected = [[fuzz.ratio(a, b), fuzz.token_set_ratio(a, b)] for a, b in pairs]
+    mismatches = [(p, g, e) for p, g, e in zip(pairs, got, expected, strict=True) if g != e]
+    assert mismatches[:5] == []
+    assert sum(e[1] == 100 for e in expected) >= 10  # the shortcut for whole words is exercised
+
+
+def test_javascript_suggestions_agree_with_name_index(page, recommender):
+    misspelt = SCORED + ["metalica", "radiohed", "bjrk", "muze", "beatls", "sigur", "amadeus"]
     script = "var e = window.explorer; return arguments[0].map(q => e.suggest(e.normalize(q)))"
     got = page.execute_script(script, misspelt)
-    assert got == [index.suggest(normalize(q)) for q in misspelt]
+    expected = [recommender.names.suggest(normalize(q)) for q in misspelt]
+    assert [(q, g, e) for q, g, e in zip(misspelt, got, expected, strict=True) if g != e] == []
+    assert "Kanye West" in got[misspelt.index("kanye")]
 
 
-def test_every_answer_in_the_page_is_recommender_answer(page):
-    recommender = Recommender(load_model(SHIPPED_MODEL))
+def test_the_page_shows_ask_py_notes(page, recommender):
+    """The typed name's ambiguity note and the answer's own (e.g. a better-known spelling)."""
+    queries = ["Red", "red", "Pink", "Bob", "Rosetta"]
+    shown = []
+    for query in queries:
+        page.execute_script(
+            "var r = window.explorer.resolve(arguments[0]); window.explorer.show(r.row, r.note)", query
+        )
+        shown.append([p.text for p in by_css(page, "#answer .note")])
+    expected = [[f"note: {n}" for n in ask_json(q)["notes"]] for q in queries]
+    assert shown == expected
+    assert any("far better known" in n for notes in shown for n in notes)
+    assert any("3 artists are named" in n for notes in shown for n in notes)
+
+
+def test_every_answer_in_the_page_is_recommender_answer(page, recommender):
     catalog = recommender.catalog
     rows = list(range(0, len(catalog), 97))  # a spread of ~180 artists, with and without vectors
     got = page.execute_script(
@@ -420,5 +560,6 @@ def test_every_answer_in_the_page_is_recommender_answer(page):
             continue
         answered += 1
         assert shown["results"] == expected["results"]
+        assert shown["notes"] == expected["notes"]
         assert (shown["artist"], shown["listeners"]) == (expected["artist"], expected["listeners"])
     assert answered >= 20

@@ -62,11 +62,15 @@ def answer_tables(recommender, top, min_listeners):
         catalogue row) or the index of its error message in ``errors``;
         ``result_fields``: the other keys of a result, in the order ``answer`` gives
         them; ``errors``: message templates, the artist's name stood for by
-        :data:`NAME_SLOT`.
+        :data:`NAME_SLOT`; ``answer_notes``: the notes of the answers that have any
+        (a better-known spelling, too few results, a weak result), ``of``: ``{row:
+        [index in text, ...]}``. An ``id:N`` query has no ambiguity note: the page adds
+        the one of the typed name in front, where ``ask.py`` prints it.
     """
     catalog = recommender.catalog
     row_of_id = {int(i): r for r, i in enumerate(catalog.ids.tolist())}
     answers, errors, error_index = [], [], {}
+    notes, note_index, notes_of = [], {}, {}
     result_fields = None
     for row, artist_id in enumerate(catalog.ids.tolist()):
         name = catalog.names[row]
@@ -86,6 +90,12 @@ def answer_tables(recommender, top, min_listeners):
             continue
         if answer["artist_id"] != artist_id or answer["listeners"] != int(catalog.listeners[row]):
             raise Item2VecError(f"the answer for id:{artist_id} is about another artist")
+        if answer["notes"]:
+            for note in answer["notes"]:
+                if note not in note_index:
+                    note_index[note] = len(notes)
+                    notes.append(note)
+            notes_of[str(row)] = [note_index[n] for n in answer["notes"]]
         encoded = []
         for result in answer["results"]:
             fields = [k for k in result if k not in _ARTIST_FIELDS]
@@ -105,29 +115,63 @@ def answer_tables(recommender, top, min_listeners):
         len(answers) - answered,
         len(errors),
     )
-    return {"answers": answers, "result_fields": result_fields or [], "errors": errors}
+    return {
+        "answers": answers,
+        "result_fields": result_fields or [],
+        "errors": errors,
+        "answer_notes": {"of": notes_of, "text": notes},
+    }
+
+
+#: Key kinds whose keys the page computes from the typed text itself (explorer.js
+#: ``typedKey``); a kind added to ``names.LOOKUP_KINDS`` stops the build until the page
+#: learns it, instead of the page silently resolving differently from ``ask.py``.
+PAGE_KINDS = ("exact", "normal", "ascii", "article")
+
+#: Characters whose ``anyascii`` transliteration the page carries besides those in the
+#: catalogue's names: Latin-1 to Cyrillic. A typed character outside both has no ASCII key
+#: in the page (README: Explorer).
+_TRANSLIT_RANGE = range(0x80, 0x530)
 
 
 def name_tables(recommender):
     """What the page needs to resolve a typed name exactly as ``ask.py`` does.
 
+    Every answer comes from the name index itself: for each kind of key in
+    ``names.LOOKUP_KINDS`` and each key of the catalogue, :meth:`NameIndex.lookup` is
+    asked which artist the key resolves to and with which note. The page only computes
+    the typed text's keys and looks them up.
+
     Returns
     -------
     dict
-        ``key``: ``names.normalize`` of each catalogue name; ``exact`` and
-        ``normal``: for each name / normalised key shared by several artists,
-        ``[row picked, index in notes or -1]``; ``notes``: the ambiguity notes
-        ``ask.py`` prints. A name or key held by one artist resolves to it.
+        ``key``: ``names.normalize`` of each catalogue name (the ``normal`` key of each
+        row); ``kinds``: the kinds in the order ``resolve`` tries them; ``row_keys``: per
+        kind, ``{row: key}`` for the rows whose key differs from their name (``exact``)
+        or their ``normal`` key (the others); ``picks``: per kind, ``{key: [row, note]}``
+        for every key that does not simply resolve to the one row holding it without a
+        note (``note`` an index in ``notes`` or -1; ``null``: the key resolves to
+        nothing); ``notes``: the ambiguity notes ``ask.py`` prints; ``translit``: the
+        ``anyascii`` transliteration of non-ASCII characters (see :data:`_TRANSLIT_RANGE`);
+        ``suggest_cutoff``: ``names.SUGGEST_CUTOFF``.
     """
+    from anyascii import anyascii
+
     catalog = recommender.catalog
     index = recommender.names
-    row_of_id = {int(i): r for r, i in enumerate(catalog.ids.tolist())}
+    if tuple(names_module.LOOKUP_KINDS) != PAGE_KINDS:
+        raise Item2VecError(
+            f"the explorer page knows the name keys {PAGE_KINDS}, the name index has "
+            f"{tuple(names_module.LOOKUP_KINDS)}: teach explorer.js the new ones"
+        )
+    ids = catalog.ids.tolist()
+    row_of_id = {int(i): r for r, i in enumerate(ids)}
     keys = [names_module.normalize(n) for n in catalog.names]
     notes, note_index = [], {}
 
-    def pick(positions):
-        # The name index's own choice among same-named artists, and its note.
-        resolution = index._pick(positions)
+    def encode(resolution):
+        if resolution is None:
+            return None
         note = resolution.ambiguity_note(catalog)
         if note is None:
             return [row_of_id[resolution.artist_id], -1]
@@ -136,10 +180,38 @@ def name_tables(recommender):
             notes.append(note)
         return [row_of_id[resolution.artist_id], note_index[note]]
 
-    exact = {name: pick(rows) for name, rows in sorted(index._exact.items()) if len(rows) > 1}
-    # An empty key (a name of combining marks only) names nothing, as in NameIndex.resolve.
-    normal = {key: pick(rows) for key, rows in sorted(index._normalized().items()) if key and len(rows) > 1}
-    return {"key": keys, "exact": exact, "normal": normal, "notes": notes}
+    row_keys, picks = {}, {}
+    for kind in PAGE_KINDS:
+        table = index._index(kind)
+        own = [None] * len(ids)
+        for key, rows in table.items():
+            for row in rows:
+                if own[row] is not None:
+                    raise Item2VecError(f"artist row {row} has two {kind} keys: the page needs one")
+                own[row] = key
+        if any(k is None for k in own):
+            raise Item2VecError(f"some artists have no {kind} key: the page needs one each")
+        base = catalog.names if kind == "exact" else keys
+        row_keys[kind] = {str(r): k for r, k in enumerate(own) if k != base[r]}
+        chosen = {}
+        for key in sorted(table):
+            rows = table[key]
+            encoded = encode(index.lookup(kind, key))
+            if len(rows) == 1 and encoded == [rows[0], -1]:
+                continue  # the page's default: a key held by one artist finds it
+            chosen[key] = encoded
+        picks[kind] = chosen
+    characters = {c for k in keys for c in k if not c.isascii()} | {chr(c) for c in _TRANSLIT_RANGE}
+    translit = {c: anyascii(c) for c in sorted(characters)}
+    return {
+        "key": keys,
+        "kinds": list(PAGE_KINDS),
+        "row_keys": row_keys,
+        "picks": picks,
+        "notes": notes,
+        "translit": translit,
+        "suggest_cutoff": names_module.SUGGEST_CUTOFF,
+    }
 
 
 def _char_class(predicate):

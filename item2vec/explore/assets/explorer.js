@@ -93,28 +93,65 @@
     return msg;
   }
 
-  // ---- NameIndex.resolve, mirrored; the choice among same-named artists is precomputed --------------
-  var rowsByName = new Map(), rowsByKey = new Map(), rowById = new Map();
-  for (var r = 0; r < N; r++) {
-    if (!rowsByName.has(A.name[r])) rowsByName.set(A.name[r], []);
-    rowsByName.get(A.name[r]).push(r);
-    if (!rowsByKey.has(A.key[r])) rowsByKey.set(A.key[r], []);
-    rowsByKey.get(A.key[r]).push(r);
-    rowById.set(A.id[r], r);
+  // ---- NameIndex.resolve: the page computes the typed text's keys, Python chose every key's artist --
+  // For each kind of key (exact name, normalised, ASCII, without article), every catalogue key's
+  // artist and note was chosen at build time by NameIndex.lookup; a key missing from D.resolve.picks
+  // is held by one artist and finds it.
+  var R = D.resolve;
+  var TRANSLIT = new Map(Object.entries(R.translit));
+  var rowsBy = {}, picks = {}, keyOf = {}, rowById = new Map();
+  R.kinds.forEach(function (kind) {
+    var differ = R.row_keys[kind], base = kind === "exact" ? A.name : A.key;
+    var own = new Array(N), rows = new Map();
+    for (var r = 0; r < N; r++) {
+      var k = Object.prototype.hasOwnProperty.call(differ, String(r)) ? differ[String(r)] : base[r];
+      own[r] = k;
+      if (!rows.has(k)) rows.set(k, []);
+      rows.get(k).push(r);
+    }
+    keyOf[kind] = own;
+    rowsBy[kind] = rows;
+    picks[kind] = new Map(Object.entries(R.picks[kind]));
+  });
+  for (var r = 0; r < N; r++) rowById.set(A.id[r], r);
+
+  function lookup(kind, key) {
+    // NameIndex.lookup: the artist (row) and ambiguity note a key of this kind resolves to, or null.
+    if (!key) return null;
+    if (picks[kind].has(key)) {
+      var p = picks[kind].get(key);
+      return p === null ? null : { row: p[0], note: p[1] >= 0 ? R.notes[p[1]] : null };
+    }
+    var rows = rowsBy[kind].get(key);
+    return rows ? { row: rows[0], note: null } : null;
   }
 
-  function picked(rows, table, name) {
-    if (!rows) return null;
-    if (rows.length === 1) return { row: rows[0], note: null };
-    var p = table[name];
-    return { row: p[0], note: p[1] >= 0 ? D.resolve.notes[p[1]] : null };
+  function asciiKey(text) {
+    // names.ascii_key: anyascii of the normalised text, casefolded, spaces collapsed. The page
+    // carries anyascii's table for the characters of the catalogue's names and Latin-1 to
+    // Cyrillic; with any other character the key is unknown (null) and that step is skipped.
+    var out = "";
+    for (var c of normalize(text)) {
+      if (c.codePointAt(0) < 0x80) { out += c; continue; }
+      var t = TRANSLIT.get(c);
+      if (t === undefined) return null;
+      out += t;
+    }
+    return pyStrip(out.toLowerCase().replace(SPACE_RUN, " "));
+  }
+
+  function typedKey(kind, query, key) {
+    // NameIndex.typed_keys, one kind at a time (key: the normalised query).
+    if (kind === "normal") return key;
+    if (kind === "ascii") return asciiKey(query);
+    if (kind === "article") return key.replace(ARTICLE, "");
+    throw new Error("no typed key of kind " + kind);
   }
 
   function resolve(query) {
     var chars = Array.from(query);
     if (!pyStrip(query) || chars.length > U.max_query) return { error: unknownMessage(query, []) };
-    var found = picked(rowsByName.get(query), D.resolve.exact, query) ||
-      picked(rowsByName.get(pyStrip(query)), D.resolve.exact, pyStrip(query));
+    var found = lookup("exact", query) || lookup("exact", pyStrip(query));
     if (found) return found;
     var m = ID_QUERY.exec(query);
     if (m) {
@@ -122,36 +159,51 @@
       return row !== undefined ? { row: row, note: null } : { error: unknownMessage(query, []) };
     }
     var key = normalize(query);
-    found = key ? picked(rowsByKey.get(key), D.resolve.normal, key) : null;
-    if (found) return found;
+    if (!key) return { error: unknownMessage(query, []) };
+    for (var i = 0; i < R.kinds.length; i++) {
+      if (R.kinds[i] === "exact") continue;
+      found = lookup(R.kinds[i], typedKey(R.kinds[i], query, key));
+      if (found) return found;
+    }
     var suggestions = suggest(key);
     return { error: unknownMessage(query, suggestions), suggestions: suggestions };
   }
 
-  // ---- NameIndex.suggest, mirrored: rapidfuzz's fuzz.ratio over the keys and article-less keys ----
+  function rowOfName(name) {
+    // The artist a suggested name stands for: what typing it exactly resolves to.
+    return lookup("exact", name).row;
+  }
+
+  // ---- NameIndex.suggest, mirrored: rapidfuzz's ratio and token_set_ratio over the keys --------
   var fuzzy = null;
 
   function fuzzyIndex() {
+    // NameIndex._fuzzy_keys: each normalised key, then the same key without its article.
     if (fuzzy) return fuzzy;
     var index = new Map();
-    rowsByKey.forEach(function (rows, key) {
-      var bare = key.replace(ARTICLE, "");
+    rowsBy.normal.forEach(function (rows, key) {
+      var bare = keyOf.article[rows[0]];
       (bare === key ? [key] : [key, bare]).forEach(function (variant) {
         if (!index.has(variant)) index.set(variant, []);
         Array.prototype.push.apply(index.get(variant), rows);
       });
     });
-    fuzzy = { keys: [], cps: [], rows: [] };
+    fuzzy = { keys: [], cps: [], tokens: [], rows: [] };
     index.forEach(function (rows, key) {
       fuzzy.keys.push(key);
       fuzzy.cps.push(codePoints(key));
+      fuzzy.tokens.push(tokenSet(key));
       fuzzy.rows.push(rows);
     });
     return fuzzy;
   }
 
-  function lcsLength(a, b, row) {
-    // Longest common subsequence, one DP row at a time.
+  var lcsRow = new Int32Array(1024);
+
+  function lcsLength(a, b) {
+    // Longest common subsequence of two code point arrays, one DP row at a time.
+    if (b.length + 1 > lcsRow.length) lcsRow = new Int32Array(b.length + 1);
+    var row = lcsRow;
     for (var j = 0; j <= b.length; j++) row[j] = 0;
     for (var i = 1; i <= a.length; i++) {
       var diagonal = 0;
@@ -162,6 +214,44 @@
       }
     }
     return row[b.length];
+  }
+
+  function similarity(a, b) {
+    // Normalised Indel similarity of two code point arrays (0..1): fuzz.ratio / 100.
+    var total = a.length + b.length;
+    return total ? 1 - (total - 2 * lcsLength(a, b)) / total : 1;
+  }
+
+  function tokenSet(text) {
+    // The sorted, de-duplicated words of a text (rapidfuzz splits on whitespace; keys hold only " ").
+    var words = text.split(SPACE_RUN).filter(function (w) { return w; });
+    return Array.from(new Set(words)).sort(compareCodePoints);
+  }
+
+  function normDistance(dist, lensum) {
+    return lensum > 0 ? 100 - (100 * dist) / lensum : 100;
+  }
+
+  function tokenSetRatio(a, b) {
+    // rapidfuzz.fuzz.token_set_ratio of two token sets (tokenSet), without a cutoff.
+    if (!a.length || !b.length) return 0;
+    var inB = new Set(b), inA = new Set(a);
+    var sect = a.filter(function (t) { return inB.has(t); });
+    var ab = a.filter(function (t) { return !inB.has(t); });
+    var ba = b.filter(function (t) { return !inA.has(t); });
+    // One text's words are all in the other's.
+    if (sect.length && (!ab.length || !ba.length)) return 100;
+    var abJoined = codePoints(ab.join(" ")), baJoined = codePoints(ba.join(" "));
+    var sectLen = codePoints(sect.join(" ")).length;
+    var sep = sectLen ? 1 : 0;
+    var sectAbLen = sectLen + sep + abJoined.length, sectBaLen = sectLen + sep + baJoined.length;
+    var lensum = sectAbLen + sectBaLen;
+    var result = normDistance(abJoined.length + baJoined.length - 2 * lcsLength(abJoined, baJoined), lensum);
+    if (!sectLen) return result;
+    // sect+ab against sect, and sect+ba against sect: they differ by the differences only.
+    var sectAbRatio = normDistance(sep + abJoined.length, sectLen + sectAbLen);
+    var sectBaRatio = normDistance(sep + baJoined.length, sectLen + sectBaLen);
+    return Math.max(result, sectAbRatio, sectBaRatio);
   }
 
   function roundHalfEven(x) {
@@ -175,24 +265,29 @@
     limit = limit || 5;
     if (!key) return [];
     var index = fuzzyIndex();
-    var q = codePoints(key);
-    var row = new Int32Array(1024);
-    var hits = [];
-    for (var k = 0; k < index.cps.length; k++) {
-      var c = index.cps[k];
-      if (c.length + 1 > row.length) row = new Int32Array(c.length + 1);
-      var total = q.length + c.length;
-      // fuzz.ratio: normalised Indel similarity, times 100.
-      var similarity = total ? 1 - (total - 2 * lcsLength(q, c, row)) / total : 1;
-      if (similarity >= 0.6) hits.push([similarity * 100, k]);
-    }
-    hits.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
+    var q = codePoints(key), qTokens = tokenSet(key);
+    var cutoff = R.suggest_cutoff;
+    // Each returns the score, or null below the cutoff (rapidfuzz compares ratio's cutoff unscaled).
+    var scorers = [
+      function (k) { var s = similarity(q, index.cps[k]); return s >= cutoff / 100 ? s * 100 : null; },
+      function (k) { var s = tokenSetRatio(qTokens, index.tokens[k]); return s >= cutoff ? s : null; },
+    ];
     var best = new Map();
-    hits.slice(0, limit * 4).forEach(function (hit) {
-      index.rows[hit[1]].forEach(function (r) {
-        best.set(r, Math.max(best.has(r) ? best.get(r) : 0, roundHalfEven(hit[0])));
+    scorers.forEach(function (scorer) {
+      // process.extract: the limit * 4 best keys at or above the cutoff, ties in index order.
+      var hits = [];
+      for (var k = 0; k < index.keys.length; k++) {
+        var score = scorer(k);
+        if (score !== null) hits.push([score, k]);
+      }
+      hits.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
+      hits.slice(0, limit * 4).forEach(function (hit) {
+        index.rows[hit[1]].forEach(function (r) {
+          best.set(r, Math.max(best.has(r) ? best.get(r) : 0, roundHalfEven(hit[0])));
+        });
       });
     });
+    // Equal scores: the better-known artist first, then by name.
     var ranked = Array.from(best.keys()).sort(function (x, y) {
       return best.get(y) - best.get(x) || A.listeners[y] - A.listeners[x] || compareCodePoints(A.name[x], A.name[y]);
     });
@@ -224,7 +319,7 @@
       var shown = new Set(out.map(function (o) { return A.name[o.row]; }));
       suggest(key).forEach(function (name) {
         if (out.length < limit && !shown.has(name)) {
-          out.push({ row: picked(rowsByName.get(name), D.resolve.exact, name).row, fuzzy: true });
+          out.push({ row: rowOfName(name), fuzzy: true });
           shown.add(name);
         }
       });
@@ -238,10 +333,12 @@
     if (!Array.isArray(entry)) {
       return { error: D.errors[entry].split("\u0000").join(A.name[row]) };
     }
+    var notes = D.answer_notes.of[String(row)] || [];
     return {
       artist: A.name[row],
       artist_id: Number(A.id[row]),
       listeners: A.listeners[row],
+      notes: notes.map(function (i) { return D.answer_notes.text[i]; }),
       results: entry.map(function (values) {
         var result = { artist: A.name[values[0]], artist_id: Number(A.id[values[0]]) };
         D.result_fields.forEach(function (field, i) { result[field] = values[i + 1]; });
@@ -333,7 +430,7 @@
       var p = el("div", { "class": "did-you-mean" });
       p.appendChild(el("span", {}, "Did you mean:"));
       suggestions.forEach(function (name) {
-        p.appendChild(artistLink(picked(rowsByName.get(name), D.resolve.exact, name).row, name));
+        p.appendChild(artistLink(rowOfName(name), name));
       });
       answerBox.appendChild(p);
     }
@@ -358,7 +455,10 @@
       mark(null);
       return;
     }
-    if (note) answerBox.appendChild(el("p", { "class": "note" }, "note: " + note));
+    // ask.py's notes, in its order: the typed name's ambiguity first, then the answer's own.
+    (note ? [note] : []).concat(answer.notes).forEach(function (text) {
+      answerBox.appendChild(el("p", { "class": "note" }, "note: " + text));
+    });
     answerBox.appendChild(el("p", { "class": "heading" },
       "Artists similar to " + answer.artist + " (" + plural(answer.listeners, "listener") +
       "), among artists with at least " + D.ask.min_listeners + " listeners:"));
@@ -559,7 +659,10 @@
 
   // For the tests, and for anyone curious in the browser console.
   window.explorer = {
-    normalize: normalize, resolve: resolve, suggest: suggest, completions: completions,
+    normalize: normalize, asciiKey: asciiKey, resolve: resolve, suggest: suggest, completions: completions,
+    tokenSetRatio: function (a, b) { return tokenSetRatio(tokenSet(a), tokenSet(b)); },
+    ratio: function (a, b) { return similarity(codePoints(a), codePoints(b)) * 100; },
+    fuzzyKeys: function () { var f = fuzzyIndex(); return { keys: f.keys, rows: f.rows }; },
     answerFor: answerFor, show: show, violations: violations, current: function () { return current; },
   };
   document.addEventListener("DOMContentLoaded", start);
