@@ -11,7 +11,6 @@ Exit codes: 0 answered; 1 artist not found or query not answerable (in --batch:
 at least one line failed); 2 usage error; 3 model missing or damaged; 130 interrupted.
 """
 
-import argparse
 import contextlib
 import json
 import logging
@@ -22,7 +21,7 @@ from ..errors import Item2VecError
 from ..formatting import format_line, format_table, safe
 from ..query import DEFAULT_MIN_LISTENERS, MAX_TOP, Recommender
 from ..storage import load_model
-from .parser import HelpShown, Parser, UsageError, add_version, default_model_dir, int_in
+from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir, int_in
 
 HISTORY = os.path.join(os.path.expanduser("~"), ".item2vec_history")
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -45,12 +44,7 @@ def one_line(message, limit=2000):
 
 
 def build_parser(prog="ask.py"):
-    parser = Parser(
-        prog=prog,
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n", 2)[2],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser(__doc__, prog)
     parser.add_argument(
         "artist",
         nargs="*",

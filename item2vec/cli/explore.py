@@ -16,7 +16,6 @@ Exit codes: 0 written; 1 a library of the explore extra is missing; 2 usage erro
 or --out cannot be written; 3 model missing or damaged; 130 interrupted.
 """
 
-import argparse
 import contextlib
 import logging
 import os
@@ -25,18 +24,13 @@ import time
 
 from ..errors import Item2VecError
 from ..formatting import safe
-from .parser import HelpShown, Parser, UsageError, add_version, default_model_dir
+from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 
 
 def build_parser(prog="python -m item2vec.explore"):
-    parser = Parser(
-        prog=prog,
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n", 2)[2],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_parser(__doc__, prog)
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML page to write")
     parser.add_argument(
         "--model",

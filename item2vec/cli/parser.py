@@ -27,6 +27,16 @@ class Parser(argparse.ArgumentParser):
         raise HelpShown(status)
 
 
+def command_parser(doc, prog):
+    """A :class:`Parser` whose ``--help`` shows the program's docstring: first paragraph, then the rest."""
+    return Parser(
+        prog=prog,
+        description=doc.split("\n\n")[0],
+        epilog=doc.split("\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def int_in(low, high, what):
     """An argparse ``type`` accepting whole numbers in ``[low, high]``, with a one-line error."""
 

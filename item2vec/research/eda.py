@@ -432,20 +432,6 @@ def render(s):
     )
 
 
-def render_only(out):
-    """Rewrite ``out/EDA.md`` from ``out/eda.json``; returns the exit code."""
-    path = os.path.join(out, "eda.json")
-    try:
-        stats = report.read_json(path)
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    with open(os.path.join(out, "EDA.md"), "w", encoding="utf-8") as handle:
-        handle.write(render(stats))
-    print(f"wrote {os.path.join(out, 'EDA.md')} from {path}")
-    return 0
-
-
 # -- command --------------------------------------------------------------------------------
 
 
@@ -497,7 +483,7 @@ def main(argv=None):
     except SystemExit as exc:  # --help or a usage error: a return code, not an exit, for callers of main()
         return exc.code
     if args.render_only:
-        return render_only(args.out)
+        return report.render_only(args.out, "eda.json", "EDA.md", render)
     import matplotlib
 
     from ..storage import load_model

@@ -31,7 +31,7 @@ from ..data import load_dataset
 from ..errors import DataError
 from ..query import DEFAULT_MIN_LISTENERS
 from . import baselines, evaluate_figures, report
-from .evaluate_report import ORDER, render, render_only
+from .evaluate_report import ORDER, render
 from .metrics import bootstrap, evaluate_filters, evaluate_model, rank_of
 from .splits import SET_MIN_LISTENERS, full_split, make_split
 
@@ -361,7 +361,7 @@ def main(argv=None):
     """Run the evaluation and write the three files; returns the exit code."""
     args = build_parser().parse_args(argv)
     if args.render_only:
-        return render_only(args.out)
+        return report.render_only(args.out, "evaluation.json", "EVALUATION.md", render)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
     start = time.perf_counter()

@@ -4,9 +4,6 @@ dict of :mod:`item2vec.research.evaluate` (the dict saved as ``evaluation.json``
 Only numbers and booleans are computed here; the words are in the template.
 """
 
-import os
-import sys
-
 from . import report
 
 ORDER = ("item2vec", "itemknn", "ease", "als", "popularity", "word2vec_default", "item2vec_untuned")
@@ -132,17 +129,3 @@ def render(result):
         validation_train_share=1 - (p["test_folds"] + 1) * p["fold_share"],
         shipped_config={k: v for k, v in result["item2vec_config"].items() if k not in ("seed", "workers")},
     )
-
-
-def render_only(out):
-    """Rewrite ``out/EVALUATION.md`` from ``out/evaluation.json``; returns the exit code."""
-    path = os.path.join(out, "evaluation.json")
-    try:
-        result = report.read_json(path)
-    except OSError as exc:
-        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    with open(os.path.join(out, "EVALUATION.md"), "w", encoding="utf-8") as handle:
-        handle.write(render(result))
-    print(f"wrote {out}/EVALUATION.md from {path}")
-    return 0

@@ -155,3 +155,24 @@ def read_json(path):
     """The JSON document at ``path`` (UTF-8)."""
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def render_only(out, json_name, markdown_name, render_result):
+    """Rewrite ``out/markdown_name`` from ``out/json_name`` without recomputing; returns the exit code.
+
+    ``render_result`` turns the loaded JSON into the Markdown text (each report's ``render``).
+    """
+    import os
+    import sys
+
+    path = os.path.join(out, json_name)
+    try:
+        result = read_json(path)
+    except OSError as exc:
+        print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    target = os.path.join(out, markdown_name)
+    with open(target, "w", encoding="utf-8") as handle:
+        handle.write(render_result(result))
+    print(f"wrote {target} from {path}")
+    return 0
