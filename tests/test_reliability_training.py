@@ -495,6 +495,32 @@ def test_sigkill_at_random_moments_always_leaves_one_complete_model(two_models, 
     assert leftovers(str(tmp_path)) == []
 
 
+def test_sigkill_of_the_real_trainer_at_random_moments_leaves_one_complete_model(synthetic_dir, tmp_path):
+    # The same promise through the real program: train_item2vec.py killed anywhere in its
+    # run (start-up, loading, training, writing, the swap), 30 times, alternating two seeds.
+    names = ["g0-a1", "g1-a2", "g3-a3"]
+    trainer = [sys.executable, os.path.join(REPO, "train_item2vec.py"), "--data", synthetic_dir]
+    at = TRAIN_ARGS.index("--seed")
+    args = TRAIN_ARGS[:at] + TRAIN_ARGS[at + 2 :]
+    expected, seconds = set(), []
+    for seed in ("3", "4"):
+        start = time.perf_counter()
+        out = str(tmp_path / f"seed{seed}")
+        subprocess.run([*trainer, "--out", out, *args, "--seed", seed], env=ENV, check=True, timeout=300)
+        seconds.append(time.perf_counter() - start)
+        expected.add(_answers(out, names))
+    assert len(expected) == 2
+    folder = str(tmp_path / "model")
+    shutil.copytree(str(tmp_path / "seed3"), folder)
+    rng = random.Random(7)
+    for kill in range(KILLS):
+        proc = subprocess.Popen([*trainer, "--out", folder, *args, "--seed", "34"[kill % 2]], env=ENV)
+        time.sleep(rng.uniform(0.0, 1.1 * max(seconds)))
+        proc.kill()
+        proc.wait()
+        assert _answers(folder, names) in expected, f"kill {kill}"
+
+
 def test_four_batch_readers_during_replacement_never_fail(two_models, tmp_path):
     a, b = two_models
     names = ["g0-a1", "g1-a2", "g3-a3"]
