@@ -168,3 +168,13 @@ def test_cli_with_arbitrary_arguments_returns_a_documented_code(
     assert _visible(out.getvalue()) and _visible(err.getvalue())
     if code == 2:
         assert len(err.getvalue().splitlines()) == 1
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_fast_paths_give_the_full_unicode_results(text):
+    from anyascii import anyascii
+
+    from item2vec.names import _normalize_unicode
+
+    assert normalize(text) == _normalize_unicode(text)
+    assert anyascii(text) == text  # so ascii_key may skip it for ASCII keys
