@@ -178,15 +178,14 @@ def as_int(values):
     return ints, ok
 
 
-def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
-    """Turn raw string tables into a :class:`Dataset`, counting every repair.
+def clean_artists(artists, artists_path, repairs, max_dropped_share=MAX_DROPPED_SHARE):
+    """Clean a raw string artist table (artist_id, name) into the Dataset's ``artists``.
 
-    ``plays`` must have columns user, artist_id, plays; ``artists`` artist_id, name.
-    A ``user`` column that is not integer (e.g. a SHA-1) is factorized. Rows with
-    more fields than the header (counted by :func:`read_table` in ``attrs``) were
-    dropped; a file that loses more than ``max_dropped_share`` of its rows stops.
+    An unusable or repeated id drops the row, a blank name becomes "(unnamed #id)";
+    each repair is counted into ``repairs`` and logged, and more than
+    ``max_dropped_share`` of the rows dropped stops with a DataError. Rows with more
+    fields than expected are counted by the reader in ``attrs["rows_too_long"]``.
     """
-    repairs = {}
 
     def note(key, count, message):
         if count:
@@ -194,11 +193,9 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
             logger.warning(message, count)
 
     artist_long = artists.attrs.get("rows_too_long", 0)
-    play_long = plays.attrs.get("rows_too_long", 0)
     note("artist_rows_malformed", artist_long, "dropped %d artist rows with more fields than the header")
-    note("play_rows_malformed", play_long, "dropped %d play rows with more fields than the header")
 
-    # Artists: the id is the identity, so an unusable id drops the row.
+    # The id is the identity, so an unusable id drops the row.
     artist_ids, ok = as_int(artists["artist_id"])
     note("artist_rows_bad_id", (~ok).sum(), "dropped %d artist rows whose id is not an integer")
     artists = pd.DataFrame({"artist_id": artist_ids[ok], "name": artists["name"].to_numpy()[ok].astype(str)})
@@ -214,6 +211,27 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
         raise DataError(f"{artists_path}: no artist rows with an integer id")
     artist_rows = len(ok) + artist_long
     check_dropped(artists_path, artist_rows - len(artists), artist_rows, max_dropped_share)
+    return artists
+
+
+def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
+    """Turn raw string tables into a :class:`Dataset`, counting every repair.
+
+    ``plays`` must have columns user, artist_id, plays; ``artists`` artist_id, name.
+    A ``user`` column that is not integer (e.g. a SHA-1) is factorized. Rows with
+    more fields than the header (counted by :func:`read_table` in ``attrs``) were
+    dropped; a file that loses more than ``max_dropped_share`` of its rows stops.
+    """
+    repairs = {}
+
+    def note(key, count, message):
+        if count:
+            repairs[key] = int(count)
+            logger.warning(message, count)
+
+    play_long = plays.attrs.get("rows_too_long", 0)
+    artists = clean_artists(artists, artists_path, repairs, max_dropped_share)
+    note("play_rows_malformed", play_long, "dropped %d play rows with more fields than the header")
 
     # Plays.
     total = len(plays) + play_long

@@ -3,7 +3,8 @@
 :func:`load_dataset` is the entry point. Every format ends as the one shape of
 :class:`~item2vec.cleaning.Dataset` (the columns and cleaning rules are described
 in :mod:`item2vec.cleaning`); the Kaggle and HetRec pairs are read here, the large
-Last.fm-360K file by :mod:`item2vec.lastfm360k`.
+Last.fm-360K file by :mod:`item2vec.lastfm360k` and listening events in the LFM-1b
+layout by :mod:`item2vec.events`.
 """
 
 import logging
@@ -11,6 +12,7 @@ import os
 
 from .cleaning import MAX_DROPPED_SHARE, Dataset, check_dropped, clean, read_table
 from .errors import DataError
+from .events import LFM1B_ARTISTS, LFM1B_EVENTS, read_lfm1b
 from .lastfm360k import LASTFM360K_PLAYS, read_lastfm360k
 
 __all__ = [
@@ -24,12 +26,15 @@ __all__ = [
     "read_hetrec",
     "read_kaggle",
     "read_lastfm360k",
+    "read_lfm1b",
     "read_table",
     "KAGGLE_PLAYS",
     "KAGGLE_ARTISTS",
     "HETREC_PLAYS",
     "HETREC_ARTISTS",
     "LASTFM360K_PLAYS",
+    "LFM1B_EVENTS",
+    "LFM1B_ARTISTS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,8 @@ def detect_format(path):
         base = os.path.basename(path)
         if base.endswith(".tsv") and "360" in base or base == "usersha1-artmbid-artname-plays.tsv":
             return "lastfm360k"
+        if base == LFM1B_EVENTS:
+            return "lfm1b"
         raise DataError(
             f"{path}: not a data folder; give the folder that holds {KAGGLE_PLAYS} and {KAGGLE_ARTISTS}"
         )
@@ -65,7 +72,8 @@ def detect_format(path):
     raise DataError(
         f"{path}: found neither the Kaggle files ({KAGGLE_PLAYS}, {KAGGLE_ARTISTS}) "
         f"nor the HetRec files ({HETREC_PLAYS}, {HETREC_ARTISTS}) nor the Last.fm-360K "
-        f"file ({LASTFM360K_PLAYS}); see README for where to download them"
+        f"file ({LASTFM360K_PLAYS}) nor LFM-1b events ({LFM1B_EVENTS}, {LFM1B_ARTISTS}); "
+        f"see README for where to download them"
     )
 
 
@@ -75,7 +83,8 @@ def load_dataset(path, format="auto", max_dropped_share=MAX_DROPPED_SHARE):
     Parameters
     ----------
     path : str
-        Folder holding the data files (or, for Last.fm-360K, the .tsv file).
+        Folder holding the data files (or, for Last.fm-360K, the .tsv file; for
+        LFM-1b events, the folder or its events file).
     format : str
         ``"auto"`` (detect from the file names) or a key of :data:`READERS`.
     max_dropped_share : float
@@ -129,9 +138,10 @@ def read_hetrec(folder, max_dropped_share=MAX_DROPPED_SHARE):
     return clean(plays, artists, plays_path, artists_path, "hetrec", max_dropped_share=max_dropped_share)
 
 
-READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec, "lastfm360k": read_lastfm360k}
+READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec, "lastfm360k": read_lastfm360k, "lfm1b": read_lfm1b}
 _MARKERS = {
     "kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS),
     "hetrec": (HETREC_PLAYS, HETREC_ARTISTS),
     "lastfm360k": (LASTFM360K_PLAYS,),
+    "lfm1b": (LFM1B_EVENTS, LFM1B_ARTISTS),
 }

@@ -250,24 +250,198 @@ def write_lastfm360k(
     return rows
 
 
-def main(argv=None):
-    """``python -m item2vec.synthetic --users N --out FILE``: write a synthetic 360K-format file."""
-    import argparse
+# -- listening events in the LFM-1b layout --------------------------------------------------
+
+#: First and last timestamp of the synthetic events (2005-02-14 and 2014-09-01 UTC, LFM-1b's span).
+EVENTS_T0, EVENTS_T1 = 1108339200, 1409443200
+
+
+def write_lfm1b(
+    folder,
+    n_events,
+    n_users=None,
+    n_genres=20,
+    artists_per_genre=5000,
+    in_genre=0.9,
+    zipf=1.1,
+    chunk_events=2_000_000,
+    seed=0,
+    progress=False,
+):
+    """Write synthetic listening events in the LFM-1b layout into ``folder``.
+
+    Two tab-separated files without a header: ``LFM-1b_LEs.txt`` (user-id,
+    artist-id, album-id, track-id, timestamp) and ``LFM-1b_artists.txt``
+    (artist-id, name "G<genre>-A<rank>", read back by :func:`genre_of_name`).
+
+    * User activity is lognormal (sigma 1.3: a few heavy users, many light
+      ones), scaled so that the file has about ``n_events`` lines.
+    * Each user has a personal artist list of lognormal size (median 60,
+      5..2,000, at most their events) drawn by :func:`sample_lists`' rule: one
+      favourite genre (two for 20% of users), a share ``in_genre`` from them,
+      power-law popularity rank^-``zipf`` inside a genre.
+    * Each event picks a personal rank r with P(r) ~ log((r+2)/(r+1)), about
+      1/r, so a few favourites dominate and plays per (user, artist) are
+      long-tailed too.
+    * album = artist * 8 + (0..7), track = album * 16 + (0..15).
+    * Timestamps fall in a per-user active period inside 2005-02-14 ..
+      2014-09-01; each user's events are written in time order, users in id
+      order (like the real file).
+
+    Users are generated and written in chunks of about ``chunk_events`` events,
+    chunk ``i`` seeded with ``SeedSequence(seed, spawn_key=(i,))``, so memory is
+    bounded by the chunk, not the file.
+
+    Parameters
+    ----------
+    folder : str
+        Created if missing; both files are replaced.
+    n_events : int
+    n_users : int, optional
+        Default ``n_events // 1000`` (at least 1).
+    n_genres, artists_per_genre : int
+        Catalogue size (artist ids 1..n_genres * artists_per_genre).
+    in_genre, zipf : float
+    chunk_events : int
+    seed : int
+    progress : bool
+        Print a line per chunk.
+
+    Returns
+    -------
+    int
+        Number of event lines written.
+    """
+    import os
     import time
 
-    parser = argparse.ArgumentParser(prog="python -m item2vec.synthetic", description=main.__doc__)
-    parser.add_argument("--users", type=int, required=True, help="number of users")
+    os.makedirs(folder, exist_ok=True)
+    n_users = n_users or max(1, n_events // 1000)
+    rng0 = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32,)))
+    activity = rng0.lognormal(0.0, 1.3, size=n_users)
+    events_per_user = np.maximum(1, np.round(activity / activity.sum() * n_events)).astype(np.int64)
+    genre = np.repeat(np.arange(n_genres), artists_per_genre)
+    rank = np.tile(np.arange(1, artists_per_genre + 1), n_genres)
+    with open(os.path.join(folder, "LFM-1b_artists.txt"), "w", encoding="utf-8", newline="\n") as handle:
+        handle.writelines(
+            f"{i + 1}\t{NAME_FORMAT.format(genre=g, rank=k)}\n"
+            for i, (g, k) in enumerate(zip(genre, rank, strict=True))
+        )
+    # Chunks of consecutive users holding about chunk_events events each.
+    cuts = np.arange(chunk_events, events_per_user.sum(), chunk_events)
+    bounds = np.searchsorted(np.cumsum(events_per_user), cuts, side="right")
+    bounds = np.unique(np.concatenate([[0], bounds, [n_users]]))
+    rows = 0
+    start = time.perf_counter()
+    with open(os.path.join(folder, "LFM-1b_LEs.txt"), "w", encoding="utf-8", newline="\n") as handle:
+        for i, (first, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(i,)))
+            columns = _user_events(
+                rng, events_per_user[first:end], n_genres, artists_per_genre, in_genre, zipf
+            )
+            columns[0] += first + 1
+            pd.DataFrame({str(k): c for k, c in enumerate(columns)}).to_csv(
+                handle, sep="\t", header=False, index=False, lineterminator="\n"
+            )
+            rows += len(columns[0])
+            if progress:
+                print(f"chunk {i}: {rows:,} events, {time.perf_counter() - start:.0f} s", flush=True)
+    return rows
+
+
+def _user_events(rng, events_per_user, n_genres, artists_per_genre, in_genre, zipf):
+    """Event columns (user index from 0, artist, album, track, timestamp) of consecutive users."""
+    n_users = len(events_per_user)
+    n_artists = n_genres * artists_per_genre
+    sizes = np.clip(np.round(rng.lognormal(np.log(60), 1.0, size=n_users)), 5, 2000).astype(np.int64)
+    sizes = np.minimum(np.minimum(sizes, events_per_user), n_artists)
+    # Personal lists in draw order (the personal rank), without repeats.
+    favourite = rng.integers(0, n_genres, size=(n_users, 2))
+    two = rng.random(n_users) < 0.2
+    favourite[~two, 1] = favourite[~two, 0]
+    in_cdf = np.cumsum(np.arange(1, artists_per_genre + 1, dtype=float) ** -zipf)
+    in_cdf /= in_cdf[-1]
+    kept_users, kept_artists = np.empty(0, np.int64), np.empty(0, np.int64)
+    missing = sizes.copy()
+    for _ in range(30):
+        short = np.flatnonzero(missing > 0)
+        if not len(short):
+            break
+        users = np.repeat(short, 2 * missing[short] + 5)
+        genre = np.where(
+            rng.random(len(users)) < in_genre,
+            favourite[users, rng.integers(0, 2, size=len(users))],
+            rng.integers(0, n_genres, size=len(users)),
+        )
+        rank = np.minimum(np.searchsorted(in_cdf, rng.random(len(users))), artists_per_genre - 1)
+        users = np.concatenate([kept_users, users])
+        artists = np.concatenate([kept_artists, genre * artists_per_genre + rank])
+        _, first = np.unique(users * n_artists + artists, return_index=True)
+        first.sort()  # first occurrences in draw order
+        users, artists = users[first], artists[first]
+        order = np.argsort(users, kind="stable")
+        users, artists = users[order], artists[order]
+        keep = np.arange(len(users)) - np.searchsorted(users, users, side="left") < sizes[users]
+        kept_users, kept_artists = users[keep], artists[keep]
+        missing = sizes - np.bincount(kept_users, minlength=n_users)
+    sizes = np.bincount(kept_users, minlength=n_users)  # a tiny catalogue may leave a user short
+    offsets = np.cumsum(sizes) - sizes
+    user = np.repeat(np.arange(n_users), events_per_user)
+    user = user[sizes[user] > 0]
+    r = np.floor((sizes[user] + 1.0) ** rng.random(len(user))).astype(np.int64) - 1
+    artist = kept_artists[offsets[user] + np.minimum(r, sizes[user] - 1)]
+    album = artist * 8 + np.minimum(rng.geometric(0.5, size=len(user)) - 1, 7)
+    track = album * 16 + rng.integers(0, 16, size=len(user))
+    t_start = rng.integers(EVENTS_T0, EVENTS_T1 - 86400, size=n_users)
+    t_len = (rng.random(n_users) * (EVENTS_T1 - t_start)).astype(np.int64) + 86400
+    stamp = np.minimum(t_start[user] + (rng.random(len(user)) * t_len[user]).astype(np.int64), EVENTS_T1)
+    order = np.lexsort((stamp, user))
+    return [user[order], artist[order] + 1, album[order] + 1, track[order] + 1, stamp[order]]
+
+
+def main(argv=None):
+    """``python -m item2vec.research.synthetic (--users N | --events N) --out PATH``: write synthetic data.
+
+    ``--users`` writes a Last.fm-360K-format file, ``--events`` a folder of
+    LFM-1b-layout listening events.
+    """
+    import argparse
+    import os
+    import time
+
+    parser = argparse.ArgumentParser(prog="python -m item2vec.research.synthetic", description=main.__doc__)
+    kind = parser.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--users", type=int, help="number of users of a Last.fm-360K-format file")
+    kind.add_argument("--events", type=int, help="number of listening events of an LFM-1b-layout folder")
     parser.add_argument(
-        "--out", required=True, help="file to write (usersha1-artmbid-artname-plays.tsv format)"
+        "--out",
+        required=True,
+        help="file to write (usersha1-artmbid-artname-plays.tsv format), or with --events a folder",
     )
     parser.add_argument("--genres", type=int, default=20, help="planted genres (default 20)")
-    parser.add_argument("--artists-per-genre", type=int, default=500, help="artists per genre (default 500)")
+    parser.add_argument(
+        "--artists-per-genre",
+        type=int,
+        help="artists per genre (default 500, with --events 5000)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    rows = write_lastfm360k(args.out, args.users, args.genres, args.artists_per_genre, seed=args.seed)
+    if args.events is not None:
+        per_genre = args.artists_per_genre or 5000
+        rows = write_lfm1b(
+            args.out, args.events, n_genres=args.genres, artists_per_genre=per_genre, seed=args.seed
+        )
+        size = os.path.getsize(os.path.join(args.out, "LFM-1b_LEs.txt"))
+        print(
+            f"wrote {args.out}: {rows} events ({size / 1e9:.2f} GB), {args.genres * per_genre} artists "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
+        return 0
+    per_genre = args.artists_per_genre or 500
+    rows = write_lastfm360k(args.out, args.users, args.genres, per_genre, seed=args.seed)
     print(
-        f"wrote {args.out}: {rows} rows, {args.users} users, {args.genres * args.artists_per_genre} artists "
+        f"wrote {args.out}: {rows} rows, {args.users} users, {args.genres * per_genre} artists "
         f"in {time.perf_counter() - start:.1f} s"
     )
     return 0

@@ -1,0 +1,172 @@
+"""Listening events in the LFM-1b layout: events -> per-user play counts, chunked, with counted repairs."""
+
+import contextlib
+import io
+import json
+import logging
+
+import pandas as pd
+import pytest
+
+from conftest import Stdin
+from item2vec.cli import ask
+from item2vec.cli import train as train_item2vec
+from item2vec.data import LFM1B_ARTISTS, LFM1B_EVENTS, detect_format, load_dataset, read_lfm1b
+from item2vec.errors import DataError
+from item2vec.research.synthetic import genre_of_name, write_lfm1b
+from item2vec.storage import load_model
+
+SMALL = {"n_users": 300, "n_genres": 4, "artists_per_genre": 30}
+
+#: One line of each fault, appended to a generated file, and what the reader must count.
+DIRTY_LINES = [
+    "abc\t5\t1\t1\t1200000000",  # user id not an integer
+    "7\t\t1\t1\t1200000000",  # empty artist id
+    "7\t5.5\t1\t1\t1200000000",  # artist id not an integer
+    "4611686018427387904\t5\t1\t1\t1",  # 2**62: out of range under as_int
+    "7\t999999\t1\t1\t1200000000",  # artist not in the artist list
+    "7\t5\t1\t1\t1200000000\textra",  # 6 fields
+    "7\t5\t1\t1",  # 4 fields
+    "7\t5\t1\t1\t",  # empty timestamp: read like a missing field
+    "7\t5\t1\t1\tyesterday",  # timestamp not an integer
+    "7\t5\t1\t1\t-5",  # negative timestamp
+    " 7 \t5.0\t1\t1\t1200000000",  # padded, float-typed: a valid (7, 5) event
+]
+DIRTY_REPAIRS = {
+    "play_rows_bad_id": 4,
+    "play_rows_unknown_artist": 1,
+    "play_rows_malformed": 3,
+    "play_rows_bad_timestamp": 2,
+}
+
+
+def naive_counts(folder):
+    """Events per (user, artist) of a clean events file, by a plain pandas group-by."""
+    events = pd.read_csv(
+        folder / LFM1B_EVENTS, sep="\t", header=None, names=["user", "artist_id", "b", "t", "s"]
+    )
+    return events.groupby(["user", "artist_id"]).size().rename("plays").reset_index().astype("int64")
+
+
+@pytest.fixture(scope="module")
+def events_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("events")
+    write_lfm1b(str(folder), 60_000, chunk_events=20_000, seed=3, **SMALL)
+    return folder
+
+
+def test_generated_events_have_the_layout_long_tails_and_planted_genres(events_dir):
+    with open(events_dir / LFM1B_EVENTS, encoding="utf-8") as handle:
+        first = handle.readline().rstrip("\n").split("\t")
+    assert len(first) == 5 and all(field.isdigit() for field in first)
+    assert 1108339200 <= int(first[4]) <= 1409443200
+    events = pd.read_csv(events_dir / LFM1B_EVENTS, sep="\t", header=None)
+    assert abs(len(events) - 60_000) < 600 and events[0].nunique() == 300
+    per_user = events.groupby(0).size()
+    assert per_user.max() > 5 * per_user.median()  # a few heavy users
+    assert (events.groupby(0)[4].apply(lambda s: s.is_monotonic_increasing)).all()
+    artists = pd.read_csv(events_dir / LFM1B_ARTISTS, sep="\t", header=None)
+    assert len(artists) == 120 and sorted(artists[1].map(genre_of_name).unique()) == [0, 1, 2, 3]
+
+
+def test_event_counts_equal_a_naive_group_by(events_dir):
+    assert detect_format(str(events_dir)) == "lfm1b"
+    assert detect_format(str(events_dir / LFM1B_EVENTS)) == "lfm1b"
+    data = load_dataset(str(events_dir))
+    assert data.format == "lfm1b" and data.repairs == {}
+    pd.testing.assert_frame_equal(data.plays, naive_counts(events_dir))
+    assert len(data.artists) == 120 and data.artists["name"].iloc[0] == "G0-A1"
+    assert set(data.checksums) == {LFM1B_EVENTS, LFM1B_ARTISTS}
+    # The events file itself is accepted too.
+    pd.testing.assert_frame_equal(load_dataset(str(events_dir / LFM1B_EVENTS), "lfm1b").plays, data.plays)
+
+
+def test_small_chunks_give_the_same_dataset_as_one_big_chunk(events_dir):
+    whole = read_lfm1b(str(events_dir), chunk_rows=10**8)
+    for chunk_rows, merge_rows in ((997, 10), (7_000, 5_000)):
+        chunked = read_lfm1b(str(events_dir), chunk_rows=chunk_rows, merge_rows=merge_rows)
+        pd.testing.assert_frame_equal(chunked.plays, whole.plays)
+        pd.testing.assert_frame_equal(chunked.artists, whole.artists)
+        assert chunked.repairs == whole.repairs == {}
+
+
+def test_faulty_events_are_dropped_and_counted(tmp_path, events_dir, caplog):
+    expected = naive_counts(events_dir)
+    for name in (LFM1B_EVENTS, LFM1B_ARTISTS):
+        (tmp_path / name).write_bytes((events_dir / name).read_bytes())
+    with open(tmp_path / LFM1B_EVENTS, "a", encoding="utf-8", newline="") as handle:
+        handle.write("\n".join(DIRTY_LINES) + "\n")
+    with caplog.at_level(logging.WARNING):
+        data = read_lfm1b(str(tmp_path), chunk_rows=5_000, max_dropped_share=1)
+    assert data.repairs == DIRTY_REPAIRS
+    assert "dropped 3 event lines that do not have 5 tab-separated fields" in caplog.text
+    at = (expected["user"] == 7) & (expected["artist_id"] == 5)
+    if at.any():
+        expected.loc[at, "plays"] += 1
+    else:
+        expected = pd.concat([expected, pd.DataFrame({"user": [7], "artist_id": [5], "plays": [1]})])
+        expected = expected.sort_values(["user", "artist_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(data.plays, expected.astype("int64"))
+
+
+def test_the_dropped_row_limit_stops_a_damaged_events_file(tmp_path):
+    (tmp_path / LFM1B_ARTISTS).write_text("1\tA\n2\tB\n3\t\n5\tE\n", encoding="utf-8")
+    good = ["1\t1\t1\t1\t1200000000", "1\t2\t1\t1\t1200000001", "2\t1\t1\t1\t1200000002"] * 30
+    (tmp_path / LFM1B_EVENTS).write_text("\n".join(good + DIRTY_LINES) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"LFM-1b_LEs.txt: 10 of its 101 rows \(9.9%\) cannot be used \(1 of"):
+        load_dataset(str(tmp_path))
+    err = io.StringIO()
+    out = tmp_path / "model"
+
+    with contextlib.redirect_stderr(err):
+        code = train_item2vec.main(["--data", str(tmp_path), "--out", str(out), "--quiet"])
+    assert code == 2
+    message = err.getvalue().strip()
+    assert "\n" not in message and "LFM-1b_LEs.txt: 10 of its 101 rows" in message
+    assert not out.exists()
+    data = load_dataset(str(tmp_path), max_dropped_share=1)
+    assert data.repairs == {**DIRTY_REPAIRS, "artist_names_blank": 1}
+    assert data.plays.values.tolist() == [[1, 1, 30], [1, 2, 30], [2, 1, 30], [7, 5, 1]]
+
+
+def test_events_files_that_cannot_be_used_raise_data_errors(tmp_path):
+    with pytest.raises(DataError, match="LFM-1b_LEs.txt: file not found"):
+        read_lfm1b(str(tmp_path))
+    (tmp_path / LFM1B_EVENTS).write_text("1\t1\t1\t1\t5\n", encoding="utf-8")
+    with pytest.raises(DataError, match="LFM-1b_artists.txt: file not found"):
+        read_lfm1b(str(tmp_path / LFM1B_EVENTS))
+    (tmp_path / LFM1B_ARTISTS).write_text("1\tA\n", encoding="utf-8")
+    (tmp_path / LFM1B_EVENTS).write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match="LFM-1b_LEs.txt: file is empty"):
+        read_lfm1b(str(tmp_path))
+    (tmp_path / LFM1B_EVENTS).write_bytes(b"1\t1\t1\t1\t\xe9t\xe9\n")
+    with pytest.raises(DataError, match="LFM-1b_LEs.txt: not UTF-8 text"):
+        read_lfm1b(str(tmp_path))
+    (tmp_path / LFM1B_EVENTS).write_text("1\t9\t1\t1\t5\n", encoding="utf-8")
+    with pytest.raises(DataError, match="none of its 1 lines is a usable event"):
+        read_lfm1b(str(tmp_path), max_dropped_share=1)
+
+
+def test_train_script_end_to_end_on_events_and_ask_answers(tmp_path, events_dir):
+    out = tmp_path / "model"
+    argv = ["--data", str(events_dir), "--out", str(out), "--quiet", "--vector-size", "16"]
+    code = train_item2vec.main(argv + ["--epochs", "5", "--sample", "0.001", "--seed", "1"])
+    assert code == 0
+    with open(out / "metadata.json", encoding="utf-8") as handle:
+        assert json.load(handle)["data"]["format"] == "lfm1b"
+    model = load_model(str(out))
+    genres = {int(i): genre_of_name(model.catalog.name(i)) for i in model.vectors.ids}
+    hits = total = 0
+    for artist_id in model.vectors.ids:
+        ids, _ = model.vectors.most_similar(int(artist_id), topn=5)
+        hits += sum(genres[int(i)] == genres[int(artist_id)] for i in ids)
+        total += len(ids)
+    assert hits / total > 0.6  # chance is 0.25 with 4 genres
+    answer_out, answer_err = io.StringIO(), io.StringIO()
+    code = ask.main(
+        ["G1-A3", "--json", "-k", "5", "--model", str(out)], stdin=Stdin(b""), out=answer_out, err=answer_err
+    )
+    assert code == 0, answer_err.getvalue()
+    answer = json.loads(answer_out.getvalue())
+    assert answer["artist"] == "G1-A3"
+    assert sum(genre_of_name(r["artist"]) == 1 for r in answer["results"]) >= 3
