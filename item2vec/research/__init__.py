@@ -2,7 +2,9 @@
 
 * :mod:`.splits`: held-out users (validation and test folds);
 * :mod:`.metrics`: HR@k, precision, IPS-recall and bootstrap intervals;
-* :mod:`.baselines`: popularity, item-kNN, EASE, ALS, default Word2Vec, behind one query shape;
+* :mod:`.baselines`: popularity, item-kNN (shrinkage), RP3beta, EASE, ALS, default Word2Vec,
+  behind one query shape;
+* :mod:`.ranking`: the evidence discount every method shares, its validation grid and Pareto frontier;
 * :mod:`.synthetic`: synthetic listening data with planted genres, for tests and benchmarks;
 * :mod:`.evaluate` and :mod:`.eda`: the commands that regenerate docs/EVALUATION.md and docs/EDA.md.
 """

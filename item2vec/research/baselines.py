@@ -6,12 +6,15 @@ Every model here answers over a fixed artist set (an evaluation split's, see
 evaluation and the latency benchmark treat them alike:
 
 * :class:`Popularity`: the most-listened artists, whatever the query;
-* :class:`ItemKNN`: cosine of the artists' binary listener columns;
+* :class:`ItemKNN`: cosine of the artists' binary listener columns, optionally shrunk;
+* :class:`RP3beta`: Paudel et al.'s popularity-penalised random walk;
 * :class:`VectorModel`: cosine of artist vectors (item2vec, ALS, default Word2Vec);
 * :class:`EASE`: Steck's closed-form linear item-item model.
 
-The builders :func:`fit_item2vec`, :func:`fit_als`, :func:`fit_default_word2vec`
-and :func:`fit_ease` train on a split's training users only.
+The builders :func:`fit_item2vec`, :func:`fit_als`, :func:`fit_default_word2vec`,
+:func:`fit_itemknn`, :func:`fit_rp3beta` and :func:`fit_ease` train on a split's
+training users only. The evidence discount shared by every method, and the
+validation grid that tunes it, are in :mod:`.ranking`.
 """
 
 import logging
@@ -116,21 +119,66 @@ class DenseSimilarity(SimilarityModel):
 
 
 class ItemKNN(DenseSimilarity):
-    """Cosine similarity of the artists' binary listener vectors.
+    """Cosine similarity of the artists' binary listener vectors, with optional shrinkage.
+
+    ``S_ij = C_ij / (sqrt(n_i n_j) + shrink)``, ``C`` the co-listen counts and
+    ``n`` the listeners (``C``'s diagonal); ``shrink = 0`` is the plain cosine.
+    Shrinkage pulls pairs with little evidence towards 0.
 
     Parameters
     ----------
     ids : ndarray of int64
     matrix : scipy.sparse matrix, shape (users, n)
         Binary training listens.
+    shrink : float
     """
 
-    def __init__(self, ids, matrix):
+    def __init__(self, ids, matrix, shrink=0.0):
         start = time.perf_counter()
         co = (matrix.T @ matrix).toarray().astype(np.float64)
         norms = np.sqrt(np.diag(co))
-        norms[norms == 0] = 1.0
-        super().__init__(ids, co / norms[:, None] / norms[None, :], "item-kNN")
+        if shrink:
+            sim = co / (norms[:, None] * norms[None, :] + shrink)
+            name = f"item-kNN (shrink={shrink:g})"
+        else:
+            norms[norms == 0] = 1.0
+            sim = co / norms[:, None] / norms[None, :]
+            name = "item-kNN"
+        super().__init__(ids, sim, name)
+        self.shrink = shrink
+        self.fit_seconds = time.perf_counter() - start
+
+
+class RP3beta(DenseSimilarity):
+    """RP3beta (Paudel et al., ACM TiiS 2016) on binary listens, zero diagonal.
+
+    ``W_ij = sum_u X_ui X_uj |u|^-alpha / n_j^beta``: a two-step random walk
+    artist -> listener -> artist with transition probabilities raised to
+    ``alpha``, divided by the candidate's popularity to the power ``beta``.
+    The walk's first step also carries ``n_i^-alpha``; it is the same for every
+    candidate of query ``i``, so it does not change any ranking and is left out.
+
+    Parameters
+    ----------
+    ids : ndarray of int64
+    matrix : scipy.sparse matrix, shape (users, n)
+        Binary training listens; ``|u|`` is a row sum, ``n_j`` a column sum.
+    alpha, beta : float
+    """
+
+    def __init__(self, ids, matrix, alpha, beta):
+        import scipy.sparse as sp
+
+        start = time.perf_counter()
+        matrix = sp.csr_matrix(matrix, dtype=np.float64)
+        degree = np.asarray(matrix.sum(axis=1)).ravel()
+        listeners = np.asarray(matrix.sum(axis=0)).ravel()
+        weighted = sp.diags(np.power(np.maximum(degree, 1.0), -alpha)) @ matrix
+        walk = (matrix.T @ weighted).toarray()
+        np.fill_diagonal(walk, 0.0)
+        walk /= np.power(np.maximum(listeners, 1.0), beta)[None, :]
+        super().__init__(ids, walk, f"RP3beta (alpha={alpha:g}, beta={beta:g})")
+        self.alpha, self.beta = alpha, beta
         self.fit_seconds = time.perf_counter() - start
 
 
@@ -177,9 +225,14 @@ def fit_popularity(split):
     return Popularity(split.ids, split.listeners)
 
 
-def fit_itemknn(split):
-    """Item-kNN cosine on the split's binary training matrix."""
-    return ItemKNN(split.ids, split.train_matrix("binary"))
+def fit_itemknn(split, shrink=0.0):
+    """Item-kNN cosine (shrunk by ``shrink``) on the split's binary training matrix."""
+    return ItemKNN(split.ids, split.train_matrix("binary"), shrink)
+
+
+def fit_rp3beta(split, alpha, beta):
+    """RP3beta on the split's binary training matrix."""
+    return RP3beta(split.ids, split.train_matrix("binary"), alpha, beta)
 
 
 def fit_ease(split, lam):
