@@ -8,8 +8,10 @@ numpy instead (:mod:`item2vec.vectors`).
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import platform
+import signal
 import tempfile
 import time
 
@@ -17,6 +19,7 @@ import numpy as np
 
 from . import __version__
 from .corpus import WEIGHTINGS, build_sentences, write_corpus
+from .vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +88,7 @@ class TrainConfig:
     max_repeat: int = 2
     seed: int = 0
     workers: int = 1
+    members: int = 1
 
     def validate(self):
         """Raise ValueError with a readable message on an impossible setting."""
@@ -100,6 +104,7 @@ class TrainConfig:
             (self.weighting in WEIGHTINGS, f"weighting must be one of {', '.join(WEIGHTINGS)}"),
             (self.max_repeat >= 1, "max_repeat must be at least 1"),
             (self.workers >= 1, "workers must be at least 1"),
+            (self.members >= 1, "members must be at least 1"),
             (np.isfinite(self.ns_exponent), "ns_exponent must be a finite number"),
         ]
         for ok, message in checks:
@@ -130,7 +135,7 @@ def vocabulary(dataset, min_count):
 STREAM_ABOVE_ROWS = 1_000_000
 
 
-def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
+def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, processes=None):
     """Train item2vec on a :class:`~item2vec.data.Dataset`.
 
     Parameters
@@ -138,7 +143,7 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
     dataset : Dataset
     config : TrainConfig, optional
     progress : bool
-        Show a tqdm bar advancing once per epoch.
+        Show a tqdm bar advancing once per epoch (per finished member when bagging).
     stream : bool
         Write the corpus to a temporary file (:func:`~item2vec.corpus.write_corpus`) and train
         with gensim's ``corpus_file`` mode instead of holding every sentence in
@@ -148,6 +153,14 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
         another order in that mode.
     tmp_dir : str, optional
         Where the temporary corpus file goes (default: the system's).
+    processes : int, optional
+        With ``config.members`` > 1, how many member processes run at once
+        (default and most: ``min(members, os.cpu_count())``). Does not change the result.
+
+    With ``config.members == 1`` (the default) this is one Word2Vec run. With K > 1 it
+    trains K members, member i exactly as ``members=1`` with seed ``seed + i``, in
+    parallel processes (:func:`_train_bag`), and returns their unit vectors side by side
+    divided by sqrt(K): a cosine between two such rows is the members' mean cosine.
 
     Returns
     -------
@@ -155,6 +168,13 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
     """
     config = config or TrainConfig()
     config.validate()
+    if config.members > 1:
+        return _train_bag(dataset, config, progress, stream, tmp_dir, processes)
+    return _train_one(dataset, config, progress, stream, tmp_dir)
+
+
+def _train_one(dataset, config, progress, stream, tmp_dir):
+    """One Word2Vec run (``config.members`` is not looked at)."""
     start = time.perf_counter()
     vocab = vocabulary(dataset, config.min_count)
     if len(vocab) < 2:
@@ -202,6 +222,100 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None):
         seconds=seconds,
         n_sentences=n_sentences,
         n_tokens=n_tokens,
+        streamed=bool(stream),
+    )
+
+
+def member_config(config, index):
+    """The one-model config of bagged member ``index``: seed ``config.seed + index``."""
+    return dataclasses.replace(config, seed=config.seed + index, members=1)
+
+
+def bag_vectors(members):
+    """Combine member vectors (same rows): unit rows side by side, divided by sqrt(K), float32.
+
+    The dot product of two combined rows is the mean of the members' cosines, and
+    each combined row has unit length, so the query path needs no change.
+    """
+    members = list(members)
+    scale = np.float32(1 / math.sqrt(len(members)))
+    return np.ascontiguousarray(np.hstack([unit_rows(m) for m in members]) * scale, dtype=np.float32)
+
+
+def _member_process_init():
+    # Ctrl-C in a terminal reaches the whole process group: the parent alone handles it
+    # (and terminates the members), so they print no tracebacks of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _train_member(dataset, config, stream, tmp_dir):
+    """Train one member in a worker process; returns what the parent needs, as arrays."""
+    trained = _train_one(dataset, config, False, stream, tmp_dir)
+    return trained.artist_ids, trained.vectors, trained.n_sentences, trained.n_tokens
+
+
+def _stop_pool(pool):
+    """Shut ``pool`` down now: cancel what has not started, terminate and reap the members."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join()
+
+
+def _train_bag(dataset, config, progress, stream, tmp_dir, processes):
+    """Train ``config.members`` members in parallel processes and combine them (:func:`bag_vectors`)."""
+    import concurrent.futures
+    import multiprocessing
+
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    vocab = vocabulary(dataset, config.min_count)
+    if len(vocab) < 2:  # the members would each say so; say it before starting them
+        raise ValueError(
+            f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
+            f"lower min_count or use more data"
+        )
+    k = config.members
+    processes = max(1, min(k, processes or os.cpu_count() or 1))
+    pin_blas_kernels()  # the members inherit the environment, OPENBLAS_CORETYPE with it
+    logger.info("training %d bagged members in %d processes", k, processes)
+    # "spawn": fresh interpreters, no forked gensim/BLAS/thread state.
+    pool = concurrent.futures.ProcessPoolExecutor(
+        processes, mp_context=multiprocessing.get_context("spawn"), initializer=_member_process_init
+    )
+    results = [None] * k
+    try:
+        futures = {
+            pool.submit(_train_member, dataset, member_config(config, i), stream, tmp_dir): i
+            for i in range(k)
+        }
+        with tqdm(total=k, desc="training members", unit="member", disable=not progress) as bar:
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update(1)
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+    ids = results[0][0]
+    for i, (member_ids, *_rest) in enumerate(results):
+        if not np.array_equal(member_ids, ids):
+            raise AssertionError(f"bagged member {i} has another vocabulary than member 0")
+    vectors = bag_vectors(r[1] for r in results)
+    seconds = time.perf_counter() - start
+    logger.info("trained %d bagged artist vectors (%d members) in %.1f s", len(ids), k, seconds)
+    return TrainedModel(
+        artist_ids=ids,
+        vectors=vectors,
+        config=config,
+        seconds=seconds,
+        n_sentences=results[0][2],
+        n_tokens=results[0][3],
         streamed=bool(stream),
     )
 
@@ -332,4 +446,6 @@ HELP = {
     "max_repeat": "most copies of one artist in a user's sentence",
     "seed": "random seed (corpus shuffle and vector initialisation)",
     "workers": "training threads; 1 gives byte-identical vectors for the same seed",
+    "members": "bagged members: K models with seeds seed..seed+K-1, vectors concatenated as "
+    "unit rows / sqrt(K) (cosine = mean member cosine)",
 }

@@ -38,6 +38,17 @@ def share(text):
     return value
 
 
+def positive(text):
+    """An argparse ``type``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text[:40]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value}")
+    return value
+
+
 def build_parser(prog="train_item2vec.py"):
     parser = Parser(
         prog=prog,
@@ -73,6 +84,14 @@ def build_parser(prog="train_item2vec.py"):
         help="train from a temporary corpus file instead of sentences in memory "
         f"(default: only above {STREAM_ABOVE_ROWS:,} rows; results differ "
         "from the in-memory mode but are as reproducible)",
+    )
+    parser.add_argument(
+        "--processes",
+        type=positive,
+        default=None,
+        metavar="N",
+        help="with --members above 1, train at most N members at once, one process each "
+        "(default: as many as there are CPUs; the result does not depend on it)",
     )
     group = parser.add_argument_group("hyperparameters (defaults build the shipped model)")
     for field in dataclasses.fields(TrainConfig):
@@ -120,7 +139,7 @@ def main(argv=None, prog="train_item2vec.py"):
         check_writable(args.out)  # fail now, not after the training
         dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
         stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
-        trained = train(dataset, config, progress=not args.quiet, stream=stream)
+        trained = train(dataset, config, progress=not args.quiet, stream=stream, processes=args.processes)
         saving = True
         metadata = save_trained(args.out, trained, dataset)
     except (DataError, ModelError, OutputFolderError) as exc:

@@ -1,0 +1,156 @@
+"""Bagged embeddings (``--members K``): K seeds, unit rows side by side / sqrt(K)."""
+
+import dataclasses
+import io
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from reliability import copy_model, file_bytes, leftovers
+
+from conftest import SMALL_CONFIG
+from item2vec import train as train_module
+from item2vec.cli import ask
+from item2vec.cli import train as train_item2vec
+from item2vec.storage import load_model
+from item2vec.train import TrainConfig, train
+from item2vec.vectors import unit_rows
+
+SMALL = TrainConfig(**SMALL_CONFIG)
+
+
+@pytest.fixture(scope="module")
+def members(synthetic_dataset):
+    """The one-model runs with seeds s and s+1, and the bag of the two."""
+    single = [
+        train(synthetic_dataset, dataclasses.replace(SMALL, seed=SMALL.seed + i), progress=False)
+        for i in (0, 1)
+    ]
+    bag = train(synthetic_dataset, dataclasses.replace(SMALL, members=2), progress=False)
+    return single, bag
+
+
+def test_bag_is_the_members_unit_rows_side_by_side_over_sqrt_k(members):
+    (first, second), bag = members
+    assert bag.artist_ids.tolist() == first.artist_ids.tolist() == second.artist_ids.tolist()
+    expected = (
+        np.hstack([unit_rows(first.vectors), unit_rows(second.vectors)]) * np.float32(1 / np.sqrt(2))
+    ).astype(np.float32)
+    assert bag.vectors.dtype == np.float32
+    assert bag.vectors.shape == (len(first.artist_ids), 2 * SMALL.vector_size)
+    assert bag.vectors.tobytes() == expected.tobytes()
+    assert bag.config.members == 2
+
+
+def test_bag_cosine_is_the_mean_member_cosine(members):
+    (first, second), bag = members
+    cosines = [unit_rows(m.vectors) @ unit_rows(m.vectors).T for m in (first, second)]
+    np.testing.assert_allclose(bag.vectors @ bag.vectors.T, (cosines[0] + cosines[1]) / 2, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(bag.vectors, axis=1), 1, atol=1e-5)
+
+
+def test_bagged_training_is_byte_reproducible_whatever_the_process_count(synthetic_dataset, members):
+    _, bag = members
+    again = train(synthetic_dataset, dataclasses.replace(SMALL, members=2), progress=False, processes=1)
+    assert again.vectors.tobytes() == bag.vectors.tobytes()
+
+
+def test_one_member_is_the_plain_model(synthetic_dataset, members):
+    (first, _), _ = members
+    assert train(
+        synthetic_dataset, dataclasses.replace(SMALL, members=1), progress=False
+    ).vectors.tobytes() == (first.vectors.tobytes())
+
+
+def test_train_script_with_members_writes_a_model_ask_answers_from(synthetic_dir, tmp_path):
+    out = str(tmp_path / "bag")
+    args = ["--data", synthetic_dir, "--out", out, "--quiet", "--vector-size", "8", "--epochs", "2"]
+    assert train_item2vec.main(args + ["--members", "2", "--processes", "2"]) == 0
+    model = load_model(out)
+    assert model.vectors.unit.shape[1] == 16
+    meta = json.load(open(os.path.join(out, "metadata.json")))
+    assert meta["hyperparameters"]["members"] == 2
+    assert meta["hyperparameters"]["vector_size"] == 8  # one member's
+    assert meta["vector_size"] == 16  # the stored width
+    assert model.min_count == SMALL.min_count
+    stdout, err = io.StringIO(), io.StringIO()
+    name = model.catalog.names[int(np.searchsorted(model.catalog.ids, model.vectors.ids[0]))]
+    assert ask.main([name, "--json", "--model", out], out=stdout, err=err) == 0, err.getvalue()
+    assert len(json.loads(stdout.getvalue())["results"]) > 0
+
+
+@pytest.mark.parametrize("flag", ["--members", "--processes"])
+def test_zero_members_or_processes_is_a_usage_error(synthetic_dir, tmp_path, capsys, flag):
+    code = train_item2vec.main(["--data", synthetic_dir, "--out", str(tmp_path / "m"), flag, "0"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "at least 1" in err
+    assert not os.path.exists(tmp_path / "m")
+
+
+def _alive(pid):
+    """Whether ``pid`` exists, zombies included (a reaped child is gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_ctrl_c_during_bagged_training_stops_the_members_and_keeps_the_previous_model(
+    synthetic_dir, synthetic_model_dir, tmp_path, monkeypatch, capsys, request
+):
+    folder = copy_model(synthetic_model_dir, tmp_path)
+    before = file_bytes(folder)
+    # Members that would train for minutes, so the interrupt surely comes while they run.
+    slow = train_module.member_config
+    monkeypatch.setattr(
+        train_module, "member_config", lambda c, i: dataclasses.replace(slow(c, i), epochs=100_000)
+    )
+    # A real SIGINT to this process, the parent, once its members run; Python raises
+    # KeyboardInterrupt only with its default handler installed (background jobs start
+    # with SIGINT ignored).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
+    pids = []
+
+    def interrupt_when_members_run():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(pids) < 2:
+            pids[:] = [p.pid for p in multiprocessing.active_children()]
+            time.sleep(0.05)
+        time.sleep(1.0)  # past start-up: inside gensim
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt_when_members_run, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    code = train_item2vec.main(
+        ["--data", synthetic_dir, "--out", folder, "--quiet", "--members", "2", "--processes", "2"]
+    )
+    thread.join()
+    assert code == 130
+    assert time.monotonic() - started < 60
+    assert "was not changed" in capsys.readouterr().err
+    assert len(pids) == 2
+    assert not any(_alive(pid) for pid in pids), "member processes left running or as zombies"
+    assert file_bytes(folder) == before
+    assert leftovers(os.path.dirname(folder)) == []
+
+
+def test_streamed_members_bag_like_the_in_memory_ones(synthetic_dataset, tmp_path):
+    # --stream and --members combine: each member writes and trains from its own corpus file.
+    config = dataclasses.replace(SMALL, members=2)
+    bag = train(synthetic_dataset, config, progress=False, stream=True, tmp_dir=str(tmp_path))
+    single = [
+        train(synthetic_dataset, train_module.member_config(config, i), progress=False, stream=True).vectors
+        for i in (0, 1)
+    ]
+    assert bag.streamed
+    assert bag.vectors.tobytes() == train_module.bag_vectors(single).tobytes()
+    assert os.listdir(tmp_path) == []
