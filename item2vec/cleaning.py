@@ -91,21 +91,38 @@ def reading(path):
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
+def check_text_file(path):
+    """DataError unless ``path`` is a non-empty file that does not start with NUL bytes."""
+    if not os.path.exists(path):
+        raise DataError(f"{path}: file not found")
+    if os.path.isdir(path):
+        raise DataError(f"{path}: is a folder, expected a file")
+    with reading(path), open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if not head:
+        raise DataError(f"{path}: file is empty")
+    if b"\x00" in head:
+        raise DataError(f"{path}: not a text file (contains NUL bytes)")
+
+
+def skipped_lines(caught):
+    """Lines pandas skipped for having too many fields (``on_bad_lines="warn"``), from the
+    warnings recorded while it read."""
+    return sum(
+        str(w.message).count("Skipping line")
+        for w in caught
+        if issubclass(w.category, pd.errors.ParserWarning)
+    )
+
+
 def read_table(path, required, sep):
     """Read a delimited text file as strings and check its header.
 
     Everything is read as text so that a bad value is reported by the cleaning
     step with a count, instead of pandas silently turning a column into floats.
     """
-    if not os.path.exists(path):
-        raise DataError(f"{path}: file not found")
-    if os.path.isdir(path):
-        raise DataError(f"{path}: is a folder, expected a file")
+    check_text_file(path)
     with reading(path), warnings.catch_warnings(record=True) as caught:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-        if b"\x00" in head:
-            raise DataError(f"{path}: not a text file (contains NUL bytes)")
         # A row with more fields than the header is dropped and counted, like a short one
         # (whose missing fields read as empty and are dropped as unusable by clean()).
         # header=None: pandas would take a long first row under a header as an index column.
@@ -121,11 +138,7 @@ def read_table(path, required, sep):
             on_bad_lines="warn",
             engine="c",
         )
-    long_rows = sum(
-        str(w.message).count("Skipping line")
-        for w in caught
-        if issubclass(w.category, pd.errors.ParserWarning)
-    )
+    long_rows = skipped_lines(caught)
     frame.columns = frame.iloc[0].tolist()
     frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]

@@ -34,7 +34,16 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .cleaning import MAX_DROPPED_SHARE, Dataset, as_int, check_dropped, clean_artists, reading
+from .cleaning import (
+    MAX_DROPPED_SHARE,
+    Dataset,
+    as_int,
+    check_dropped,
+    check_text_file,
+    clean_artists,
+    reading,
+    skipped_lines,
+)
 from .errors import DataError
 from .files import sha256_file
 
@@ -78,7 +87,7 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
     events_path = os.path.join(path, LFM1B_EVENTS) if os.path.isdir(path) else path
     artists_path = os.path.join(folder, LFM1B_ARTISTS)
     for file in (events_path, artists_path):
-        _check_text_file(file)
+        check_text_file(file)
     repairs = {}
     artists = clean_artists(_read_artist_table(artists_path), artists_path, repairs, max_dropped_share)
     known = artists["artist_id"].to_numpy()  # sorted and unique
@@ -125,11 +134,7 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
                 parts = [_sum_counts(parts)]
                 held = merged = len(parts[0])
         # Lines with too many fields never reach a chunk: pandas skips them with a warning.
-        long_lines = sum(
-            str(w.message).count("Skipping line")
-            for w in caught
-            if issubclass(w.category, pd.errors.ParserWarning)
-        )
+        long_lines = skipped_lines(caught)
     counts["play_rows_malformed"] += long_lines
     total = lines + long_lines
     for key, count in counts.items():
@@ -160,20 +165,6 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
     )
 
 
-def _check_text_file(path):
-    """DataError unless ``path`` is a non-empty file that does not start with NUL bytes."""
-    if not os.path.exists(path):
-        raise DataError(f"{path}: file not found")
-    if os.path.isdir(path):
-        raise DataError(f"{path}: is a folder, expected a file")
-    with reading(path), open(path, "rb") as handle:
-        head = handle.read(1 << 16)
-    if not head:
-        raise DataError(f"{path}: file is empty")
-    if b"\x00" in head:
-        raise DataError(f"{path}: not a text file (contains NUL bytes)")
-
-
 def _read_artist_table(path):
     """``LFM-1b_artists.txt`` as text columns artist_id, name; lines with more fields are counted."""
     with reading(path), warnings.catch_warnings(record=True) as caught:
@@ -190,11 +181,7 @@ def _read_artist_table(path):
             on_bad_lines="warn",
             engine="c",
         )
-    frame.attrs["rows_too_long"] = sum(
-        str(w.message).count("Skipping line")
-        for w in caught
-        if issubclass(w.category, pd.errors.ParserWarning)
-    )
+    frame.attrs["rows_too_long"] = skipped_lines(caught)
     return frame
 
 

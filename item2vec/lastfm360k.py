@@ -13,7 +13,15 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .cleaning import MAX_DROPPED_SHARE, Dataset, as_int, check_dropped, reading
+from .cleaning import (
+    MAX_DROPPED_SHARE,
+    Dataset,
+    as_int,
+    check_dropped,
+    check_text_file,
+    reading,
+    skipped_lines,
+)
 from .errors import DataError
 from .files import sha256_file
 
@@ -36,12 +44,7 @@ def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHAR
     plays_path = os.path.join(path, LASTFM360K_PLAYS) if os.path.isdir(path) else path
     if not os.path.isfile(plays_path):
         raise DataError(f"{plays_path}: file not found")
-    with open(plays_path, "rb") as handle:
-        head = handle.read(1 << 16)
-    if not head:
-        raise DataError(f"{plays_path}: file is empty")
-    if b"\x00" in head:
-        raise DataError(f"{plays_path}: not a text file (contains NUL bytes)")
+    check_text_file(plays_path)
     user_codes, artist_codes = {}, {}
     parts, spellings = [], []
     counts = {"play_rows_malformed": 0, "play_rows_bad_id": 0, "play_rows_bad_count": 0}
@@ -99,11 +102,7 @@ def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHAR
                 }
             )
             spellings.append(spelled[spelled["name"] != ""])
-        counts["play_rows_malformed"] = sum(
-            str(w.message).count("Skipping line")
-            for w in caught
-            if issubclass(w.category, pd.errors.ParserWarning)
-        )
+        counts["play_rows_malformed"] = skipped_lines(caught)
     total = counts.pop("rows", 0) + counts["play_rows_malformed"]
     repairs = {}
     messages = {
