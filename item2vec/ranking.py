@@ -1,0 +1,163 @@
+"""Evidence-aware ranking: the embedding similarity, nudged by what the data can vouch for.
+
+The embedding is the core of every answer: ``cosine(q, j)`` between the query's
+vector and each candidate's (a bag of models averages member cosines). Two small
+terms correct it where it is least reliable (chosen on validation users;
+docs/EVALUATION.md and docs/METHOD.md):
+
+- a **discount** ``- discount / n_j ** power`` for thinly evidenced candidates:
+  an artist heard by 3 users has a vector learned from 3 lists, so a high
+  cosine is partly luck. A soft discount ranks them lower instead of hiding them
+  the way a hard ``--min-listeners`` cut does;
+- the **direct co-listen evidence** ``+ weight * E_qj / max_j E_qj`` with
+  ``E_qj = C_qj / (sqrt(n_q n_j) + shrink)``: the shrunk co-listen cosine of the
+  query and the candidate (``C_qj`` users list both), scaled by its row maximum so
+  the weight means the same for every query.
+
+``score = cosine + weight * E / max(E) - discount / n ** power``
+
+An artist too rare to have a vector (1-2 listeners) is **folded in**: its vector
+is the unit mean of the vectors of the artists its listeners play, each weighted
+by ``C_qj / n_j`` (shared listeners, divided by the artist's own listeners so the
+artists everybody plays do not drown the niche ones that characterise the
+listener). Its answers then use the same score with the co-listen weight raised
+to :data:`RARE_EVIDENCE_WEIGHT`, because its own vector is a guess from one or two lists.
+
+Everything here is plain numpy and broadcasts over leading axes, so the research
+evaluation scores thousands of queries with the very function the tool uses.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Ranking names accepted by the tool (``--rank``).
+RANKINGS = ("evidence", "cosine")
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Weights of the evidence-aware score (see the module docstring).
+
+    Parameters
+    ----------
+    weight : float
+        Weight of the row-max-scaled co-listen term; 0 leaves it out.
+    shrink : float
+        Added to ``sqrt(n_q n_j)`` in the co-listen cosine, so pairs with a
+        handful of listeners do not reach the maximum by luck.
+    discount : float
+        Strength of the ``- discount / n ** power`` evidence discount; 0 leaves it out.
+    power : float
+        Exponent of the listener count in the discount.
+    """
+
+    weight: float = 0.1
+    shrink: float = 5.0
+    discount: float = 0.2
+    power: float = 0.5
+
+    def scores(self, cosine, shared, query_listeners, listeners):
+        """Evidence-aware scores.
+
+        Parameters
+        ----------
+        cosine : ndarray of float, shape (..., n)
+            Embedding cosine of the query (rows) with every candidate.
+        shared : ndarray of int or float, shape (..., n)
+            ``C_qj``: users who list the query artist and candidate ``j``.
+        query_listeners : float or ndarray of shape (...,)
+            ``n_q``, the query artist's listeners.
+        listeners : ndarray of int, shape (n,)
+            ``n_j``, each candidate's listeners.
+
+        Returns
+        -------
+        ndarray of float64, shape (..., n)
+        """
+        score = np.asarray(cosine, dtype=np.float64).copy()
+        n = np.maximum(np.asarray(listeners, dtype=np.float64), 1.0)
+        if self.discount:
+            score -= self.discount * n**-self.power
+        if self.weight:
+            shrunk = colisten_cosine(shared, query_listeners, n, self.shrink)
+            top = shrunk.max(axis=-1, keepdims=True)
+            # A query that shares no listener with any candidate gets no evidence term.
+            score += self.weight * np.divide(shrunk, top, out=np.zeros_like(shrunk), where=top > 0)
+        return score
+
+
+#: The shipped ranking, chosen on the validation folds (docs/EVALUATION.md).
+DEFAULT_RANKING = Ranking()
+#: Plain ``most_similar`` order (``--rank cosine``).
+COSINE_RANKING = Ranking(weight=0.0, discount=0.0)
+#: Co-listen weight for a folded-in (rare) query artist: its vector is a guess from
+#: one or two lists, so the direct evidence counts for more (chosen on validation).
+RARE_EVIDENCE_WEIGHT = 0.5
+
+
+def colisten_cosine(shared, query_listeners, listeners, shrink):
+    """Shrunk co-listen cosine ``C_qj / (sqrt(n_q n_j) + shrink)``; broadcasts like :meth:`Ranking.scores`."""
+    shared = np.asarray(shared, dtype=np.float64)
+    n_q = np.asarray(query_listeners, dtype=np.float64)[..., None]
+    return shared / (np.sqrt(n_q * np.asarray(listeners, dtype=np.float64)) + shrink)
+
+
+def fold_in(shared, listeners, unit_vectors):
+    """Vector of an artist without one, from the artists its listeners play.
+
+    Parameters
+    ----------
+    shared : ndarray, shape (n,) or (m, n)
+        Users each vector row shares with the artist(s) folded in.
+    listeners : ndarray of int, shape (n,)
+        Listeners of each vector row.
+    unit_vectors : ndarray of float32, shape (n, d)
+        Unit-length rows.
+
+    Returns
+    -------
+    ndarray of float32, shape (d,) or (m, d)
+        Unit-length vector(s); zero where the artist shares no listener with any row.
+    """
+    weights = np.asarray(shared, dtype=np.float32) / np.maximum(np.asarray(listeners, np.float32), 1.0)
+    folded = weights @ np.asarray(unit_vectors, dtype=np.float32)
+    norms = np.linalg.norm(folded, axis=-1, keepdims=True)
+    return (folded / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+class CoListens:
+    """Users shared between one artist and every other, from a catalogue's listener lists.
+
+    The catalogue stores artist -> users; this keeps its transpose, user ->
+    artists (built once, a stable argsort), so that ``C_q.`` for one query is a
+    ``bincount`` over its listeners' lists instead of one set intersection per artist.
+
+    Parameters
+    ----------
+    catalog : Catalog
+    """
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+        users = catalog.listen_users
+        artist_of = np.repeat(np.arange(len(catalog.ids), dtype=np.int64), np.diff(catalog.listen_indptr))
+        order = np.argsort(users, kind="stable")
+        self.user_artists = artist_of[order]
+        n_users = int(users.max()) + 1 if len(users) else 0
+        self.user_indptr = np.concatenate([[0], np.cumsum(np.bincount(users, minlength=n_users))])
+
+    def counts(self, position):
+        """``C_qj`` for catalogue position ``position`` against every catalogue position.
+
+        Returns
+        -------
+        ndarray of int64, shape (len(catalog),)
+            The artist's own entry is its listener count.
+        """
+        cat = self.catalog
+        users = cat.listen_users[cat.listen_indptr[position] : cat.listen_indptr[position + 1]]
+        if len(users) == 0:
+            return np.zeros(len(cat.ids), dtype=np.int64)
+        lists = [self.user_artists[self.user_indptr[u] : self.user_indptr[u + 1]] for u in users]
+        return np.bincount(np.concatenate(lists), minlength=len(cat.ids))
