@@ -20,7 +20,9 @@ SHARED_DATA = next(
 )
 
 #: Small but real: 4 genres x 30 artists, 400 users; trains in about a second.
-SMALL_CONFIG = dict(vector_size=16, epochs=5, negative=5, sample=1e-3, min_count=3, seed=1, workers=1)
+SMALL_CONFIG = dict(
+    vector_size=16, epochs=5, negative=5, sample=1e-3, min_count=3, seed=1, workers=1, members=1
+)
 
 
 @pytest.fixture(scope="session")

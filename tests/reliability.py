@@ -30,6 +30,8 @@ TRAIN_ARGS = [
     "3",
     "--workers",
     "1",
+    "--members",
+    "1",
     "--seed",
     "3",
     "--quiet",

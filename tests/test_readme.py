@@ -65,3 +65,39 @@ def test_readme_python_blocks_run(source, monkeypatch, capsys):
     monkeypatch.chdir(REPO)
     exec(compile(source, README, "exec"), {"__name__": "readme"})
     assert capsys.readouterr().out.strip()
+
+
+def _run(command):
+    argv = shlex.split(command)[2:] + ["--model", os.path.join(REPO, "models")]
+    out, err = io.StringIO(), io.StringIO()
+    status = ask.main(argv, stdin=Stdin(), out=out, err=err)
+    printed = err.getvalue() if status and err.getvalue().startswith("error:") else out.getvalue()
+    return printed.rstrip("\n").split("\n")
+
+
+def update_readme():
+    """Rewrite each example's output with what ``ask.main`` prints now (after a retrain).
+
+    Run as ``python tests/test_readme.py`` from the repository root; review the diff.
+    """
+    with open(README, encoding="utf-8") as handle:
+        lines = handle.read().split("\n")
+    result, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        result.append(line)
+        i += 1
+        if not line.startswith("$ python ask.py"):
+            continue
+        j = i
+        while j < len(lines) and not lines[j].startswith("$ ") and lines[j] != "```":
+            j += 1
+        if j > i:  # a bare command shows no output (see sessions)
+            result.extend(_run(line[2:]))
+            i = j
+    with open(README, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(result))
+
+
+if __name__ == "__main__":
+    update_readme()
