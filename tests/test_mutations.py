@@ -10,7 +10,7 @@ import pytest
 
 from item2vec import names
 from item2vec.catalog import Catalog
-from item2vec.corpus import build_sentences, repeats, write_corpus
+from item2vec.corpus import build_sentences, repeats, token_keys, write_corpus
 from item2vec.errors import UnknownArtistError
 from item2vec.formatting import format_table, width
 from item2vec.names import NameIndex
@@ -102,15 +102,31 @@ def test_the_shuffle_depends_on_the_seed_and_the_default_seed_is_0():
     assert TrainConfig().seed == 0
 
 
-def test_each_streamed_chunk_has_its_own_seed(tmp_path):
-    # Two identical chunks of users: with one seed for every chunk they would be shuffled alike.
+def test_users_with_the_same_artists_get_their_own_orders(tmp_path):
+    # Four users with identical lists: the key includes the user, so their orders differ,
+    # and writing them two users at a time gives the same file as all at once.
     plays = pd.DataFrame(
         {"user": np.repeat(np.arange(4), 8), "artist_id": np.tile(np.arange(8), 4), "plays": np.ones(32, int)}
     )
     path = tmp_path / "corpus.txt"
     write_corpus(str(path), plays, np.arange(8), "none", 1, seed=0, chunk_users=2)
     lines = path.read_text().splitlines()
-    assert lines[:2] != lines[2:4]
-    assert lines[:2] == [
-        " ".join(map(str, s)) for s in build_sentences(plays[plays.user < 2], np.arange(8), "none", 1, 0)
-    ]
+    assert len(set(lines)) == 4
+    assert lines == [" ".join(s) for s in build_sentences(plays, np.arange(8), "none", 1, 0)]
+
+
+def test_token_keys_are_splitmix64_chained_over_the_tokens_coordinates():
+    mask = 2**64 - 1
+
+    def mix(x):  # Vigna's splitmix64 output step, in Python integers
+        z = (x + 0x9E3779B97F4A7C15) & mask
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+        return z ^ (z >> 31)
+
+    assert mix(0) == 0xE220A8397B1DCDAF  # the first output of splitmix64 seeded with 0
+    tokens = [(5, 7, 11, 0), (5, 7, 11, 1), (0, -3, 2**40, 2), (-1, 2**62, 1, 0)]
+    for seed, user, artist, copy in tokens:
+        expected = mix(mix(mix(mix(seed & mask) ^ (user & mask)) ^ artist) ^ copy) >> 1
+        got = token_keys(seed, np.array([user]), np.array([artist]), np.array([copy]))
+        assert got.dtype == np.int64 and int(got[0]) == expected

@@ -25,23 +25,23 @@ def test_one_chunk_writes_exactly_the_in_memory_corpus(tmp_path, synthetic_datas
     assert counts == (len(expected), sum(map(len, expected)), max(map(len, expected)))
 
 
-def test_chunks_keep_every_users_tokens_and_only_reshuffle_them(tmp_path, synthetic_dataset):
+def test_any_chunk_size_writes_exactly_the_in_memory_corpus(tmp_path, synthetic_dataset):
     vocab = vocabulary(synthetic_dataset, 3)
-    path = str(tmp_path / "corpus.txt")
-    write_corpus(path, synthetic_dataset.plays, vocab, "rank", 3, seed=9, chunk_users=37)
-    chunked = read_lines(path)
     whole = build_sentences(synthetic_dataset.plays, vocab, "rank", 3, seed=9)
-    assert [sorted(s) for s in chunked] == [sorted(s) for s in whole]
-    assert chunked != whole  # later chunks are shuffled with their own seeds
+    for chunk_users in (1, 37, 400):
+        path = str(tmp_path / f"corpus-{chunk_users}.txt")
+        write_corpus(path, synthetic_dataset.plays, vocab, "rank", 3, seed=9, chunk_users=chunk_users)
+        assert read_lines(path) == whole, chunk_users
 
 
-def test_unsorted_plays_are_grouped_by_user(tmp_path, synthetic_dataset):
+def test_row_order_of_the_plays_does_not_change_the_corpus(tmp_path, synthetic_dataset):
     vocab = vocabulary(synthetic_dataset, 3)
     shuffled = synthetic_dataset.plays.sample(frac=1.0, random_state=0)
-    write_corpus(str(tmp_path / "a.txt"), shuffled, vocab, chunk_users=50)
-    write_corpus(str(tmp_path / "b.txt"), synthetic_dataset.plays, vocab, chunk_users=50)
-    assert sorted(map(sorted, read_lines(str(tmp_path / "a.txt")))) == sorted(
-        map(sorted, read_lines(str(tmp_path / "b.txt")))
+    write_corpus(str(tmp_path / "a.txt"), shuffled, vocab, "rank", 2, chunk_users=50)
+    write_corpus(str(tmp_path / "b.txt"), synthetic_dataset.plays, vocab, "rank", 2, chunk_users=50)
+    assert (tmp_path / "a.txt").read_bytes() == (tmp_path / "b.txt").read_bytes()
+    assert build_sentences(shuffled, vocab, "rank", 2) == build_sentences(
+        synthetic_dataset.plays, vocab, "rank", 2
     )
 
 
