@@ -5,6 +5,9 @@
 * :mod:`.baselines`: popularity, item-kNN (shrinkage), RP3beta, EASE, ALS, default Word2Vec,
   behind one query shape;
 * :mod:`.ranking`: the evidence discount every method shares, its validation grid and Pareto frontier;
+* :mod:`.methods`: the evaluation's model table (item2vec scored by the product's ranking, registered
+  baselines); :mod:`.members`: the evaluation's item2vec members, cached on disk;
+  :mod:`.rare`: held-out queries about artists too rare for a vector;
 * :mod:`.synthetic`: synthetic listening data with planted genres, for tests and benchmarks;
 * :mod:`.evaluate` and :mod:`.eda`: the commands that regenerate docs/EVALUATION.md and docs/EDA.md.
 """

@@ -77,13 +77,17 @@ class SimilarityModel:
         best = top_k(score, candidates, topn)
         return self.ids[best], score[best]
 
-    def top_rows(self, k, allowed=None, batch=1024):
-        """Top-``k`` rows for every artist as a query, shape (n, k); -1 pads short lists."""
+    def top_rows(self, k, allowed=None, batch=1024, queries=None):
+        """Top-``k`` rows for every artist as a query, shape (n, k); -1 pads short lists.
+
+        ``queries`` (rows, optional) limits the work to those query rows; the others stay -1.
+        """
         n = len(self.ids)
         out = np.full((n, k), -1, dtype=np.int64)
         blocked = None if allowed is None else ~np.asarray(allowed, dtype=bool)
-        for start in range(0, n, batch):
-            rows = np.arange(start, min(start + batch, n))
+        todo = np.arange(n) if queries is None else np.unique(np.asarray(queries, dtype=np.int64))
+        for start in range(0, len(todo), batch):
+            rows = todo[start : start + batch]
             score = np.array(self.scores(rows), dtype=np.float64)
             score[np.arange(len(rows)), rows] = -np.inf
             if blocked is not None:

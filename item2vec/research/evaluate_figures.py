@@ -1,9 +1,13 @@
-"""The evaluation's figure, ``docs/tradeoff.png``, drawn from the result dict of
+"""The evaluation's figure, ``docs/frontier.png``, drawn from the result dict of
 :mod:`item2vec.research.evaluate` (the same dict saved as ``evaluation.json``).
 
-Read at a glance: plain-word titles, fonts as large as the text around the figure,
-one quantity per axis (no twin axes) and a legend instead of labels that can collide.
+One panel per kind of folds (validation, test): HR@10 against IPS-recall@10 for each
+method as its discount strength varies (the frontier), the shipped setting marked.
+Read at a glance: fonts as large as the text around the figure, a legend instead of
+labels that can collide, one quantity per axis.
 """
+
+from .evaluate_report import tuned_curve
 
 STYLE = {
     "font.size": 12,
@@ -13,11 +17,33 @@ STYLE = {
     "ytick.labelsize": 11,
     "legend.fontsize": 11,
 }
-PARAMETERS = (("epochs", "epochs"), ("vector_size", "vector size"))
+#: Line style and colour of each baseline; methods registered later get the next free colour.
+LOOK = {
+    "itemknn": ("C0", "--", "s"),
+    "rp3beta": ("C2", "--", "^"),
+    "als": ("C4", ":", "v"),
+}
+#: Methods shown as their one chosen point, not a curve.
+POINTS = ("ease", "popularity")
+KINDS = (("validation", "Validation folds (tuning)"), ("test", "Test folds (used once)"))
 
 
-def plot(result, path, order):
-    """The trade-off figure: quality against epochs and vector size, and every method on test.
+def _curve(ax, points, colour, style, marker, label):
+    pts = sorted(points, key=lambda pt: pt["hr"])
+    ax.plot(
+        [p["hr"] for p in pts],
+        [p["ips_recall"] for p in pts],
+        style,
+        color=colour,
+        marker=marker,
+        ms=6,
+        lw=2,
+        label=label,
+    )
+
+
+def plot(result, path):
+    """Draw the frontier figure.
 
     Parameters
     ----------
@@ -25,70 +51,97 @@ def plot(result, path, order):
         As saved in ``evaluation.json``.
     path : str
         The PNG to write.
-    order : sequence of str
-        Method keys of ``result["test"]``, in the order they are coloured.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sweep = result["validation"]["tradeoff"]["sweep"]
-    knee = result["validation"]["tradeoff"]["knee"]
-    shipped = result["item2vec_config"]
-    floor = result["protocol"]["shipped_min_listeners"]
+    shipped = next(row for row in result["ablation"] if row["key"] == "shipped")
+    weight = shipped["ranking"]["weight"]
+    members = result["shipped"]["config"]["members"]
+    hr_target = result["protocol"]["hr_target"]
     with plt.rc_context(STYLE):
-        fig = plt.figure(figsize=(17, 8.5))
-        grid = fig.add_gridspec(2, 3, width_ratios=(1, 1, 1.35))
-        for col, (key, label) in enumerate(PARAMETERS):
-            pts = sorted((p for p in sweep if p["vary"] == key), key=lambda p: p["value"])
-            xs = [p["value"] for p in pts]
-            for row, (metric, name, colour) in enumerate(
-                (("ips_recall", "IPS-recall@10", "C0"), ("hr", "HR@10", "C1"))
-            ):
-                ax = fig.add_subplot(grid[row, col])
-                ax.plot(xs, [p["filtered"][metric] for p in pts], "o-", color=colour, lw=2, ms=7)
-                ax.set_xscale("log", base=2)
-                ax.set_xticks(xs)
-                # The cost of each setting sits under its value, where the eye looks for it.
-                ax.set_xticklabels([f"{x}\n{p['seconds']:.0f} s" for x, p in zip(xs, pts, strict=True)])
-                ax.set_ylabel(name)
-                ax.axvline(shipped[key], color="black", lw=1.2, ls="--", label=f"shipped ({shipped[key]})")
-                if key in knee and knee[key]["value"] != shipped[key]:
-                    near = "cheapest near-best IPS"
-                    ax.axvline(knee[key]["value"], color="grey", lw=1.2, ls=":", label=near)
-                ax.grid(alpha=0.3)
-                if row == 0:
-                    ax.set_title(f"Varying {label} (validation, rest as shipped)")
-                    ax.legend(loc="best")
-                else:
-                    ax.set_xlabel(f"{label} (training seconds below)")
-        ax = fig.add_subplot(grid[:, 2])
-        test = result["test"]
-        for i, key in enumerate(k for k in order if k in test):
-            row = test[key]
-            m = row["filtered"]
-            ax.errorbar(
-                m["hr"]["mean"],
-                m["ips_recall"]["mean"],
-                xerr=[[m["hr"]["mean"] - m["hr"]["low"]], [m["hr"]["high"] - m["hr"]["mean"]]],
-                yerr=[
-                    [m["ips_recall"]["mean"] - m["ips_recall"]["low"]],
-                    [m["ips_recall"]["high"] - m["ips_recall"]["mean"]],
-                ],
-                fmt="o",
-                ms=9,
-                color=f"C{i}",
-                capsize=3,
-                label=f"{row['name']} ({row['train_seconds']:.1f} s)",
+        fig, axes = plt.subplots(1, 2, figsize=(16, 7.5))
+        for ax, (kind, title) in zip(axes, KINDS, strict=True):
+            shown = []  # every point drawn, to fit the axes to them (popularity aside)
+            mine = [pt for pt in result["item2vec"][kind] if pt["params"]["weight"] == weight]
+            _curve(ax, mine, "C3", "-", "o", f"item2vec, bag of {members}, co-listen weight {weight:g}")
+            others = [pt for pt in result["item2vec"][kind] if pt["params"]["weight"] != weight]
+            if others:
+                ax.plot(
+                    [p["hr"] for p in others],
+                    [p["ips_recall"] for p in others],
+                    ".",
+                    color="C3",
+                    alpha=0.35,
+                    ms=7,
+                    label="item2vec, other co-listen weights",
+                )
+            shown += mine + others
+            spare = iter(f"C{i}" for i in (1, 5, 6, 8, 9))
+            for key, method in result["methods"].items():
+                if key in POINTS:
+                    continue
+                colour, style, marker = LOOK.get(key, (next(spare, "grey"), "-.", "P"))
+                curve = tuned_curve(method, kind)
+                _curve(ax, curve, colour, style, marker, f"{method['name']}, tuned, discount varying")
+                shown += curve
+            if "ease" in result["methods"]:
+                method = result["methods"]["ease"]
+                pt = _chosen(method, kind)
+                ax.plot(
+                    [pt["hr"]],
+                    [pt["ips_recall"]],
+                    "D",
+                    color="C7",
+                    ms=11,
+                    ls="none",
+                    label=f"{method['name']} (tuned point)",
+                )
+                shown.append(pt)
+            point = {"hr": shipped[kind]["hr"]["mean"], "ips_recall": shipped[kind]["ips_recall"]["mean"]}
+            ax.plot(
+                [point["hr"]],
+                [point["ips_recall"]],
+                "*",
+                color="C3",
+                ms=22,
+                markeredgecolor="black",
+                ls="none",
+                label="shipped setting",
             )
-        ax.set_xlabel("HR@10 (share of queries with a hit)")
-        ax.set_ylabel("IPS-recall@10 (niche co-listens found)")
-        ax.set_title(
-            f"Every method on the test folds\n(results with at least {floor} listeners; 95% intervals)"
-        )
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, title="method (training time)")
-        fig.tight_layout()
+            shown.append(point)
+            ax.axvline(hr_target, color="grey", lw=1.2, ls=":", label=f"HR@10 target {hr_target:g}")
+            xs = [p["hr"] for p in shown] + [hr_target]
+            ys = [p["ips_recall"] for p in shown]
+            ax.set_xlim(min(xs) - 0.01, max(xs) + 0.01)
+            pad = 0.05 * (max(ys) - min(ys) or max(ys))
+            ax.set_ylim(min(ys) - pad, max(ys) + pad)
+            if "popularity" in result["methods"]:
+                # Far below every curve: drawn to scale it would flatten them, so it is stated instead.
+                pop = _chosen(result["methods"]["popularity"], kind)
+                ax.annotate(
+                    f"popularity (off the axes): HR@10 {pop['hr']:.3f}, "
+                    f"IPS-recall@10 {pop['ips_recall']:.4f}",
+                    xy=(0.02, 0.02),
+                    xycoords="axes fraction",
+                    fontsize=11,
+                )
+            ax.set_title(title)
+            ax.set_xlabel("HR@10 (share of queries with a hit)")
+            ax.set_ylabel("IPS-recall@10 (niche co-listens found)")
+            ax.grid(alpha=0.3)
+        handles, labels = axes[1].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+        fig.tight_layout(rect=(0, 0.14, 1, 1))
         fig.savefig(path, dpi=100)
         plt.close(fig)
+
+
+def _chosen(method, kind):
+    """A method's validation-chosen setting as a point on ``kind`` folds."""
+    if kind == "validation":
+        return method["validation"]["chosen"]
+    chosen = method["test"]["chosen"]
+    return {"hr": chosen["hr"]["mean"], "ips_recall": chosen["ips_recall"]["mean"]}

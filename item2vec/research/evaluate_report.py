@@ -1,79 +1,152 @@
-"""The text of ``docs/EVALUATION.md``: ``templates/EVALUATION.md.j2`` filled from the result
-dict of :mod:`item2vec.research.evaluate` (the dict saved as ``evaluation.json``).
+"""The text of ``docs/EVALUATION.md``, and the issue's target checks it states.
 
-Only numbers and booleans are computed here; the words are in the template.
+:func:`targets` computes the checks from the evaluation's numbers; :mod:`.evaluate` stores
+them in ``evaluation.json``, so the verdicts are data like every other number.
+:func:`render` fills ``templates/EVALUATION.md.j2`` from that dict; the words are in the template.
 """
 
 from . import report
 
-ORDER = ("item2vec", "itemknn", "ease", "als", "popularity", "word2vec_default", "item2vec_untuned")
+#: Baselines whose tuned curves item2vec must dominate (issue 10, "Targets").
+FRONTIER_REQUIRED = ("itemknn", "rp3beta")
+
+
+def undominated(points, by):
+    """The points of ``points`` that no point of ``by`` matches or beats on both HR@10 and IPS-recall@10."""
+    return [
+        pt
+        for pt in points
+        if not any(q["hr"] >= pt["hr"] and q["ips_recall"] >= pt["ips_recall"] for q in by)
+    ]
+
+
+def tuned_curve(method, kind):
+    """A baseline's discount curve at its validation-chosen hyperparameters, on ``kind`` folds."""
+    if kind == "test":
+        return method["test"]["curve"]
+    chosen = dict(method["validation"]["chosen"]["params"])
+    chosen.pop("c")
+    return [
+        pt for pt in method["validation"]["grid"] if all(pt["params"].get(k) == v for k, v in chosen.items())
+    ]
+
+
+def _shipped(result):
+    return next(row for row in result["ablation"] if row["key"] == "shipped")
+
+
+def shipped_check(result, kind):
+    """The shipped setting against the best tuned baseline at HR@10 >= the target, on ``kind`` folds.
+
+    On validation the baselines' whole grids compete; on test, their tuned curves
+    (hyperparameters chosen on validation, every discount strength), so the rival is the
+    best any tuned baseline reaches on the test folds themselves.
+    """
+    p = result["protocol"]
+    mine = _shipped(result)[kind]
+    points = []
+    for key, method in result["methods"].items():
+        pts = method["validation"]["grid"] if kind == "validation" else method["test"]["curve"]
+        points.extend((key, pt) for pt in pts if pt["hr"] >= p["hr_target"])
+    out = {
+        "hr": mine["hr"]["mean"],
+        "hr_low": mine["hr"]["low"],
+        "hr_met": mine["hr"]["mean"] >= p["hr_target"],
+        "ips": mine["ips_recall"]["mean"],
+        "ips_low": mine["ips_recall"]["low"],
+        "ips_high": mine["ips_recall"]["high"],
+        "rival": None,
+    }
+    if not points:
+        return out | {"ratio_met": True, "interval_met": True}
+    key, best = max(points, key=lambda x: x[1]["ips_recall"])
+    ratio = mine["ips_recall"]["mean"] / best["ips_recall"]
+    return out | {
+        "rival": key,
+        "rival_params": best["params"],
+        "rival_hr": best["hr"],
+        "rival_ips": best["ips_recall"],
+        "needed": p["ips_factor"] * best["ips_recall"],
+        "ratio": ratio,
+        "ratio_met": out["hr_met"] and ratio >= p["ips_factor"],
+        "interval_met": mine["ips_recall"]["low"] > best["ips_recall"],
+    }
+
+
+def frontier_check(result, kind):
+    """For each baseline's tuned curve: how many of its points item2vec matches or beats on both metrics.
+
+    ``by_shipped``: by the shipped co-listen weight's curve (discount varying);
+    ``by_any``: by any item2vec setting evaluated (every weight of the grid).
+    """
+    mine = result["item2vec"][kind]
+    weight = _shipped(result)["ranking"]["weight"]
+    shipped_curve = [pt for pt in mine if pt["params"]["weight"] == weight]
+    out = {}
+    for key, method in result["methods"].items():
+        curve = tuned_curve(method, kind)
+        missed = undominated(curve, mine)
+        out[key] = {
+            "points": len(curve),
+            "by_shipped": len(curve) - len(undominated(curve, shipped_curve)),
+            "by_any": len(curve) - len(missed),
+            "missed": [
+                {"c": pt["params"]["c"], "hr": pt["hr"], "ips_recall": pt["ips_recall"]} for pt in missed
+            ],
+        }
+    return out
 
 
 def targets(result):
-    """The issue's targets: the numbers each is judged on and whether it is met.
+    """The issue's target checks, from the evaluation's numbers.
 
     Parameters
     ----------
     result : dict
-        As saved in ``evaluation.json``, with its protocol completed by :func:`render`.
+        As built by :func:`item2vec.research.evaluate.run` (everything but ``targets``).
 
     Returns
     -------
     dict
-        ``ips``, ``rival`` (key of the best baseline), ``rival_ips``, ``ips_gain_pct``, ``hr``,
-        ``knn_listeners``, ``listeners``, ``listeners_limit``, ``train_seconds``, and one
-        boolean per target: ``ips_met``, ``hr_met``, ``listeners_met``, ``train_met``.
+        ``test`` and ``validation`` (:func:`shipped_check`), ``fixed`` (the validation-chosen
+        points alone on test), ``frontier`` per kind (:func:`frontier_check`) with
+        ``required`` and ``met``, and ``rare`` (the product vs co-listen counts on test).
     """
-    p, test = result["protocol"], result["test"]
-    mine = test["item2vec"]["filtered"]
-    rivals = {
-        k: max(v["filtered"]["ips_recall"]["mean"], v["unfiltered"]["ips_recall"]["mean"])
-        for k, v in test.items()
-        if not k.startswith("item2vec")
+    p = result["protocol"]
+    out = {kind: shipped_check(result, kind) for kind in ("test", "validation")}
+    mine = _shipped(result)["test"]["ips_recall"]["mean"]
+    fixed = [
+        (key, m["test"]["chosen"])
+        for key, m in result["methods"].items()
+        if m["test"]["chosen"]["hr"]["mean"] >= p["hr_target"]
+    ]
+    if fixed:
+        key, best = max(fixed, key=lambda x: x[1]["ips_recall"]["mean"])
+        out["fixed"] = {
+            "rival": key,
+            "rival_ips": best["ips_recall"]["mean"],
+            "ratio": mine / best["ips_recall"]["mean"],
+        }
+    else:
+        out["fixed"] = None
+    required = [k for k in FRONTIER_REQUIRED if k in result["methods"]]
+    out["frontier"] = {}
+    for kind in ("test", "validation"):
+        counts = frontier_check(result, kind)
+        out["frontier"][kind] = {
+            "methods": counts,
+            "required": required,
+            "met": all(counts[k]["by_any"] == counts[k]["points"] for k in required),
+            "met_by_shipped": all(counts[k]["by_shipped"] == counts[k]["points"] for k in required),
+        }
+    rare = result["rare"]["test"]
+    out["rare"] = {
+        "product": rare["methods"]["product"]["ips_recall"]["mean"],
+        "colisten": rare["methods"]["colisten"]["ips_recall"]["mean"],
+        "ratio": rare["ratio_colisten"],
+        "met": rare["ratio_colisten"]["mean"] > 1,
+        "interval_above": rare["ratio_colisten"]["low"] > 1,
     }
-    rival = max(rivals, key=rivals.get)
-    knn = min(
-        test["itemknn"]["filtered"]["mean_listeners"]["mean"],
-        test["itemknn"]["unfiltered"]["mean_listeners"]["mean"],
-    )
-    ips, hr, listeners = mine["ips_recall"]["mean"], mine["hr"]["mean"], mine["mean_listeners"]["mean"]
-    seconds = test["item2vec"]["train_seconds"]
-    limit = p["target_listeners_factor"] * knn
-    return {
-        "ips": ips,
-        "rival": rival,
-        "rival_ips": rivals[rival],
-        "ips_gain_pct": (ips / rivals[rival] - 1) * 100,
-        "ips_met": ips > rivals[rival],
-        "hr": hr,
-        "hr_met": hr >= p["hr_floor"],
-        "knn_listeners": knn,
-        "listeners": listeners,
-        "listeners_limit": limit,
-        "listeners_met": listeners < limit,
-        "train_seconds": seconds,
-        "train_met": seconds < p["target_train_seconds"],
-    }
-
-
-def close_rivals(result):
-    """Baseline rows whose IPS-recall@10 is within ``close_share`` of item2vec's as shipped.
-
-    Returns
-    -------
-    list of dict
-        ``key``, ``which`` ("filtered" or "unfiltered"), ``ips_recall`` (mean, low, high) and
-        ``overlap`` (do the intervals overlap), in the order of the results tables.
-    """
-    test, share = result["test"], result["protocol"]["close_share"]
-    mine = test["item2vec"]["filtered"]["ips_recall"]
-    out = []
-    for key in (k for k in ORDER if k in test and not k.startswith("item2vec")):
-        for which in ("filtered", "unfiltered"):
-            other = test[key][which]["ips_recall"]
-            if other["mean"] >= share * mine["mean"]:
-                overlap = other["low"] <= mine["high"] and mine["low"] <= other["high"]
-                out.append({"key": key, "which": which, "ips_recall": other, "overlap": overlap})
     return out
 
 
@@ -83,49 +156,29 @@ def render(result):
     Parameters
     ----------
     result : dict
-        As written to ``evaluation.json`` by :func:`main`.
+        As written to ``evaluation.json`` by :func:`item2vec.research.evaluate.main`.
 
     Returns
     -------
     str
     """
-    # Protocol keys that evaluation.json files written before the report templates lack. The
-    # values are those that run used (docs/evaluation.json of d3859e6, 2026-11-28), so it re-renders without
-    # recomputing; a file that has the keys always wins.
-    legacy = {
-        "choice_hr_floor": 0.77,
-        "choice_max_seconds": 45.0,
-        "target_listeners_factor": 3,
-        "target_train_seconds": 60,
-        "close_share": 0.9,
-        "knee_share": 0.95,
-        "interval_level": 0.95,
-        "test_folds": 3,
-    }
-    result = {**result, "protocol": {**legacy, **result["protocol"]}}
-    p, test = result["protocol"], result["test"]
-    mine, knn = test["item2vec"]["filtered"], test["itemknn"]["filtered"]
-    untuned = test.get("item2vec_untuned", {}).get("filtered")
+    p = result["protocol"]
+    rows = {row["key"]: row for row in result["ablation"]}
     return report.render(
         "EVALUATION.md.j2",
         r=result,
         p=p,
-        val=result["validation"],
-        test=test,
-        lat=result["latency"],
+        t=result["targets"],
+        ship=result["shipped"],
+        prev=result["previous"],
+        rows=rows,
+        methods=result["methods"],
+        rare=result["rare"],
         ex=result["example"],
-        order=[k for k in ORDER if k in test],
-        order_all=ORDER,
-        t=targets(result),
-        close=close_rivals(result),
-        close_within_pct=(1 - p["close_share"]) * 100,
-        knee_within_pct=(1 - p["knee_share"]) * 100,
-        untuned=untuned,
-        untuned_not_worse=bool(untuned) and untuned["ips_recall"]["mean"] >= mine["ips_recall"]["mean"],
-        meaning_near=mine["mean_listeners"]["mean"]
-        < p["target_listeners_factor"] * knn["mean_listeners"]["mean"],
         train_share=1 - p["fold_share"],
         # Validation folds come after all test folds; a validation model also leaves out its own fold.
         validation_train_share=1 - (p["test_folds"] + 1) * p["fold_share"],
-        shipped_config={k: v for k, v in result["item2vec_config"].items() if k not in ("seed", "workers")},
+        member_config={
+            k: v for k, v in result["shipped"]["config"].items() if k not in ("seed", "workers", "members")
+        },
     )

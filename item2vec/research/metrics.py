@@ -134,8 +134,11 @@ def evaluate_model(model, split, k=10, allowed=None, user_lists=None):
     """
     if not np.array_equal(model.ids, split.ids):
         raise ValueError("the model's artist set differs from the split's")
-    top = model.top_rows(k, allowed=allowed)
-    return score_users(top, split.user_lists() if user_lists is None else user_lists, split.listeners, k)
+    lists = split.user_lists() if user_lists is None else user_lists
+    # Only rows some held-out user asks about are ranked: the metrics never look at the others.
+    queries = np.concatenate(lists) if lists else np.empty(0, dtype=np.int64)
+    top = model.top_rows(k, allowed=allowed, queries=queries)
+    return score_users(top, lists, split.listeners, k)
 
 
 def evaluate_filters(model, split, filters, k=10, user_lists=None):

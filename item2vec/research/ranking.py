@@ -67,7 +67,7 @@ class Discounted(SimilarityModel):
         return score - self.penalty[None, :]
 
 
-def validation_grid(factory, params, splits, cs=(0.0,), ps=(1.0,), rowmax=False, k=10):
+def validation_grid(factory, params, splits, cs=(0.0,), ps=(1.0,), rowmax=False, k=10, discounts=None):
     """Every hyperparameter setting x discount of one method, as fold means on ``splits``.
 
     Each base model is fitted once per split and setting; the discounts reuse it.
@@ -86,6 +86,9 @@ def validation_grid(factory, params, splits, cs=(0.0,), ps=(1.0,), rowmax=False,
     rowmax : bool or sequence of bool
         Row-max scaling before the discount (several values: each is a setting).
     k : int
+    discounts : sequence of (c, p), optional
+        The discounts themselves, instead of ``cs`` x ``ps`` (each exponent can then
+        have a strength range of its own).
 
     Returns
     -------
@@ -96,7 +99,8 @@ def validation_grid(factory, params, splits, cs=(0.0,), ps=(1.0,), rowmax=False,
     """
     settings = _settings(params)
     scalings = [rowmax] if isinstance(rowmax, bool) else list(rowmax)
-    discounts = [(c, p) for p in ps for c in cs if c or p == ps[0]]
+    if discounts is None:
+        discounts = [(c, p) for p in ps for c in cs if c or p == ps[0]]
     lists = [split.user_lists() for split in splits]
     folds = {}
     for i, setting in enumerate(settings):

@@ -1,5 +1,6 @@
 """Evaluation protocol: metrics on hand-made cases, leak-free splits, baselines' query shape."""
 
+import dataclasses
 import json
 import os
 
@@ -8,6 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from item2vec.data import Dataset
+from item2vec.ranking import DEFAULT_RANKING
 from item2vec.research import baselines
 from item2vec.research.metrics import bootstrap, rank_of, score_users
 from item2vec.research.splits import SET_MIN_LISTENERS, full_split, make_split, user_folds
@@ -207,60 +209,302 @@ def test_rank_of_matches_the_answer_list(dataset):
     assert rank_of(knn, q, [int(ids[2]), q]) == [3, None]
 
 
+# -- item2vec scored by the product's code -----------------------------------------------------
+
+
+def test_item2vec_in_the_evaluation_answers_as_the_product_ranks(split):
+    """EvidenceRanked must equal a query-by-query computation with the product's CoListens and Ranking."""
+    from item2vec.arrays import top_k
+    from item2vec.catalog import Catalog
+    from item2vec.ranking import DEFAULT_RANKING, CoListens
+    from item2vec.research.methods import EvidenceRanked, colisten_counts
+    from item2vec.train import bag_vectors
+
+    rng = np.random.default_rng(0)
+    unit = bag_vectors([rng.normal(size=(len(split.ids), 6)) for _ in range(2)])
+    model = EvidenceRanked(split.ids, unit, colisten_counts(split), split.listeners, DEFAULT_RANKING)
+    catalog = Catalog.from_dataset(split.train)
+    colistens = CoListens(catalog)
+    # The catalogue holds every artist of the training users; the vectors (the set) are a subset.
+    position = np.searchsorted(catalog.ids, split.ids)
+    assert np.array_equal(catalog.ids[position], split.ids)
+    assert np.array_equal(catalog.listeners[position], split.listeners)
+    for row in (0, 3, len(split.ids) // 2, len(split.ids) - 1):
+        shared = colistens.counts(int(position[row]))[position].astype(np.float64)
+        shared[row] = 0  # the query is no candidate
+        score = DEFAULT_RANKING.scores(unit @ unit[row], shared, split.listeners[row], split.listeners)
+        candidates = np.ones(len(split.ids), dtype=bool)
+        candidates[row] = False
+        expected = split.ids[top_k(score, candidates, 10)]
+        ids, _ = model.similar(int(split.ids[row]), topn=10)
+        assert np.array_equal(ids, expected)
+
+
+def test_evaluated_bag_is_the_bag_train_builds(tmp_path, split):
+    from item2vec.research.members import MemberStore
+    from item2vec.train import train
+
+    config = TrainConfig(members=2, epochs=2, vector_size=8, workers=1)
+    store = MemberStore(str(tmp_path / "cache"), processes=1)
+    bag = store.bag(split.train, config, split.ids)
+    trained = train(split.train, config, progress=False, processes=1)
+    assert np.array_equal(trained.artist_ids, split.ids)
+    assert np.array_equal(bag, trained.vectors)
+    assert store.trained == 2 and (tmp_path / "cache" / ".gitignore").read_text() == "*\n"
+    again = MemberStore(str(tmp_path / "cache"), processes=1)
+    assert np.array_equal(again.bag(split.train, config, split.ids), bag)
+    assert again.trained == 0 and again.hits == 2
+
+
+def test_member_cache_key_follows_data_and_config(split, dataset):
+    from item2vec.research.members import MemberStore
+
+    store = MemberStore("unused")
+    config = TrainConfig(epochs=2)
+    other_split = make_split(dataset, "test", 1)
+    key = store.key(split.train, config)
+    assert key == MemberStore("elsewhere").key(split.train, TrainConfig(epochs=2))
+    assert key != store.key(split.train, TrainConfig(epochs=3))
+    assert key != store.key(other_split.train, config)
+
+
+# -- the model table and the targets --------------------------------------------------------------
+
+
+def test_choose_takes_the_best_ips_at_the_hr_target_or_else_the_best_hr():
+    from item2vec.research.methods import choose
+
+    points = [
+        {"params": "a", "hr": 0.85, "ips_recall": 0.02},
+        {"params": "b", "hr": 0.81, "ips_recall": 0.03},
+        {"params": "c", "hr": 0.79, "ips_recall": 0.05},
+    ]
+    assert choose(points, 0.80)["params"] == "b" and choose(points, 0.80)["meets_target"]
+    low = choose(points, 0.9)
+    assert low["params"] == "a" and not low["meets_target"]
+
+
+def test_top_rows_of_some_queries_equal_those_rows_of_all(split, models):
+    queries = np.array([5, 0, 9, 5])
+    for model in models[1:3]:
+        full = model.top_rows(10)
+        some = model.top_rows(10, queries=queries)
+        assert np.array_equal(some[queries], full[queries])
+        others = np.setdiff1d(np.arange(len(split.ids)), queries)
+        assert (some[others] == -1).all()
+
+
+def _result(shipped_test, curves, mine, rare_ratio):
+    """A minimal result dict for :func:`targets`: one baseline ``knn`` with its test curve."""
+
+    def boot(hr, ips, low=None):
+        return {
+            "hr": {"mean": hr, "low": hr, "high": hr},
+            "ips_recall": {"mean": ips, "low": low or ips, "high": ips},
+        }
+
+    return {
+        "protocol": {"hr_target": 0.8, "ips_factor": 1.05},
+        "ablation": [
+            {
+                "key": "shipped",
+                "ranking": {"weight": 0.1},
+                "test": boot(*shipped_test),
+                "validation": boot(0.8, 0.03),
+            }
+        ],
+        "methods": {
+            "itemknn": {
+                "validation": {"grid": [], "chosen": {"params": {"c": 0.0}}},
+                "test": {"curve": curves, "chosen": boot(curves[0]["hr"], curves[0]["ips_recall"])},
+            }
+        },
+        "item2vec": {"test": mine, "validation": []},
+        "rare": {
+            "test": {
+                "methods": {"product": boot(0.5, 0.06), "colisten": boot(0.4, 0.05)},
+                "ratio_colisten": rare_ratio,
+            }
+        },
+    }
+
+
+def test_targets_compare_with_the_best_baseline_point_at_the_hr_target():
+    from item2vec.research.evaluate_report import targets
+
+    curves = [
+        {"params": {"c": 0.0}, "hr": 0.78, "ips_recall": 0.040},  # below the HR target: not the rival
+        {"params": {"c": 0.1}, "hr": 0.81, "ips_recall": 0.030},
+        {"params": {"c": 0.2}, "hr": 0.85, "ips_recall": 0.020},
+    ]
+    mine = [
+        {"params": {"weight": 0.1, "discount": 0.0}, "hr": 0.79, "ips_recall": 0.041},
+        {"params": {"weight": 0.1, "discount": 0.2}, "hr": 0.82, "ips_recall": 0.0316},
+        {"params": {"weight": 1.0, "discount": 0.2}, "hr": 0.86, "ips_recall": 0.021},
+    ]
+    t = targets(_result((0.82, 0.0316, 0.0290), curves, mine, {"mean": 1.1, "low": 1.01, "high": 1.2}))
+    test = t["test"]
+    assert test["rival"] == "itemknn" and test["rival_ips"] == 0.030
+    assert test["ratio"] == pytest.approx(0.0316 / 0.030) and test["ratio_met"]
+    assert not test["interval_met"]  # 0.0290 is not above 0.030
+    front = t["frontier"]["test"]
+    assert front["methods"]["itemknn"] == {
+        "points": 3,
+        "by_shipped": 2,
+        "by_any": 3,
+        "missed": [],
+    }
+    assert front["met"] and not front["met_by_shipped"]
+    assert t["rare"]["met"] and t["rare"]["interval_above"]
+    # Just under 1.05 x: not met.
+    t = targets(_result((0.82, 0.0314, 0.0300), curves, mine, {"mean": 0.99, "low": 0.9, "high": 1.1}))
+    assert not t["test"]["ratio_met"] and not t["rare"]["met"]
+
+
+# -- rare queries --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rare_dataset():
+    """Synthetic lists plus artists with one or two listeners, some of them held-out users'."""
+    import pandas as pd
+
+    plays, artists = make_plays(n_users=300, seed=3)
+    rng = np.random.default_rng(1)
+    n = len(artists)
+    extra = [(int(u), n + 1 + k, 1) for k in range(40) for u in rng.choice(300, 1 + k % 2, replace=False) + 1]
+    plays = pd.concat([plays, pd.DataFrame(extra, columns=["user", "artist_id", "plays"])], ignore_index=True)
+    names = pd.DataFrame({"artist_id": np.arange(n + 1, n + 41), "name": [f"rare{k}" for k in range(40)]})
+    artists = pd.concat([artists[["artist_id", "name"]], names], ignore_index=True)
+    return Dataset(plays=plays, artists=artists, checksums={}, repairs={}, format="synthetic")
+
+
+def test_rare_queries_and_their_colistens(rare_dataset):
+    from item2vec.research.rare import RareQueries
+
+    s = make_split(rare_dataset, "test", 0)
+    rare = RareQueries(s)
+    assert rare.queries and rare.n_users >= 1
+    train = s.train.plays
+    held = s.heldout
+    for user, row, targets in rare.queries:
+        artist = int(rare.artists[row])
+        mine = held.loc[held["user"] == rare.users[user], "artist_id"]
+        # Asked by a held-out user who lists it; the targets are that user's artists in the set.
+        assert artist in set(mine)
+        assert np.array_equal(s.ids[targets], np.intersect1d(mine, s.ids))
+        listeners = set(train.loc[train["artist_id"] == artist, "user"])
+        assert 1 <= len(listeners) <= 2
+        assert rare.query_listeners[row] == len(listeners)
+        for j in (0, len(s.ids) // 2, len(s.ids) - 1):
+            both = listeners & set(train.loc[train["artist_id"] == s.ids[j], "user"])
+            assert rare.shared[row, j] == len(both)
+
+
+def test_rare_product_scores_are_the_fold_in_and_the_rare_ranking(rare_dataset):
+    from item2vec.ranking import fold_in
+    from item2vec.research.rare import RARE_RANKING, RareQueries
+
+    s = make_split(rare_dataset, "test", 0)
+    rare = RareQueries(s)
+    unit = baselines.VectorModel(
+        s.ids, s.ids, np.random.default_rng(0).normal(size=(len(s.ids), 5)), "v"
+    ).unit
+    scores = rare.product_scores(unit)
+    row = int(np.flatnonzero(rare.evidence())[0])
+    v = fold_in(rare.shared[row], s.listeners, unit)
+    expected = RARE_RANKING.scores(unit @ v, rare.shared[row], rare.query_listeners[row], s.listeners)
+    np.testing.assert_allclose(scores[row], expected, rtol=1e-5)
+    baseline = rare.colisten_scores()
+    assert np.isinf(baseline[rare.shared == 0]).all()
+    sums = rare.evaluate(baseline)
+    assert sums.queries.sum() == len(rare.queries)
+
+
+def test_paired_ratio_of_a_method_with_itself_is_exactly_one(rare_dataset):
+    from item2vec.research.rare import RareQueries, paired
+
+    rare = RareQueries(make_split(rare_dataset, "test", 0))
+    sums = rare.evaluate(rare.colisten_scores())
+    same = paired([sums], [sums], "ips_recall", n_boot=50)
+    assert same == {"mean": 1.0, "low": 1.0, "high": 1.0}
+    assert paired([sums], [sums], "hr", n_boot=50, ratio=False)["mean"] == 0.0
+
+
+def test_answerable_counts_vectors_folds_and_the_rest():
+    import pandas as pd
+
+    from item2vec.research.rare import answerable
+
+    # Artists 1-2 have 3 listeners (vectors); 3 shares user 1 with them; 4's only listener lists nothing else;
+    # 5 is in the artist table but has no listener.
+    plays = pd.DataFrame(
+        {"user": [1, 2, 3, 1, 2, 3, 1, 9], "artist_id": [1, 1, 1, 2, 2, 2, 3, 4], "plays": [1] * 8}
+    )
+    artists = pd.DataFrame({"artist_id": [1, 2, 3, 4, 5], "name": list("abcde")})
+    ds = Dataset(plays=plays, artists=artists, checksums={}, repairs={}, format="synthetic")
+    assert answerable(ds, 3) == {"catalogue": 5, "with_vector": 2, "folded_in": 1, "unanswerable": 2}
+
+
 # -- the command ---------------------------------------------------------------------------
 
 
-def test_evaluate_command_end_to_end(tmp_path):
-    from item2vec.research import evaluate
+def _write_example_data(folder):
+    """Synthetic Kaggle files with the README's example names and some rare artists."""
+    import pandas as pd
 
     plays, artists = make_plays(n_users=200, artists_per_genre=20, seed=1)
-    data = tmp_path / "data"
-    write_kaggle(str(data), plays, artists)
-    out = tmp_path / "docs"
-    code = evaluate.main(
-        [
-            "--data",
-            str(data),
-            "--out",
-            str(out),
-            "--seeds",
-            "1",
-            "--boot",
-            "30",
-            "--epochs",
-            "2",
-            "--tradeoff-epochs",
-            "1,2",
-            "--tradeoff-sizes",
-            "8",
-            "--latency-queries",
-            "5",
-            "--quiet",
-        ]
-    )
-    assert code == 0
+    rng = np.random.default_rng(0)
+    n = len(artists)
+    extra = [(int(u), n + 1 + k, 5) for k in range(30) for u in rng.choice(200, 1 + k % 2, replace=False) + 1]
+    plays = pd.concat([plays, pd.DataFrame(extra, columns=["user", "artist_id", "plays"])], ignore_index=True)
+    rare = pd.DataFrame({"artist_id": np.arange(n + 1, n + 31), "name": [f"rare{k}" for k in range(30)]})
+    artists = pd.concat([artists[["artist_id", "name"]], rare], ignore_index=True)
+    for aid, name in {5: "Rosetta", 6: "Cult Of Luna", 7: "Pelican", 8: "The Ocean"}.items():
+        artists.loc[artists["artist_id"] == aid, "name"] = name
+    write_kaggle(str(folder), plays, artists)
+
+
+def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
+    from item2vec.research import evaluate, methods
+
+    def unavailable(split, **_):
+        raise methods.MethodUnavailable("needs a library this machine lacks")
+
+    # A registered extra model appears everywhere; one that cannot run gets a line, not a row.
+    monkeypatch.setitem(methods.METHODS, "extra", methods.Method("extra", "Extra vectors", baselines.fit_als))
+    monkeypatch.setitem(methods.METHODS, "missing", methods.Method("missing", "Missing model", unavailable))
+    data, out = tmp_path / "data", tmp_path / "docs"
+    _write_example_data(data)
+    argv = ["--data", str(data), "--out", str(out), "--seeds", "1", "--boot", "30", "--quick", "--quiet"]
+    assert evaluate.main([*argv, "--processes", "1"]) == 0
     result = json.loads((out / "evaluation.json").read_text())
-    assert set(result["test"]) == {
-        "item2vec",
-        "popularity",
-        "itemknn",
-        "ease",
-        "als",
-        "word2vec_default",
-        "item2vec_untuned",
+    assert result["quick"] and result["protocol"]["seeds"] == 1
+    assert [row["key"] for row in result["ablation"]] == [key for key, *_ in evaluate.ablation()]
+    assert set(result["methods"]) == set(methods.METHODS) - {"missing"}
+    assert result["unavailable"] == {
+        "missing": {"name": "Missing model", "reason": "needs a library this machine lacks"}
     }
-    assert result["protocol"]["seeds"] == 1 and result["item2vec_config"]["epochs"] == 2
-    assert os.path.getsize(out / "tradeoff.png") > 1000
+    assert result["shipped"]["ranking"] == dataclasses.asdict(DEFAULT_RANKING)
+    assert result["example"]["in_data"]["Shels"] is False and result["example"]["ranks"]["shipped"]
+    assert result["rare"]["test"]["queries"] > 0
+    assert set(result["targets"]) >= {"test", "validation", "frontier", "rare"}
+    assert os.path.getsize(out / "frontier.png") > 10_000
     text = (out / "EVALUATION.md").read_text()
-    hr = result["test"]["item2vec"]["filtered"]["hr"]
+    hr = next(r for r in result["ablation"] if r["key"] == "shipped")["test"]["hr"]
     assert f"{hr['mean']:.3f} [{hr['low']:.3f}, {hr['high']:.3f}]" in text
+    assert "| Extra vectors |" in text and "Missing model: not evaluated in this run" in text
+    assert "Quick run" in text and "--quick" in text
     # --render-only from the JSON the command wrote gives back the Markdown it wrote.
     assert evaluate.render(result) == text
     os.remove(out / "EVALUATION.md")
     assert evaluate.main(["--render-only", "--out", str(out)]) == 0
     assert (out / "EVALUATION.md").read_text() == text
-    assert result["protocol"]["choice_hr_floor"] == evaluate.CHOICE_HR_FLOOR
-    assert "--seeds 1" in text
+    # A second run trains nothing (the member cache) and measures the same.
+    assert evaluate.main(argv) == 0
+    again = json.loads((out / "evaluation.json").read_text())
+    assert again["cache"]["trained"] == 0 and again["cache"]["loaded"] == result["cache"]["trained"] > 0
+    assert again["ablation"] == result["ablation"] and again["item2vec"] == result["item2vec"]
 
 
 def test_evaluate_command_reports_missing_data(tmp_path, capsys):
