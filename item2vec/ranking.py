@@ -121,7 +121,13 @@ def fold_in(shared, listeners, unit_vectors):
         Unit-length vector(s); zero where the artist shares no listener with any row.
     """
     weights = np.asarray(shared, dtype=np.float32) / np.maximum(np.asarray(listeners, np.float32), 1.0)
-    folded = weights @ np.asarray(unit_vectors, dtype=np.float32)
+    unit_vectors = np.asarray(unit_vectors, dtype=np.float32)
+    if weights.ndim == 1:
+        # One query (ask.py): einsum, because waking OpenBLAS's threads for one product costs
+        # milliseconds on a loaded machine (ArtistVectors.cosines); many queries: BLAS.
+        folded = np.einsum("i,ij->j", weights, unit_vectors)
+    else:
+        folded = weights @ unit_vectors
     norms = np.linalg.norm(folded, axis=-1, keepdims=True)
     return (folded / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
