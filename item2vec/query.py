@@ -310,9 +310,11 @@ class Recommender:
             raise QueryError("the artist is also in --minus; subtracting it from itself leaves nothing")
         for option, artist in [("--plus", a) for a in plus_artists] + [("--minus", a) for a in minus_artists]:
             if artist.folded:
+                n = int(self.catalog.listeners[artist.position])
+                whose = "its listener lists" if n == 1 else f"its {n} listeners list"
                 notes.append(
-                    f"{option} {self.catalog.names[artist.position]!r} has no vector of its own: it is "
-                    f"{evidence_label(int(self.catalog.listeners[artist.position]))}"
+                    f"{option} {self.catalog.names[artist.position]!r} has no vector of its own "
+                    f"({plural(n, 'listener')}): it enters folded in from the other artists {whose}"
                 )
         ranked = self.rank([main] + plus_artists, minus_artists, topn, min_listeners, rank)
         columns = (

@@ -133,7 +133,10 @@ def test_folded_in_artists_work_in_plus_and_minus(rare):
     folder, _ = rare
     answer, err = ask_json(folder, "g0-a5", "--plus", "Thin Two", "-k", "20")
     assert answer["plus"] == ["Thin Two"] and answer["evidence"] == "vector"
-    assert "--plus 'Thin Two' has no vector of its own: it is thin (folded in from 2 listeners)" in err
+    assert (
+        "--plus 'Thin Two' has no vector of its own (2 listeners): it enters folded in from the other "
+        "artists its 2 listeners list" in err
+    )
     plain, _ = ask_json(folder, "g0-a5", "-k", "20")
     genre_2 = [sum(genre_of(r["artist"]) == 2 for r in a["results"]) for a in (plain, answer)]
     assert genre_2[1] > genre_2[0]
