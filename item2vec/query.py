@@ -61,6 +61,7 @@ class QueryArtist:
 
     @property
     def folded(self):
+        """Whether the artist has no vector of its own and entered folded in."""
         return self.row < 0
 
 
@@ -113,7 +114,7 @@ class Recommender:
 
     @property
     def colistens(self):
-        """The catalogue's :class:`~item2vec.ranking.CoListens`, built on first use (about 1 ms)."""
+        """The catalogue's :class:`~item2vec.ranking.CoListens`, built on first use (about 2 ms)."""
         if self._colistens is None:
             self._colistens = CoListens(self.catalog)
         return self._colistens
