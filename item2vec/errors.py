@@ -42,13 +42,19 @@ class UnknownArtistError(Item2VecError, KeyError):
 
 
 class NotInModelError(Item2VecError, KeyError):
-    """The artist exists in the data but has no vector (too few listeners)."""
+    """The artist exists in the data but the model cannot answer for it.
 
-    def __init__(self, name, listeners, min_count, better=None):
+    Since the fold-in (``item2vec.ranking.fold_in``) that means: it has no vector (too
+    few listeners) and none of its listeners lists an artist that has one. ``reason``
+    says which of that applies; without it the message is the older "too few listeners".
+    """
+
+    def __init__(self, name, listeners, min_count, better=None, reason=None):
         self.name = name
         self.listeners = listeners
         self.min_count = min_count
         self.better = better  # "'Zемфира' (21 listeners)": a near-identical, better-known spelling
+        self.reason = reason  # "its only listener lists no other artist the model knows"
         self.suggestions = [better] if better else []
         super().__init__(name)
 
@@ -56,8 +62,11 @@ class NotInModelError(Item2VecError, KeyError):
         message = (
             f"{_quote(self.name)} has {self.listeners} listener"
             f"{'' if self.listeners == 1 else 's'} in the data; the model only has vectors "
-            f"for artists with at least {self.min_count}, so it cannot answer for it."
+            f"for artists with at least {self.min_count}"
         )
+        if self.reason:
+            message += f", and {self.reason}"
+        message += ", so it cannot answer for it."
         if self.better:
             message += f" Did you mean {self.better}? It is spelled almost the same."
         return message

@@ -7,6 +7,8 @@ characters and escape sequences are shown escaped, never interpreted.
 
 import unicodedata
 
+from .names import plural
+
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
@@ -39,27 +41,71 @@ def describe_query(answer):
     return " ".join(parts)
 
 
-def format_table(answer, min_listeners):
-    """A readable multi-line table of one answer (rank, artist, score, listeners[, shared])."""
-    results = answer["results"]
-    explain = bool(results) and "shared_listeners" in results[0]
-    heading = (
-        f"Artists similar to {describe_query(answer)} "
-        f"({answer['listeners']} listener{'s' if answer['listeners'] != 1 else ''}), "
-        f"among artists with at least {min_listeners} listener{'s' if min_listeners != 1 else ''}:"
+def heading(answer, min_listeners=0):
+    """``Artists similar to X (N listeners)[, ranked by ...][, among artists with ...]:``."""
+    text = f"Artists similar to {describe_query(answer)} ({plural(answer['listeners'], 'listener')})"
+    if answer.get("rank") == "cosine":
+        text += ", ranked by similarity alone"
+    if min_listeners > 0:
+        text += f", among artists with at least {plural(min_listeners, 'listener')}"
+    return text + ":"
+
+
+def thin_note(answer):
+    """The line that says an answer stands on a folded-in vector, or None when it has its own."""
+    evidence = answer.get("evidence", "vector")
+    if evidence == "vector":
+        return None
+    n = answer["listeners"]
+    whose = "its listener lists" if n == 1 else f"its {n} listeners list"
+    taste = "that one listener's" if n == 1 else f"those {n} listeners'"
+    return (
+        f"Thin evidence: {safe(answer['artist'])} has no vector of its own ({plural(n, 'listener')}); "
+        f"it is folded in from the other artists {whose}, so this answer is mostly {taste} taste."
     )
-    lines = [heading, ""]
+
+
+def format_table(answer, min_listeners=0, explain=False):
+    """A readable multi-line table of one answer.
+
+    Parameters
+    ----------
+    answer : dict
+        What :meth:`~item2vec.query.Recommender.answer` returns.
+    min_listeners : int
+        The ``--min-listeners`` filter the answer was computed with (named in the heading).
+    explain : bool
+        Add the evidence columns: raw similarity and shared listeners.
+
+    Returns
+    -------
+    str
+        Heading, a thin-evidence line when the query artist was folded in, and the rows
+        (rank, artist, score, listeners; with ``explain`` also similarity and shared).
+    """
+    results = answer["results"]
+    lines = [heading(answer, min_listeners)]
+    note = thin_note(answer)
+    if note:
+        lines.append(note)
+    lines.append("")
     if not results:
         lines.append("  (no artist passes the filter; try a lower --min-listeners)")
         return "\n".join(lines)
     names = [safe(r["artist"], 48) for r in results]
     col = max(width("artist"), *(width(n) for n in names))
-    header = f" rank  {_pad('artist', col)}  score  listeners"
+    header = f" rank  {_pad('artist', col)}   score"
+    if explain:
+        header += "  similarity"
+    header += "  listeners"
     if explain:
         header += "  shared"
     lines.append(header)
     for rank, (result, name) in enumerate(zip(results, names, strict=True), 1):
-        row = f" {rank:>4}  {_pad(name, col)}  {result['score']:.3f}  {result['listeners']:>9}"
+        row = f" {rank:>4}  {_pad(name, col)}  {result['score']:>6.3f}"
+        if explain:
+            row += f"  {result['similarity']:>10.3f}"
+        row += f"  {result['listeners']:>9}"
         if explain:
             row += f"  {result['shared_listeners']:>6}"
         lines.append(row)
@@ -67,6 +113,10 @@ def format_table(answer, min_listeners):
 
 
 def format_line(answer):
-    """One line per answer, for ``--batch``: ``Query: A (0.81), B (0.77), ...``."""
+    """One line per answer, for ``--batch``: ``Query: A (0.81), B (0.77), ...``.
+
+    A query artist without a vector of its own is marked ``Query [thin evidence]: ...``.
+    """
     items = ", ".join(f"{safe(r['artist'], 48)} ({r['score']:.2f})" for r in answer["results"])
-    return f"{describe_query(answer)}: {items}"
+    thin = " [thin evidence]" if answer.get("evidence", "vector") != "vector" else ""
+    return f"{describe_query(answer)}{thin}: {items}"

@@ -36,16 +36,19 @@ def test_json_matches_the_schema(synthetic_model_dir):
     answer = json.loads(out)
     assert answer["query"] == "g2-a1" and answer["artist"] == "g2-a1"
     assert len(answer["results"]) == 3
+    assert answer["evidence"] == "vector" and answer["rank"] == "evidence"
     for result in answer["results"]:
-        assert set(result) >= {"artist", "score", "listeners", "shared_listeners"}
+        assert list(result) == ["artist", "artist_id", "score", "similarity", "listeners", "shared_listeners"]
         assert isinstance(result["score"], float) and isinstance(result["listeners"], int)
+        assert isinstance(result["similarity"], float) and -1 <= result["similarity"] <= 1
         assert 0 <= result["shared_listeners"] <= result["listeners"]
     scores = [r["score"] for r in answer["results"]]
     assert scores == sorted(scores, reverse=True)
 
 
-def test_explain_counts_shared_listeners(synthetic_model_dir, synthetic_dataset):
-    code, out, _ = run(["g0-a1", "--json", "--explain", "--model", synthetic_model_dir])
+def test_shared_listeners_are_counted_with_or_without_explain(synthetic_model_dir, synthetic_dataset):
+    code, out, _ = run(["g0-a1", "--json", "--model", synthetic_model_dir])
+    assert out == run(["g0-a1", "--json", "--explain", "--model", synthetic_model_dir])[1]
     answer = json.loads(out)
     plays = synthetic_dataset.plays
     users = set(plays[plays.artist_id == answer["artist_id"]].user)
@@ -120,6 +123,7 @@ def test_help_explains_the_options(capsys):
         "--batch",
         "--model",
         "--min-listeners",
+        "--rank",
         "Exit codes",
     ):
         assert option in text

@@ -21,6 +21,7 @@ import pytest
 from conftest import REPO
 from item2vec.cli import ask
 from item2vec.cli import explore as explore_cli
+from item2vec.errors import NotInModelError
 from item2vec.explore import MARKER, is_explorer_file
 from item2vec.names import ascii_key, normalize
 from item2vec.query import Recommender
@@ -230,15 +231,18 @@ def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
     assert by_css(page, "#answer-artist")[0].text == "Rosetta"
     shown = shown_results(page)
     plain = ask_json("Rosetta")["results"]
-    explained = ask_json("Rosetta", "--explain")["results"]
-    assert shown == explained
-    assert [{k: r[k] for k in plain[0]} for r in shown] == plain
-    # What a reader sees: the same names in the same order, and the scores ask.py prints.
-    rows = [tr.text.split("\n") for tr in by_css(page, "#results tbody tr")]
-    assert [
-        tr.find_element("css selector", "td.artist").text for tr in by_css(page, "#results tbody tr")
-    ] == [r["artist"] for r in plain]
-    assert all(f"{r['score']:.3f}" in " ".join(row) for r, row in zip(plain, rows, strict=True))
+    assert shown == plain
+    # What a reader sees: the heading and the rows ask.py --explain prints, column by column.
+    out, err = io.StringIO(), io.StringIO()
+    assert ask.main(["Rosetta", "--explain", "--model", SHIPPED_MODEL], out=out, err=err) == 0
+    printed = out.getvalue().splitlines()
+    assert by_css(page, ".heading")[0].text == printed[0]
+    assert [th.text for th in by_css(page, "#results thead th")][2:] == printed[2].split()[2:]
+    for tr, line in zip(by_css(page, "#results tbody tr"), printed[3:], strict=True):
+        cells = [td.text for td in tr.find_elements("css selector", "td")]
+        # " rank  artist  score  similarity  listeners  shared", the artist padded to a column
+        rank, rest = line[:5], line[7:]
+        assert cells == [rank.strip(), rest.split("  ")[0]] + line.split()[-4:]
     # The query and its neighbours are marked on the map.
     marked = page.execute_script(
         "var d = document.getElementById('map').data; return [d[3].customdata, d[2].customdata.length];"
@@ -289,23 +293,47 @@ def test_clicking_a_result_asks_for_it(page):
     third.click()
     wait_for(page, f"return document.getElementById('answer-artist').textContent === {json.dumps(name)}")
     assert by_css(page, "#query")[0].get_attribute("value") == name
-    assert shown_results(page) == ask_json(name, "--explain")["results"]
+    assert shown_results(page) == ask_json(name)["results"]
 
 
-def test_an_artist_without_a_vector_shows_ask_py_error(page):
-    recommender = Recommender(load_model(SHIPPED_MODEL))
-    ids = set(recommender.vectors.ids.tolist())
-    name = next(
-        n
-        for i, n in zip(recommender.catalog.ids.tolist(), recommender.catalog.names, strict=True)
-        if i not in ids and recommender.names.resolve(n).artist_id == i
-    )
-    box = type_into_search(page, name)
+def _unanswerable_name(recommender):
+    """A catalogue name that resolves to its own artist, which the model cannot answer for."""
+    for artist_id, name in zip(recommender.catalog.ids.tolist(), recommender.catalog.names, strict=True):
+        try:
+            recommender.resolve(name)
+        except NotInModelError:
+            if recommender.names.resolve(name).artist_id == artist_id:
+                return name
+    raise AssertionError("every artist of the shipped model can be answered")
+
+
+def test_an_artist_that_cannot_be_answered_shows_ask_py_error(page, recommender):
     from selenium.webdriver.common.keys import Keys
 
+    name = _unanswerable_name(recommender)
+    box = type_into_search(page, name)
     box.send_keys(Keys.ENTER)
     wait_for(page, "return !!document.getElementById('error')")
     assert by_css(page, "#error")[0].text == ask_json(name)["error"]
+    assert "lists no other artist the model knows" in ask_json(name)["error"]
+
+
+def test_a_folded_in_artist_shows_its_thin_evidence_as_ask_py_does(page):
+    from selenium.webdriver.common.keys import Keys
+
+    box = type_into_search(page, "Sister Rosetta Tharpe")
+    box.send_keys(Keys.ENTER)
+    wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
+    out, err = io.StringIO(), io.StringIO()
+    assert ask.main(["Sister Rosetta Tharpe", "--explain", "--model", SHIPPED_MODEL], out=out, err=err) == 0
+    printed = out.getvalue().splitlines()
+    assert by_css(page, ".heading")[0].text == printed[0]
+    assert by_css(page, "#thin")[0].text == printed[1] and printed[1].startswith("Thin evidence: ")
+    assert shown_results(page) == ask_json("Sister Rosetta Tharpe")["results"]
+    # An artist with a vector has no such line.
+    page.execute_script("window.explorer.show(window.explorer.resolve('Rosetta').row)")
+    wait_for(page, "return document.getElementById('answer-artist').textContent === 'Rosetta'")
+    assert by_css(page, "#thin") == []
 
 
 def test_no_network_request_is_made(page):
@@ -551,15 +579,17 @@ def test_every_answer_in_the_page_is_recommender_answer(page, recommender):
         " if (a.results) a.results.forEach(function (x) { delete x.row; }); return a; })",
         rows,
     )
-    answered = 0
+    answered = thin = 0
     for row, shown in zip(rows, got, strict=True):
         try:
-            expected = recommender.answer(f"id:{int(catalog.ids[row])}", explain=True)
+            expected = recommender.answer(f"id:{int(catalog.ids[row])}")
         except Exception as exc:
             assert shown == {"error": str(exc)}
             continue
         answered += 1
         assert shown["results"] == expected["results"]
         assert shown["notes"] == expected["notes"]
+        assert shown["evidence"] == expected["evidence"]
         assert (shown["artist"], shown["listeners"]) == (expected["artist"], expected["listeners"])
-    assert answered >= 20
+        thin += expected["evidence"] != "vector"
+    assert answered >= 150 and thin >= 100

@@ -18,7 +18,9 @@ from item2vec.train import TrainConfig, train_and_save
 
 POPULAR = ["P!Nk", "Blink-182", "The Beatles", "Wolfgang Amadeus Mozart", "Kanye West", "Björk", "Zемфира"]
 MIDDLE = ["Pink", "Keane", "Bjornstad", "Erlend Øye", "Red", "Cult Of Luna"]
-RARE = ["Blink 182", "Земфира", "ＲＥＤ", "Red"]  # one listener each: no vector
+RARE = ["Blink 182", "Земфира", "ＲＥＤ", "Red"]  # one listener each: no vector, folded in
+#: One listener whose list holds nothing the model knows: cannot be answered at all.
+LONE = ["Kanye-West"]
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +31,13 @@ def names_model_dir(tmp_path_factory):
         artists.loc[artists["artist_id"] == artist_id, "name"] = name
     for artist_id, name in zip(order[-len(MIDDLE) :], MIDDLE, strict=True):
         artists.loc[artists["artist_id"] == artist_id, "name"] = name
-    rare_ids = list(range(1001, 1001 + len(RARE)))
-    artists = pd.concat([artists, pd.DataFrame({"artist_id": rare_ids, "name": RARE})], ignore_index=True)
+    rare_ids = list(range(1001, 1001 + len(RARE) + len(LONE)))
+    artists = pd.concat(
+        [artists, pd.DataFrame({"artist_id": rare_ids, "name": RARE + LONE})], ignore_index=True
+    )
+    users = [1] * len(RARE) + [100_000] * len(LONE)
     plays = pd.concat(
-        [plays, pd.DataFrame({"user": [0] * len(RARE), "artist_id": rare_ids, "plays": [1] * len(RARE)})],
+        [plays, pd.DataFrame({"user": users, "artist_id": rare_ids, "plays": [1] * len(rare_ids)})],
         ignore_index=True,
     )
     data = tmp_path_factory.mktemp("names-data")
@@ -45,10 +50,15 @@ def names_model_dir(tmp_path_factory):
 def test_a_far_better_known_near_identical_spelling_is_offered(names_model_dir):
     code, out, err = run(["Pink", "--model", names_model_dir, "-k", "2"])
     assert code == 0 and "'Pink'" in err and "'P!Nk'" in err and "far better known" in err
-    code, out, err = run(["Blink 182", "--model", names_model_dir])  # no vector: the error offers it
-    assert code == 1 and "Did you mean 'Blink-182'" in err
-    code, out, err = run(["земфира", "--model", names_model_dir])  # Cyrillic З vs Latin Z
-    assert code == 1 and "Did you mean 'Zемфира'" in err
+    # No vector, folded in: answered, with the same note.
+    code, out, err = run(["Blink 182", "--model", names_model_dir, "-k", "2"])
+    assert code == 0 and "'Blink 182' (1 listener) is spelled almost like 'Blink-182'" in err
+    assert "Thin evidence" in out
+    code, out, err = run(["земфира", "--model", names_model_dir, "-k", "2"])  # Cyrillic З vs Latin Z
+    assert code == 0 and "is spelled almost like 'Zемфира'" in err
+    # Not answerable at all: the error offers it.
+    code, out, err = run(["Kanye-West", "--model", names_model_dir])
+    assert code == 1 and "Did you mean 'Kanye West'" in err and "lists no other artist" in err
     code, out, err = run(["P!Nk", "--model", names_model_dir, "-k", "2"])  # the popular one: no note
     assert code == 0 and "note" not in err
 

@@ -20,9 +20,10 @@ from item2vec.vectors import unit_rows
 SHIPPED = os.path.join(REPO, "models")
 
 
-def _top10(model_dir, query="Rosetta"):
+def _top10(model_dir, query="Rosetta", *options):
     out, err = io.StringIO(), io.StringIO()
-    assert ask.main([query, "--json", "--model", model_dir], out=out, err=err) == 0, err.getvalue()
+    code = ask.main([query, "--json", "--model", model_dir, *options], out=out, err=err)
+    assert code == 0, err.getvalue()
     return [r["artist"] for r in json.loads(out.getvalue())["results"]]
 
 
@@ -53,7 +54,14 @@ def _comparable(shipped, rebuilt):
 
 
 def test_shipped_model_answers_rosetta_with_cult_of_luna():
+    """The user's example neighbour of Rosetta is in its top 10, with or without a filter.
+
+    Under the default ranking 3-listener screamo and post-metal acts that 2 of Rosetta's
+    3 listeners also list come first (same scene, less known), so Cult Of Luna is not
+    near the top there; among artists with at least 5 listeners it is.
+    """
     assert "Cult Of Luna" in _top10(SHIPPED)
+    assert "Cult Of Luna" in _top10(SHIPPED, "Rosetta", "--min-listeners", "5")[:5]
 
 
 def test_shipped_model_was_trained_with_the_default_settings():

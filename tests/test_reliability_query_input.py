@@ -264,13 +264,14 @@ def test_a_weak_result_says_so(synthetic_model_dir, monkeypatch):
     from item2vec import query
 
     code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--json", "-k", "1"])
-    best = json.loads(out)["results"][0]["score"]
-    assert "weak result" not in err
+    # The raw similarity of the best result is what is compared, not its ranking score.
+    best = json.loads(out)["results"][0]["similarity"]
+    assert "weak result" not in err and best != json.loads(out)["results"][0]["score"]
     monkeypatch.setattr(query, "WEAK_SCORE", best)  # at the threshold: not weak
     assert "weak result" not in run(["g0-a1", "--model", synthetic_model_dir, "-k", "1"])[2]
     monkeypatch.setattr(query, "WEAK_SCORE", best + 0.001)
     code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "-k", "1"])
-    assert code == 0 and f"weak result: the best score is {best:.2f}" in err
+    assert code == 0 and f"weak result: the best result's similarity is {best:.2f}" in err
 
 
 def test_batch_skips_blank_lines_and_comments(synthetic_model_dir):

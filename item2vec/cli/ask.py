@@ -3,6 +3,7 @@
 Examples:
   python ask.py Rosetta
   python ask.py Rosetta --minus Metallica --explain
+  python ask.py "Sister Rosetta Tharpe" --rank cosine
   python ask.py "Cult Of Luna" --json
   printf 'Rosetta\\nIsis\\n' | python ask.py --batch -
   python ask.py                      (interactive prompt with tab completion)
@@ -19,7 +20,8 @@ import sys
 
 from ..errors import Item2VecError
 from ..formatting import format_line, format_table, safe
-from ..query import DEFAULT_MIN_LISTENERS, MAX_TOP, Recommender
+from ..query import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, MAX_TOP, Recommender
+from ..ranking import RANKINGS
 from ..storage import load_model
 from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir, int_in
 
@@ -72,15 +74,25 @@ def build_parser(prog="ask.py"):
         help="subtract this artist's vector from the query (repeatable)",
     )
     parser.add_argument(
+        "--rank",
+        choices=RANKINGS,
+        default=DEFAULT_RANK,
+        help="evidence (default): embedding similarity plus a small bonus for users listening to both "
+        "and a soft penalty for artists with few listeners; "
+        "cosine: embedding similarity alone, as gensim's most_similar",
+    )
+    parser.add_argument(
         "--min-listeners",
         type=int_in(1, 10**9, "--min-listeners"),
         default=DEFAULT_MIN_LISTENERS,
         metavar="N",
         help="only return artists with at least N listeners in the data "
-        f"(default {DEFAULT_MIN_LISTENERS}: fewer is mostly noise)",
+        "(default: no limit; the evidence ranking already ranks thinly heard artists lower)",
     )
     parser.add_argument(
-        "--explain", action="store_true", help="show how many users listen to both the query and each result"
+        "--explain",
+        action="store_true",
+        help="add the raw similarity and how many users listen to both the query and each result",
     )
     parser.add_argument("--json", action="store_true", help="print JSON (one object per answer)")
     parser.add_argument(
@@ -124,7 +136,7 @@ class Session:
             minus,
             topn=self.args.top,
             min_listeners=self.args.min_listeners,
-            explain=self.args.explain,
+            rank=self.args.rank,
         )
 
     def one(self, query, plus, minus):
@@ -141,7 +153,7 @@ class Session:
         if self.args.json:
             print(to_json(answer), file=self.out)
         else:
-            print(format_table(answer, self.args.min_listeners), file=self.out)
+            print(format_table(answer, self.args.min_listeners, self.args.explain), file=self.out)
         return EXIT_OK
 
     def batch(self, stream):

@@ -95,7 +95,7 @@ def page_data(model, seed=0):
         "unicode": tables.unicode_tables(),
     }
     started = time.perf_counter()
-    data.update(tables.answer_tables(recommender, ask["top"], ask["min_listeners"]))
+    data.update(tables.answer_tables(recommender, ask["top"], ask["min_listeners"], ask["rank"]))
     log.info("answers computed in %.0f s", time.perf_counter() - started)
     names = tables.name_tables(recommender)
     data["artists"]["key"] = names.pop("key")

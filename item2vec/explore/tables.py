@@ -11,6 +11,7 @@ import unicodedata
 
 from .. import names as names_module
 from ..errors import Item2VecError
+from ..query import DEFAULT_RANK, evidence_label
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 NAME_SLOT = "\x00"
 
 #: Answer fields the page rebuilds from the artist table instead of storing per result.
-_ARTIST_FIELDS = ("artist", "artist_id")
+_ARTIST_FIELDS = ("artist", "artist_id", "listeners")
 
 
 def ask_defaults():
@@ -31,7 +32,7 @@ def ask_defaults():
     from ..cli.ask import build_parser
 
     args = build_parser().parse_args(["x"])
-    return {"top": args.top, "min_listeners": args.min_listeners}
+    return {"top": args.top, "min_listeners": args.min_listeners, "rank": args.rank}
 
 
 def _id_query(recommender, artist_id):
@@ -45,14 +46,20 @@ def _id_query(recommender, artist_id):
     raise Item2VecError(f"artist id {artist_id} cannot be asked for by id")  # pragma: no cover
 
 
-def answer_tables(recommender, top, min_listeners):
+def answer_tables(recommender, top, min_listeners, rank=DEFAULT_RANK):
     """Every catalogue artist's answer, as ``Recommender.answer`` gives it, in compact form.
+
+    An answer's ``evidence`` is not stored: it is ``"vector"`` exactly for the artists on
+    the map and ``"thin (folded in from N listener(s))"`` for the others, which the page
+    rebuilds from the artist table (checked here for every answer).
 
     Parameters
     ----------
     recommender : Recommender
     top, min_listeners : int
         As ``ask.py``'s ``--top`` and ``--min-listeners``.
+    rank : str
+        As ``ask.py``'s ``--rank``.
 
     Returns
     -------
@@ -76,7 +83,7 @@ def answer_tables(recommender, top, min_listeners):
         name = catalog.names[row]
         try:
             answer = recommender.answer(
-                _id_query(recommender, artist_id), topn=top, min_listeners=min_listeners, explain=True
+                _id_query(recommender, artist_id), topn=top, min_listeners=min_listeners, rank=rank
             )
         except Item2VecError as exc:
             message = str(exc)
@@ -90,6 +97,9 @@ def answer_tables(recommender, top, min_listeners):
             continue
         if answer["artist_id"] != artist_id or answer["listeners"] != int(catalog.listeners[row]):
             raise Item2VecError(f"the answer for id:{artist_id} is about another artist")
+        on_map = artist_id in recommender.vectors
+        if answer["evidence"] != ("vector" if on_map else evidence_label(answer["listeners"])):
+            raise Item2VecError(f"the evidence of id:{artist_id} is not what the page would show")
         if answer["notes"]:
             for note in answer["notes"]:
                 if note not in note_index:
@@ -106,6 +116,8 @@ def answer_tables(recommender, top, min_listeners):
             result_row = row_of_id[result["artist_id"]]
             if result["artist"] != catalog.names[result_row]:
                 raise Item2VecError(f"result {result['artist_id']} is not named as in the catalogue")
+            if result["listeners"] != int(catalog.listeners[result_row]):
+                raise Item2VecError(f"result {result['artist_id']} has other listeners than in the catalogue")
             encoded.append([result_row] + [result[k] for k in result_fields])
         answers.append(encoded)
     answered = sum(isinstance(a, list) for a in answers)

@@ -338,14 +338,34 @@
       artist: A.name[row],
       artist_id: Number(A.id[row]),
       listeners: A.listeners[row],
+      // An artist has a vector exactly when it is on the map; the others were folded in
+      // (tables.answer_tables checks this for every answer when the page is built).
+      evidence: onMap.has(row) ? "vector" : "thin (folded in from " + plural(A.listeners[row], "listener") + ")",
       notes: notes.map(function (i) { return D.answer_notes.text[i]; }),
       results: entry.map(function (values) {
-        var result = { artist: A.name[values[0]], artist_id: Number(A.id[values[0]]) };
+        var result = { artist: A.name[values[0]], artist_id: Number(A.id[values[0]]), listeners: A.listeners[values[0]] };
         D.result_fields.forEach(function (field, i) { result[field] = values[i + 1]; });
         result.row = values[0];
         return result;
       }),
     };
+  }
+
+  // ---- formatting.heading and formatting.thin_note, mirrored ------------------------------------------
+  function heading(answer) {
+    var text = "Artists similar to " + answer.artist + " (" + plural(answer.listeners, "listener") + ")";
+    if (D.ask.rank === "cosine") text += ", ranked by similarity alone";
+    if (D.ask.min_listeners > 0) text += ", among artists with at least " + plural(D.ask.min_listeners, "listener");
+    return text + ":";
+  }
+
+  function thinNote(answer) {
+    if (answer.evidence === "vector") return null;
+    var n = answer.listeners;
+    var whose = n === 1 ? "its listener lists" : "its " + n + " listeners list";
+    var taste = n === 1 ? "that one listener's" : "those " + n + " listeners'";
+    return "Thin evidence: " + answer.artist + " has no vector of its own (" + plural(n, "listener") +
+      "); it is folded in from the other artists " + whose + ", so this answer is mostly " + taste + " taste.";
   }
 
   // ---- the page -----------------------------------------------------------------------------------
@@ -459,25 +479,29 @@
     (note ? [note] : []).concat(answer.notes).forEach(function (text) {
       answerBox.appendChild(el("p", { "class": "note" }, "note: " + text));
     });
-    answerBox.appendChild(el("p", { "class": "heading" },
-      "Artists similar to " + answer.artist + " (" + plural(answer.listeners, "listener") +
-      "), among artists with at least " + D.ask.min_listeners + " listeners:"));
+    answerBox.appendChild(el("p", { "class": "heading" }, heading(answer)));
+    var thin = thinNote(answer);
+    if (thin) answerBox.appendChild(el("p", { "class": "thin", id: "thin" }, thin));
     if (!answer.results.length) {
       answerBox.appendChild(el("p", { "class": "empty" },
         "(no artist passes the filter; try a lower --min-listeners)"));
       mark(row, []);
       return;
     }
-    var extra = D.result_fields.filter(function (f) { return f !== "score" && f !== "listeners"; });
+    // The columns of ask.py --explain, in its order.
+    var columns = [
+      ["score", "score", "what the answer is ranked by"],
+      ["similarity", "similarity", "cosine of the two artists' vectors"],
+      ["listeners", "listeners", "users who list the artist"],
+      ["shared_listeners", "shared", "users who list both artists: the evidence behind a neighbour"],
+    ];
     var table = el("table", { id: "results" });
     var head = el("tr");
     head.appendChild(el("th", {}, "#"));
     head.appendChild(el("th", { "class": "artist" }, "artist"));
-    head.appendChild(el("th", {}, "score"));
-    head.appendChild(el("th", {}, "listeners"));
-    extra.forEach(function (f) {
-      var th = el("th", {}, f === "shared_listeners" ? "shared" : f);
-      if (f === "shared_listeners") th.title = "users who list both artists: the evidence behind a neighbour";
+    columns.forEach(function (c) {
+      var th = el("th", {}, c[1]);
+      th.title = c[2];
       head.appendChild(th);
     });
     table.appendChild(el("thead")).appendChild(head);
@@ -493,8 +517,9 @@
       var score = el("td", {}, result.score.toFixed(3));
       score.appendChild(el("span", { "class": "bar", style: "width:" + Math.max(0, result.score) * 40 + "px" }));
       tr.appendChild(score);
+      tr.appendChild(el("td", {}, result.similarity.toFixed(3)));
       tr.appendChild(el("td", {}, String(result.listeners)));
-      extra.forEach(function (f) { tr.appendChild(el("td", {}, String(result[f]))); });
+      tr.appendChild(el("td", {}, String(result.shared_listeners)));
       body.appendChild(tr);
     });
     answerBox.appendChild(table);
@@ -629,8 +654,9 @@
     answerBox = document.getElementById("answer");
     document.getElementById("about").textContent =
       D.model.n_vectors.toLocaleString("en") + " artists on the map, of " + D.model.n_artists.toLocaleString("en") +
-      " in the data (an artist needs " + D.model.min_count + " listeners for a vector). Answers as ask.py --explain " +
-      "gives them (top " + D.ask.top + ", at least " + D.ask.min_listeners + " listeners), item2vec " +
+      " in the data (an artist needs " + D.model.min_count + " listeners for a vector; the others are answered " +
+      "from the artists their listeners play). Answers as ask.py --explain gives them (top " + D.ask.top +
+      (D.ask.min_listeners > 0 ? ", at least " + plural(D.ask.min_listeners, "listener") : "") + "), item2vec " +
       D.model.item2vec_version + ". Drag to pan, scroll to zoom, click an artist to ask for it.";
     input.addEventListener("input", renderList);
     input.addEventListener("focus", function () { if (input.value) renderList(); });

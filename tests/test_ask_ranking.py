@@ -1,0 +1,165 @@
+"""The evidence-aware ranking and --rank cosine through ask.main, checked against sums done by hand.
+
+Shared listeners are counted here from the synthetic data's own plays table (set
+intersections), not from the catalogue's lists, so the wiring of
+:class:`~item2vec.ranking.CoListens` into the query is checked too.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from reliability import run
+
+from item2vec.query import Recommender
+from item2vec.ranking import DEFAULT_RANKING
+from item2vec.storage import load_model
+
+
+@pytest.fixture(scope="module")
+def space(synthetic_model_dir, synthetic_dataset):
+    """Vectors, listener counts and each artist's set of users, from independent sources."""
+    model = load_model(synthetic_model_dir)
+    plays = synthetic_dataset.plays
+    users = {int(a): set(g.user) for a, g in plays.groupby("artist_id")}
+    ids = model.vectors.ids
+    listeners = np.array([len(users[int(i)]) for i in ids])
+    return model, ids, np.asarray(model.vectors.unit, dtype=np.float64), listeners, users
+
+
+def ask_json(model_dir, *argv):
+    code, out, err = run([*argv, "--json", "--model", model_dir])
+    assert code == 0, err
+    return json.loads(out)
+
+
+def by_hand(space, positive, negative=(), weight=None):
+    """Every vector row's (score, cosine, shared) for artist ids, the formula written out."""
+    model, ids, unit, listeners, users = space
+    row = {int(i): r for r, i in enumerate(ids)}
+    mean = (sum(unit[row[p]] for p in positive) - sum(unit[row[n]] for n in negative)) / (
+        len(positive) + len(negative)
+    )
+    cosine = unit @ (mean / np.linalg.norm(mean))
+    query_users = set().union(*(users[p] for p in positive))
+    shared = np.array([len(query_users & users[int(i)]) for i in ids], dtype=float)
+    shared_scaled = shared.copy()
+    shared_scaled[[row[a] for a in (*positive, *negative)]] = 0
+    r = DEFAULT_RANKING
+    e = shared_scaled / (np.sqrt(len(query_users) * listeners) + r.shrink)
+    weight = r.weight if weight is None else weight
+    score = cosine + weight * e / e.max() - r.discount / listeners**r.power
+    return score, cosine, shared
+
+
+def expected_top(space, score, exclude, k, min_listeners=0):
+    model, ids, _, listeners, _ = space
+    keep = [r for r in range(len(ids)) if int(ids[r]) not in exclude and listeners[r] >= min_listeners]
+    keep.sort(key=lambda r: (-score[r], ids[r]))
+    return keep[:k]
+
+
+def check(answer, space, score, cosine, shared, exclude, k, min_listeners=0):
+    _, ids, _, listeners, _ = space
+    rows = expected_top(space, score, exclude, k, min_listeners)
+    assert [r["artist_id"] for r in answer["results"]] == [int(ids[r]) for r in rows]
+    for result, r in zip(answer["results"], rows, strict=True):
+        assert result["score"] == pytest.approx(score[r], abs=1e-4)
+        assert result["similarity"] == pytest.approx(cosine[r], abs=1e-4)
+        assert result["listeners"] == listeners[r]
+        assert result["shared_listeners"] == shared[r]
+
+
+def test_default_is_the_evidence_ranking_over_every_artist_with_a_vector(synthetic_model_dir, space):
+    answer = ask_json(synthetic_model_dir, "g1-a4", "-k", "25")
+    assert answer["rank"] == "evidence" and answer["evidence"] == "vector"
+    score, cosine, shared = by_hand(space, [answer["artist_id"]])
+    check(answer, space, score, cosine, shared, {answer["artist_id"]}, 25)
+    # The co-listen term and the discount really move the order away from plain cosine.
+    cosine_order = ask_json(synthetic_model_dir, "g1-a4", "-k", "25", "--rank", "cosine")["results"]
+    assert [r["artist_id"] for r in answer["results"]] != [r["artist_id"] for r in cosine_order]
+
+
+def test_plus_counts_the_users_of_any_positive_artist_and_minus_drops_the_colisten_term(
+    synthetic_model_dir, space
+):
+    answer = ask_json(synthetic_model_dir, "g0-a6", "--plus", "g3-a5", "-k", "15")
+    ids = [answer["artist_id"]] + [int(space[0].catalog.ids[space[0].catalog.names.index("g3-a5")])]
+    score, cosine, shared = by_hand(space, ids)
+    check(answer, space, score, cosine, shared, set(ids), 15)
+
+    answer = ask_json(synthetic_model_dir, "g0-a6", "--minus", "g0-a7", "-k", "15")
+    minus = int(space[0].catalog.ids[space[0].catalog.names.index("g0-a7")])
+    score, cosine, shared = by_hand(space, [answer["artist_id"]], [minus], weight=0.0)
+    check(answer, space, score, cosine, shared, {answer["artist_id"], minus}, 15)
+    for result in answer["results"]:  # score = cosine - discount, nothing else
+        discount = DEFAULT_RANKING.discount / result["listeners"] ** DEFAULT_RANKING.power
+        assert result["score"] == pytest.approx(result["similarity"] - discount, abs=2e-4)
+
+
+ARITHMETIC = [
+    ["g2-a3"],
+    ["g2-a3", "--plus", "g1-a2"],
+    ["g2-a3", "--minus", "g2-a9"],
+    ["g0-a1", "--plus", "g0-a2"],
+]
+
+
+@pytest.mark.parametrize("argv", ARITHMETIC)
+def test_rank_cosine_is_gensims_most_similar(synthetic_model_dir, argv):
+    model = load_model(synthetic_model_dir)
+    recommender = Recommender(model)
+    answer = ask_json(synthetic_model_dir, *argv, "--rank", "cosine", "-k", "30")
+    positive = [answer["artist_id"]] + [recommender.resolve(n) for n in answer["plus"]]
+    negative = [recommender.resolve(n) for n in answer["minus"]]
+    ids, cosines = model.vectors.most_similar(positive, negative, topn=30)
+    assert [r["artist_id"] for r in answer["results"]] == ids.tolist()
+    assert [r["score"] for r in answer["results"]] == [round(float(c), 4) for c in cosines]
+    assert all(r["score"] == r["similarity"] for r in answer["results"])
+
+
+@pytest.mark.parametrize("rank", ["evidence", "cosine"])
+def test_min_listeners_is_a_hard_filter_on_top_of_either_ranking(synthetic_model_dir, space, rank):
+    _, _, _, listeners, _ = space
+    bar = int(np.percentile(listeners, 60))
+    whole = ask_json(synthetic_model_dir, "g3-a2", "--rank", rank, "-k", "1000")["results"]
+    kept = ask_json(synthetic_model_dir, "g3-a2", "--rank", rank, "-k", "10", "--min-listeners", str(bar))
+    assert kept["results"] == [r for r in whole if r["listeners"] >= bar][:10]
+    assert len(kept["results"]) == 10
+
+
+def test_explain_adds_the_similarity_and_shared_columns(synthetic_model_dir):
+    code, plain, _ = run(["g2-a2", "-k", "3", "--model", synthetic_model_dir])
+    code, explained, _ = run(["g2-a2", "-k", "3", "--explain", "--model", synthetic_model_dir])
+    answer = ask_json(synthetic_model_dir, "g2-a2", "-k", "3")
+    assert plain.splitlines()[2].split() == ["rank", "artist", "score", "listeners"]
+    columns = ["rank", "artist", "score", "similarity", "listeners", "shared"]
+    assert explained.splitlines()[2].split() == columns
+    for line, result in zip(explained.splitlines()[3:], answer["results"], strict=True):
+        assert line.split()[1:] == [
+            result["artist"],
+            f"{result['score']:.3f}",
+            f"{result['similarity']:.3f}",
+            str(result["listeners"]),
+            str(result["shared_listeners"]),
+        ]
+    assert plain.splitlines()[0] == "Artists similar to g2-a2 (" + str(answer["listeners"]) + " listeners):"
+
+
+def test_the_heading_names_a_cosine_ranking_and_a_listener_filter(synthetic_model_dir):
+    code, out, _ = run(["g2-a2", "--rank", "cosine", "--min-listeners", "40", "--model", synthetic_model_dir])
+    assert code == 0
+    assert out.splitlines()[0].endswith(
+        "listeners), ranked by similarity alone, among artists with at least 40 listeners:"
+    )
+
+
+def test_help_explains_both_rankings(capsys):
+    code, out, _ = run(["--help"])
+    assert code == 0
+    text = " ".join(out.split())
+    assert "--rank {evidence,cosine}" in text
+    assert "evidence (default): embedding similarity plus" in text
+    assert "cosine: embedding similarity alone" in text
+    code, out, err = run(["g0-a1", "--rank", "popularity"])
+    assert code == 2 and "invalid choice: 'popularity'" in err and len(err.strip().splitlines()) == 1

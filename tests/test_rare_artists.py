@@ -1,0 +1,170 @@
+"""Artists without a vector are folded in from their listeners' other artists, through ask.main.
+
+A synthetic model gets a few artists too rare for a vector (1-2 listeners, min_count 3):
+two whose listeners are fans of one genre, and two listened to by a single user whose
+list holds nothing the model knows. The shipped model must answer at least 95% of the
+catalogue, Sister Rosetta Tharpe (1 listener) among them.
+"""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from reliability import one_error_line, run
+
+from conftest import REPO, SMALL_CONFIG, genre_of
+from item2vec.data import load_dataset
+from item2vec.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
+from item2vec.research.synthetic import make_plays, write_kaggle
+from item2vec.storage import load_model
+from item2vec.train import TrainConfig, train_and_save
+
+SHIPPED = os.path.join(REPO, "models")
+THIN_TWO, THIN_ONE, LONELY, LONELIER = 1001, 1002, 1003, 1004
+LONE_USER = 100_000
+
+
+@pytest.fixture(scope="module")
+def rare(tmp_path_factory):
+    """(model folder, plays, artist names) with four artists too rare for a vector."""
+    plays, artists = make_plays(n_users=400, seed=7)
+    genre = plays.artist_id.map(dict(zip(artists.artist_id, artists.genre, strict=True)))
+    share = pd.crosstab(plays.user, genre, normalize="index")
+    fans_of_2 = share.index[share[2] > 0.95][:2].tolist()
+    fan_of_1 = share.index[share[1] > 0.95][:1].tolist()
+    assert len(fans_of_2) == 2 and len(fan_of_1) == 1
+    extra = pd.DataFrame(
+        {
+            "user": fans_of_2 + fan_of_1 + [LONE_USER, LONE_USER],
+            "artist_id": [THIN_TWO, THIN_TWO, THIN_ONE, LONELY, LONELIER],
+            "plays": [5, 5, 5, 5, 5],
+        }
+    )
+    plays = pd.concat([plays, extra], ignore_index=True)
+    names = {THIN_TWO: "Thin Two", THIN_ONE: "Thin One", LONELY: "Lonely", LONELIER: "Lonelier"}
+    artists = pd.concat(
+        [artists, pd.DataFrame({"artist_id": list(names), "name": list(names.values()), "genre": -1})],
+        ignore_index=True,
+    )
+    data = tmp_path_factory.mktemp("rare-data")
+    write_kaggle(str(data), plays, artists)
+    folder = tmp_path_factory.mktemp("rare-model") / "model"
+    train_and_save(load_dataset(str(data)), str(folder), TrainConfig(**SMALL_CONFIG), progress=False)
+    return str(folder), plays
+
+
+def ask_json(folder, *argv):
+    code, out, err = run([*argv, "--json", "--model", folder])
+    assert code == 0, err
+    return json.loads(out), err
+
+
+def test_a_thin_artist_is_answered_from_its_listeners_genre(rare):
+    folder, _ = rare
+    answer, _ = ask_json(folder, "Thin Two")
+    assert answer["evidence"] == "thin (folded in from 2 listeners)" and answer["listeners"] == 2
+    names = [r["artist"] for r in answer["results"]]
+    assert sum(genre_of(n) == 2 for n in names) >= 9, names
+    answer, _ = ask_json(folder, "Thin One")
+    assert answer["evidence"] == "thin (folded in from 1 listener)"
+    assert sum(genre_of(r["artist"]) == 1 for r in answer["results"]) >= 9
+
+
+def test_the_fold_in_and_its_score_by_hand(rare):
+    """v = unit(sum_j C_qj / n_j u_j); score = cos + 0.5 E / max E - 0.2 / sqrt(n)."""
+    folder, plays = rare
+    model = load_model(folder)
+    users = {int(a): set(g.user) for a, g in plays.groupby("artist_id")}
+    ids = model.vectors.ids
+    unit = np.asarray(model.vectors.unit, dtype=np.float64)
+    n = np.array([len(users[int(i)]) for i in ids])
+    shared = np.array([len(users[THIN_TWO] & users[int(i)]) for i in ids])
+    folded = (shared / n) @ unit
+    cosine = unit @ (folded / np.linalg.norm(folded))
+    r = DEFAULT_RANKING
+    e = shared / (np.sqrt(2 * n) + r.shrink)
+    score = cosine + RARE_EVIDENCE_WEIGHT * e / e.max() - r.discount / n**r.power
+    best = sorted(range(len(ids)), key=lambda k: (-score[k], ids[k]))[:10]
+    answer, _ = ask_json(folder, "Thin Two")
+    assert [x["artist_id"] for x in answer["results"]] == [int(ids[k]) for k in best]
+    for result, k in zip(answer["results"], best, strict=True):
+        assert result["score"] == pytest.approx(score[k], abs=1e-4)
+        assert result["similarity"] == pytest.approx(cosine[k], abs=1e-4)
+        assert result["shared_listeners"] == shared[k]
+    # --rank cosine: the folded vector's cosine alone.
+    answer, _ = ask_json(folder, "Thin Two", "--rank", "cosine", "-k", "5")
+    best = sorted(range(len(ids)), key=lambda k: (-cosine[k], ids[k]))[:5]
+    assert [x["artist_id"] for x in answer["results"]] == [int(ids[k]) for k in best]
+
+
+def test_the_table_and_the_batch_line_say_the_evidence_is_thin(rare):
+    folder, _ = rare
+    code, out, err = run(["Thin One", "-k", "3", "--model", folder])
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "Artists similar to Thin One (1 listener):"
+    assert lines[1] == (
+        "Thin evidence: Thin One has no vector of its own (1 listener); it is folded in from the other "
+        "artists its listener lists, so this answer is mostly that one listener's taste."
+    )
+    code, out, err = run(["Thin Two", "-k", "3", "--model", folder])
+    assert "(2 listeners); it is folded in from the other artists its 2 listeners list" in out
+    code, out, err = run(["--batch", "-", "-k", "2", "--model", folder], stdin=b"Thin Two\ng0-a1\n")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("Thin Two [thin evidence]: ") and lines[1].startswith("g0-a1: ")
+
+
+def test_an_artist_whose_listener_lists_nothing_the_model_knows_cannot_be_answered(rare):
+    folder, _ = rare
+    for name in ("Lonely", "Lonelier"):
+        code, out, err = run([name, "--model", folder])
+        assert code == 1 and out == ""
+        assert one_error_line(err) == (
+            f"error: '{name}' has 1 listener in the data; the model only has vectors for artists with "
+            "at least 3, and its only listener lists no other artist the model knows, so it cannot "
+            "answer for it."
+        )
+    code, out, err = run(["Lonely", "--json", "--model", folder])
+    assert code == 1 and "its only listener lists no other artist" in json.loads(out)["error"]
+
+
+def test_folded_in_artists_work_in_plus_and_minus(rare):
+    folder, _ = rare
+    answer, err = ask_json(folder, "g0-a5", "--plus", "Thin Two", "-k", "20")
+    assert answer["plus"] == ["Thin Two"] and answer["evidence"] == "vector"
+    assert (
+        "--plus 'Thin Two' has no vector of its own (2 listeners): it enters folded in from the other "
+        "artists its 2 listeners list" in err
+    )
+    plain, _ = ask_json(folder, "g0-a5", "-k", "20")
+    genre_2 = [sum(genre_of(r["artist"]) == 2 for r in a["results"]) for a in (plain, answer)]
+    assert genre_2[1] > genre_2[0]
+    answer, err = ask_json(folder, "Thin Two", "--minus", "Thin One", "-k", "5")
+    assert answer["minus"] == ["Thin One"] and answer["evidence"].startswith("thin")
+    assert "--minus 'Thin One' has no vector of its own" in err
+    code, _, err = run(["Thin One", "--minus", "Thin One", "--model", folder])
+    assert code == 1 and "--minus" in one_error_line(err)
+
+
+def test_the_shipped_model_answers_at_least_95_percent_of_the_catalogue():
+    """Every catalogue artist asked for by id through --batch; also: no plain query is flagged weak."""
+    model = load_model(SHIPPED)
+    catalog = model.catalog
+    lines = "".join(f"id:{int(i)}\n" for i in catalog.ids).encode()
+    code, out, err = run(["--batch", "-", "--json", "-k", "1", "--model", SHIPPED], stdin=lines)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == len(catalog)
+    answered = [r for r in records if "error" not in r]
+    assert len(answered) >= 0.95 * len(catalog)
+    assert all(r["artist_id"] == int(r["query"].removeprefix("id:")) for r in answered)
+    assert sum(r["evidence"] != "vector" for r in answered) == len(answered) - len(model.vectors)
+    # The rest are one-listener artists whose only listener lists nothing the model knows.
+    for record in records:
+        if "error" in record:
+            assert "1 listener in the data" in record["error"]
+            assert "its only listener lists no other artist the model knows" in record["error"]
+    assert "weak result" not in err
+    answer, _ = ask_json(SHIPPED, "Sister Rosetta Tharpe")
+    assert answer["listeners"] == 1 and answer["evidence"] == "thin (folded in from 1 listener)"
+    assert len(answer["results"]) == 10
