@@ -99,5 +99,17 @@ def update_readme():
         handle.write("\n".join(result))
 
 
+def test_the_quality_section_is_the_rendering_of_the_committed_evaluation():
+    pytest.importorskip("jinja2")
+    from item2vec.research import report
+    from item2vec.research.evaluate_report import render_readme
+
+    result = report.read_json(os.path.join(REPO, "docs", "evaluation.json"))
+    assert report.block(README, "quality") == render_readme(result).strip(), (
+        "README's quality section is stale: python -m item2vec.research.evaluate --render-only "
+        "--out docs/ --readme README.md"
+    )
+
+
 if __name__ == "__main__":
     update_readme()

@@ -42,7 +42,7 @@ from ..errors import DataError
 from ..ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
 from . import evaluate_figures, report
 from .baselines import fit_itemknn
-from .evaluate_report import render, targets
+from .evaluate_report import render, render_readme, targets
 from .members import MemberStore, one_seed_requests
 from .methods import METHODS, EvidenceRanked, MethodUnavailable, choose, colisten_counts
 from .metrics import bootstrap, evaluate_model, rank_of
@@ -127,6 +127,13 @@ def build_parser():
         "--render-only",
         action="store_true",
         help="rewrite EVALUATION.md from the evaluation.json in --out, computing nothing",
+    )
+    parser.add_argument(
+        "--readme",
+        default=None,
+        metavar="PATH",
+        help="also rewrite the quality section of this README (between its "
+        "'<!-- begin quality -->' and '<!-- end quality -->' markers)",
     )
     return parser
 
@@ -475,6 +482,7 @@ def main(argv=None):
         if code == 0:
             result = report.read_json(os.path.join(args.out, "evaluation.json"))
             evaluate_figures.plot(result, os.path.join(args.out, "frontier.png"))
+            code = _write_readme(args.readme, result)
         return code
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
@@ -489,6 +497,19 @@ def main(argv=None):
     with open(os.path.join(args.out, "EVALUATION.md"), "w", encoding="utf-8") as handle:
         handle.write(render(result))
     print(f"wrote {args.out}/EVALUATION.md, evaluation.json, frontier.png in {result['seconds']:.0f} s")
+    return _write_readme(args.readme, result)
+
+
+def _write_readme(path, result):
+    """Rewrite the README's generated quality section, if asked to; returns the exit code."""
+    if path is None:
+        return 0
+    try:
+        report.replace_block(path, "quality", render_readme(result))
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot update {path}: {exc}", file=sys.stderr)
+        return 2
+    print(f"rewrote the quality section of {path}")
     return 0
 
 

@@ -162,10 +162,19 @@ def render(result):
     -------
     str
     """
+    return _render("EVALUATION.md.j2", result)
+
+
+def render_readme(result):
+    """The README's quality section: ``templates/README_quality.md.j2`` filled from ``result``."""
+    return _render("README_quality.md.j2", result)
+
+
+def _render(template, result):
     p = result["protocol"]
     rows = {row["key"]: row for row in result["ablation"]}
     return report.render(
-        "EVALUATION.md.j2",
+        template,
         r=result,
         p=p,
         t=result["targets"],

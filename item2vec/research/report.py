@@ -157,6 +157,35 @@ def read_json(path):
         return json.load(handle)
 
 
+def replace_block(path, name, text):
+    """Replace what lies between ``<!-- begin NAME -->`` and ``<!-- end NAME -->`` in ``path``.
+
+    Generated sections of hand-written documents (the README's quality table) live
+    between such markers; everything outside them is left byte for byte.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` does not hold exactly one such pair of markers.
+    """
+    begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
+    with open(path, encoding="utf-8") as handle:
+        document = handle.read()
+    if document.count(begin) != 1 or document.count(end) != 1 or document.index(begin) > document.index(end):
+        raise ValueError(f"{path} must hold one {begin!r} followed by one {end!r}")
+    head, rest = document.split(begin)
+    tail = rest.split(end)[1]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"{head}{begin}\n{text.strip()}\n{end}{tail}")
+
+
+def block(path, name):
+    """The text between the ``name`` markers of ``path`` (see :func:`replace_block`), stripped."""
+    with open(path, encoding="utf-8") as handle:
+        document = handle.read()
+    return document.split(f"<!-- begin {name} -->")[1].split(f"<!-- end {name} -->")[0].strip()
+
+
 def render_only(out, json_name, markdown_name, render_result):
     """Rewrite ``out/markdown_name`` from ``out/json_name`` without recomputing; returns the exit code.
 
