@@ -68,7 +68,7 @@ INTERVAL_LEVEL = 0.95
 TEST_FOLDS = 3
 FOLD_SHARE = 0.1
 #: item2vec's own curves: co-listen weights x discount strengths (the shipped shrink and power).
-I2V_WEIGHTS = (DEFAULT_RANKING.weight, 0.25, 0.5, 1.0)
+I2V_WEIGHTS = tuple(sorted({DEFAULT_RANKING.weight, 0.1, 0.25, 0.5, 1.0}))
 I2V_STRENGTHS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6, 1.0, 1.5)
 QUICK_I2V_STRENGTHS = (0.0, 0.2, 0.6)
 EXAMPLE = ("Rosetta", ("Cult Of Luna", "Pelican", "Shels", "The Ocean"))
