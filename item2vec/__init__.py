@@ -10,7 +10,7 @@ Training lives in :mod:`item2vec.train` (gensim) and reading data in
 :mod:`item2vec.data` (pandas); import them explicitly.
 """
 
-__version__ = "1.1.0"
+__version__ = "1.2.0"
 
 from .errors import DataError, Item2VecError, ModelError, NotInModelError, UnknownArtistError
 from .storage import Model, load_model
