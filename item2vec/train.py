@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import signal
+import sys
 import tempfile
 import time
 
@@ -413,6 +414,8 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     for module in ("gensim", "pandas"):
         with contextlib.suppress(ImportError):
             versions[module] = __import__(module).__version__
+    if "pyspark" in sys.modules:  # the Spark engine ran (never imported just to say it is absent)
+        versions["pyspark"] = sys.modules["pyspark"].__version__
     meta = {
         "item2vec_version": __version__,
         "hyperparameters": dataclasses.asdict(config),
@@ -443,6 +446,8 @@ def save_trained(out_dir, trained, dataset):
     from .catalog import Catalog
     from .storage import save_model
 
+    # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
+    corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"
     metadata = build_metadata(
         trained.config,
         dataset,
@@ -450,7 +455,7 @@ def save_trained(out_dir, trained, dataset):
         trained.n_sentences,
         trained.n_tokens,
         extra={
-            "training_corpus": "file" if trained.streamed else "memory",
+            "training_corpus": corpus,
             "engine": trained.engine,
             "trainer": trained.trainer,
             **({trained.trainer: trained.trainer_settings} if trained.trainer_settings else {}),
