@@ -29,7 +29,16 @@ from ..errors import DataError
 from ..events import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS
 from . import files
 from .readers import CleanPlays, _known, _note, collect_pairs
-from .tables import REPLACEMENT, as_int, check_utf8, collect_artist_table, field, fields, read_lines, strip
+from .tables import (
+    REPLACEMENT,
+    as_int,
+    check_utf8,
+    collect_artist_table,
+    field,
+    fields,
+    read_lines,
+    strip,
+)
 
 logger = logging.getLogger("item2vec.data")
 
@@ -90,10 +99,10 @@ def parse_odd_lines(counted):
 
     As in the pandas reader: more than five fields, or an empty timestamp field (a
     missing field reads as empty), is malformed; then user and artist must be
-    integers; then the timestamp an integer >= 0. The byte-order mark pandas drops at
-    the start of a file is dropped from any line.
+    integers; then the timestamp an integer >= 0. (A byte-order mark at the start of
+    the file is dropped by Spark's line reader, as by pandas.)
     """
-    text = F.regexp_replace(F.col("line"), "^\ufeff", "")
+    text = F.col("line")
     parts = fields(text, "\t")
     stamp = field(parts, 4)
     long = F.size(parts) > 5

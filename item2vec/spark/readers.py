@@ -19,7 +19,16 @@ from .. import data, lastfm360k
 from ..cleaning import PLAY_REPAIRS, check_dropped, clean_artists
 from ..errors import DataError
 from . import files
-from .tables import as_int, check_utf8, collect_artist_table, field, fields, read_headed, read_lines, strip
+from .tables import (
+    as_int,
+    check_utf8,
+    collect_artist_table,
+    field,
+    fields,
+    read_headed,
+    read_lines,
+    strip,
+)
 
 logger = logging.getLogger("item2vec.data")
 
@@ -217,7 +226,7 @@ def read_lastfm360k(spark, path, max_dropped_share):
         path = inside
     files.check_data_file(spark, path)
     lines = read_lines(spark, path, "\t", positions=True)
-    parts = fields(F.regexp_replace(F.col("value"), "^\ufeff", ""), "\t")
+    parts = fields(F.col("value"), "\t")
     rows = lines.select(
         "pos",
         (F.size(parts) > 4).alias("long"),

@@ -126,7 +126,8 @@ def first_line(spark, path, sep):
         local = files.local_path(path)
         parts = files.part_files(local) if os.path.isdir(local) else [local]
         for part in parts:
-            with open(part, encoding="utf-8", errors="replace", newline="") as handle:
+            # utf-8-sig: Hadoop's line reader drops a byte-order mark at the start of a file too.
+            with open(part, encoding="utf-8-sig", errors="replace", newline="") as handle:
                 for line in handle:
                     line = line.rstrip("\r\n")  # newline="": split at \n, \r and \r\n, as pandas does
                     if line.strip(blank):
