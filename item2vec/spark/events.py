@@ -36,6 +36,7 @@ from .tables import (
     collect_artist_table,
     field,
     fields,
+    not_utf8,
     read_lines,
     strip,
 )
@@ -43,6 +44,8 @@ from .tables import (
 logger = logging.getLogger("item2vec.data")
 
 #: A line the fast path may parse with a plain cast: digits, digits, any two fields, digits.
+#: Bytes that are not UTF-8 read as U+FFFD in a regular expression, so such a line is never
+#: canonical and gets the UTF-8 check of the other lines.
 CANONICAL = rf"^[0-9]{{1,18}}\t[0-9]{{1,18}}\t[^\t{REPLACEMENT}]*\t[^\t{REPLACEMENT}]*\t[0-9]{{1,18}}$"
 
 
@@ -63,7 +66,7 @@ def read_artist_table(spark, path):
         field(parts, 0).alias("artist_id"),
         field(parts, 1).alias("name"),
         (F.size(parts) > 2).alias("long"),
-        (F.instr(F.col("value"), REPLACEMENT) > 0).alias("bad_text"),
+        not_utf8("value"),
     )
     return collect_artist_table(spark, rows, path)
 
@@ -117,7 +120,7 @@ def parse_odd_lines(counted):
         malformed.alias("malformed"),
         bad_id.alias("bad_id"),
         bad_time.alias("bad_time"),
-        (F.instr(F.col("line"), REPLACEMENT) > 0).alias("bad_text"),
+        not_utf8("line"),
     )
 
 

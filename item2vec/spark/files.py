@@ -157,19 +157,18 @@ def checksums(paths):
 
 
 def utf8_problem(spark, path):
-    """Where a file that Spark decoded with replacement characters is not UTF-8, or None.
+    """Where ``path``, which holds lines that are not valid UTF-8, first goes wrong.
 
-    Spark's readers never fail on bad bytes: they turn them into U+FFFD. The
-    engine counts lines holding U+FFFD and asks this function whether they are
-    real decoding errors (the text may hold U+FFFD itself). A local file is
-    checked byte by byte, as the pandas reader would fail on it; for any other
-    file system the replacement characters are taken as the error.
+    Spark's readers never fail on such bytes, so the engine counts the lines and
+    asks this function what to report: for a local file the place, found as the
+    pandas reader finds it (:func:`item2vec.cleaning.utf8_problem`); for other file
+    systems only that it happens.
     """
     if not is_local(path):
-        return "it holds bytes that are not UTF-8 (or the character U+FFFD)"
+        return "some lines hold bytes that are not UTF-8"
     path = local_path(path)
     for part in part_files(path) if os.path.isdir(path) else [path]:
         problem = cleaning.utf8_problem(part)
         if problem:
             return problem if part == path else f"{problem} in {os.path.basename(part)}"
-    return None
+    return "some lines hold bytes that are not UTF-8"

@@ -25,6 +25,7 @@ from .tables import (
     collect_artist_table,
     field,
     fields,
+    not_utf8,
     read_headed,
     read_lines,
     strip,
@@ -230,7 +231,7 @@ def read_lastfm360k(spark, path, max_dropped_share):
     rows = lines.select(
         "pos",
         (F.size(parts) > 4).alias("long"),
-        (F.instr(F.col("value"), "\ufffd") > 0).alias("bad_text"),
+        not_utf8("value"),
         *[strip(field(parts, i)).alias(name) for i, name in enumerate(("user", "mbid", "name", "plays"))],
     )
     rows = rows.withColumn("count", as_int(F.col("plays")))

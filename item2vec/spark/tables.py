@@ -31,7 +31,8 @@ from . import files
 WHITESPACE = r"\t\n\x0B\f\r\x1C-\x1F \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
 #: Text ``pd.to_numeric`` reads as a finite number (after stripping).
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-#: What Spark decodes an invalid UTF-8 sequence into.
+#: What Java decodes an invalid UTF-8 sequence into (Spark keeps a line's raw bytes until a
+#: function such as a regular expression needs Java text).
 REPLACEMENT = "\ufffd"
 
 
@@ -187,7 +188,7 @@ def read_headed(spark, path, required, sep, positions=False):
         parts = fields(F.col("value"), sep)
         values, count = F.array(*[field(parts, i) for i in range(n)]), F.size(parts)
     keep = ["pos"] if positions else []
-    rows = body.select(*keep, values.alias("f"), (count > n).alias("long"), _has_replacement("value"))
+    rows = body.select(*keep, values.alias("f"), (count > n).alias("long"), not_utf8("value"))
     rows = rows.select(
         *keep,
         *[F.col("f")[header.index(name)].alias(name) for name in required],
@@ -197,13 +198,14 @@ def read_headed(spark, path, required, sep, positions=False):
     return rows, header
 
 
-def _has_replacement(column):
-    return (F.instr(F.col(column), REPLACEMENT) > 0).alias("bad_text")
+def not_utf8(column):
+    """``bad_text``: whether the line's bytes are not valid UTF-8 (Spark's readers never fail on them)."""
+    return (~F.is_valid_utf8(F.col(column))).alias("bad_text")
 
 
 def check_utf8(spark, path, bad_lines):
-    """DataError like the pandas reader's when ``bad_lines`` lines of ``path`` decoded to U+FFFD
-    because the file is not UTF-8 (see :func:`item2vec.spark.files.utf8_problem`)."""
+    """DataError like the pandas reader's when ``bad_lines`` lines of ``path`` are not UTF-8
+    (see :func:`item2vec.spark.files.utf8_problem`)."""
     if bad_lines:
         problem = files.utf8_problem(spark, path)
         if problem:
