@@ -167,7 +167,7 @@ def test_ctrl_c_during_a_spark_run_leaves_the_previous_model(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "train", interrupted)
+    monkeypatch.setattr(pipeline, "write_corpus_file", interrupted)
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
     code, err = run(SPARK + ["--data", synthetic_dir, "--out", str(previous_model), "--quiet"])
     assert code == 130 and err.endswith("was not changed")

@@ -24,10 +24,11 @@ import dataclasses
 import logging
 import os
 import sys
+import tempfile
 import time
 
 # The training module first: importing it pins OpenBLAS's kernels before anything loads them.
-from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train  # isort: skip
+from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train, train_corpus_file  # isort: skip
 from ..data import MAX_DROPPED_SHARE, READERS, load_dataset
 from ..errors import EngineError, Item2VecError
 from ..formatting import safe
@@ -257,18 +258,25 @@ def run_spark(args, config, state):
     from ..spark.session import spark_session
 
     try:
-        with spark_session(args.spark_master, dict(args.spark_conf)) as spark:
-            clean = pipeline.load(spark, args.data, args.format, max_dropped_share=args.max_dropped_share)
-            dataset = pipeline.driver_dataset(clean)
-            stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
-            trained = pipeline.train(
-                spark, clean, config, args.trainer, progress=not args.quiet, stream=stream
-            )
-            state["saving"] = True
-            metadata = save_trained(args.out, trained, dataset)
+        with tempfile.TemporaryDirectory(prefix="item2vec-corpus-") as folder:
+            path = os.path.join(folder, "corpus.txt")
+            with spark_session(args.spark_master, dict(args.spark_conf)) as spark:
+                clean = pipeline.load(spark, args.data, args.format, max_dropped_share=args.max_dropped_share)
+                dataset = pipeline.driver_dataset(clean)
+                if args.trainer == "mllib":
+                    trained = pipeline.train_mllib(spark, clean, config)
+                else:
+                    start = time.perf_counter()
+                    counts, n_artists = pipeline.write_corpus_file(spark, clean, config, path)
+            if args.trainer == "gensim":  # Spark is stopped (if this run started it): gensim trains here
+                stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
+                trained = train_corpus_file(path, counts, n_artists, config, not args.quiet, stream, start)
+                trained.engine = "spark"
     except (PySparkException, Py4JError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise EngineError(f"Spark failed: {lines[0][:500]}") from None
+    state["saving"] = True
+    metadata = save_trained(args.out, trained, dataset)
     return trained, dataset, metadata
 
 

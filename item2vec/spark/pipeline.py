@@ -1,26 +1,22 @@
 """The Spark engine end to end: data to cleaned plays, plays to corpus, corpus to vectors.
 
-``train_item2vec.py --engine spark`` runs :func:`load`, :func:`driver_dataset`
-and :func:`train`; the model folder is then written by
-:func:`item2vec.train.save_trained`, as for the pandas engine.
+``train_item2vec.py --engine spark`` runs :func:`load` and :func:`driver_dataset`,
+then either :func:`write_corpus_file` (and, with Spark stopped, gensim through
+:func:`item2vec.train.train_corpus_file`) or :func:`train_mllib`; the model folder
+is then written by :func:`item2vec.train.save_trained`, as for the pandas engine.
 """
 
 import logging
-import os
-import tempfile
 import time
 
 from ..cleaning import Dataset
 from ..errors import DataError
-from ..train import TrainedModel, check_vocabulary, train_corpus_file
+from ..train import TrainedModel, check_vocabulary
 from . import corpus, files, mllib
 from .events import read_lfm1b
 from .readers import read_lastfm360k, read_pair
 
 logger = logging.getLogger(__name__)
-
-#: ``--trainer`` choices.
-TRAINERS = ("gensim", "mllib")
 
 
 def load(spark, path, fmt="auto", max_dropped_share=None):
@@ -79,8 +75,19 @@ def driver_dataset(clean):
     return dataset
 
 
-def train(spark, clean, config, trainer="gensim", progress=True, stream=False, tmp_dir=None):
-    """Build the corpus in Spark and train on it.
+def _check(config):
+    config.validate()
+    if config.members != 1:
+        raise ValueError("--members above 1 (bagging) is not available with --engine spark")
+
+
+def write_corpus_file(spark, clean, config, path):
+    """Build the corpus in Spark and write it to the local file ``path`` for gensim.
+
+    The file is byte for byte what :func:`item2vec.corpus.write_corpus` writes from
+    the same plays; :func:`item2vec.train.train_corpus_file` trains on it (with
+    ``stream=False`` exactly as the pandas engine trains in memory), after the Spark
+    session has been stopped, so that the JVM's memory is not held through training.
 
     Parameters
     ----------
@@ -88,36 +95,42 @@ def train(spark, clean, config, trainer="gensim", progress=True, stream=False, t
     clean : item2vec.spark.readers.CleanPlays
     config : item2vec.train.TrainConfig
         ``members`` must be 1.
-    trainer : {"gensim", "mllib"}
-        ``gensim``: the corpus is written to a local file on the driver and gensim
-        trains on it (:func:`item2vec.train.train_corpus_file`; with ``stream`` in
-        ``corpus_file`` mode, else in memory, exactly as the pandas engine would on
-        the same data). ``mllib``: MLlib's Word2Vec trains on the sentences in Spark.
-    progress : bool
-    stream : bool
-    tmp_dir : str, optional
-        Where the corpus file goes (default: the system's temporary folder).
+    path : str
+
+    Returns
+    -------
+    counts : tuple of int
+        ``(n_sentences, n_tokens, longest)``.
+    n_artists : int
+        Vocabulary size.
+    """
+    _check(config)
+    vocab_ids = corpus.vocabulary(clean.pairs, config.min_count)
+    check_vocabulary(len(vocab_ids), config.min_count)
+    counts, seconds = corpus.build_corpus(clean.pairs, vocab_ids, config, path, spark)
+    logger.info("spark: corpus of %d sentences, %d tokens written in %.1f s", *counts[:2], seconds)
+    return counts, len(vocab_ids)
+
+
+def train_mllib(spark, clean, config):
+    """Build the corpus in Spark and train MLlib's Word2Vec on it (see :mod:`item2vec.spark.mllib`).
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    clean : item2vec.spark.readers.CleanPlays
+    config : item2vec.train.TrainConfig
+        ``members`` must be 1; fields MLlib has no equivalent for are recorded as ignored.
 
     Returns
     -------
     item2vec.train.TrainedModel
+        With ``engine="spark"``, ``trainer="mllib"`` and MLlib's parameters.
     """
-    if trainer not in TRAINERS:
-        raise ValueError(f"unknown trainer {trainer!r}; choose from {', '.join(TRAINERS)}")
-    config.validate()
-    if config.members != 1:
-        raise ValueError("--members above 1 (bagging) is not available with --engine spark")
+    _check(config)
     start = time.perf_counter()
     vocab_ids = corpus.vocabulary(clean.pairs, config.min_count)
     check_vocabulary(len(vocab_ids), config.min_count)
-    if trainer == "gensim":
-        with tempfile.TemporaryDirectory(prefix="item2vec-corpus-", dir=tmp_dir) as folder:
-            path = os.path.join(folder, "corpus.txt")
-            counts, seconds = corpus.build_corpus(clean.pairs, vocab_ids, config, path, spark)
-            logger.info("spark: corpus of %d sentences, %d tokens written in %.1f s", *counts[:2], seconds)
-            trained = train_corpus_file(path, counts, len(vocab_ids), config, progress, stream, start)
-        trained.engine = "spark"
-        return trained
     return _train_mllib(spark, clean, vocab_ids, config, start)
 
 
