@@ -189,9 +189,37 @@ def _forward(read_end, target):
                     os.write(target, line)
 
 
+def shutdown_jvm():
+    """End the JVM pyspark started for this process (``SparkSession.stop`` leaves it running).
+
+    The JVM of a local session holds the driver's heap (``spark.driver.memory``, 2 GB
+    here) until the process ends; gensim trains for hours after Spark is done, so the
+    engine ends it. pyspark launched it with a pipe on its standard input and the JVM
+    exits when that pipe closes. A later session starts a new JVM.
+    """
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    with contextlib.suppress(Exception):
+        gateway.shutdown()
+    if process is not None:
+        with contextlib.suppress(Exception):
+            process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except Exception:
+            process.kill()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
 @contextlib.contextmanager
 def spark_session(master=None, conf=None):
-    """:func:`get_spark` as a context: the session is stopped at the end if this call started it."""
+    """:func:`get_spark` as a context: if this call started the session, it is stopped at the
+    end and its JVM ended (:func:`shutdown_jvm`)."""
     started = _active_session() is None
     spark = get_spark(master, conf)
     try:
@@ -199,3 +227,4 @@ def spark_session(master=None, conf=None):
     finally:
         if started:
             spark.stop()
+            shutdown_jvm()
