@@ -222,3 +222,18 @@ def test_the_pandas_engine_and_the_query_path_never_import_pyspark():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_without_java_the_spark_engine_fails_in_one_line(synthetic_dir, tmp_path):
+    pytest.importorskip("pyspark")
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}  # spark-submit runs $JAVA_HOME/bin/java
+    command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--data", synthetic_dir]
+    done = subprocess.run(
+        command + ["--out", str(tmp_path / "m")], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: could not start Spark: JAVA_HOME={tmp_path / 'no-java'} has no bin/java; "
+        "it needs Java 17 or newer\n"
+    )
+    assert not (tmp_path / "m").exists()

@@ -12,7 +12,7 @@ import pytest
 from test_events import DIRTY_LINES, DIRTY_REPAIRS
 from test_formats import write_360k, write_hetrec
 
-from conftest import shared_data_or_skip
+from conftest import SMALL_CONFIG, genre_of, shared_data_or_skip
 from item2vec.cleaning import as_int
 from item2vec.corpus import token_keys, write_corpus
 from item2vec.data import LFM1B_EVENTS, load_dataset
@@ -189,3 +189,21 @@ def test_spark_token_keys_equal_numpy(spark):
         keys = frame.select("i", token_key(seed, F.col("u"), F.col("a"), F.col("c")).alias("k"))
         got = np.array([r.k for r in keys.orderBy("i").collect()], dtype=np.int64)
         assert np.array_equal(got, token_keys(seed, users, artists, copies))
+
+
+def test_mllib_on_a_dataset_learns_the_planted_genres_and_repeats_itself(spark, synthetic_dataset):
+    from item2vec.spark.mllib import train_mllib_dataset
+
+    config = TrainConfig(**{**SMALL_CONFIG, "epochs": 3})
+    first = train_mllib_dataset(spark, synthetic_dataset, config)
+    again = train_mllib_dataset(spark, synthetic_dataset, config)
+    assert first.trainer == "mllib" and first.trainer_settings["numPartitions"] == 1
+    assert np.array_equal(first.artist_ids, vocabulary(synthetic_dataset, config.min_count))
+    assert first.vectors.tobytes() == again.vectors.tobytes()  # one partition: deterministic
+    names = dict(synthetic_dataset.artists[["artist_id", "name"]].values.tolist())
+    genres = np.array([genre_of(names[int(i)]) for i in first.artist_ids])
+    unit = first.vectors / np.linalg.norm(first.vectors, axis=1, keepdims=True)
+    scores = unit @ unit.T
+    np.fill_diagonal(scores, -np.inf)
+    top = np.argsort(-scores, axis=1)[:, :5]
+    assert (genres[top] == genres[:, None]).mean() > 0.6  # chance is 0.25 with 4 genres

@@ -98,3 +98,45 @@ def train_mllib_vectors(spark, sentences, settings):
     vectors = np.stack([np.asarray(v.toArray(), dtype=np.float32) for v in table["vector"]])
     order = np.argsort(ids)
     return ids[order], np.ascontiguousarray(vectors[order]), time.perf_counter() - start
+
+
+def train_mllib_dataset(spark, dataset, config):
+    """MLlib Word2Vec on a :class:`~item2vec.cleaning.Dataset`, as :func:`item2vec.train.train` is gensim's.
+
+    The corpus is built on the driver by :func:`item2vec.corpus.build_sentences` (the
+    same corpus gensim would train on; small data sets, e.g. an evaluation split's
+    training users) and handed to :func:`train_mllib_vectors`.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    dataset : item2vec.cleaning.Dataset
+    config : item2vec.train.TrainConfig
+
+    Returns
+    -------
+    item2vec.train.TrainedModel
+        ``trainer="mllib"``; ``seconds`` covers corpus and fit.
+    """
+    from ..corpus import build_sentences
+    from ..train import TrainedModel, check_vocabulary, vocabulary
+
+    start = time.perf_counter()
+    vocab = vocabulary(dataset, config.min_count)
+    check_vocabulary(len(vocab), config.min_count)
+    sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+    if not sentences:
+        raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+    settings = mllib_settings(config, max(len(s) for s in sentences))
+    ids, vectors, _ = train_mllib_vectors(spark, sentences, settings)
+    return TrainedModel(
+        artist_ids=ids,
+        vectors=vectors,
+        config=config,
+        seconds=time.perf_counter() - start,
+        n_sentences=len(sentences),
+        n_tokens=sum(len(s) for s in sentences),
+        engine="pandas",
+        trainer="mllib",
+        trainer_settings={**settings, "ignored_hyperparameters": list(IGNORED)},
+    )

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -75,6 +76,13 @@ def settings(master, conf=None):
     return values
 
 
+def find_java():
+    """The java Spark's launcher would run (``$JAVA_HOME/bin/java``, else java on PATH), or None."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    return java if java and os.access(java, os.X_OK) else None
+
+
 def _active_session():
     from pyspark.sql import SparkSession
 
@@ -124,6 +132,11 @@ def get_spark(master=None, conf=None):
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
+    if not submitted and find_java() is None:
+        # Checked here: pyspark's launcher would print shell errors and a Python traceback.
+        home = os.environ.get("JAVA_HOME")
+        where = f"JAVA_HOME={home} has no bin/java" if home else "no java on PATH and JAVA_HOME is not set"
+        raise EngineError(f"could not start Spark: {where}; it needs Java 17 or newer")
     builder = SparkSession.builder
     if master:
         builder = builder.master(master)
