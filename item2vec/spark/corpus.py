@@ -82,20 +82,22 @@ def weighted(pairs, vocab, weighting, max_repeat):
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {weighting!r}; choose from {', '.join(WEIGHTINGS)}")
-    by_user = Window.partitionBy("user")
+    # Rank 0 = most played; ties to the smaller artist id, as the pandas path sorts its rows.
+    # The count runs over the same ordering (whole partition as its frame): one sort, not two.
+    by_rank = Window.partitionBy("user").orderBy(F.desc("plays"), F.asc("artist_id"))
+    by_user = by_rank.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     rows = pairs.join(vocab, "artist_id").withColumn("n", F.count(F.lit(1)).over(by_user))
     # A user with one artist, however often repeated, says nothing about similarity.
     rows = rows.where(F.col("n") >= 2)
     if weighting == "none" or max_repeat <= 1:
         reps = F.lit(1).cast("long")
     elif weighting == "rank":
-        # Rank 0 = most played; ties to the smaller artist id, as the pandas path sorts its rows.
-        rank = F.row_number().over(by_user.orderBy(F.desc("plays"), F.asc("artist_id"))) - 1
+        rank = F.row_number().over(by_rank) - 1
         frac = F.lit(1.0) - rank / F.greatest(F.col("n") - 1, F.lit(1))
         reps = F.lit(1.0) + F.bround(frac * F.lit(float(max_repeat - 1)), 0)
         reps = F.least(F.greatest(reps, F.lit(1.0)), F.lit(float(max_repeat))).cast("long")
     else:  # log: the user's exact median (percentile 0.5, as np.median), then numpy's log2
-        rows = rows.withColumn("median", F.median("plays").over(by_user))
+        rows = rows.withColumn("median", F.median("plays").over(Window.partitionBy("user")))
         reps = _log_repeats_udf(max_repeat)(F.col("plays").cast("double"), F.col("median"))
     return rows.select("user", "artist_id", reps.alias("reps"))
 
