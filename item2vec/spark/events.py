@@ -28,7 +28,7 @@ from ..cleaning import check_dropped, clean_artists
 from ..errors import DataError
 from ..events import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS
 from . import files
-from .readers import CleanPlays, _known, _note, collect_pairs
+from .readers import CleanPlays, collect_pairs, known_artists, note_repair
 from .tables import (
     REPLACEMENT,
     as_int,
@@ -173,7 +173,7 @@ def read_lfm1b(spark, path, max_dropped_share):
         )
     valid = total - sum(counts.values())
     pairs = (
-        good.join(F.broadcast(_known(spark, artists)), "artist_id")
+        good.join(F.broadcast(known_artists(spark, artists)), "artist_id")
         .select("user", "artist_id", F.col("events").alias("plays"))
         .persist()
     )
@@ -183,7 +183,7 @@ def read_lfm1b(spark, path, max_dropped_share):
         odd.unpersist()
     counts["play_rows_unknown_artist"] = valid - int(plays["plays"].sum())
     for key, count in counts.items():
-        _note(repairs, EVENT_REPAIRS, key, count)
+        note_repair(repairs, EVENT_REPAIRS, key, count)
     if plays.empty:
         raise DataError(
             f"{events_path}: none of its {total} lines is a usable event "

@@ -72,14 +72,26 @@ def first_appearance_codes(rows, key, start):
     return firsts.select(key, code.cast("long").alias("code"))
 
 
-def _note(repairs, messages, key, count):
+def note_repair(repairs, messages, key, count):
+    """Record a repair in ``repairs`` and log its warning (``messages[key]``), as the pandas readers do.
+
+    Parameters
+    ----------
+    repairs : dict
+        Updated in place; nothing is recorded for a count of 0.
+    messages : dict
+        Warning format per repair key (e.g. :data:`item2vec.cleaning.PLAY_REPAIRS`).
+    key : str
+    count : int
+    """
     if count:
         repairs[key] = int(count)
         logger.warning(messages[key], count)
 
 
-def _known(spark, artists):
-    """One-column DataFrame of the artist ids of the (driver-side) artist table."""
+def known_artists(spark, artists):
+    """DataFrame[artist_id, known] of the ids in the driver's artist table (``known`` always true),
+    for a left join that flags plays of unknown artists."""
     import pandas as pd
 
     ids = pd.DataFrame({"artist_id": artists["artist_id"].to_numpy(dtype="int64")})
@@ -157,7 +169,7 @@ def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs
     ``counts`` is (rows, rows too long, usable rows whose user is an integer).
     """
     n_rows, n_long, integer_users = counts
-    _note(repairs, PLAY_REPAIRS, "play_rows_malformed", n_long)
+    note_repair(repairs, PLAY_REPAIRS, "play_rows_malformed", n_long)
     rows = rows.where(~F.col("long")).withColumn("user_text", strip(F.col("user")))
     usable = n_rows - n_long
     if 2 * integer_users > usable:
@@ -175,7 +187,7 @@ def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs
         )
         .withColumn("bad_id", F.col("user").isNull() | F.col("artist_id").isNull())
         .withColumn("bad_count", ~F.col("bad_id") & F.coalesce(F.col("plays") <= 0, F.lit(True)))
-        .join(F.broadcast(_known(spark, artists)), "artist_id", "left")
+        .join(F.broadcast(known_artists(spark, artists)), "artist_id", "left")
         .withColumn("unknown", ~F.col("bad_id") & ~F.col("bad_count") & F.col("known").isNull())
         .persist()
     )
@@ -183,16 +195,16 @@ def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs
         *[F.sum(F.col(c).cast("long")).alias(c) for c in ("bad_id", "bad_count", "unknown")]
     ).first()
     bad_id, bad_count, unknown = (int(got[c] or 0) for c in ("bad_id", "bad_count", "unknown"))
-    _note(repairs, PLAY_REPAIRS, "play_rows_bad_id", bad_id)
-    _note(repairs, PLAY_REPAIRS, "play_rows_bad_count", bad_count)
-    _note(repairs, PLAY_REPAIRS, "play_rows_unknown_artist", unknown)
+    note_repair(repairs, PLAY_REPAIRS, "play_rows_bad_id", bad_id)
+    note_repair(repairs, PLAY_REPAIRS, "play_rows_bad_count", bad_count)
+    note_repair(repairs, PLAY_REPAIRS, "play_rows_unknown_artist", unknown)
     kept = flagged.where(~F.col("bad_id") & ~F.col("bad_count") & ~F.col("unknown"))
     pairs = kept.groupBy("user", "artist_id").agg(F.sum("plays").alias("plays")).persist()
     before = usable - bad_id - bad_count - unknown
     plays = collect_pairs(pairs)
     n_pairs = len(plays)
     flagged.unpersist()
-    _note(repairs, PLAY_REPAIRS, "play_rows_duplicate_summed", before - n_pairs)
+    note_repair(repairs, PLAY_REPAIRS, "play_rows_duplicate_summed", before - n_pairs)
     total = n_rows
     if not n_pairs:
         raise DataError(
@@ -257,7 +269,7 @@ def read_lastfm360k(spark, path, max_dropped_share):
         ("play_rows_bad_id", "bad_id"),
         ("play_rows_bad_count", "bad_count"),
     ):
-        _note(repairs, lastfm360k.LASTFM360K_REPAIRS, key, int(got[column] or 0))
+        note_repair(repairs, lastfm360k.LASTFM360K_REPAIRS, key, int(got[column] or 0))
     kept = rows.where(~F.col("long") & ~F.col("bad_id") & ~F.col("bad_count"))
     users = first_appearance_codes(kept, "user", 0).withColumnRenamed("code", "user_code")
     artists_by_key = first_appearance_codes(kept, "key", 1).withColumnRenamed("code", "artist_id")
