@@ -23,6 +23,14 @@ Results accumulate in the ``--json`` file (a rerun replaces its size and
 mode; results of other hyperparameters are dropped) and are printed as
 tables, with the training CPU time per row and epoch relative to the
 smallest size (1.00 = exactly linear).
+
+``--events`` runs listening events (LFM-1b layout) through the pandas and the
+Spark engine instead (``benchmarks/scaling_events.py`` says what is measured):
+
+  python benchmarks/scaling.py --events 1000000 10000000 --engines pandas spark --repeat 2 \\
+      --train-epochs 10 --json docs/scaling.json
+  python benchmarks/scaling.py --events 100000000 --engines pandas spark --repeat 2 \\
+      --train-epochs 10 --json docs/scaling.json --plot docs/scaling.png
 """
 
 import argparse
@@ -152,7 +160,10 @@ def child(path, mode, epochs, workers):
 
 
 def _same_setup(a, b):
-    """Whether two results used the same hyperparameters (epochs aside)."""
+    """Whether two results used the same hyperparameters (epochs aside); results of the other
+    benchmark (events / 360K format) are kept as they are."""
+    if a.get("kind") != b.get("kind"):
+        return True
     return {**a.get("config", {}), "epochs": None} == {**b.get("config", {}), "epochs": None}
 
 
@@ -224,7 +235,23 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    # Fonts of at least 11 pt: the figure is read at page width in docs/PERFORMANCE.md.
+    plt.rcParams.update({"font.size": 12, "legend.fontsize": 11, "axes.titlesize": 13})
+    events = [r for r in results if r.get("kind") == "events"]
+    results = [r for r in results if r.get("kind") != "events"]
+    rows = 2 if events and results else 1
+    fig, grid = plt.subplots(rows, 3, figsize=(17, 5.2 * rows), squeeze=False)
+    if events:
+        import scaling_events
+
+        scaling_events.plot(grid[-1], events)
+        for ax in grid[-1]:
+            ax.legend()
+    if not results:
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        return
+    axes = grid[0]
     for mode, marker in (("stream", "o"), ("memory", "s")):
         rs = sorted((r for r in results if r["mode"] == mode), key=lambda r: r["rows"])
         if not rs:
@@ -241,18 +268,20 @@ def plot(results, path):
             xs, [_epoch_cpu(r0), _epoch_cpu(r0) * xs[1] / xs[0]], color="grey", linestyle=":", label="linear"
         )
     axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
-    axes[0].set(xlabel="(user, artist) rows", ylabel="CPU seconds per epoch", title="training time")
-    axes[1].set(xlabel="(user, artist) rows", ylabel="MB", title="peak RSS of the run")
+    axes[0].set(
+        xlabel="(user, artist) rows", ylabel="CPU seconds per epoch", title="360K format: training time"
+    )
+    axes[1].set(xlabel="(user, artist) rows", ylabel="MB", title="360K format: peak RSS of the run")
     axes[2].set(
         xlabel="(user, artist) rows",
         ylabel="share in planted genre",
-        title="genre accuracy@10",
+        title="360K format: genre accuracy@10",
         ylim=(0, 1.05),
     )
     for ax in axes:
-        ax.legend(fontsize=8)
+        ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 def main(argv=None):
@@ -290,6 +319,23 @@ def main(argv=None):
     parser.add_argument(
         "--report-only", action="store_true", help="print and plot the --json results, run nothing"
     )
+    parser.add_argument(
+        "--events", type=int, nargs="+", help="numbers of listening events: run the events benchmark instead"
+    )
+    parser.add_argument("--engines", nargs="+", default=["pandas", "spark"], choices=["pandas", "spark"])
+    parser.add_argument("--spark-master", default="local[2]", help="Spark master (default local[2])")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="events: Spark aggregate + corpus runs in one session (default 1)",
+    )
+    parser.add_argument(
+        "--train-epochs",
+        type=int,
+        default=0,
+        help="events: also train gensim on the corpus, this many epochs, in the Spark child (default 0: no)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("FILE", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -299,7 +345,26 @@ def main(argv=None):
     if args.json and os.path.exists(args.json):
         with open(args.json, encoding="utf-8") as handle:
             results = json.load(handle)
-    if not args.report_only:
+    if args.events and not args.report_only:
+        import scaling_events
+
+        for n in args.events:
+            folder = scaling_events.ensure_events(n, args.data_dir)
+            for engine in args.engines:
+                train = args.train_epochs if engine == "spark" or "spark" not in args.engines else 0
+                result = scaling_events.measure(folder, engine, args.repeat, train, args.spark_master)
+                print(f"{n} events, {engine}: {json.dumps(result)}", flush=True)
+                results = [
+                    r
+                    for r in results
+                    if not (
+                        r.get("kind") == "events" and (r["events"], r["engine"]) == (result["events"], engine)
+                    )
+                ] + [result]
+                if args.json:
+                    with open(args.json, "w", encoding="utf-8") as handle:
+                        json.dump(results, handle, indent=1)
+    elif not args.report_only:
         for users in args.sizes:
             path = ensure_data(users, args.data_dir, args.genres, args.artists_per_genre)
             for mode in args.modes:
@@ -336,10 +401,20 @@ def main(argv=None):
                 if args.json:
                     with open(args.json, "w", encoding="utf-8") as handle:
                         json.dump(results, handle, indent=1)
+    events = [r for r in results if r.get("kind") == "events"]
+    if events:
+        import scaling_events
+
+        print(scaling_events.summary(events))
+        print()
+        print(scaling_events.table(events))
+    plotted = results
+    results = [r for r in results if r.get("kind") != "events"]
     results.sort(key=lambda r: (r["mode"], r["rows"]))
     corpus = [r for r in results if r["mode"].startswith("corpus-")]
     results = [r for r in results if not r["mode"].startswith("corpus-")]
-    print(table(results))
+    if results:
+        print(table(results))
     if corpus:
         print("\n| users | rows | corpus path | corpus build s | peak RSS after load MB | peak RSS MB |")
         print("|---:|---:|---|---:|---:|---:|")
@@ -349,7 +424,7 @@ def main(argv=None):
                 f"{r['peak_rss_after_load_mb']:,.0f} | {r['peak_rss_mb']:,.0f} |"
             )
     if args.plot:
-        plot(results, args.plot)
+        plot([r for r in plotted if not r.get("mode", "").startswith("corpus-")], args.plot)
         print(f"wrote {args.plot}")
     return 0
 

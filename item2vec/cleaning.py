@@ -84,7 +84,7 @@ def reading(path):
         raise DataError(f"{path}: file is empty") from None
     except UnicodeDecodeError as exc:
         # pandas reports the offset inside its read buffer, not the file: find the real place.
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} {first_bad_utf8(path)})") from None
+        raise DataError(f"{path}: not UTF-8 text ({utf8_problem(path) or exc.reason})") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
     except OSError as exc:
@@ -139,29 +139,42 @@ def read_table(path, required, sep):
             engine="c",
         )
     long_rows = skipped_lines(caught)
-    frame.columns = frame.iloc[0].tolist()
+    frame.columns = header_names(frame.iloc[0].tolist())
     frame = frame.iloc[1:].reset_index(drop=True)
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        found = ", ".join(repr(c) for c in frame.columns[:6])
-        hint = ""
-        if len(frame.columns) == 1:
-            hint = f" (only one column: is the delimiter {sep!r}?)"
-        elif any(as_int(pd.Series(frame.columns))[1]):
-            hint = " (the first line holds numbers: is the header line missing?)"
-        raise DataError(
-            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}; found {found}{hint}"
-        )
+    check_columns(path, list(frame.columns), required, sep)
     if frame.empty and not long_rows:
         raise DataError(f"{path}: has a header but no rows")
     frame.attrs["rows_too_long"] = long_rows
     return frame
 
 
-def first_bad_utf8(path, chunk=1 << 20):
-    """``at line L (byte B)``: where the first invalid UTF-8 sequence of a file starts."""
+def header_names(fields):
+    """Column names of a header line's fields: blanks and a UTF-8 byte-order mark stripped."""
+    return [str(c).strip().lstrip("\ufeff") for c in fields]
+
+
+def check_columns(path, columns, required, sep):
+    """DataError unless the header ``columns`` of ``path`` hold every ``required`` name.
+
+    The message lists what was found and hints at the likely cause: a wrong
+    delimiter (one column only) or a missing header line (numbers in the first line).
+    """
+    missing = [c for c in required if c not in columns]
+    if missing:
+        found = ", ".join(repr(c) for c in columns[:6])
+        hint = ""
+        if len(columns) == 1:
+            hint = f" (only one column: is the delimiter {sep!r}?)"
+        elif any(as_int(pd.Series(columns, dtype=object))[1]):
+            hint = " (the first line holds numbers: is the header line missing?)"
+        raise DataError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; found {found}{hint}"
+        )
+
+
+def utf8_problem(path, chunk=1 << 20):
+    """``"<reason> at line L (byte B)"`` for the first invalid UTF-8 sequence of a file, or None."""
     import codecs
 
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -174,10 +187,14 @@ def first_bad_utf8(path, chunk=1 << 20):
                 # The decoder may hold up to 3 bytes of an unfinished sequence from the previous block.
                 start = max(0, exc.start - len(exc.object) + len(block))
                 line = lines + block[:start].count(b"\n")
-                return f"at line {line} (byte {offset + start})"
+                return f"{exc.reason} at line {line} (byte {offset + start})"
             offset += len(block)
             lines += block.count(b"\n")
-    return "somewhere in the file"
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return f"{exc.reason} at line {lines} (byte {offset - len(exc.object) + exc.start})"
+    return None
 
 
 # -- cleaning -------------------------------------------------------------------------------
@@ -227,6 +244,16 @@ def clean_artists(artists, artists_path, repairs, max_dropped_share=MAX_DROPPED_
     return artists
 
 
+#: The warning logged for each repair of a plays table (Kaggle, HetRec), by its ``repairs`` key.
+PLAY_REPAIRS = {
+    "play_rows_malformed": "dropped %d play rows with more fields than the header",
+    "play_rows_bad_id": "dropped %d play rows whose user or artist id is not an integer",
+    "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
+    "play_rows_unknown_artist": "dropped %d play rows whose artist id is not in the artist list",
+    "play_rows_duplicate_summed": "summed %d duplicate (user, artist) rows into their first occurrence",
+}
+
+
 def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
     """Turn raw string tables into a :class:`Dataset`, counting every repair.
 
@@ -237,14 +264,14 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
     """
     repairs = {}
 
-    def note(key, count, message):
+    def note(key, count):
         if count:
             repairs[key] = int(count)
-            logger.warning(message, count)
+            logger.warning(PLAY_REPAIRS[key], count)
 
     play_long = plays.attrs.get("rows_too_long", 0)
     artists = clean_artists(artists, artists_path, repairs, max_dropped_share)
-    note("play_rows_malformed", play_long, "dropped %d play rows with more fields than the header")
+    note("play_rows_malformed", play_long)
 
     # Plays.
     total = len(plays) + play_long
@@ -259,29 +286,17 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
     artist_col, artist_ok = as_int(plays["artist_id"])
     play_col, play_ok = as_int(plays["plays"])
     bad_ids = bad_user | ~artist_ok
-    note("play_rows_bad_id", bad_ids.sum(), "dropped %d play rows whose user or artist id is not an integer")
+    note("play_rows_bad_id", bad_ids.sum())
     bad_plays = ~bad_ids & ~(play_ok & (play_col > 0))
-    note(
-        "play_rows_bad_count",
-        bad_plays.sum(),
-        "dropped %d play rows whose play count is not a positive integer",
-    )
+    note("play_rows_bad_count", bad_plays.sum())
     keep = ~bad_ids & ~bad_plays
     frame = pd.DataFrame({"user": user_codes[keep], "artist_id": artist_col[keep], "plays": play_col[keep]})
     known = frame["artist_id"].isin(artists["artist_id"]).to_numpy()
-    note(
-        "play_rows_unknown_artist",
-        (~known).sum(),
-        "dropped %d play rows whose artist id is not in the artist list",
-    )
+    note("play_rows_unknown_artist", (~known).sum())
     frame = frame[known]
     before = len(frame)
     frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
-    note(
-        "play_rows_duplicate_summed",
-        before - len(frame),
-        "summed %d duplicate (user, artist) rows into their first occurrence",
-    )
+    note("play_rows_duplicate_summed", before - len(frame))
     if frame.empty:
         raise DataError(
             f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"

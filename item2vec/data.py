@@ -66,7 +66,7 @@ def detect_format(path):
             f"'Last.fm Music Artist Scrobbles' and pass its folder with --data "
             f"(see README)."
         )
-    for fmt, markers in _MARKERS.items():
+    for fmt, markers in MARKERS.items():
         if all(os.path.exists(os.path.join(path, m)) for m in markers):
             return fmt
     raise DataError(
@@ -139,7 +139,7 @@ def read_hetrec(folder, max_dropped_share=MAX_DROPPED_SHARE):
 
 
 READERS = {"kaggle": read_kaggle, "hetrec": read_hetrec, "lastfm360k": read_lastfm360k, "lfm1b": read_lfm1b}
-_MARKERS = {
+MARKERS = {
     "kaggle": (KAGGLE_PLAYS, KAGGLE_ARTISTS),
     "hetrec": (HETREC_PLAYS, HETREC_ARTISTS),
     "lastfm360k": (LASTFM360K_PLAYS,),

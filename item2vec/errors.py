@@ -81,6 +81,16 @@ def _quote(text):
     return repr(text)
 
 
+class MissingExtraError(Item2VecError):
+    """An optional part of the package (an extra, e.g. ``spark``) is used but not installed."""
+
+    exit_code = 2
+
+
+class EngineError(Item2VecError):
+    """The data engine (Spark) could not start or failed for a reason that is not the data's."""
+
+
 class OutputFolderError(Item2VecError):
     """``--out`` names a folder holding files that are not a model's: replacing it would delete them."""
 

@@ -53,7 +53,7 @@ LFM1B_EVENTS = "LFM-1b_LEs.txt"
 LFM1B_ARTISTS = "LFM-1b_artists.txt"
 
 _COLUMNS = ["user", "artist_id", "album_id", "track_id", "timestamp"]
-_MESSAGES = {
+EVENT_REPAIRS = {
     "play_rows_malformed": "dropped %d event lines that do not have 5 tab-separated fields",
     "play_rows_bad_id": "dropped %d events whose user or artist id is not an integer",
     "play_rows_bad_timestamp": "dropped %d events whose timestamp is not an integer >= 0",
@@ -91,7 +91,7 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
     repairs = {}
     artists = clean_artists(_read_artist_table(artists_path), artists_path, repairs, max_dropped_share)
     known = artists["artist_id"].to_numpy()  # sorted and unique
-    counts = dict.fromkeys(_MESSAGES, 0)
+    counts = dict.fromkeys(EVENT_REPAIRS, 0)
     lines = 0
     parts, held, merged = [], 0, 0
     with reading(events_path), warnings.catch_warnings(record=True) as caught:
@@ -140,7 +140,7 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
     for key, count in counts.items():
         if count:
             repairs[key] = count
-            logger.warning(_MESSAGES[key], count)
+            logger.warning(EVENT_REPAIRS[key], count)
     frame = _sum_counts(parts) if parts else pd.DataFrame()
     parts.clear()
     if frame.empty:

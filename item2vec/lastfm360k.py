@@ -28,6 +28,12 @@ from .files import sha256_file
 logger = logging.getLogger("item2vec.data")
 
 LASTFM360K_PLAYS = "usersha1-artmbid-artname-plays.tsv"
+#: The warning logged for each repair, by its ``repairs`` key.
+LASTFM360K_REPAIRS = {
+    "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
+    "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
+    "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
+}
 
 
 def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHARE):
@@ -105,15 +111,10 @@ def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHAR
         counts["play_rows_malformed"] = skipped_lines(caught)
     total = counts.pop("rows", 0) + counts["play_rows_malformed"]
     repairs = {}
-    messages = {
-        "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
-        "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
-        "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
-    }
     for key, count in counts.items():
         if count:
             repairs[key] = count
-            logger.warning(messages[key], count)
+            logger.warning(LASTFM360K_REPAIRS[key], count)
     frame = (
         pd.concat(parts, ignore_index=True)
         if parts

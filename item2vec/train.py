@@ -12,6 +12,7 @@ import math
 import os
 import platform
 import signal
+import sys
 import tempfile
 import time
 
@@ -125,6 +126,9 @@ class TrainedModel:
     n_sentences: int
     n_tokens: int
     streamed: bool = False  # trained from a corpus file (see :func:`~item2vec.corpus.write_corpus`)
+    engine: str = "pandas"  # what built the corpus: "pandas" or "spark" (train_item2vec.py --engine)
+    trainer: str = "gensim"  # what learnt the vectors: "gensim" or "mllib" (--trainer)
+    trainer_settings: dict = dataclasses.field(default_factory=dict)  # e.g. MLlib's own parameters
 
 
 def vocabulary(dataset, min_count):
@@ -175,43 +179,84 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, proce
     return _train_one(dataset, config, progress, stream, tmp_dir)
 
 
+def check_vocabulary(n_artists, min_count):
+    """ValueError unless at least two artists have ``min_count`` listeners (else nothing to embed)."""
+    if n_artists < 2:
+        raise ValueError(
+            f"only {n_artists} artist(s) have at least {min_count} listeners; "
+            f"lower min_count or use more data"
+        )
+
+
 def _train_one(dataset, config, progress, stream, tmp_dir):
     """One Word2Vec run (``config.members`` is not looked at)."""
     start = time.perf_counter()
     vocab = vocabulary(dataset, config.min_count)
-    if len(vocab) < 2:
-        raise ValueError(
-            f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
-            f"lower min_count or use more data"
-        )
+    check_vocabulary(len(vocab), config.min_count)
     if stream:
         with tempfile.TemporaryDirectory(prefix="item2vec-corpus-", dir=tmp_dir) as folder:
             path = os.path.join(folder, "corpus.txt")
-            n_sentences, n_tokens, longest = write_corpus(
+            counts = write_corpus(
                 path, dataset.plays, vocab, config.weighting, config.max_repeat, config.seed
             )
-            if not n_sentences:
-                raise ValueError(
-                    "no user listens to two or more artists of the vocabulary; nothing to learn from"
-                )
-            model = _fit(
-                {"corpus_file": path},
-                n_sentences,
-                n_tokens,
-                config.window or longest,
-                len(vocab),
-                config,
-                progress,
-            )
-    else:
-        sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
-        if not sentences:
-            raise ValueError(
-                "no user listens to two or more artists of the vocabulary; nothing to learn from"
-            )
-        n_sentences, n_tokens = len(sentences), sum(len(s) for s in sentences)
-        window = config.window or max(len(s) for s in sentences)
-        model = _fit({"sentences": sentences}, n_sentences, n_tokens, window, len(vocab), config, progress)
+            return train_corpus_file(path, counts, len(vocab), config, progress, stream=True, start=start)
+    sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+    return _train_sentences(sentences, len(vocab), config, progress, start)
+
+
+def train_corpus_file(path, counts, n_artists, config, progress=True, stream=True, start=None):
+    """Train Word2Vec on a corpus file written elsewhere (one sentence per line, artist ids).
+
+    The way the Spark engine hands its corpus to gensim; also the second half of the
+    pandas streamed mode.
+
+    Parameters
+    ----------
+    path : str
+        The corpus file, as :func:`~item2vec.corpus.write_corpus` writes it.
+    counts : tuple of int
+        ``(n_sentences, n_tokens, longest)`` of the file.
+    n_artists : int
+        Vocabulary size (for the log line).
+    config : TrainConfig
+    progress : bool
+    stream : bool
+        True: gensim's ``corpus_file`` mode. False: the lines are read into lists and
+        trained in memory, exactly as :func:`train` does with ``stream=False`` on the same
+        corpus (so a Spark-built corpus gives the in-memory model byte for byte).
+    start : float, optional
+        ``time.perf_counter()`` when the run started, for the reported seconds.
+
+    Returns
+    -------
+    TrainedModel
+    """
+    start = time.perf_counter() if start is None else start
+    n_sentences, n_tokens, longest = counts
+    if not n_sentences:
+        raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+    if not stream:
+        with open(path, encoding="ascii") as handle:
+            sentences = [line.split() for line in handle]
+        return _train_sentences(sentences, n_artists, config, progress, start)
+    model = _fit(
+        {"corpus_file": path}, n_sentences, n_tokens, config.window or longest, n_artists, config, progress
+    )
+    return _trained(model, config, start, n_sentences, n_tokens, streamed=True)
+
+
+def _train_sentences(sentences, n_artists, config, progress, start):
+    """Word2Vec on sentences held in memory (lists of artist-id strings)."""
+    if not sentences:
+        raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+    n_sentences, n_tokens = len(sentences), sum(len(s) for s in sentences)
+    window = config.window or max(len(s) for s in sentences)
+    model = _fit({"sentences": sentences}, n_sentences, n_tokens, window, n_artists, config, progress)
+    return _trained(model, config, start, n_sentences, n_tokens, streamed=False)
+
+
+def _trained(model, config, start, n_sentences, n_tokens, streamed):
+    """The :class:`TrainedModel` of a fitted gensim model: vectors in artist-id order."""
     keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)
     order = np.argsort(keys)
     vectors = np.ascontiguousarray(model.wv.vectors[order], dtype=np.float32)
@@ -224,7 +269,7 @@ def _train_one(dataset, config, progress, stream, tmp_dir):
         seconds=seconds,
         n_sentences=n_sentences,
         n_tokens=n_tokens,
-        streamed=bool(stream),
+        streamed=streamed,
     )
 
 
@@ -277,11 +322,7 @@ def _train_bag(dataset, config, progress, stream, tmp_dir, processes):
 
     start = time.perf_counter()
     vocab = vocabulary(dataset, config.min_count)
-    if len(vocab) < 2:  # the members would each say so; say it before starting them
-        raise ValueError(
-            f"only {len(vocab)} artist(s) have at least {config.min_count} listeners; "
-            f"lower min_count or use more data"
-        )
+    check_vocabulary(len(vocab), config.min_count)  # the members would each say so; say it before
     k = config.members
     processes = max(1, min(k, processes or os.cpu_count() or 1))
     pin_blas_kernels()  # the members inherit the environment, OPENBLAS_CORETYPE with it
@@ -375,6 +416,8 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     for module in ("gensim", "pandas"):
         with contextlib.suppress(ImportError):
             versions[module] = __import__(module).__version__
+    if "pyspark" in sys.modules:  # the Spark engine ran (never imported just to say it is absent)
+        versions["pyspark"] = sys.modules["pyspark"].__version__
     meta = {
         "item2vec_version": __version__,
         "hyperparameters": dataclasses.asdict(config),
@@ -405,13 +448,20 @@ def save_trained(out_dir, trained, dataset):
     from .catalog import Catalog
     from .storage import save_model
 
+    # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
+    corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"
     metadata = build_metadata(
         trained.config,
         dataset,
         trained.seconds,
         trained.n_sentences,
         trained.n_tokens,
-        extra={"training_corpus": "file" if trained.streamed else "memory"},
+        extra={
+            "training_corpus": corpus,
+            "engine": trained.engine,
+            "trainer": trained.trainer,
+            **({trained.trainer: trained.trainer_settings} if trained.trainer_settings else {}),
+        },
     )
     return save_model(out_dir, trained.artist_ids, trained.vectors, Catalog.from_dataset(dataset), metadata)
 

@@ -47,6 +47,22 @@ def synthetic_model_dir(tmp_path_factory, synthetic_dataset):
     return str(folder)
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark (2 cores) shared by every Spark test: starting one costs 15-30 s.
+
+    Skips the test when the spark extra is not installed. The engine's own
+    ``spark_session`` reuses it and leaves it running.
+    """
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    from item2vec.spark.session import get_spark
+
+    session = get_spark("local[2]")
+    yield session
+    session.stop()
+
+
 def genre_of(name):
     """Planted genre of a synthetic artist name "g<genre>-a<k>"."""
     return int(name.split("-")[0][1:])

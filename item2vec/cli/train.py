@@ -6,9 +6,17 @@ vector per artist. The defaults rebuild the shipped model:
 
   python train_item2vec.py --data data/ --out models/
 
+With --engine spark, Spark reads and cleans the data (any path Spark reads: a local
+folder, hdfs://, s3a://) and builds the same corpus, byte for byte; gensim then trains on
+it here (--trainer gensim), or Spark MLlib's Word2Vec trains distributed (--trainer mllib):
+
+  python train_item2vec.py --engine spark --data data/ --out models/
+  python train_item2vec.py --engine spark --spark-master spark://host:7077 \
+      --data hdfs:///lastfm/lfm1b/ --trainer mllib --out models-mllib/
+
 The output folder is replaced atomically: an interrupted or failed run leaves the
-previous model as it was. Exit codes: 0 written; 2 bad data or arguments;
-3 model could not be written; 130 interrupted.
+previous model as it was. Exit codes: 0 written; 1 Spark failed; 2 bad data or
+arguments (or the spark extra is missing); 3 model could not be written; 130 interrupted.
 """
 
 import argparse
@@ -16,12 +24,13 @@ import dataclasses
 import logging
 import os
 import sys
+import tempfile
 import time
 
 # The training module first: importing it pins OpenBLAS's kernels before anything loads them.
-from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train  # isort: skip
+from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train, train_corpus_file  # isort: skip
 from ..data import MAX_DROPPED_SHARE, READERS, load_dataset
-from ..errors import DataError, ModelError, OutputFolderError
+from ..errors import EngineError, Item2VecError
 from ..formatting import safe
 from ..storage import check_writable
 from .parser import HelpShown, Parser, UsageError, add_version
@@ -47,6 +56,25 @@ def positive(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value}")
     return value
+
+
+def spark_setting(text):
+    """An argparse ``type``: ``KEY=VALUE``, returned as a pair."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE, got {text[:60]!r}")
+    return key.strip(), value
+
+
+def check_engine(args):
+    """ValueError when the engine options do not go together."""
+    if args.engine != "spark":
+        if args.trainer == "mllib":
+            raise ValueError("--trainer mllib trains inside Spark: it needs --engine spark")
+        if args.spark_master or args.spark_conf:
+            raise ValueError("--spark-master and --spark-conf are only used with --engine spark")
+    elif args.members > 1:
+        raise ValueError("--members above 1 (bagging) is not available with --engine spark")
 
 
 def build_parser(prog="train_item2vec.py"):
@@ -93,6 +121,39 @@ def build_parser(prog="train_item2vec.py"):
         help="with --members above 1, train at most N members at once, one process each "
         "(default: as many as there are CPUs; the result does not depend on it)",
     )
+    engine = parser.add_argument_group("engine")
+    engine.add_argument(
+        "--engine",
+        choices=["pandas", "spark"],
+        default="pandas",
+        help="pandas: read, clean and build the corpus in this process (default); spark: do it with "
+        "Spark, from any path Spark reads, and write the same corpus (needs the spark extra: "
+        "pip install -e .[spark], and Java 17 or newer)",
+    )
+    engine.add_argument(
+        "--trainer",
+        choices=["gensim", "mllib"],
+        default="gensim",
+        help="gensim: train here on the corpus (default; with --engine spark the corpus comes to this "
+        "machine as a file); mllib: Spark MLlib's Word2Vec trains in Spark (only with --engine spark; "
+        "skip-gram with hierarchical softmax: uses vector-size, window, epochs, alpha as step size, seed "
+        "and workers as partitions, and has no negative, ns-exponent, sample, min-alpha, shrink-windows)",
+    )
+    engine.add_argument(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master, e.g. local[4], spark://host:7077, yarn (default: the one spark-submit "
+        "was given, else local[*]: all cores of this machine)",
+    )
+    engine.add_argument(
+        "--spark-conf",
+        action="append",
+        default=[],
+        type=spark_setting,
+        metavar="KEY=VALUE",
+        help="a Spark setting for a session this program starts, e.g. spark.driver.memory=8g "
+        "(repeatable; see docs/PERFORMANCE.md)",
+    )
     group = parser.add_argument_group("hyperparameters (defaults build the shipped model)")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
@@ -123,6 +184,7 @@ def main(argv=None, prog="train_item2vec.py"):
         args = parser.parse_args(argv)
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
         config.validate()
+        check_engine(args)
     except HelpShown:
         return 0
     except (UsageError, ValueError) as exc:
@@ -131,25 +193,29 @@ def main(argv=None, prog="train_item2vec.py"):
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s: %(message)s"
     )
-    logging.getLogger("gensim").setLevel(logging.WARNING)
+    for noisy in ("gensim", "py4j"):  # their INFO lines are about their own machinery
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     start = time.perf_counter()
     out = safe(args.out, 500)
-    saving = False
+    state = {"saving": False}  # set once the model folder is being replaced
     try:
         check_writable(args.out)  # fail now, not after the training
-        dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
-        stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
-        trained = train(dataset, config, progress=not args.quiet, stream=stream, processes=args.processes)
-        saving = True
-        metadata = save_trained(args.out, trained, dataset)
-    except (DataError, ModelError, OutputFolderError) as exc:
+        if args.engine == "spark":
+            trained, dataset, metadata = run_spark(args, config, state)
+        else:
+            dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
+            stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
+            trained = train(dataset, config, progress=not args.quiet, stream=stream, processes=args.processes)
+            state["saving"] = True
+            metadata = save_trained(args.out, trained, dataset)
+    except Item2VecError as exc:
         print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
     except ValueError as exc:
         print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        if saving:
+        if state["saving"]:
             # The swap defers Ctrl-C, so the folder holds one whole model, but which one
             # depends on whether the signal came before or after it.
             print(
@@ -166,6 +232,52 @@ def main(argv=None, prog="train_item2vec.py"):
         f"total {time.perf_counter() - start:.1f} s"
     )
     return 0
+
+
+def run_spark(args, config, state):
+    """The ``--engine spark`` run: Spark loads and cleans, builds the corpus, one trainer trains.
+
+    ``state["saving"]`` is set when the model folder starts being replaced (what Ctrl-C
+    then means differs).
+
+    Returns
+    -------
+    trained : TrainedModel
+    dataset : Dataset
+        The cleaned data on the driver (catalogue and metadata come from it).
+    metadata : dict
+        As written to ``metadata.json``.
+    """
+    from ..spark import require_spark
+
+    require_spark()
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    from ..spark import pipeline
+    from ..spark.session import spark_session
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="item2vec-corpus-") as folder:
+            path = os.path.join(folder, "corpus.txt")
+            with spark_session(args.spark_master, dict(args.spark_conf)) as spark:
+                clean = pipeline.load(spark, args.data, args.format, max_dropped_share=args.max_dropped_share)
+                dataset = pipeline.driver_dataset(clean)
+                if args.trainer == "mllib":
+                    trained = pipeline.train_mllib(spark, clean, config)
+                else:
+                    start = time.perf_counter()
+                    counts, n_artists = pipeline.write_corpus_file(spark, clean, config, path)
+            if args.trainer == "gensim":  # Spark is stopped (if this run started it): gensim trains here
+                stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
+                trained = train_corpus_file(path, counts, n_artists, config, not args.quiet, stream, start)
+                trained.engine = "spark"
+    except (PySparkException, Py4JError) as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        raise EngineError(f"Spark failed: {lines[0][:500]}") from None
+    state["saving"] = True
+    metadata = save_trained(args.out, trained, dataset)
+    return trained, dataset, metadata
 
 
 def run():

@@ -1,0 +1,243 @@
+"""Starting (or joining) the Spark session the engine runs in.
+
+Only :mod:`item2vec.spark` imports this, after :func:`~item2vec.spark.require_spark`.
+"""
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+import warnings
+
+from ..errors import EngineError
+
+logger = logging.getLogger(__name__)
+
+#: Default master when neither ``--spark-master`` nor spark-submit names one.
+DEFAULT_MASTER = "local[*]"
+LOG4J_CONFIG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "log4j2.properties")
+
+
+def local_cores(master):
+    """Cores of a ``local``/``local[N]``/``local[*]`` master, or None for a cluster master."""
+    match = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?", master or "")
+    if not match:
+        return None
+    return os.cpu_count() or 1 if match.group(1) in (None, "*") else int(match.group(1))
+
+
+def settings(master, conf=None):
+    """The Spark configuration of a session for ``master``, as a dict of strings.
+
+    Parameters
+    ----------
+    master : str
+        Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``, ...).
+    conf : dict, optional
+        The user's settings (``--spark-conf``); they win over every default here.
+
+    Returns
+    -------
+    dict
+    """
+    values = {
+        "spark.app.name": "item2vec",
+        "spark.ui.showConsoleProgress": "false",
+        # Spark 4 runs SQL in ANSI mode, where a wrapping long multiply raises. The corpus
+        # order (item2vec.spark.corpus.token_key) needs Java's two's-complement wrapping,
+        # exactly what numpy's uint64 arithmetic does.
+        "spark.sql.ansi.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.adaptive.enabled": "true",
+    }
+    cores = local_cores(master)
+    if cores is not None:
+        values.update(
+            {
+                "spark.ui.enabled": "false",
+                # 200 shuffle partitions (Spark's default, sized for clusters) are 200 tasks of
+                # fixed overhead per shuffle on a laptop; two per core keep both busy.
+                "spark.sql.shuffle.partitions": str(2 * cores),
+                "spark.default.parallelism": str(2 * cores),
+                # 32 MB input splits instead of 128 MB: a 360 MB events file is 12 tasks, not 3,
+                # so every core stays busy to the end of the scan.
+                "spark.sql.files.maxPartitionBytes": str(32 << 20),
+                # Local mode runs the executors inside the driver's JVM; only read at its start.
+                "spark.driver.memory": "2g",
+                "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
+            }
+        )
+    values.update(conf or {})
+    return values
+
+
+def find_java():
+    """The java Spark's launcher would run (``$JAVA_HOME/bin/java``, else java on PATH), or None."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    return java if java and os.access(java, os.X_OK) else None
+
+
+def _active_session():
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
+def get_spark(master=None, conf=None):
+    """Start a Spark session, or return the one already running in this process.
+
+    Parameters
+    ----------
+    master : str, optional
+        Spark master URL. Default: the one spark-submit was given, else
+        :data:`DEFAULT_MASTER`.
+    conf : dict, optional
+        Extra Spark settings (see :func:`settings`); ignored when a session already
+        runs, because most of them (memory, Java options) only apply to a new JVM.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+
+    Raises
+    ------
+    EngineError
+        Spark could not start (most often: no Java on PATH or JAVA_HOME).
+    """
+    from pyspark.sql import SparkSession
+
+    running = _active_session()
+    if running is not None:
+        return running
+    submitted = bool(os.environ.get("PYSPARK_GATEWAY_PORT"))  # started by spark-submit: its JVM is up
+    if master is None and not submitted:
+        master = DEFAULT_MASTER
+    if local_cores(master) is not None:
+        # Python workers are started by the JVM with "python3" from PATH unless told
+        # otherwise, and do not see this process's sys.path: point them at this
+        # interpreter and this checkout, as a cluster would get them from --py-files.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        paths = [package_root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+        os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    # pyspark 4.3 warns on every pandas conversion that it does not fully support pandas 3;
+    # the conversions this package uses are checked by its tests (same bytes as pandas).
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
+    if not submitted and find_java() is None:
+        # Checked here: pyspark's launcher would print shell errors and a Python traceback.
+        home = os.environ.get("JAVA_HOME")
+        where = f"JAVA_HOME={home} has no bin/java" if home else "no java on PATH and JAVA_HOME is not set"
+        raise EngineError(f"could not start Spark: {where}; it needs Java 17 or newer")
+    builder = SparkSession.builder
+    if master:
+        builder = builder.master(master)
+    for key, value in settings(master, conf).items():
+        builder = builder.config(key, value)
+    start = time.perf_counter()
+    try:
+        with _quiet_jvm_start():
+            spark = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises its own runtime errors when the JVM does not start
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise EngineError(
+            f"could not start Spark ({first[:300]}); it needs Java 17 or newer on PATH or in JAVA_HOME"
+        ) from None
+    spark.sparkContext.setLogLevel("ERROR")
+    logger.info(
+        "Spark %s session on %s started in %.1f s",
+        spark.version,
+        spark.sparkContext.master,
+        time.perf_counter() - start,
+    )
+    return spark
+
+
+#: Lines the JVM and Spark print at every start (and MLlib when it falls back to Java's own
+#: BLAS), which say nothing to the user.
+JVM_NOISE = (
+    "WARNING: Using incubator modules",
+    'Setting default log level to "WARN"',
+    "To adjust logging level use sc.setLogLevel",
+    "netlib-blas: JNI_OnLoad: dlopen(",
+)
+
+
+@contextlib.contextmanager
+def _quiet_jvm_start():
+    """Start the JVM with its standard error passed through a filter that drops :data:`JVM_NOISE`.
+
+    The JVM inherits file descriptor 2 when pyspark launches it, so for that moment
+    descriptor 2 is a pipe; a daemon thread forwards every other line (errors
+    included, for the JVM's whole life) to the real standard error.
+    """
+    try:
+        saved = os.dup(2)
+        read_end, write_end = os.pipe()
+    except OSError:  # no standard error to filter
+        yield
+        return
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    threading.Thread(target=_forward, args=(read_end, saved), daemon=True).start()
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+
+
+def _forward(read_end, target):
+    with os.fdopen(read_end, "rb") as lines:
+        for line in lines:
+            if not line.decode("utf-8", "replace").startswith(JVM_NOISE):
+                with contextlib.suppress(OSError):
+                    os.write(target, line)
+
+
+def shutdown_jvm():
+    """End the JVM pyspark started for this process (``SparkSession.stop`` leaves it running).
+
+    The JVM of a local session holds the driver's heap (``spark.driver.memory``, 2 GB
+    here) until the process ends; gensim trains for hours after Spark is done, so the
+    engine ends it. pyspark launched it with a pipe on its standard input and the JVM
+    exits when that pipe closes. A later session starts a new JVM.
+    """
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    with contextlib.suppress(Exception):
+        gateway.shutdown()
+    if process is not None:
+        with contextlib.suppress(Exception):
+            process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except Exception:
+            process.kill()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
+@contextlib.contextmanager
+def spark_session(master=None, conf=None):
+    """:func:`get_spark` as a context: if this call started the session, it is stopped at the
+    end and its JVM ended (:func:`shutdown_jvm`)."""
+    started = _active_session() is None
+    spark = get_spark(master, conf)
+    try:
+        yield spark
+    finally:
+        if started:
+            spark.stop()
+            shutdown_jvm()

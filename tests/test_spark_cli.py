@@ -1,0 +1,239 @@
+"""train_item2vec.py --engine spark through its real entry point, main(argv), on a local Spark.
+
+The Spark engine must write the model the pandas engine writes (same corpus, same
+seed: same bytes), MLlib must write a model ask.py answers from, and bad input
+must end the same way in both engines: one line, the same exit code, the previous
+model untouched.
+"""
+
+import builtins
+import contextlib
+import filecmp
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from test_events import DIRTY_LINES
+
+from conftest import REPO, shared_data_or_skip
+from item2vec.cli import ask
+from item2vec.cli import train as train_item2vec
+from item2vec.data import LFM1B_ARTISTS, LFM1B_EVENTS
+from item2vec.research.synthetic import write_lfm1b
+
+SPARK = ["--engine", "spark", "--spark-master", "local[2]"]
+
+
+def run(argv):
+    """(exit code, standard error) of one main(argv) run."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = train_item2vec.main(argv)
+    return code, err.getvalue().strip()
+
+
+def same_files(a, b, names=("vectors.npy", "catalog.npz")):
+    return all(filecmp.cmp(os.path.join(a, n), os.path.join(b, n), shallow=False) for n in names)
+
+
+@pytest.fixture
+def previous_model(tmp_path, synthetic_model_dir):
+    """A model folder that failed runs must leave as it is."""
+    out = tmp_path / "model"
+    shutil.copytree(synthetic_model_dir, out)
+    return out
+
+
+@pytest.mark.spark
+def test_kaggle_spark_and_pandas_engines_write_the_same_model(spark, tmp_path):
+    data = shared_data_or_skip()
+    args = ["--data", data, "--quiet", "--epochs", "1"]  # the corpus is the default one; one epoch is enough
+    assert run(args + ["--out", str(tmp_path / "pandas")])[0] == 0
+    code, err = run(SPARK + args + ["--out", str(tmp_path / "spark")])
+    assert code == 0, err
+    assert same_files(tmp_path / "pandas", tmp_path / "spark")
+    meta = json.loads((tmp_path / "spark" / "metadata.json").read_text())
+    assert (meta["engine"], meta["trainer"], meta["training_corpus"]) == ("spark", "gensim", "memory")
+    assert meta["data"] == json.loads((tmp_path / "pandas" / "metadata.json").read_text())["data"]
+    assert "pyspark" in meta["library_versions"]
+
+
+@pytest.mark.spark
+def test_mllib_model_answers_rosetta_through_ask(spark, tmp_path):
+    data = shared_data_or_skip()
+    out = tmp_path / "mllib"
+    code, err = run(
+        SPARK + ["--trainer", "mllib", "--epochs", "1", "--data", data, "--out", str(out), "--quiet"]
+    )
+    assert code == 0, err
+    meta = json.loads((out / "metadata.json").read_text())
+    assert (meta["engine"], meta["trainer"], meta["training_corpus"]) == ("spark", "mllib", "spark")
+    assert meta["mllib"]["maxIter"] == 1 and meta["mllib"]["windowSize"] == 20
+    assert "negative" in meta["mllib"]["ignored_hyperparameters"]
+    answer_out, answer_err = io.StringIO(), io.StringIO()
+    assert (
+        ask.main(["Rosetta", "--json", "--explain", "--model", str(out)], out=answer_out, err=answer_err) == 0
+    )
+    results = json.loads(answer_out.getvalue())["results"]
+    assert len(results) == 10
+    # Rosetta has 3 listeners: neighbours that share one of them are what the vectors learnt from.
+    assert sum(r["shared_listeners"] > 0 for r in results) >= 3
+
+
+@pytest.fixture(scope="module")
+def events_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-events")
+    write_lfm1b(str(folder), 30_000, n_users=150, n_genres=4, artists_per_genre=30, seed=9)
+    with open(folder / LFM1B_EVENTS, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(DIRTY_LINES) + "\n")
+    return folder
+
+
+@pytest.mark.spark
+def test_streamed_training_on_events_is_the_same_in_both_engines(spark, events_dir, tmp_path):
+    args = ["--data", str(events_dir), "--quiet", "--stream", "--max-dropped-share", "1", "--epochs", "2"]
+    assert run(args + ["--out", str(tmp_path / "pandas")])[0] == 0
+    assert run(SPARK + args + ["--out", str(tmp_path / "spark")])[0] == 0
+    assert same_files(tmp_path / "pandas", tmp_path / "spark")
+    meta = json.loads((tmp_path / "spark" / "metadata.json").read_text())
+    assert (meta["training_corpus"], meta["data"]["repairs"]["play_rows_malformed"]) == ("file", 3)
+
+
+def bad_inputs(root, events_dir):
+    """(name, --data, extra args) of inputs both engines must refuse."""
+    cases = {}
+
+    def folder(name, files):
+        path = root / name
+        path.mkdir()
+        for file, content in files.items():
+            (path / file).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return str(path)
+
+    artists = (events_dir / LFM1B_ARTISTS).read_bytes()
+    cases["no such folder"] = (str(root / "nowhere"), [])
+    cases["no known files"] = (folder("empty-folder", {"notes.txt": "x"}), [])
+    cases["empty events"] = (folder("empty-events", {LFM1B_EVENTS: "", LFM1B_ARTISTS: artists}), [])
+    cases["events not UTF-8"] = (
+        folder("latin1", {LFM1B_EVENTS: b"1\t1\t1\t1\t5\n1\t2\tD\xe9j\xe0\t1\t6\n", LFM1B_ARTISTS: artists}),
+        ["--format", "lfm1b"],
+    )
+    cases["NUL bytes"] = (
+        folder("nul", {LFM1B_EVENTS: b"\x00\x00\x01", LFM1B_ARTISTS: artists}),
+        ["--format", "lfm1b"],
+    )
+    cases["missing artist file"] = (
+        folder("no-artists", {LFM1B_EVENTS: "1\t1\t1\t1\t5\n"}),
+        ["--format", "lfm1b"],
+    )
+    cases["too many faulty events"] = (str(events_dir), ["--max-dropped-share", "0.0001"])
+    cases["missing column"] = (
+        folder("header", {"lastfm_user_scrobbles.csv": "user,artist_id,scrobbles\n1,1,1\n",
+                          "lastfm_artist_list.csv": "artist_id,artist_name\n1,A\n"}),
+        [],
+    )  # fmt: skip
+    cases["header, no rows"] = (
+        folder("no-rows", {"lastfm_user_scrobbles.csv": "user_id,artist_id,scrobbles\n",
+                           "lastfm_artist_list.csv": "artist_id,artist_name\n1,A\n"}),
+        [],
+    )  # fmt: skip
+    return cases
+
+
+@pytest.mark.spark
+def test_bad_input_ends_the_same_way_in_both_engines_and_keeps_the_previous_model(
+    spark, events_dir, previous_model, tmp_path
+):
+    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
+    for name, (data, extra) in bad_inputs(tmp_path, events_dir).items():
+        argv = ["--data", data, "--out", str(previous_model), "--quiet", *extra]
+        pandas_code, pandas_err = run(argv)
+        spark_code, spark_err = run(SPARK + argv)
+        assert (spark_code, spark_err) == (pandas_code, pandas_err), name
+        assert spark_code == 2 and spark_err.startswith("error: ") and "\n" not in spark_err, name
+        assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before, name
+
+
+@pytest.mark.spark
+def test_ctrl_c_during_a_spark_run_leaves_the_previous_model(
+    spark, synthetic_dir, previous_model, monkeypatch
+):
+    from item2vec.spark import pipeline
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "write_corpus_file", interrupted)
+    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
+    code, err = run(SPARK + ["--data", synthetic_dir, "--out", str(previous_model), "--quiet"])
+    assert code == 130 and err.endswith("was not changed")
+    assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before
+    assert spark.range(3).count() == 3  # the shared session is still alive
+
+
+def test_without_pyspark_the_spark_engine_says_how_to_install_it(monkeypatch, synthetic_dir, tmp_path):
+    real_import = builtins.__import__
+
+    def no_spark(name, *args, **kwargs):
+        if name.split(".")[0] in ("pyspark", "pyarrow"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_spark)
+    code, err = run(["--engine", "spark", "--data", synthetic_dir, "--out", str(tmp_path / "m")])
+    assert code == 2
+    assert err == (
+        "error: --engine spark needs pyspark and pyarrow, which are not installed: "
+        "install it with pip install -e .[spark]"
+    )
+    assert not (tmp_path / "m").exists()
+
+
+def test_engine_options_that_do_not_go_together_are_usage_errors(synthetic_dir, tmp_path):
+    out = ["--data", synthetic_dir, "--out", str(tmp_path / "m")]
+    for argv, message in (
+        (["--trainer", "mllib"], "--trainer mllib trains inside Spark: it needs --engine spark"),
+        (["--spark-master", "local[2]"], "--spark-master and --spark-conf are only used with --engine spark"),
+        (
+            ["--engine", "spark", "--members", "2"],
+            "--members above 1 (bagging) is not available with --engine spark",
+        ),
+        (["--engine", "spark", "--spark-conf", "novalue"], "must be KEY=VALUE"),
+    ):
+        code, err = run(argv + out)
+        assert code == 2 and message in err and "\n" not in err, argv
+    assert not (tmp_path / "m").exists()
+    help_text = io.StringIO()
+    with contextlib.redirect_stdout(help_text):
+        train_item2vec.main(["--help"])
+    words = " ".join(help_text.getvalue().split())  # argparse wraps lines
+    for flag in ("--engine", "--trainer", "--spark-master", "--spark-conf", "hierarchical softmax"):
+        assert flag in words
+
+
+def test_the_pandas_engine_and_the_query_path_never_import_pyspark():
+    code = (
+        "import sys, item2vec.cli.train, item2vec.cli.ask, item2vec.spark, item2vec.train, item2vec.data; "
+        "sys.exit(' '.join(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')) or None)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_without_java_the_spark_engine_fails_in_one_line(synthetic_dir, tmp_path):
+    pytest.importorskip("pyspark")
+    env = {**os.environ, "JAVA_HOME": str(tmp_path / "no-java")}  # spark-submit runs $JAVA_HOME/bin/java
+    command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--data", synthetic_dir]
+    done = subprocess.run(
+        command + ["--out", str(tmp_path / "m")], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"error: could not start Spark: JAVA_HOME={tmp_path / 'no-java'} has no bin/java; "
+        "it needs Java 17 or newer\n"
+    )
+    assert not (tmp_path / "m").exists()
