@@ -51,7 +51,8 @@ def previous_model(tmp_path, synthetic_model_dir):
 @pytest.mark.spark
 def test_kaggle_spark_and_pandas_engines_write_the_same_model(spark, tmp_path):
     data = shared_data_or_skip()
-    args = ["--data", data, "--quiet", "--epochs", "1"]  # the corpus is the default one; one epoch is enough
+    # The corpus is the default one; one member and one epoch are enough to compare the engines.
+    args = ["--data", data, "--quiet", "--epochs", "1", "--members", "1"]
     assert run(args + ["--out", str(tmp_path / "pandas")])[0] == 0
     code, err = run(SPARK + args + ["--out", str(tmp_path / "spark")])
     assert code == 0, err
@@ -73,6 +74,7 @@ def test_mllib_model_answers_rosetta_through_ask(spark, tmp_path):
     meta = json.loads((out / "metadata.json").read_text())
     assert (meta["engine"], meta["trainer"], meta["training_corpus"]) == ("spark", "mllib", "spark")
     assert meta["mllib"]["maxIter"] == 1 and meta["mllib"]["windowSize"] == 20
+    assert meta["hyperparameters"]["members"] == 1  # the Spark engine's default: one corpus, one member
     assert "negative" in meta["mllib"]["ignored_hyperparameters"]
     answer_out, answer_err = io.StringIO(), io.StringIO()
     assert (
@@ -96,6 +98,7 @@ def events_dir(tmp_path_factory):
 @pytest.mark.spark
 def test_streamed_training_on_events_is_the_same_in_both_engines(spark, events_dir, tmp_path):
     args = ["--data", str(events_dir), "--quiet", "--stream", "--max-dropped-share", "1", "--epochs", "2"]
+    args += ["--members", "1"]
     assert run(args + ["--out", str(tmp_path / "pandas")])[0] == 0
     assert run(SPARK + args + ["--out", str(tmp_path / "spark")])[0] == 0
     assert same_files(tmp_path / "pandas", tmp_path / "spark")

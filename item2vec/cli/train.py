@@ -74,7 +74,10 @@ def check_engine(args):
         if args.spark_master or args.spark_conf:
             raise ValueError("--spark-master and --spark-conf are only used with --engine spark")
     elif args.members > 1:
-        raise ValueError("--members above 1 (bagging) is not available with --engine spark")
+        raise ValueError(
+            "--members above 1 (bagging) is not available with --engine spark: it writes one "
+            "corpus, for one seed; leave --members out (one member) or use --engine pandas"
+        )
 
 
 def build_parser(prog="train_item2vec.py"):
@@ -164,6 +167,15 @@ def build_parser(prog="train_item2vec.py"):
                 default=field.default,
                 help=f"{HELP[field.name]} (default: {field.default})",
             )
+        elif field.name == "members":
+            # The Spark engine writes one corpus, for one seed: it trains one member (check_engine).
+            group.add_argument(
+                flag,
+                type=int,
+                default=None,
+                metavar="MEMBERS",
+                help=f"{HELP[field.name]} (default: {field.default}; 1 with --engine spark)",
+            )
         else:
             kind = {"int": int, "float": float, "str": str}.get(field.type, field.type)
             group.add_argument(
@@ -182,6 +194,8 @@ def main(argv=None, prog="train_item2vec.py"):
     parser = build_parser(prog)
     try:
         args = parser.parse_args(argv)
+        if args.members is None:
+            args.members = 1 if args.engine == "spark" else TrainConfig().members
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
         config.validate()
         check_engine(args)

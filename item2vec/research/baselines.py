@@ -306,3 +306,29 @@ def fit_default_word2vec(split, seed=0):
     out = VectorModel(split.ids, keys[order], w2v.wv.vectors[order], "Word2Vec (gensim defaults)")
     out.fit_seconds = time.perf_counter() - start
     return out
+
+
+def fit_mllib(split, seed=None):
+    """Spark MLlib Word2Vec (``train_item2vec.py --trainer mllib``) on the split's training users.
+
+    The shipped member configuration, seed = the fold (:func:`item2vec.spark.mllib.mllib_settings`
+    maps it to MLlib: skip-gram with hierarchical softmax, so ``negative``, ``ns_exponent`` and
+    ``sample`` have no counterpart). Runs on a local Spark (``local[2]``), started once.
+    """
+    import dataclasses
+
+    from ..train import TrainConfig
+    from .methods import MethodUnavailable
+
+    try:
+        from ..spark.mllib import train_mllib_dataset
+        from ..spark.session import get_spark
+
+        spark = get_spark("local[2]")
+    except Exception as exc:  # no pyspark, no Java: the report says so instead of a row
+        raise MethodUnavailable(f"no local Spark ({type(exc).__name__}: {exc})".split("\n")[0]) from None
+    config = dataclasses.replace(TrainConfig(), members=1, seed=split.seed if seed is None else seed)
+    trained = train_mllib_dataset(spark, split.train, config)
+    model = VectorModel(split.ids, trained.artist_ids, trained.vectors, "Word2Vec (Spark MLlib)")
+    model.fit_seconds = trained.seconds
+    return model

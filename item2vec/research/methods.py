@@ -119,6 +119,9 @@ register(
 )
 register(Method("als", "ALS (implicit, BM25)", baselines.fit_als))
 register(Method("popularity", "popularity", baselines.fit_popularity, powers=()))
+# Spark MLlib's Word2Vec (train_item2vec.py --trainer mllib), the shipped member configuration
+# mapped to MLlib's skip-gram with hierarchical softmax (item2vec.spark.mllib.mllib_settings).
+register(Method("mllib", "Word2Vec (Spark MLlib)", baselines.fit_mllib))
 
 
 def choose(points, hr_target):
