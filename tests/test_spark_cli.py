@@ -240,3 +240,21 @@ def test_without_java_the_spark_engine_fails_in_one_line(synthetic_dir, tmp_path
         "it needs Java 17 or newer\n"
     )
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.spark
+def test_a_failing_spark_job_ends_in_one_line_and_keeps_the_previous_model(synthetic_dir, previous_model):
+    # A run that starts its own Spark (as users run it, not the tests' shared session) and
+    # whose job fails: the log weighting's pandas UDF needs a Python worker, and there is
+    # none. The message must be read before the JVM is ended (reading it after raised a
+    # ConnectionRefusedError traceback), and Spark's own log lines carry no Java stack trace.
+    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
+    env = {**os.environ, "PYSPARK_PYTHON": os.path.join(str(previous_model), "no-python")}
+    command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--spark-master", "local[1]"]
+    command += ["--weighting", "log", "--data", synthetic_dir, "--out", str(previous_model), "--quiet"]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: Spark failed: ") and "Cannot run program" in last, done.stderr
+    assert "Traceback" not in done.stderr and "\tat " not in done.stderr, done.stderr
+    assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before

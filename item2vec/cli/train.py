@@ -269,7 +269,7 @@ def run_spark(args, config, state):
     from pyspark.errors import PySparkException
 
     from ..spark import pipeline
-    from ..spark.session import spark_session
+    from ..spark.session import failure_message, spark_session
 
     try:
         with tempfile.TemporaryDirectory(prefix="item2vec-corpus-") as folder:
@@ -286,9 +286,8 @@ def run_spark(args, config, state):
                 stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
                 trained = train_corpus_file(path, counts, n_artists, config, not args.quiet, stream, start)
                 trained.engine = "spark"
-    except (PySparkException, Py4JError) as exc:
-        lines = str(exc).strip().splitlines() or [type(exc).__name__]
-        raise EngineError(f"Spark failed: {lines[0][:500]}") from None
+    except (PySparkException, Py4JError) as exc:  # outside the session: while it starts or stops
+        raise EngineError(f"Spark failed: {failure_message(exc)}") from None
     state["saving"] = True
     metadata = save_trained(args.out, trained, dataset)
     return trained, dataset, metadata

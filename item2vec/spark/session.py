@@ -229,14 +229,43 @@ def shutdown_jvm():
     SparkContext._jvm = None
 
 
+def failure_message(exc, limit=500):
+    """One line saying why a Spark call failed, for the user.
+
+    A ``Py4JJavaError`` builds its text by asking the JVM, so this must run while the
+    JVM is up; its own first line ("An error occurred while calling o212.toPythonIterator.")
+    says nothing, so the Java exception's first line is used ("SparkException: Job aborted
+    due to stage failure: ... Cannot run program ..."). A known limit gets the setting
+    that raises it.
+    """
+    text = ""
+    with contextlib.suppress(Exception):  # a dead JVM or gateway: fall back to the type's name
+        java = getattr(exc, "java_exception", None)
+        text = str(java.toString()) if java is not None else str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = (lines[0] if lines else type(exc).__name__)[:limit]
+    if "spark.driver.maxResultSize" in first:
+        first += " (raise it: --spark-conf spark.driver.maxResultSize=8g, see docs/PERFORMANCE.md)"
+    return first
+
+
 @contextlib.contextmanager
 def spark_session(master=None, conf=None):
     """:func:`get_spark` as a context: if this call started the session, it is stopped at the
-    end and its JVM ended (:func:`shutdown_jvm`)."""
+    end and its JVM ended (:func:`shutdown_jvm`).
+
+    A Spark failure inside the block becomes an :class:`~item2vec.errors.EngineError`
+    ("Spark failed: ..."), its message read before the JVM is ended.
+    """
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
     started = _active_session() is None
     spark = get_spark(master, conf)
     try:
         yield spark
+    except (PySparkException, Py4JError) as exc:
+        raise EngineError(f"Spark failed: {failure_message(exc)}") from None
     finally:
         if started:
             spark.stop()
