@@ -207,3 +207,30 @@ def test_mllib_on_a_dataset_learns_the_planted_genres_and_repeats_itself(spark, 
     np.fill_diagonal(scores, -np.inf)
     top = np.argsort(-scores, axis=1)[:, :5]
     assert (genres[top] == genres[:, None]).mean() > 0.6  # chance is 0.25 with 4 genres
+
+
+def test_paths_through_hadoops_file_system_api(spark, dirty_events, tmp_path, monkeypatch):
+    """hdfs:// and s3a:// paths take the Hadoop branch of item2vec.spark.files; Hadoop's own
+    file:// file system stands in for them here."""
+    from item2vec.spark import files, pipeline
+
+    monkeypatch.setattr(files, "is_local", lambda path: False)
+    uri = f"file://{dirty_events}"
+    assert files.detect_format(spark, uri) == "lfm1b"
+    data = pipeline.driver_dataset(pipeline.load(spark, uri, max_dropped_share=1))
+    expected = load_dataset(str(dirty_events), max_dropped_share=1)
+    pd.testing.assert_frame_equal(data.plays, expected.plays)
+    assert data.repairs == expected.repairs and data.checksums == {}  # remote files are not hashed
+    (tmp_path / "empty.tsv").write_text("")
+    for path, message in (
+        (f"file://{tmp_path}/nowhere", "no such data folder"),
+        (f"file://{tmp_path}/missing.tsv", "file not found"),
+        (f"file://{tmp_path}/empty.tsv", "file is empty"),
+    ):
+        with pytest.raises(DataError, match=message):
+            pipeline.load(spark, path, "lastfm360k" if path.endswith(".tsv") else "auto")
+    (tmp_path / "bad.tsv").write_bytes(b"u1\t\tD\xe9j\xe0 Vu\t3\nu2\t\tB\t4\n")
+    with pytest.raises(
+        DataError, match="bad.tsv: not UTF-8 text \\(some lines hold bytes that are not UTF-8\\)"
+    ):
+        pipeline.load(spark, f"file://{tmp_path}/bad.tsv", "lastfm360k", 1)

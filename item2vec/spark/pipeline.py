@@ -9,7 +9,8 @@ is then written by :func:`item2vec.train.save_trained`, as for the pandas engine
 import logging
 import time
 
-from ..cleaning import Dataset
+from ..cleaning import MAX_DROPPED_SHARE, Dataset
+from ..data import READERS
 from ..errors import DataError
 from ..train import TrainedModel, check_vocabulary
 from . import corpus, files, mllib
@@ -36,9 +37,6 @@ def load(spark, path, fmt="auto", max_dropped_share=None):
     -------
     item2vec.spark.readers.CleanPlays
     """
-    from ..cleaning import MAX_DROPPED_SHARE
-    from ..data import READERS
-
     share = MAX_DROPPED_SHARE if max_dropped_share is None else max_dropped_share
     if fmt == "auto":
         fmt = files.detect_format(spark, path)
