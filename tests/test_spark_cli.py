@@ -258,3 +258,47 @@ def test_a_failing_spark_job_ends_in_one_line_and_keeps_the_previous_model(synth
     assert last.startswith("error: Spark failed: ") and "Cannot run program" in last, done.stderr
     assert "Traceback" not in done.stderr and "\tat " not in done.stderr, done.stderr
     assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before
+
+
+class _Java:
+    """A stand-in for a py4j Java throwable: toString() and getCause()."""
+
+    def __init__(self, text, cause=None):
+        self.text, self.cause = text, cause
+
+    def toString(self):  # noqa: N802 (Java's name)
+        return self.text
+
+    def getCause(self):  # noqa: N802
+        return self.cause
+
+
+class _Py4JJavaError(Exception):
+    def __init__(self, java):
+        self.java_exception = java
+
+    def __str__(self):  # as after the JVM ended
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_spark_failures_are_told_by_their_stage_failure_with_a_way_out():
+    from item2vec.spark.session import failure_message
+
+    limit = (
+        "org.apache.spark.SparkException: Job aborted due to stage failure: Total size of serialized "
+        "results of 1 tasks (1112.3 KiB) is bigger than spark.driver.maxResultSize (1024.0 KiB)\n\tat x"
+    )
+    wrapped = _Py4JJavaError(
+        _Java("org.apache.spark.SparkException: Exception thrown in awaitResult: ", _Java(limit))
+    )
+    assert failure_message(wrapped) == (
+        "SparkException: Job aborted due to stage failure: Total size of serialized results of 1 tasks "
+        "(1112.3 KiB) is bigger than spark.driver.maxResultSize (1024.0 KiB) "
+        "(raise it: --spark-conf spark.driver.maxResultSize=8g, see docs/PERFORMANCE.md)"
+    )
+    root = _Java("java.io.IOException: error=2, No such file or directory")
+    plain = _Py4JJavaError(
+        _Java("java.lang.IllegalStateException: Cannot call methods on a stopped SparkContext.", root)
+    )
+    assert failure_message(plain) == "IllegalStateException: Cannot call methods on a stopped SparkContext."
+    assert failure_message(_Py4JJavaError(None)) == "_Py4JJavaError"  # str() fails too: the type's name

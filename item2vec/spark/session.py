@@ -132,6 +132,9 @@ def get_spark(master=None, conf=None):
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
+    # When a job fails inside toPandas, pyspark also warns with the whole Java stack trace;
+    # the failure itself reaches the caller, which says why in one line (failure_message).
+    warnings.filterwarnings("ignore", message="toPandas attempted Arrow optimization", category=UserWarning)
     if not submitted and find_java() is None:
         # Checked here: pyspark's launcher would print shell errors and a Python traceback.
         home = os.environ.get("JAVA_HOME")
@@ -229,21 +232,34 @@ def shutdown_jvm():
     SparkContext._jvm = None
 
 
+def _java_chain(java, depth=20):
+    """First lines of a Java throwable and of its causes, outermost first."""
+    lines = []
+    while java is not None and len(lines) < depth:
+        text = str(java.toString()).strip()
+        lines.append(text.splitlines()[0] if text else "")
+        java = java.getCause()
+    return lines
+
+
 def failure_message(exc, limit=500):
     """One line saying why a Spark call failed, for the user.
 
     A ``Py4JJavaError`` builds its text by asking the JVM, so this must run while the
-    JVM is up; its own first line ("An error occurred while calling o212.toPythonIterator.")
-    says nothing, so the Java exception's first line is used ("SparkException: Job aborted
-    due to stage failure: ... Cannot run program ..."). A known limit gets the setting
-    that raises it.
+    JVM is up. Its own first line ("An error occurred while calling o212.toPythonIterator.")
+    says nothing, and Spark wraps failures ("Exception thrown in awaitResult:"), so the
+    line used is the cause chain's stage failure if there is one, else its first line that
+    is not a bare wrapper. A known limit gets the setting that raises it.
     """
-    text = ""
+    lines = []
     with contextlib.suppress(Exception):  # a dead JVM or gateway: fall back to the type's name
         java = getattr(exc, "java_exception", None)
-        text = str(java.toString()) if java is not None else str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    first = (lines[0] if lines else type(exc).__name__)[:limit]
+        lines = _java_chain(java) if java is not None else str(exc).strip().splitlines()[:1]
+    lines = [re.sub(r"^(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])", "", line.strip()) for line in lines if line.strip()]
+    first = next(
+        (line for line in lines if "stage failure" in line),
+        next((line for line in lines if not line.endswith(":")), lines[0] if lines else type(exc).__name__),
+    )[:limit]
     if "spark.driver.maxResultSize" in first:
         first += " (raise it: --spark-conf spark.driver.maxResultSize=8g, see docs/PERFORMANCE.md)"
     return first
