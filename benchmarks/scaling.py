@@ -61,6 +61,9 @@ def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listene
     keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids])
     unit = unit_rows(vectors[keep])
     genres = np.array([genre_of_name(names[int(i)]) for i in artist_ids[keep]])
+    topn = min(topn, len(unit) - 1)  # a tiny run has fewer well-heard artists than topn
+    if topn < 1:
+        return float("nan"), int(keep.sum())
     hits = total = 0
     for start in range(0, len(unit), 1000):  # blocks keep the score matrix small
         scores = unit[start : start + 1000] @ unit.T

@@ -304,24 +304,27 @@ def summary(results):
         "Spark / pandas (first; later) | pandas peak MB | Spark peak MB | same corpus |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for n in sorted({r["events"] for r in results}):
-        p = next((r for r in results if r["events"] == n and r["engine"] == "pandas"), None)
-        s = next((r for r in results if r["events"] == n and r["engine"] == "spark"), None)
-        if not (p and s):
-            continue
-        pa, sa, later = (
-            _stage(p, "aggregate")["wall_s"],
-            _stage(s, "aggregate")["wall_s"],
-            _later(s, "aggregate"),
-        )
+    for row in _sizes(results):
+        pa, sa, later = row["pandas_aggregate_s"], row["spark_first_s"], row["spark_later_s"]
         seconds = f"{sa:.1f}" + ("; " + ", ".join(f"{w:.1f}" for w in later) if later else "")
         ratio = f"{sa / pa:.2f}x" + ("; " + ", ".join(f"{w / pa:.2f}x" for w in later) if later else "")
         lines.append(
-            f"| {n:,} | {p['pairs']:,} | {p['tokens']:,} | {pa:.1f} | {seconds} | {ratio} | "
-            f"{p['peak_rss_mb']:,.0f} | {s['peak_rss_mb']:,.0f} | "
-            f"{'yes' if p['corpus_sha256'] == s['corpus_sha256'] else 'NO'} ({s['corpus_sha256'][:12]}) |"
+            f"| {row['events']:,} | {row['pairs']:,} | {row['tokens']:,} | {pa:.1f} | {seconds} | {ratio} | "
+            f"{row['pandas_peak_mb']:,.0f} | {row['spark_peak_mb']:,.0f} | "
+            f"{'yes' if row['same_corpus'] else 'NO'} ({row['corpus_sha256'][:12]}) |"
         )
     return "\n".join(lines)
+
+
+def _sizes(results):
+    """One row (:func:`_size_row`) per number of events measured with both engines."""
+    rows = []
+    for n in sorted({r["events"] for r in results}):
+        p = next((r for r in results if r["events"] == n and r["engine"] == "pandas"), None)
+        s = next((r for r in results if r["events"] == n and r["engine"] == "spark"), None)
+        if p and s:
+            rows.append(_size_row(p, s))
+    return rows
 
 
 #: LFM-1b as the issue that asked for the estimate describes it: 1 billion listening events.
@@ -379,12 +382,7 @@ def performance(results, lfm1b_events=LFM1B_EVENTS):
         aggregation ratio at 10M events) and ``estimate`` (per-row rates of the
         largest trained size, scaled linearly to ``lfm1b_events``).
     """
-    sizes = []
-    for n in sorted({r["events"] for r in results}):
-        p = next((r for r in results if r["events"] == n and r["engine"] == "pandas"), None)
-        s = next((r for r in results if r["events"] == n and r["engine"] == "spark"), None)
-        if p and s:
-            sizes.append(_size_row(p, s))
+    sizes = _sizes(results)
     training = [
         {
             "events": r["events"],
@@ -421,8 +419,10 @@ def performance(results, lfm1b_events=LFM1B_EVENTS):
     return {
         "sizes": sizes,
         "training": training,
-        "training_dominates": bool(training)
-        and all(t["wall_s"] > data_s.get(t["events"], float("inf")) for t in training),
+        # Sizes at which training took longer than the slower engine's data stages.
+        "training_dominates": [
+            t["events"] for t in training if t["wall_s"] > data_s.get(t["events"], float("inf"))
+        ],
         "cluster_cores": 16,
         "shipped_epochs": _shipped_epochs(),
         "targets": targets,
@@ -453,11 +453,13 @@ def _estimate(sizes, training, events):
         else None
     )
     pairs, tokens = row["pairs"] * scale, row["tokens"] * scale
+    per_million = [(r["events"], r["spark_best_cpu_s"] * 1e6 / r["events"]) for r in sizes]
     return {
         "events": events,
         "from_events": row["events"],
         # Spark aggregation CPU seconds per million events at each size: the linearity check.
-        "spark_cpu_s_per_million": [(r["events"], r["spark_best_cpu_s"] * 1e6 / r["events"]) for r in sizes],
+        "spark_cpu_s_per_million": per_million,
+        "falling": all(a[1] > b[1] for a, b in zip(per_million, per_million[1:], strict=False)),
         "pairs_per_event": row["pairs"] / row["events"],
         "tokens_per_pair": row["tokens"] / row["pairs"],
         "pairs": pairs,
@@ -482,25 +484,26 @@ def render_performance(results):
 
 def plot(axes, results):
     """Three panels: stage wall time, peak RSS of the process tree, aggregation rows/s; per engine."""
-    for engine, marker in (("pandas", "s"), ("spark", "o")):
+    # One colour per engine in every panel; the line style tells the stage or run apart.
+    for engine, marker, color in (("pandas", "s", "tab:blue"), ("spark", "o", "tab:orange")):
         rs = sorted((r for r in results if r["engine"] == engine), key=lambda r: r["events"])
         if not rs:
             continue
         events = [r["events"] for r in rs]
         for stage, style in (("aggregate", "-"), ("corpus", "--")):
             axes[0].loglog(events, [_stage(r, stage)["wall_s"] for r in rs], marker=marker, linestyle=style,
-                           label=f"{engine}: {stage}")  # fmt: skip
-        axes[1].loglog(events, [r["peak_rss_mb"] for r in rs], marker=marker, label=engine)
+                           color=color, label=f"{engine}: {stage}")  # fmt: skip
+        axes[1].loglog(events, [r["peak_rss_mb"] for r in rs], marker=marker, color=color, label=engine)
         axes[2].semilogx(
             events, [r["events"] / _stage(r, "aggregate")["wall_s"] / 1e6 for r in rs], marker=marker,
-            label=f"{engine} (first run)",
+            color=color, label=f"{engine} (first run)",
         )  # fmt: skip
         warm = [r for r in rs if _later(r, "aggregate")]
         if warm:
             axes[2].semilogx(
                 [r["events"] for r in warm],
                 [r["events"] / min(_later(r, "aggregate")) / 1e6 for r in warm],
-                marker=marker, linestyle=":", label=f"{engine} (best later run)",
+                marker=marker, linestyle=":", color=color, label=f"{engine} (best later run)",
             )  # fmt: skip
     axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
     axes[0].set(xlabel="listening events", ylabel="wall seconds", title="events: stage time")
