@@ -267,8 +267,13 @@ def _stage(result, name):
 
 
 def _later(result, name):
-    """Wall seconds of the repeated runs of stage ``name`` (``name (run 2)``, ...), in order."""
-    return [s["wall_s"] for s in result["stages"] if s["stage"].startswith(name + " (")]
+    """The repeated runs of stage ``name`` (``name (run 2)``, ...), in order."""
+    return [s for s in result["stages"] if s["stage"].startswith(name + " (")]
+
+
+def _best_later(result, name):
+    """The fastest repeated run of stage ``name``, or None when it ran once."""
+    return min(_later(result, name), key=lambda s: s["wall_s"], default=None)
 
 
 def table(results):
@@ -332,35 +337,30 @@ LFM1B_EVENTS = 1_000_000_000
 
 
 def _size_row(p, s):
-    later = [st for st in s["stages"] if st["stage"].startswith("aggregate (")]
-    best = min(later, key=lambda st: st["wall_s"]) if later else None
-    corpus_later = [st for st in s["stages"] if st["stage"].startswith("corpus (")]
     pa = _stage(p, "aggregate")
+    first, best = _stage(s, "aggregate"), _best_later(s, "aggregate")
+    corpus_first, corpus_best = _stage(s, "corpus"), _best_later(s, "corpus")
     return {
         "events": p["events"],
         "pairs": p["pairs"],
-        "users": p["users"],
         "tokens": p["tokens"],
         "pandas_aggregate_s": pa["wall_s"],
         "pandas_aggregate_cpu_s": pa["cpu_s"],
         "pandas_corpus_s": _stage(p, "corpus")["wall_s"],
         "spark_startup_s": _stage(s, "startup")["wall_s"],
-        "spark_first_s": _stage(s, "aggregate")["wall_s"],
-        "spark_later_s": [st["wall_s"] for st in later],
+        "spark_first_s": first["wall_s"],
+        "spark_later_s": [st["wall_s"] for st in _later(s, "aggregate")],
         "spark_best_s": best["wall_s"] if best else None,
-        "spark_best_cpu_s": best["cpu_s"] if best else _stage(s, "aggregate")["cpu_s"],
-        "spark_corpus_first_s": _stage(s, "corpus")["wall_s"],
-        "spark_corpus_best_s": min((st["wall_s"] for st in corpus_later), default=None),
-        "spark_corpus_best_cpu_s": min(
-            (st["cpu_s"] for st in corpus_later), default=_stage(s, "corpus")["cpu_s"]
-        ),
-        "ratio_first": _stage(s, "aggregate")["wall_s"] / pa["wall_s"],
+        "spark_best_cpu_s": (best or first)["cpu_s"],
+        "spark_corpus_first_s": corpus_first["wall_s"],
+        "spark_corpus_best_s": corpus_best["wall_s"] if corpus_best else None,
+        "spark_corpus_best_cpu_s": (corpus_best or corpus_first)["cpu_s"],
+        "ratio_first": first["wall_s"] / pa["wall_s"],
         "ratio_best": best["wall_s"] / pa["wall_s"] if best else None,
         "pandas_peak_mb": p["peak_rss_mb"],
         "spark_peak_mb": s["peak_rss_mb"],
         "same_corpus": p["corpus_sha256"] == s["corpus_sha256"],
         "corpus_sha256": s["corpus_sha256"],
-        "load_average": s.get("load_average"),
     }
 
 
@@ -498,11 +498,11 @@ def plot(axes, results):
             events, [r["events"] / _stage(r, "aggregate")["wall_s"] / 1e6 for r in rs], marker=marker,
             color=color, label=f"{engine} (first run)",
         )  # fmt: skip
-        warm = [r for r in rs if _later(r, "aggregate")]
+        warm = [r for r in rs if _best_later(r, "aggregate")]
         if warm:
             axes[2].semilogx(
                 [r["events"] for r in warm],
-                [r["events"] / min(_later(r, "aggregate")) / 1e6 for r in warm],
+                [r["events"] / _best_later(r, "aggregate")["wall_s"] / 1e6 for r in warm],
                 marker=marker, linestyle=":", color=color, label=f"{engine} (best later run)",
             )  # fmt: skip
     axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
