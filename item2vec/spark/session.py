@@ -256,10 +256,9 @@ def failure_message(exc, limit=500):
         java = getattr(exc, "java_exception", None)
         lines = _java_chain(java) if java is not None else str(exc).strip().splitlines()[:1]
     lines = [re.sub(r"^(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])", "", line.strip()) for line in lines if line.strip()]
-    first = next(
-        (line for line in lines if "stage failure" in line),
-        next((line for line in lines if not line.endswith(":")), lines[0] if lines else type(exc).__name__),
-    )[:limit]
+    stage = [line for line in lines if "stage failure" in line]
+    told = [line for line in lines if not line.endswith(":")]
+    first = (stage or told or lines or [type(exc).__name__])[0][:limit]
     if "spark.driver.maxResultSize" in first:
         first += " (raise it: --spark-conf spark.driver.maxResultSize=8g, see docs/PERFORMANCE.md)"
     return first
