@@ -12,7 +12,7 @@ import pytest
 from test_events import DIRTY_LINES, DIRTY_REPAIRS
 from test_formats import write_360k, write_hetrec
 
-from conftest import SMALL_CONFIG, genre_of, shared_data_or_skip
+from conftest import SMALL_CONFIG, planted_genre_share, shared_data_or_skip
 from item2vec.cleaning import as_int
 from item2vec.corpus import token_keys, write_corpus
 from item2vec.data import LFM1B_EVENTS, load_dataset
@@ -200,13 +200,8 @@ def test_mllib_on_a_dataset_learns_the_planted_genres_and_repeats_itself(spark, 
     assert first.trainer == "mllib" and first.trainer_settings["numPartitions"] == 1
     assert np.array_equal(first.artist_ids, vocabulary(synthetic_dataset, config.min_count))
     assert first.vectors.tobytes() == again.vectors.tobytes()  # one partition: deterministic
-    names = dict(synthetic_dataset.artists[["artist_id", "name"]].values.tolist())
-    genres = np.array([genre_of(names[int(i)]) for i in first.artist_ids])
-    unit = first.vectors / np.linalg.norm(first.vectors, axis=1, keepdims=True)
-    scores = unit @ unit.T
-    np.fill_diagonal(scores, -np.inf)
-    top = np.argsort(-scores, axis=1)[:, :5]
-    assert (genres[top] == genres[:, None]).mean() > 0.6  # chance is 0.25 with 4 genres
+    share = planted_genre_share(synthetic_dataset, first.artist_ids, first.vectors)
+    assert share > 0.6  # chance is 0.25 with 4 genres
 
 
 def test_paths_through_hadoops_file_system_api(spark, dirty_events, tmp_path, monkeypatch):
