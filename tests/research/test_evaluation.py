@@ -364,18 +364,29 @@ def test_targets_compare_with_the_best_baseline_point_at_the_hr_target():
 # -- rare queries --------------------------------------------------------------------------------
 
 
+def _with_rare_artists(plays, artists, n_users, count, plays_each, seed):
+    """``plays`` and ``artists`` plus ``count`` artists "rare0", ... heard by one or two of
+    the users 1..``n_users`` each (alternately, drawn at random), ``plays_each`` plays per listener."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n = len(artists)
+    extra = [
+        (int(u), n + 1 + k, plays_each)
+        for k in range(count)
+        for u in rng.choice(n_users, 1 + k % 2, replace=False) + 1
+    ]
+    plays = pd.concat([plays, pd.DataFrame(extra, columns=["user", "artist_id", "plays"])], ignore_index=True)
+    ids = np.arange(n + 1, n + 1 + count)
+    rare = pd.DataFrame({"artist_id": ids, "name": [f"rare{k}" for k in range(count)]})
+    return plays, pd.concat([artists[["artist_id", "name"]], rare], ignore_index=True)
+
+
 @pytest.fixture(scope="module")
 def rare_dataset():
     """Synthetic lists plus artists with one or two listeners, some of them held-out users'."""
-    import pandas as pd
-
     plays, artists = make_plays(n_users=300, seed=3)
-    rng = np.random.default_rng(1)
-    n = len(artists)
-    extra = [(int(u), n + 1 + k, 1) for k in range(40) for u in rng.choice(300, 1 + k % 2, replace=False) + 1]
-    plays = pd.concat([plays, pd.DataFrame(extra, columns=["user", "artist_id", "plays"])], ignore_index=True)
-    names = pd.DataFrame({"artist_id": np.arange(n + 1, n + 41), "name": [f"rare{k}" for k in range(40)]})
-    artists = pd.concat([artists[["artist_id", "name"]], names], ignore_index=True)
+    plays, artists = _with_rare_artists(plays, artists, 300, count=40, plays_each=1, seed=1)
     return Dataset(plays=plays, artists=artists, checksums={}, repairs={}, format="synthetic")
 
 
@@ -452,15 +463,8 @@ def test_answerable_counts_vectors_folds_and_the_rest():
 
 def _write_example_data(folder):
     """Synthetic Kaggle files with the README's example names and some rare artists."""
-    import pandas as pd
-
     plays, artists = make_plays(n_users=200, artists_per_genre=20, seed=1)
-    rng = np.random.default_rng(0)
-    n = len(artists)
-    extra = [(int(u), n + 1 + k, 5) for k in range(30) for u in rng.choice(200, 1 + k % 2, replace=False) + 1]
-    plays = pd.concat([plays, pd.DataFrame(extra, columns=["user", "artist_id", "plays"])], ignore_index=True)
-    rare = pd.DataFrame({"artist_id": np.arange(n + 1, n + 31), "name": [f"rare{k}" for k in range(30)]})
-    artists = pd.concat([artists[["artist_id", "name"]], rare], ignore_index=True)
+    plays, artists = _with_rare_artists(plays, artists, 200, count=30, plays_each=5, seed=0)
     for aid, name in {5: "Rosetta", 6: "Cult Of Luna", 7: "Pelican", 8: "The Ocean"}.items():
         artists.loc[artists["artist_id"] == aid, "name"] = name
     write_kaggle(str(folder), plays, artists)
