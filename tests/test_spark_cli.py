@@ -302,3 +302,33 @@ def test_spark_failures_are_told_by_their_stage_failure_with_a_way_out():
     )
     assert failure_message(plain) == "IllegalStateException: Cannot call methods on a stopped SparkContext."
     assert failure_message(_Py4JJavaError(None)) == "_Py4JJavaError"  # str() fails too: the type's name
+
+
+@pytest.mark.spark
+def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previous_model):
+    # Ctrl-C while Spark works interrupts a py4j call, and py4j then logs the interruption
+    # with its traceback through the root logger. A run that starts its own Spark (so that
+    # its logging is the program's, not pytest's) is cut inside a real JVM call.
+    code = (
+        "import sys\n"
+        "import py4j.clientserver as cs\n"
+        "from item2vec.cli import train\n"
+        "from item2vec.spark import pipeline\n"
+        "real = cs.ClientServerConnection.send_command\n"
+        "def cut(self, command):\n"
+        "    cs.ClientServerConnection.send_command = real\n"
+        "    raise KeyboardInterrupt\n"
+        "def corpus(spark, *args):\n"
+        "    cs.ClientServerConnection.send_command = cut\n"
+        "    spark.range(3).count()\n"
+        "pipeline.write_corpus_file = corpus\n"
+        "sys.exit(train.main(sys.argv[1:]))\n"
+    )
+    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
+    command = [sys.executable, "-c", code, "--engine", "spark", "--spark-master", "local[1]"]
+    command += ["--data", synthetic_dir, "--out", str(previous_model)]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr and "while sending command" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"interrupted: {previous_model} was not changed"
+    assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before

@@ -204,11 +204,14 @@ def main(argv=None, prog="train_item2vec.py"):
     except (UsageError, ValueError) as exc:
         print(f"{prog}: error: {safe(exc, 2000)} (see --help)", file=sys.stderr)
         return 2
+    handler = logging.StreamHandler()
+    handler.addFilter(_not_from_py4j)
     logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s: %(message)s"
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(levelname)s: %(message)s",
+        handlers=[handler],
     )
-    for noisy in ("gensim", "py4j"):  # their INFO lines are about their own machinery
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("gensim").setLevel(logging.WARNING)  # its INFO lines are about its own machinery
     start = time.perf_counter()
     out = safe(args.out, 500)
     state = {"saving": False}  # set once the model folder is being replaced
@@ -246,6 +249,15 @@ def main(argv=None, prog="train_item2vec.py"):
         f"total {time.perf_counter() - start:.1f} s"
     )
     return 0
+
+
+def _not_from_py4j(record):
+    # py4j logs through the root logger (logging.exception in its java_gateway.py), with
+    # tracebacks, when a call to the JVM is cut short: Ctrl-C while Spark works, where
+    # pyspark's signal handler calls the JVM inside a running call. The failure itself still
+    # reaches this program as an exception, which it reports in one line; py4j's INFO lines
+    # are about its own machinery.
+    return f"{os.sep}py4j{os.sep}" not in record.pathname
 
 
 def run_spark(args, config, state):
