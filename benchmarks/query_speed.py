@@ -72,7 +72,7 @@ def warm_latency(model, count):
     import numpy as np
 
     from item2vec import load_model
-    from item2vec.query import Recommender
+    from item2vec.query.recommender import Recommender
 
     loaded = load_model(model)
     recommender = Recommender(loaded)

@@ -47,39 +47,12 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TOPN = 10
-MIN_LISTENERS = 5
-
-
-def genre_accuracy(artist_ids, vectors, names, listeners, topn=TOPN, min_listeners=MIN_LISTENERS):
-    """Share of the ``topn`` neighbours of each well-heard artist that are in its planted genre."""
-    import numpy as np
-
-    from item2vec.research.synthetic import genre_of_name
-    from item2vec.vectors import unit_rows
-
-    keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids])
-    unit = unit_rows(vectors[keep])
-    genres = np.array([genre_of_name(names[int(i)]) for i in artist_ids[keep]])
-    topn = min(topn, len(unit) - 1)  # a tiny run has fewer well-heard artists than topn
-    if topn < 1:
-        return float("nan"), int(keep.sum())
-    hits = total = 0
-    for start in range(0, len(unit), 1000):  # blocks keep the score matrix small
-        scores = unit[start : start + 1000] @ unit.T
-        rows = np.arange(scores.shape[0])
-        scores[rows, start + rows] = -np.inf
-        top = np.argpartition(-scores, topn, axis=1)[:, :topn]
-        hits += int((genres[top] == genres[start : start + len(rows), None]).sum())
-        total += top.size
-    return hits / max(total, 1), int(keep.sum())
-
 
 def corpus_child(path, mode):
     """Peak RSS of loading plus building the corpus only (``memory``: Python lists; ``stream``: a file)."""
-    from item2vec.train import TrainConfig, vocabulary  # isort: skip  (first: pins OpenBLAS's kernels)
-    from item2vec.corpus import build_sentences, write_corpus
-    from item2vec.data import load_dataset
+    from item2vec.training.trainer import TrainConfig, vocabulary  # isort: skip  (first: pins OpenBLAS's kernels)
+    from item2vec.ingest.formats import load_dataset
+    from item2vec.training.corpus import build_sentences, write_corpus
 
     config = TrainConfig()
     dataset = load_dataset(path, "lastfm360k")
@@ -122,9 +95,10 @@ def child(path, mode, epochs, workers):
     logging.basicConfig(level=logging.WARNING)
     if mode.startswith("corpus-"):
         return corpus_child(path, mode[len("corpus-") :])
-    from item2vec.train import TrainConfig, save_trained, train  # isort: skip  (first: pins OpenBLAS)
-    from item2vec.data import load_dataset
-    from item2vec.storage import load_model
+    from item2vec.training.trainer import TrainConfig, save_trained, train  # isort: skip  (first: pins OpenBLAS)
+    from item2vec.ingest.formats import load_dataset
+    from item2vec.model.storage import load_model
+    from item2vec.research.synthetic import genre_accuracy
 
     # One member, as these results were measured before the shipped model became a bag of
     # TrainConfig().members of them: a bag costs that many times the training time.
@@ -250,9 +224,9 @@ def plot(results, path):
     rows = 2 if events and results else 1
     fig, grid = plt.subplots(rows, 3, figsize=(17, 5.2 * rows), squeeze=False)
     if events:
-        import scaling_events
+        from item2vec.research import scaling_report
 
-        scaling_events.plot(grid[-1], events)
+        scaling_report.plot(grid[-1], events)
         for ax in grid[-1]:
             ax.legend()
     if not results:
@@ -417,15 +391,13 @@ def main(argv=None):
                         json.dump(results, handle, indent=1)
     events = [r for r in results if r.get("kind") == "events"]
     if events:
-        import scaling_events
+        from item2vec.research import report, scaling_report
 
-        print(scaling_events.summary(events))
+        print(scaling_report.summary(events))
         print()
-        print(scaling_events.table(events))
+        print(scaling_report.table(events))
         if args.performance:
-            from item2vec.research import report
-
-            report.replace_block(args.performance, "spark", scaling_events.render_performance(events))
+            report.replace_block(args.performance, "spark", scaling_report.render_performance(events))
             print(f"wrote the Spark section of {args.performance}")
     plotted = results
     results = [r for r in results if r.get("kind") != "events"]

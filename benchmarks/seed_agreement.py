@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How much two seeds of one Word2Vec configuration agree: the reason the shipped model is a bag.
 
-The shipped vectors hold each member's unit vectors side by side (item2vec.train.bag_vectors),
+The shipped vectors hold each member's unit vectors side by side (item2vec.training.trainer.bag_vectors),
 so every member can be read back from the model folder. For every artist with at least
 ``--min-listeners`` listeners, compare its ten nearest neighbours in two members; print the
 mean overlap over every pair of members.
@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 from item2vec import load_model
-from item2vec.arrays import rows_of
+from item2vec.model.arrays import rows_of
 
 
 def neighbours(block, queries, k):

@@ -19,8 +19,8 @@ import time
 
 import numpy as np
 
-from item2vec.data import load_dataset
-from item2vec.train import TrainConfig, train
+from item2vec.ingest.formats import load_dataset
+from item2vec.training.trainer import TrainConfig, train
 
 
 def _cpu_seconds():

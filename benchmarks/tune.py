@@ -26,8 +26,8 @@ import time
 
 import numpy as np
 
-from item2vec.train import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
-from item2vec.data import load_dataset
+from item2vec.training.trainer import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
+from item2vec.ingest.formats import load_dataset
 from item2vec.research import baselines
 from item2vec.research.evaluate import CHOICE_HR_FLOOR, CHOICE_MAX_SECONDS
 from item2vec.research.metrics import evaluate_filters

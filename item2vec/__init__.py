@@ -6,14 +6,14 @@ The public query API is small and never imports gensim or pandas::
     model = load_model("models")
     answer = Recommender(model).answer("Rosetta")
 
-Training lives in :mod:`item2vec.train` (gensim) and reading data in
-:mod:`item2vec.data` (pandas); import them explicitly.
+The stages are packages: :mod:`item2vec.ingest` reads data (pandas),
+:mod:`item2vec.training` trains (gensim), :mod:`item2vec.model` is the model folder,
+:mod:`item2vec.query` answers; docs/ARCHITECTURE.md draws them. Import the heavy ones explicitly.
 """
 
-__version__ = "1.2.0"
-
 from .errors import DataError, Item2VecError, ModelError, NotInModelError, UnknownArtistError
-from .storage import Model, load_model
+from .model.storage import Model, load_model
+from .version import __version__
 
 __all__ = [
     "DataError",

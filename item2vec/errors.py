@@ -1,27 +1,44 @@
-"""Exceptions raised by the package.
+"""Exceptions raised by the package, and the exit codes the programs return for them.
 
 Every error a user can cause derives from :class:`Item2VecError`, so the
 command-line scripts can print its message on one line and exit with the code
 it carries, instead of a traceback.
 """
 
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """What every program of the package returns (README, "Exit codes")."""
+
+    OK = 0
+    #: The question could not be answered (an unknown artist), or the run failed for a
+    #: reason that is not the input's (the Spark engine).
+    FAILED = 1
+    #: Bad arguments or bad input data.
+    USAGE = 2
+    #: The model folder is missing or damaged.
+    MODEL = 3
+    #: Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+    INTERRUPTED = 130
+
 
 class Item2VecError(Exception):
     """Base class of the errors a user can cause; ``exit_code`` is what the CLI returns."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 class DataError(Item2VecError):
     """An input data file is missing, unreadable or malformed."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ModelError(Item2VecError):
     """A model folder is missing, damaged, or from an incompatible version."""
 
-    exit_code = 3
+    exit_code = ExitCode.MODEL
 
 
 class UnknownArtistError(Item2VecError, KeyError):
@@ -44,7 +61,7 @@ class UnknownArtistError(Item2VecError, KeyError):
 class NotInModelError(Item2VecError, KeyError):
     """The artist exists in the data but the model cannot answer for it.
 
-    Since the fold-in (``item2vec.ranking.fold_in``) that means: it has no vector (too
+    Since the fold-in (``item2vec.query.ranking.fold_in``) that means: it has no vector (too
     few listeners) and none of its listeners lists an artist that has one. ``reason``
     says which of that applies; without it the message is the older "too few listeners".
     """
@@ -84,7 +101,7 @@ def _quote(text):
 class MissingExtraError(Item2VecError):
     """An optional part of the package (an extra, e.g. ``spark``) is used but not installed."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class EngineError(Item2VecError):
@@ -94,4 +111,4 @@ class EngineError(Item2VecError):
 class OutputFolderError(Item2VecError):
     """``--out`` names a folder holding files that are not a model's: replacing it would delete them."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from item2vec.train import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
-from item2vec.data import load_dataset
+from item2vec.training.trainer import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
+from item2vec.ingest.formats import load_dataset
 from item2vec.research.synthetic import make_plays, write_kaggle
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,8 +1,8 @@
 """Helpers of the fault-injection tests (tests/test_reliability_*.py).
 
 Every case of docs/RELIABILITY.md is exercised through ``ask.main``,
-``train_item2vec.main``, :func:`item2vec.storage.load_model` or
-:func:`item2vec.data.load_dataset`. Damaged models are copies of the session's
+``train_item2vec.main``, :func:`item2vec.model.storage.load_model` or
+:func:`item2vec.ingest.formats.load_dataset`. Damaged models are copies of the session's
 synthetic model; where a damage must get past the SHA-256 check to reach a
 later check, the test rewrites the checksum (:func:`rewrite_checksums`) on purpose.
 """
@@ -17,7 +17,7 @@ import unicodedata
 import numpy as np
 
 from conftest import Stdin
-from item2vec.cli import ask
+from item2vec.cli import ask_command as ask
 
 HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 #: A short training, enough to write a real model folder.

@@ -2,7 +2,7 @@
 
 Shared listeners are counted here from the synthetic data's own plays table (set
 intersections), not from the catalogue's lists, so the wiring of
-:class:`~item2vec.ranking.CoListens` into the query is checked too.
+:class:`~item2vec.query.ranking.CoListens` into the query is checked too.
 """
 
 import json
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from reliability import run
 
-from item2vec.query import Recommender
-from item2vec.ranking import DEFAULT_RANKING
-from item2vec.storage import load_model
+from item2vec.model.storage import load_model
+from item2vec.query.ranking import DEFAULT_RANKING
+from item2vec.query.recommender import Recommender
 
 
 @pytest.fixture(scope="module")

@@ -14,12 +14,12 @@ import pytest
 from reliability import copy_model, file_bytes, leftovers
 
 from conftest import SMALL_CONFIG
-from item2vec import train as train_module
-from item2vec.cli import ask
-from item2vec.cli import train as train_item2vec
-from item2vec.storage import load_model
-from item2vec.train import TrainConfig, train
-from item2vec.vectors import unit_rows
+from item2vec.cli import ask_command as ask
+from item2vec.cli import train_command as train_item2vec
+from item2vec.model.storage import load_model
+from item2vec.model.vectors import unit_rows
+from item2vec.training import trainer as train_module
+from item2vec.training.trainer import TrainConfig, train
 
 SMALL = TrainConfig(**SMALL_CONFIG)
 

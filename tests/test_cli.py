@@ -10,7 +10,7 @@ import sys
 import time
 
 from conftest import REPO, Stdin, genre_of
-from item2vec.cli import ask
+from item2vec.cli import ask_command as ask
 
 
 def run(argv, stdin=b""):

@@ -5,8 +5,8 @@ import logging
 import pandas as pd
 import pytest
 
-from item2vec.data import clean, load_dataset
 from item2vec.errors import DataError
+from item2vec.ingest.formats import clean, load_dataset
 
 
 def _clean(plays_rows, artist_rows):

@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 
 from conftest import Stdin
-from item2vec.cli import ask
-from item2vec.cli import train as train_item2vec
-from item2vec.data import LFM1B_ARTISTS, LFM1B_EVENTS, detect_format, load_dataset, read_lfm1b
+from item2vec.cli import ask_command as ask
+from item2vec.cli import train_command as train_item2vec
 from item2vec.errors import DataError
+from item2vec.ingest.formats import LFM1B_ARTISTS, LFM1B_EVENTS, detect_format, load_dataset, read_lfm1b
+from item2vec.model.storage import load_model
 from item2vec.research.synthetic import genre_of_name, write_lfm1b
-from item2vec.storage import load_model
 
 SMALL = {"n_users": 300, "n_genres": 4, "artists_per_genre": 30}
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from item2vec.catalog import Catalog
-from item2vec.ranking import COSINE_RANKING, CoListens, Ranking, colisten_cosine, fold_in
+from item2vec.model.catalog import Catalog
+from item2vec.query.ranking import COSINE_RANKING, CoListens, Ranking, colisten_cosine, fold_in
 
 
 def test_cosine_ranking_is_the_plain_cosine():

@@ -19,13 +19,13 @@ import unicodedata
 import pytest
 
 from conftest import REPO
-from item2vec.cli import ask
-from item2vec.cli import explore as explore_cli
+from item2vec.cli import ask_command as ask
+from item2vec.cli import explore_command as explore_cli
 from item2vec.errors import NotInModelError
 from item2vec.explore import MARKER, is_explorer_file
-from item2vec.names import ascii_key, normalize
-from item2vec.query import Recommender
-from item2vec.storage import load_model
+from item2vec.model.storage import load_model
+from item2vec.query.names import ascii_key, normalize
+from item2vec.query.recommender import Recommender
 
 SHIPPED_MODEL = os.path.join(REPO, "models")
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -105,9 +105,9 @@ def test_the_page_is_self_contained(synthetic_model_dir, tmp_path):
 
 
 def test_a_lookup_step_the_page_does_not_know_stops_the_build(synthetic_model_dir, monkeypatch):
-    from item2vec import names
     from item2vec.errors import Item2VecError
     from item2vec.explore import name_tables
+    from item2vec.query import names
 
     recommender = Recommender(load_model(synthetic_model_dir))
     assert name_tables(recommender)["kinds"] == list(names.LOOKUP_KINDS)

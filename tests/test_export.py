@@ -1,4 +1,4 @@
-"""The word2vec-format export, read back by gensim itself, through ``python -m item2vec.export``'s main."""
+"""The word2vec-format export, read back by gensim itself, through ``item2vec-export``'s main."""
 
 import csv
 import os
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from item2vec import export
-from item2vec.storage import load_model
+from item2vec.cli import export_command as export
+from item2vec.model.storage import load_model
 
 
 @pytest.fixture(scope="module")

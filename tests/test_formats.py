@@ -6,12 +6,12 @@ import logging
 import numpy as np
 import pytest
 
-from item2vec.cli import train as train_item2vec
-from item2vec.data import LASTFM360K_PLAYS, detect_format, load_dataset, read_lastfm360k
+from item2vec.cli import train_command as train_item2vec
 from item2vec.errors import DataError
+from item2vec.ingest.formats import LASTFM360K_PLAYS, detect_format, load_dataset, read_lastfm360k
+from item2vec.model.storage import load_model
+from item2vec.model.vectors import ArtistVectors
 from item2vec.research.synthetic import genre_of_name, sample_lists, write_lastfm360k
-from item2vec.storage import load_model
-from item2vec.vectors import ArtistVectors
 
 MBID_A = "a74b1b7f-71a5-4011-9441-d0b5e4122711"
 MBID_B = "cc197bad-dc9c-440d-a5b5-d52ba2e14234"

@@ -1,7 +1,7 @@
 """The numpy query path answers exactly like gensim's KeyedVectors, and never imports gensim.
 
 Importing gensim takes most of a second, so ``ask.py`` reimplements
-``most_similar`` in numpy (:mod:`item2vec.vectors`); these tests pin that
+``most_similar`` in numpy (:mod:`item2vec.model.vectors`); these tests pin that
 reimplementation to gensim on a small trained model and check that the query
 path's imports stay light.
 """
@@ -15,9 +15,9 @@ import pytest
 from gensim.models import Word2Vec
 
 from conftest import REPO
-from item2vec.corpus import build_sentences
+from item2vec.model.vectors import ArtistVectors, unit_rows
 from item2vec.research.synthetic import make_plays
-from item2vec.vectors import ArtistVectors, unit_rows
+from item2vec.training.corpus import build_sentences
 
 TOL = 1e-5
 HEAVY = ("gensim", "pandas", "scipy", "tqdm", "sklearn", "matplotlib", "implicit")

@@ -62,9 +62,9 @@ def test_the_check_sees_every_spelling_of_such_an_import():
         "from . import research",
         "def f():\n    from ..research import eda",
     ):
-        module = "item2vec.cli.ask" if source.startswith("def") else "item2vec.query"
+        module = "item2vec.cli.ask_command" if source.startswith("def") else "item2vec.query.recommender"
         assert research_imports(source, module), source
-    assert research_imports("from .arrays import top_k\nimport numpy", "item2vec.query") == []
+    assert research_imports("from .arrays import top_k\nimport numpy", "item2vec.query.recommender") == []
 
 
 def test_real_data_tests_find_the_data_where_readme_puts_it(tmp_path):

@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from item2vec import names
-from item2vec.catalog import Catalog
-from item2vec.corpus import build_sentences, repeats, token_keys, write_corpus
 from item2vec.errors import UnknownArtistError
-from item2vec.formatting import format_table, width
-from item2vec.names import NameIndex
-from item2vec.query import Recommender
-from item2vec.storage import Model
-from item2vec.train import TrainConfig
-from item2vec.vectors import ArtistVectors
+from item2vec.model.catalog import Catalog
+from item2vec.model.storage import Model
+from item2vec.model.vectors import ArtistVectors
+from item2vec.query import names
+from item2vec.query.formatting import format_table, width
+from item2vec.query.names import NameIndex
+from item2vec.query.recommender import Recommender
+from item2vec.training.corpus import build_sentences, repeats, token_keys, write_corpus
+from item2vec.training.trainer import TrainConfig
 
 
 def _model(vectors, ids, listeners, names_=None):

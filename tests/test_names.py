@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from item2vec.catalog import Catalog
 from item2vec.errors import UnknownArtistError
-from item2vec.names import NameIndex, normalize
+from item2vec.model.catalog import Catalog
+from item2vec.query.names import NameIndex, normalize
 
 NAMES = ["Metallica", "Björk", "Ляпис Трубецкой", "Red", "Red", "The Beatles", "Sigur Rós", "Beatallica"]
 LISTENERS = [224, 172, 10, 22, 2, 480, 80, 3]

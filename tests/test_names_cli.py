@@ -10,11 +10,11 @@ import pytest
 from reliability import run
 
 from conftest import SMALL_CONFIG
-from item2vec.data import load_dataset
-from item2vec.names import NameIndex
+from item2vec.ingest.formats import load_dataset
+from item2vec.model.storage import load_model
+from item2vec.query.names import NameIndex
 from item2vec.research.synthetic import make_plays, write_kaggle
-from item2vec.storage import load_model
-from item2vec.train import TrainConfig, train_and_save
+from item2vec.training.trainer import TrainConfig, train_and_save
 
 POPULAR = ["P!Nk", "Blink-182", "The Beatles", "Wolfgang Amadeus Mozart", "Kanye West", "Björk", "Zемфира"]
 MIDDLE = ["Pink", "Keane", "Bjornstad", "Erlend Øye", "Red", "Cult Of Luna"]

@@ -5,12 +5,11 @@ import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "benchmarks"))
-
-import scaling_events  # noqa: E402
-
 pytest.importorskip("jinja2")
+
+from item2vec.research import scaling_report  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _result(engine, events, pairs, tokens, stages, peak, sha="abc", train=None):
@@ -63,7 +62,7 @@ def _pair(events, pandas_s, spark_s, spark_later_s, peak, same=True):
 
 def test_the_figures_and_targets_are_computed_from_the_results():
     results = _pair(10_000_000, 5.0, 20.0, 10.0, 3000) + _pair(100_000_000, 50.0, 120.0, 100.0, 5000)
-    figures = scaling_events.performance(results, lfm1b_events=1_000_000_000)
+    figures = scaling_report.performance(results, lfm1b_events=1_000_000_000)
     assert [s["events"] for s in figures["sizes"]] == [10_000_000, 100_000_000]
     ten = figures["sizes"][0]
     assert (ten["ratio_first"], ten["ratio_best"]) == (4.0, 2.0)
@@ -79,13 +78,13 @@ def test_the_figures_and_targets_are_computed_from_the_results():
     assert estimate["pandas_bytes_per_pair"] == pytest.approx(1000e6 / 9_000_000)
     # 200M tokens x 10 epochs at 20M tokens x 10 epochs per 1000 CPU s.
     assert estimate["train_cpu_h"] == pytest.approx(200e6 * 10 / (20e6 * 10 / 1000) / 3600)
-    text = scaling_events.render_performance(results)
+    text = scaling_report.render_performance(results)
     assert "| 10,000,000 | 1,000,000 | 2,000,000 | 5.0 | 20.0 / 10.0 | 4.00x / 2.00x |" in text
     assert "5,000 MB**" in text and "**not met**" in text
 
 
 def test_a_different_corpus_is_reported_not_hidden():
-    text = scaling_events.render_performance(_pair(10_000_000, 5.0, 6.0, 5.0, 3000, same=False))
+    text = scaling_report.render_performance(_pair(10_000_000, 5.0, 6.0, 5.0, 3000, same=False))
     assert "| **no** |" in text
     assert "same corpus bytes at every size: **no**" in text
 
@@ -97,7 +96,7 @@ def test_the_committed_section_is_the_rendering_of_the_committed_results():
     results = [r for r in saved if r.get("kind") == "events"]
     assert results, "docs/scaling.json holds no events results"
     path = os.path.join(REPO, "docs", "PERFORMANCE.md")
-    assert report.block(path, "spark") == scaling_events.render_performance(results).strip(), (
+    assert report.block(path, "spark") == scaling_report.render_performance(results).strip(), (
         "docs/PERFORMANCE.md's Spark section is stale: python benchmarks/scaling.py --report-only "
         "--json docs/scaling.json --performance docs/PERFORMANCE.md"
     )
@@ -120,7 +119,7 @@ def test_the_events_benchmark_runs_both_engines_and_renders_the_section(tmp_path
 
     results = report.read_json(str(tmp_path / "s.json"))
     assert {r["engine"] for r in results} == {"pandas", "spark"}
-    (row,) = scaling_events.performance(results)["sizes"]
+    (row,) = scaling_report.performance(results)["sizes"]
     assert row["same_corpus"] and row["spark_later_s"]  # the second Spark run is reported
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# before\n") and text.endswith("# after\n") and "old" not in text

@@ -15,11 +15,11 @@ import numpy as np
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from item2vec.catalog import Catalog
-from item2vec.cli import ask
+from item2vec.cli import ask_command as ask
 from item2vec.errors import UnknownArtistError
-from item2vec.formatting import safe
-from item2vec.names import NameIndex, Resolution, normalize
+from item2vec.model.catalog import Catalog
+from item2vec.query.formatting import safe
+from item2vec.query.names import NameIndex, Resolution, normalize
 
 SETTINGS = settings(
     max_examples=150,
@@ -174,7 +174,7 @@ def test_cli_with_arbitrary_arguments_returns_a_documented_code(
 def test_the_ascii_fast_paths_give_the_full_unicode_results(text):
     from anyascii import anyascii
 
-    from item2vec.names import _normalize_unicode
+    from item2vec.query.names import _normalize_unicode
 
     assert normalize(text) == _normalize_unicode(text)
     assert anyascii(text) == text  # so ascii_key may skip it for ASCII keys

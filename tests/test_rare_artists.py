@@ -15,11 +15,11 @@ import pytest
 from reliability import one_error_line, run
 
 from conftest import REPO, SMALL_CONFIG, genre_of
-from item2vec.data import load_dataset
-from item2vec.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
+from item2vec.ingest.formats import load_dataset
+from item2vec.model.storage import load_model
+from item2vec.query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
 from item2vec.research.synthetic import make_plays, write_kaggle
-from item2vec.storage import load_model
-from item2vec.train import TrainConfig, train_and_save
+from item2vec.training.trainer import TrainConfig, train_and_save
 
 SHIPPED = os.path.join(REPO, "models")
 THIN_TWO, THIN_ONE, LONELY, LONELIER = 1001, 1002, 1003, 1004

@@ -14,7 +14,7 @@ import shlex
 import pytest
 
 from conftest import REPO, Stdin
-from item2vec.cli import ask
+from item2vec.cli import ask_command as ask
 
 README = os.path.join(REPO, "README.md")
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)

@@ -11,11 +11,11 @@ import pytest
 
 from conftest import REPO, shared_data_or_skip
 from item2vec import load_model
-from item2vec.cli import ask
-from item2vec.cli import train as train_item2vec
-from item2vec.data import load_dataset
-from item2vec.train import TrainConfig, build_metadata, member_config, train
-from item2vec.vectors import unit_rows
+from item2vec.cli import ask_command as ask
+from item2vec.cli import train_command as train_item2vec
+from item2vec.ingest.formats import load_dataset
+from item2vec.model.vectors import unit_rows
+from item2vec.training.trainer import TrainConfig, build_metadata, member_config, train
 
 SHIPPED = os.path.join(REPO, "models")
 

@@ -10,10 +10,10 @@ import shutil
 import pytest
 from reliability import TRAIN_ARGS, copy_model, file_bytes, one_error_line
 
-from item2vec.cli import train as train_item2vec
-from item2vec.data import KAGGLE_ARTISTS, KAGGLE_PLAYS, load_dataset
+from item2vec.cli import train_command as train_item2vec
 from item2vec.errors import DataError
-from item2vec.storage import load_model
+from item2vec.ingest.formats import KAGGLE_ARTISTS, KAGGLE_PLAYS, load_dataset
+from item2vec.model.storage import load_model
 
 # == data files =============================================================================
 
@@ -72,7 +72,7 @@ def test_bad_play_counts_are_dropped_counted_and_logged(
 ):
     bad_rows = [1, 10, 100]
     folder = data_copy(synthetic_dir, tmp_path, plays=lambda t: _replace_rows(t, bad_rows, 2, value))
-    with caplog.at_level(logging.WARNING, logger="item2vec.data"):
+    with caplog.at_level(logging.WARNING, logger="item2vec.ingest.formats"):
         dataset = load_dataset(folder)
     assert dataset.repairs == {"play_rows_bad_count": 3}
     assert "dropped 3 play rows whose play count is not a positive integer" in caplog.text
@@ -82,7 +82,7 @@ def test_bad_play_counts_are_dropped_counted_and_logged(
 
 def test_ids_not_in_the_artist_list_are_dropped_counted_and_logged(synthetic_dir, tmp_path, caplog):
     folder = data_copy(synthetic_dir, tmp_path, plays=lambda t: _replace_rows(t, [2, 3], 1, "777777"))
-    with caplog.at_level(logging.WARNING, logger="item2vec.data"):
+    with caplog.at_level(logging.WARNING, logger="item2vec.ingest.formats"):
         dataset = load_dataset(folder)
     assert dataset.repairs == {"play_rows_unknown_artist": 2}
     assert "dropped 2 play rows whose artist id is not in the artist list" in caplog.text
@@ -155,7 +155,7 @@ def test_repairs_are_recorded_in_the_model(synthetic_dir, tmp_path, caplog):
     # A model trained on repaired data says so in its metadata: never silently.
     folder = data_copy(synthetic_dir, tmp_path, plays=lambda t: _replace_rows(t, [1, 2, 3], 2, "-1"))
     out = str(tmp_path / "model")
-    with caplog.at_level(logging.WARNING, logger="item2vec.data"):
+    with caplog.at_level(logging.WARNING, logger="item2vec.ingest.formats"):
         assert train_item2vec.main(["--data", folder, "--out", out] + TRAIN_ARGS) == 0
     assert "dropped 3 play rows" in caplog.text
     assert load_model(out).metadata["data"]["repairs"] == {"play_rows_bad_count": 3}
@@ -221,7 +221,7 @@ def test_rows_with_too_many_or_too_few_fields_are_both_dropped_and_counted(
         return "\n".join(lines) + "\n"
 
     folder = data_copy(synthetic_dir, tmp_path, plays=damage)
-    with caplog.at_level(logging.WARNING, logger="item2vec.data"):
+    with caplog.at_level(logging.WARNING, logger="item2vec.ingest.formats"):
         dataset = load_dataset(folder)
     assert dataset.repairs["play_rows_malformed"] == 1  # the long row
     assert dataset.repairs["play_rows_bad_count"] == 1  # the short row: its play count is missing

@@ -12,7 +12,7 @@ from reliability import catalog_arrays, copy_model, one_error_line, rewrite_chec
 
 from conftest import REPO
 from item2vec.errors import ModelError
-from item2vec.storage import load_model
+from item2vec.model.storage import load_model
 
 # == model files ============================================================================
 

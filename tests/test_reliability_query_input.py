@@ -10,12 +10,12 @@ import pytest
 from reliability import assert_no_raw_controls, one_error_line, run
 
 from conftest import SMALL_CONFIG, Stdin
-from item2vec.cli import ask
-from item2vec.cli import train as train_item2vec
-from item2vec.data import load_dataset
+from item2vec.cli import ask_command as ask
+from item2vec.cli import train_command as train_item2vec
+from item2vec.ingest.formats import load_dataset
+from item2vec.model.storage import load_model
 from item2vec.research.synthetic import make_plays, write_kaggle
-from item2vec.storage import load_model
-from item2vec.train import TrainConfig, train_and_save
+from item2vec.training.trainer import TrainConfig, train_and_save
 
 # -- a model whose catalogue holds hostile names --------------------------------------------
 
@@ -261,7 +261,7 @@ def test_an_empty_plus_or_minus_is_a_usage_error_like_an_empty_name(synthetic_mo
 
 
 def test_a_weak_result_says_so(synthetic_model_dir, monkeypatch):
-    from item2vec import query
+    from item2vec.query import recommender as query
 
     code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--json", "-k", "1"])
     # The raw similarity of the best result is what is compared, not its ranking score.

@@ -27,10 +27,10 @@ from reliability import (
 )
 
 from conftest import REPO
-from item2vec import storage
-from item2vec.cli import train as train_item2vec
-from item2vec.storage import load_model, save_model
-from item2vec.vectors import unit_rows
+from item2vec.cli import train_command as train_item2vec
+from item2vec.model import storage
+from item2vec.model.storage import load_model, save_model
+from item2vec.model.vectors import unit_rows
 
 # == training: interruptions, crashes, concurrency, full disk ===============================
 
@@ -240,7 +240,7 @@ def test_concurrent_saves_from_threads_never_mix_or_fail(synthetic_model_dir, tm
 SAVER = """
 import sys
 import numpy as np
-from item2vec.storage import load_model, save_model
+from item2vec.model.storage import load_model, save_model
 model = load_model({src!r})
 sign = float(sys.argv[1])
 for _ in range(8):

@@ -20,9 +20,9 @@ import pytest
 from test_events import DIRTY_LINES
 
 from conftest import REPO, shared_data_or_skip
-from item2vec.cli import ask
-from item2vec.cli import train as train_item2vec
-from item2vec.data import LFM1B_ARTISTS, LFM1B_EVENTS
+from item2vec.cli import ask_command as ask
+from item2vec.cli import train_command as train_item2vec
+from item2vec.ingest.formats import LFM1B_ARTISTS, LFM1B_EVENTS
 from item2vec.research.synthetic import write_lfm1b
 
 SPARK = ["--engine", "spark", "--spark-master", "local[2]"]
@@ -220,7 +220,8 @@ def test_engine_options_that_do_not_go_together_are_usage_errors(synthetic_dir, 
 
 def test_the_pandas_engine_and_the_query_path_never_import_pyspark():
     code = (
-        "import sys, item2vec.cli.train, item2vec.cli.ask, item2vec.spark, item2vec.train, item2vec.data; "
+        "import sys, item2vec.cli.train_command, item2vec.cli.ask_command, item2vec.spark, "
+        "item2vec.training.trainer, item2vec.ingest.formats; "
         "sys.exit(' '.join(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j')) or None)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)

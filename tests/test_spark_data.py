@@ -13,12 +13,12 @@ from test_events import DIRTY_LINES, DIRTY_REPAIRS
 from test_formats import write_360k, write_hetrec
 
 from conftest import SMALL_CONFIG, planted_genre_share, shared_data_or_skip
-from item2vec.cleaning import as_int
-from item2vec.corpus import token_keys, write_corpus
-from item2vec.data import LFM1B_EVENTS, load_dataset
 from item2vec.errors import DataError
+from item2vec.ingest.cleaning import as_int
+from item2vec.ingest.formats import LFM1B_EVENTS, load_dataset
 from item2vec.research.synthetic import write_lfm1b
-from item2vec.train import TrainConfig, vocabulary
+from item2vec.training.corpus import token_keys, write_corpus
+from item2vec.training.trainer import TrainConfig, vocabulary
 
 pytestmark = pytest.mark.spark
 
@@ -45,7 +45,7 @@ def assert_same_data(spark_data, pandas_data):
 
 def same_corpus(spark, clean, dataset, tmp_path, config):
     """Write the corpus with both engines; returns (spark bytes, pandas bytes, counts)."""
-    from item2vec.spark import corpus
+    from item2vec.spark import corpus_columns as corpus
 
     vocab = vocabulary(dataset, config.min_count)
     assert np.array_equal(corpus.vocabulary(clean.pairs, config.min_count), vocab)
@@ -156,7 +156,7 @@ def test_kaggle_style_csv_with_faults_and_quotes(spark, tmp_path):
 def test_spark_integers_follow_the_pandas_rules(spark):
     from pyspark.sql import functions as F
 
-    from item2vec.spark.tables import as_int as spark_as_int
+    from item2vec.spark.delimited import as_int as spark_as_int
 
     texts = [
         "7", " 7 ", "+7", "-7", "7.0", "7.", ".5", "7.5", "1e3", "1E3", "1e-3", "1e400", "inf", "nan",
@@ -175,7 +175,7 @@ def test_spark_integers_follow_the_pandas_rules(spark):
 def test_spark_token_keys_equal_numpy(spark):
     from pyspark.sql import functions as F
 
-    from item2vec.spark.corpus import token_key
+    from item2vec.spark.corpus_columns import token_key
 
     rng = np.random.default_rng(1)
     users = rng.integers(-(2**62), 2**62, 300)
@@ -205,9 +205,10 @@ def test_mllib_on_a_dataset_learns_the_planted_genres_and_repeats_itself(spark, 
 
 
 def test_paths_through_hadoops_file_system_api(spark, dirty_events, tmp_path, monkeypatch):
-    """hdfs:// and s3a:// paths take the Hadoop branch of item2vec.spark.files; Hadoop's own
+    """hdfs:// and s3a:// paths take the Hadoop branch of item2vec.spark.paths; Hadoop's own
     file:// file system stands in for them here."""
-    from item2vec.spark import files, pipeline
+    from item2vec.spark import paths as files
+    from item2vec.spark import pipeline
 
     monkeypatch.setattr(files, "is_local", lambda path: False)
     uri = f"file://{dirty_events}"

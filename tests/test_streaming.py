@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import SMALL_CONFIG, planted_genre_share
-from item2vec.cli import train as train_item2vec
-from item2vec.corpus import build_sentences, write_corpus
-from item2vec.train import TrainConfig, train, vocabulary
+from item2vec.cli import train_command as train_item2vec
+from item2vec.training.corpus import build_sentences, write_corpus
+from item2vec.training.trainer import TrainConfig, train, vocabulary
 
 
 def read_lines(path):

@@ -6,9 +6,9 @@ import os
 import numpy as np
 
 from conftest import genre_of
-from item2vec.cli import train as train_item2vec
-from item2vec.storage import load_model
-from item2vec.train import TrainConfig, train_and_save, vocabulary
+from item2vec.cli import train_command as train_item2vec
+from item2vec.model.storage import load_model
+from item2vec.training.trainer import TrainConfig, train_and_save, vocabulary
 
 
 def test_neighbours_come_from_the_planted_genre(synthetic_model_dir):
@@ -70,7 +70,7 @@ def test_train_script_rejects_bad_settings(synthetic_dir, tmp_path, capsys):
 def test_a_user_with_one_artist_makes_no_sentence():
     import pandas as pd
 
-    from item2vec.corpus import build_sentences
+    from item2vec.training.corpus import build_sentences
 
     plays = pd.DataFrame({"user": [1, 2, 2, 3], "artist_id": [10, 10, 11, 11], "plays": [500, 5, 9, 7]})
     for weighting in ("none", "log", "rank"):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from item2vec.vectors import ArtistVectors, unit_rows
+from item2vec.model.vectors import ArtistVectors, unit_rows
 
 # Three "genres" along the axes; ids chosen unsorted in meaning, sorted as required.
 IDS = np.array([1, 2, 3, 4, 5, 6])

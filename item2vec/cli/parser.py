@@ -54,7 +54,7 @@ def int_in(low, high, what):
 
 def add_version(parser):
     """``--version``: the program and package version."""
-    from .. import __version__
+    from ..version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s (item2vec) {__version__}")
 

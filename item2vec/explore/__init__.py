@@ -5,17 +5,17 @@
 The page holds a search box with the lookup rules of ``ask.py``, the answer
 ``ask.py ARTIST --explain`` gives for the chosen artist, and a 2-D map of every
 artist with a vector. Nothing is computed twice in two languages where it
-matters: every answer is precomputed here by :meth:`item2vec.query.Recommender.answer`
+matters: every answer is precomputed here by :meth:`item2vec.query.recommender.Recommender.answer`
 with ``ask.py``'s defaults and embedded as a table, so the page shows exactly
 what the console would, whatever the ranking rule becomes. The page only looks
 answers up; it ranks nothing itself.
 
 Building needs the ``explore`` extra (plotly for the map's JavaScript, scikit-learn
-for the layout); :mod:`item2vec.query` and ``ask.py`` never import this package.
+for the layout); :mod:`item2vec.query.recommender` and ``ask.py`` never import this package.
 """
 
+from .lookup_tables import answer_tables, name_tables, unicode_tables
 from .page import MARKER, ExploreError, build_page, check_target, is_explorer_file, page_data, write_page
-from .tables import answer_tables, name_tables, unicode_tables
 
 __all__ = [
     "MARKER",

@@ -1,6 +1,6 @@
-"""``python -m item2vec.explore``: see :mod:`item2vec.cli.explore`."""
+"""``python -m item2vec.explore``: see :mod:`item2vec.cli.explore_command`."""
 
-from ..cli.explore import run
+from ..cli.explore_command import run
 
 if __name__ == "__main__":
     run()

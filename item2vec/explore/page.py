@@ -8,11 +8,11 @@ import os
 import time
 from importlib import resources
 
-from .. import __version__
-from ..errors import Item2VecError
-from ..formatting import safe
-from ..query import Recommender
-from . import layout, tables
+from ..errors import ExitCode, Item2VecError
+from ..query.formatting import safe
+from ..query.recommender import Recommender
+from ..version import __version__
+from . import layout, lookup_tables
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ _MARKER_WITHIN = 512
 class ExploreError(Item2VecError):
     """The page cannot be built or written as asked (exit code 2: bad usage)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class MissingExtraError(Item2VecError):
@@ -61,7 +61,7 @@ def page_data(model, seed=0):
     Parameters
     ----------
     model : Model
-        A loaded model (:func:`item2vec.storage.load_model`).
+        A loaded model (:func:`item2vec.model.storage.load_model`).
     seed : int
         Seed of the map layout and its regions.
 
@@ -77,7 +77,7 @@ def page_data(model, seed=0):
         ) from None
     recommender = Recommender(model)
     catalog = model.catalog
-    ask = tables.ask_defaults()
+    ask = lookup_tables.ask_defaults()
     data = {
         "ask": ask,
         "artists": {
@@ -92,12 +92,12 @@ def page_data(model, seed=0):
             "n_vectors": len(model.vectors.ids),
             "vectors_sha256": model.metadata.get("files", {}).get("vectors.npy", ""),
         },
-        "unicode": tables.unicode_tables(),
+        "unicode": lookup_tables.unicode_tables(),
     }
     started = time.perf_counter()
-    data.update(tables.answer_tables(recommender, ask["top"], ask["min_listeners"], ask["rank"]))
+    data.update(lookup_tables.answer_tables(recommender, ask["top"], ask["min_listeners"], ask["rank"]))
     log.info("answers computed in %.0f s", time.perf_counter() - started)
-    names = tables.name_tables(recommender)
+    names = lookup_tables.name_tables(recommender)
     data["artists"]["key"] = names.pop("key")
     data["resolve"] = names
     rows = [catalog.index(int(i)) for i in model.vectors.ids.tolist()]

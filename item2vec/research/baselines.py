@@ -22,9 +22,13 @@ import time
 
 import numpy as np
 
-from ..arrays import rows_of, top_k, top_k_rows
+from ..model.arrays import rows_of, top_k, top_k_rows
 
 logger = logging.getLogger(__name__)
+
+
+class MethodUnavailable(RuntimeError):
+    """A registered method cannot run here; the message says why (shown in the report)."""
 
 
 class SimilarityModel:
@@ -209,7 +213,7 @@ class VectorModel(SimilarityModel):
     """Cosine similarity of artist vectors; artists without a vector score 0."""
 
     def __init__(self, ids, vector_ids, vectors, name):
-        from ..vectors import unit_rows
+        from ..model.vectors import unit_rows
 
         self.ids = np.asarray(ids, dtype=np.int64)
         self.name = name
@@ -245,8 +249,8 @@ def fit_ease(split, lam):
 
 
 def fit_item2vec(split, config, progress=False):
-    """item2vec (:func:`item2vec.train.train`) on the split's training users."""
-    from ..train import train
+    """item2vec (:func:`item2vec.training.trainer.train`) on the split's training users."""
+    from ..training.trainer import train
 
     trained = train(split.train, config, progress=progress)
     model = VectorModel(split.ids, trained.artist_ids, trained.vectors, "item2vec")
@@ -290,13 +294,13 @@ def fit_default_word2vec(split, seed=0):
     """gensim Word2Vec with its default hyperparameters on shuffled user lists.
 
     Defaults include CBOW, a 5-token window, ``sample=1e-3`` and 5 epochs, which
-    :class:`~item2vec.train.TrainConfig` cannot express (it is skip-gram only),
+    :class:`~item2vec.training.trainer.TrainConfig` cannot express (it is skip-gram only),
     hence gensim is used directly here. ``min_count=1`` because the sentences
     already hold only the artist set; the default of 5 *tokens* would drop part of it.
     """
     from gensim.models import Word2Vec
 
-    from ..corpus import build_sentences
+    from ..training.corpus import build_sentences
 
     start = time.perf_counter()
     sentences = build_sentences(split.train.plays, split.ids, "none", 1, seed)
@@ -317,8 +321,7 @@ def fit_mllib(split, seed=None):
     """
     import dataclasses
 
-    from ..train import TrainConfig
-    from .methods import MethodUnavailable
+    from ..training.trainer import TrainConfig
 
     try:
         from ..spark.mllib import train_mllib_dataset

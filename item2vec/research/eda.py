@@ -1,6 +1,6 @@
 """Exploratory data analysis: every number and figure of ``docs/EDA.md``.
 
-Run it as a command; it reads the data through :func:`item2vec.data.load_dataset`,
+Run it as a command; it reads the data through :func:`item2vec.ingest.formats.load_dataset`,
 so the statistics describe exactly what training sees::
 
     python -m item2vec.research.eda --data ../shared/data --out docs/ --model models/
@@ -25,17 +25,16 @@ import unicodedata
 
 import numpy as np
 
-from .. import data as data_module
-from ..corpus import repeats
 from ..errors import Item2VecError, NotInModelError
-from ..names import normalize
-from ..train import TrainConfig, vocabulary
+from ..ingest import formats
+from ..query.names import normalize
+from ..training.corpus import repeats
+from ..training.trainer import TrainConfig, vocabulary
 from . import eda_figures, report
 from .eda_figures import MAP_ARTISTS
 from .eda_stats import (
     co_listen_pairs,
     gini,
-    lorenz,  # noqa: F401  (part of this module's API, with gini)
     mixes_latin_cyrillic,
     raw_duplicates,
     script_of,
@@ -50,7 +49,7 @@ logger = logging.getLogger(__name__)
 FILTER_EXAMPLES = ("Rosetta", "Cult Of Luna", "Pelican", "The Ocean")
 #: The ``--min-listeners`` value section 4 demonstrates (keys ``default_min_listeners`` and
 #: ``filter_demo.default``): ask.py's default before issue 10; it now returns every artist
-#: with a vector by default, ranked by evidence (item2vec.query.DEFAULT_MIN_LISTENERS is 0).
+#: with a vector by default, ranked by evidence (item2vec.query.recommender.DEFAULT_MIN_LISTENERS is 0).
 DEMO_MIN_LISTENERS = 5
 #: Listener bins of the long-tail table: (label, lowest, highest).
 LISTENER_BINS = (("1", 1, 1), ("2", 2, 2), ("3-4", 3, 4), ("5+", 5, None))
@@ -71,7 +70,7 @@ def compute(dataset, path, model=None, config=None):
     Parameters
     ----------
     dataset : Dataset
-        From :func:`item2vec.data.load_dataset`.
+        From :func:`item2vec.ingest.formats.load_dataset`.
     path : str
         The data folder (reread only to list the duplicate rows the loader summed).
     model : Model, optional
@@ -333,7 +332,7 @@ def compute(dataset, path, model=None, config=None):
         example = artist_plays[one.index].idxmax()
         message = str(NotInModelError(names[example], 1, min_count))
         if model is not None:  # what ask.py really answers, from the model's own catalogue
-            from ..query import Recommender
+            from ..query.recommender import Recommender
 
             try:
                 answer = Recommender(model).answer(f"id:{int(example)}")
@@ -375,7 +374,7 @@ def compute(dataset, path, model=None, config=None):
 
 def _filter_demo(model, min_count, default_min):
     """Neighbours of one example artist with the default result filter and with none."""
-    from ..query import Recommender
+    from ..query.recommender import Recommender
 
     recommender = Recommender(model)
     for name in FILTER_EXAMPLES[1:] + FILTER_EXAMPLES[:1]:
@@ -453,7 +452,7 @@ def build_parser():
     parser.add_argument(
         "--format",
         default="auto",
-        choices=["auto", *sorted(data_module.READERS)],
+        choices=["auto", *sorted(formats.READERS)],
         help="input format (default: detect)",
     )
     parser.add_argument("--out", default="docs", metavar="DIR", help="output folder (default: docs/)")
@@ -488,10 +487,10 @@ def main(argv=None):
         return report.render_only(args.out, "eda.json", "EDA.md", render)
     import matplotlib
 
-    from ..storage import load_model
+    from ..model.storage import load_model
 
     try:
-        dataset = data_module.load_dataset(args.data, args.format)
+        dataset = formats.load_dataset(args.data, args.format)
         model = load_model(args.model) if args.model else None
     except Item2VecError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from ..arrays import rows_of
+from ..model.arrays import rows_of
 from .eda_stats import lorenz
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from .. import data as data_module
+from ..ingest import formats
 
 # Unicode character-name prefixes -> script; anything else counts as "other".
 _SCRIPT_PREFIX = {
@@ -91,13 +91,13 @@ def raw_duplicates(path, fmt):
     than once, plus the raw row count; ``(None, None)`` for formats it cannot reread.
     """
     layouts = {
-        "kaggle": (data_module.KAGGLE_PLAYS, ["user_id", "artist_id", "scrobbles"], ","),
-        "hetrec": (data_module.HETREC_PLAYS, ["userID", "artistID", "weight"], "\t"),
+        "kaggle": (formats.KAGGLE_PLAYS, ["user_id", "artist_id", "scrobbles"], ","),
+        "hetrec": (formats.HETREC_PLAYS, ["userID", "artistID", "weight"], "\t"),
     }
     if fmt not in layouts or not os.path.isdir(path):
         return None, None
     filename, columns, sep = layouts[fmt]
-    raw = data_module.read_table(os.path.join(path, filename), columns, sep=sep)[columns]
+    raw = formats.read_table(os.path.join(path, filename), columns, sep=sep)[columns]
     raw.columns = ["user", "artist_id", "plays"]
     raw = raw.apply(lambda col: pd.to_numeric(col.str.strip(), errors="coerce"))
     dup = raw[raw.duplicated(["user", "artist_id"], keep=False)].dropna().astype(np.int64)

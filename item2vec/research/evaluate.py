@@ -10,7 +10,7 @@ figure is drawn by :mod:`.evaluate_figures`, and every number comes from ``evalu
 What is evaluated (protocol: :mod:`.splits`, :mod:`.metrics`):
 
 1. item2vec as it ships: the bag :data:`SHIPPED_CHANGES` (TrainConfig defaults otherwise),
-   ranked by the product's :data:`~item2vec.ranking.DEFAULT_RANKING`, scored with the
+   ranked by the product's :data:`~item2vec.query.ranking.DEFAULT_RANKING`, scored with the
    product's own functions (:mod:`.methods`); its ablation (one seed with the old hard
    listener filter, bagging, discount and co-listen evidence alone and together) and its
    discount curves, on the validation and the test folds;
@@ -36,19 +36,19 @@ import time
 
 import numpy as np
 
-from ..train import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
-from ..data import load_dataset
+from ..training.trainer import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
 from ..errors import DataError
-from ..ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
+from ..ingest.formats import load_dataset
+from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
 from . import evaluate_figures, report
 from .baselines import fit_itemknn
 from .evaluate_report import render, render_readme, targets
 from .members import MemberStore, one_seed_requests
 from .methods import METHODS, EvidenceRanked, MethodUnavailable, choose, colisten_counts
 from .metrics import bootstrap, evaluate_model, rank_of
-from .ranking import Discounted, validation_grid
 from .rare import RARE_RANKING, RareQueries, answerable, paired
 from .splits import SET_MIN_LISTENERS, full_split, make_split
+from .tuning import Discounted, validation_grid
 
 logger = logging.getLogger(__name__)
 

@@ -1,16 +1,16 @@
 """The evaluation's item2vec models: one Word2Vec run per (training users, seed, config), cached on disk.
 
-A bag of K members (:func:`item2vec.train.train` with ``members=K``) is K independent
-one-seed runs combined by :func:`item2vec.train.bag_vectors`. The evaluation needs
+A bag of K members (:func:`item2vec.training.trainer.train` with ``members=K``) is K independent
+one-seed runs combined by :func:`item2vec.training.trainer.bag_vectors`. The evaluation needs
 the members one by one (the one-seed rows of the ablation are member 0), so it trains
-them itself, with the product's own :func:`~item2vec.train.train` and
-:func:`~item2vec.train.member_config`, and combines them with the product's
+them itself, with the product's own :func:`~item2vec.training.trainer.train` and
+:func:`~item2vec.training.trainer.member_config`, and combines them with the product's
 ``bag_vectors``: the bag evaluated is byte for byte the bag ``train`` would build.
 
 Each member is stored as ``<folder>/<key>.npz`` (artist ids and raw vectors). The key
 hashes everything that decides its bytes: the training rows of the split (so the data
-and the fold), the member's :class:`~item2vec.train.TrainConfig`, gensim's version and
-the source of ``item2vec/train.py`` and ``item2vec/corpus.py``. Changing the data, the
+and the fold), the member's :class:`~item2vec.training.trainer.TrainConfig`, gensim's version and
+the source of ``item2vec/training/trainer.py`` and ``item2vec/training/corpus.py``. Changing the data, the
 split layout, a hyperparameter or the training code therefore retrains; a rerun of the
 same evaluation loads every member in a fraction of a second. Missing members are
 trained in parallel processes (one Word2Vec worker each, as the product trains).
@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ..train import bag_vectors, member_config, train
+from ..training.trainer import bag_vectors, member_config, train
 
 #: Product sources whose change must retrain every cached member.
 TRAINING_SOURCES = ("train.py", "corpus.py")

@@ -1,8 +1,8 @@
 """The evaluation's model table: item2vec as the product ranks it, and the registered baselines.
 
 item2vec is scored by the product's own code: the bag's unit vectors
-(:func:`item2vec.train.bag_vectors`, via :mod:`.members`) and
-:meth:`item2vec.ranking.Ranking.scores` (:class:`EvidenceRanked`), so the tool and its
+(:func:`item2vec.training.trainer.bag_vectors`, via :mod:`.members`) and
+:meth:`item2vec.query.ranking.Ranking.scores` (:class:`EvidenceRanked`), so the tool and its
 evaluation cannot drift apart.
 
 Every other method is a :class:`Method` in :data:`METHODS`. The evaluation fits it on
@@ -46,10 +46,6 @@ DISCOUNT_STRENGTHS = {
 }
 #: The smaller grid of ``--quick`` runs (tests on synthetic data).
 QUICK_STRENGTHS = {0.5: (0.0, 0.2, 0.6), 1.0: (0.0, 0.3, 1.2)}
-
-
-class MethodUnavailable(RuntimeError):
-    """A registered method cannot run here; the message says why (shown in the report)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,18 +158,18 @@ def colisten_counts(split):
 
 
 class EvidenceRanked(SimilarityModel):
-    """Artist vectors scored as the product scores them: :meth:`item2vec.ranking.Ranking.scores`.
+    """Artist vectors scored as the product scores them: :meth:`item2vec.query.ranking.Ranking.scores`.
 
     Parameters
     ----------
     ids : ndarray of int64, shape (n,)
     unit : ndarray of float32, shape (n, d)
-        Unit rows (a bag's :func:`~item2vec.train.bag_vectors` already are).
+        Unit rows (a bag's :func:`~item2vec.training.trainer.bag_vectors` already are).
     shared : ndarray, shape (n, n)
         Co-listen counts with a zero diagonal (:func:`colisten_counts`).
     listeners : ndarray of int, shape (n,)
         Training listeners of each artist.
-    ranking : item2vec.ranking.Ranking
+    ranking : item2vec.query.ranking.Ranking
     name : str
     """
 

@@ -2,7 +2,7 @@
 
 An artist with 1 or 2 listeners among a split's training users has no vector (the
 vocabulary needs :data:`~.splits.SET_MIN_LISTENERS`). The product answers for it by
-folding it in (:func:`item2vec.ranking.fold_in`) and ranking with
+folding it in (:func:`item2vec.query.ranking.fold_in`) and ranking with
 :data:`RARE_RANKING`. This module asks about such artists the way a held-out user
 would: for every held-out user and every artist of theirs with 1-2 *training*
 listeners, the query is that artist and the targets are the user's artists in the
@@ -18,8 +18,8 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays import top_k_rows
-from ..ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, fold_in
+from ..model.arrays import top_k_rows
+from ..query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, fold_in
 from .metrics import UserSums
 
 #: The product's score for a folded-in artist: the shipped ranking, co-listen weight raised.

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
-from ..arrays import rows_of
+from ..model.arrays import rows_of
 
 #: Artists need this many training listeners to be in the evaluation set; equal
 #: to the largest allowed item2vec ``min_count``, so every tuned model covers it.

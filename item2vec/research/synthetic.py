@@ -9,6 +9,8 @@ one genre near each other.
 import numpy as np
 import pandas as pd
 
+from ..model.vectors import unit_rows
+
 
 def make_plays(
     n_users=400,
@@ -99,6 +101,41 @@ def genre_of_name(name):
     if len(head) > 1 and head[0] in "gG" and head[1:].isdigit():
         return int(head[1:])
     return -1
+
+
+def genre_accuracy(artist_ids, vectors, names, listeners, topn=10, min_listeners=5):
+    """Share of the ``topn`` neighbours of each well-heard artist that are in its planted genre.
+
+    Parameters
+    ----------
+    artist_ids : ndarray of int, shape (n,)
+    vectors : ndarray of float, shape (n, d)
+        The trained vectors of ``artist_ids``.
+    names : dict
+        Artist id to synthetic name (``G3-A17``).
+    listeners : dict
+        Artist id to listeners; only artists with at least ``min_listeners`` are scored.
+
+    Returns
+    -------
+    (float, int)
+        The share (NaN when fewer than two artists qualify) and the number of artists scored.
+    """
+    keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids])
+    unit = unit_rows(vectors[keep])
+    genres = np.array([genre_of_name(names[int(i)]) for i in artist_ids[keep]])
+    topn = min(topn, len(unit) - 1)  # a tiny run has fewer well-heard artists than topn
+    if topn < 1:
+        return float("nan"), int(keep.sum())
+    hits = total = 0
+    for start in range(0, len(unit), 1000):  # blocks keep the score matrix small
+        scores = unit[start : start + 1000] @ unit.T
+        rows = np.arange(scores.shape[0])
+        scores[rows, start + rows] = -np.inf
+        top = np.argpartition(-scores, topn, axis=1)[:, :topn]
+        hits += int((genres[top] == genres[start : start + len(rows), None]).sum())
+        total += top.size
+    return hits / max(total, 1), int(keep.sum())
 
 
 def sample_lists(

@@ -4,7 +4,7 @@
 (Kaggle, HetRec, Last.fm-360K, LFM-1b events) from any path Spark can read
 (local, ``hdfs://``, ``s3a://``), applies the same cleaning rules with the same
 counted repairs, aggregates events into play counts, picks the vocabulary and
-writes the weighted corpus in the keyed order of :mod:`item2vec.corpus`, byte for
+writes the weighted corpus in the keyed order of :mod:`item2vec.training.corpus`, byte for
 byte the corpus the pandas path writes. gensim then trains on it on the driver
 (``--trainer gensim``), or Spark MLlib's Word2Vec trains distributed
 (``--trainer mllib``).

@@ -1,7 +1,7 @@
 """Spark MLlib's Word2Vec on the item2vec corpus (``train_item2vec.py --trainer mllib``).
 
 MLlib's Word2Vec is skip-gram with hierarchical softmax only, so of
-:class:`~item2vec.train.TrainConfig` it can honour the dimensions, the window,
+:class:`~item2vec.training.trainer.TrainConfig` it can honour the dimensions, the window,
 the epochs, the initial learning rate and the seed; it has no negative sampling
 (``negative``, ``ns_exponent``), no down-sampling (``sample``), no final learning
 rate (``min_alpha``) and always shrinks its window at random per token
@@ -30,7 +30,7 @@ def mllib_settings(config, longest):
 
     Parameters
     ----------
-    config : item2vec.train.TrainConfig
+    config : item2vec.training.trainer.TrainConfig
     longest : int
 
     Returns
@@ -68,9 +68,9 @@ def train_mllib_vectors(spark, sentences, settings):
     spark : pyspark.sql.SparkSession
     sentences : DataFrame, str or list of list
         A DataFrame with an array<string> column ``tokens`` (in corpus order, e.g.
-        :func:`item2vec.spark.corpus.sentences` ordered by user), a corpus file
-        (one sentence per line, as :func:`item2vec.corpus.write_corpus` writes it),
-        or the sentences themselves (as :func:`item2vec.corpus.build_sentences`
+        :func:`item2vec.spark.corpus_columns.sentences` ordered by user), a corpus file
+        (one sentence per line, as :func:`item2vec.training.corpus.write_corpus` writes it),
+        or the sentences themselves (as :func:`item2vec.training.corpus.build_sentences`
         returns them, e.g. for a research split).
     settings : dict
         ``pyspark.ml.feature.Word2Vec`` parameters, e.g. from :func:`mllib_settings`.
@@ -101,25 +101,25 @@ def train_mllib_vectors(spark, sentences, settings):
 
 
 def train_mllib_dataset(spark, dataset, config):
-    """MLlib Word2Vec on a :class:`~item2vec.cleaning.Dataset`, as :func:`item2vec.train.train` is gensim's.
+    """MLlib Word2Vec on a :class:`~item2vec.ingest.cleaning.Dataset`, as ``trainer.train`` is gensim's.
 
-    The corpus is built on the driver by :func:`item2vec.corpus.build_sentences` (the
+    The corpus is built on the driver by :func:`item2vec.training.corpus.build_sentences` (the
     same corpus gensim would train on; small data sets, e.g. an evaluation split's
     training users) and handed to :func:`train_mllib_vectors`.
 
     Parameters
     ----------
     spark : pyspark.sql.SparkSession
-    dataset : item2vec.cleaning.Dataset
-    config : item2vec.train.TrainConfig
+    dataset : item2vec.ingest.cleaning.Dataset
+    config : item2vec.training.trainer.TrainConfig
 
     Returns
     -------
-    item2vec.train.TrainedModel
+    item2vec.training.trainer.TrainedModel
         ``trainer="mllib"``; ``seconds`` covers corpus and fit.
     """
-    from ..corpus import build_sentences
-    from ..train import TrainedModel, check_vocabulary, vocabulary
+    from ..training.corpus import build_sentences
+    from ..training.trainer import TrainedModel, check_vocabulary, vocabulary
 
     start = time.perf_counter()
     vocab = vocabulary(dataset, config.min_count)

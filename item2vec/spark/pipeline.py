@@ -2,26 +2,26 @@
 
 ``train_item2vec.py --engine spark`` runs :func:`load` and :func:`driver_dataset`,
 then either :func:`write_corpus_file` (and, with Spark stopped, gensim through
-:func:`item2vec.train.train_corpus_file`) or :func:`train_mllib`; the model folder
-is then written by :func:`item2vec.train.save_trained`, as for the pandas engine.
+:func:`item2vec.training.trainer.train_corpus_file`) or :func:`train_mllib`; the model folder
+is then written by :func:`item2vec.training.trainer.save_trained`, as for the pandas engine.
 """
 
 import logging
 import time
 
-from ..cleaning import MAX_DROPPED_SHARE, Dataset
-from ..data import READERS
 from ..errors import DataError
-from ..train import TrainedModel, check_vocabulary
-from . import corpus, files, mllib
-from .events import read_lfm1b
+from ..ingest.cleaning import MAX_DROPPED_SHARE, Dataset
+from ..ingest.formats import READERS
+from ..training.trainer import TrainedModel, check_vocabulary
+from . import corpus_columns, mllib, paths
+from .event_counts import read_lfm1b
 from .readers import read_lastfm360k, read_pair
 
 logger = logging.getLogger(__name__)
 
 
 def load(spark, path, fmt="auto", max_dropped_share=None):
-    """Read and clean a data set with Spark (see :func:`item2vec.data.load_dataset`).
+    """Read and clean a data set with Spark (see :func:`item2vec.ingest.formats.load_dataset`).
 
     Parameters
     ----------
@@ -29,9 +29,9 @@ def load(spark, path, fmt="auto", max_dropped_share=None):
     path : str
         Local path or URI: a data folder, or the Last.fm-360K / LFM-1b events file.
     fmt : str
-        ``"auto"`` or a key of :data:`item2vec.data.READERS`.
+        ``"auto"`` or a key of :data:`item2vec.ingest.formats.READERS`.
     max_dropped_share : float, optional
-        Default :data:`item2vec.cleaning.MAX_DROPPED_SHARE`.
+        Default :data:`item2vec.ingest.cleaning.MAX_DROPPED_SHARE`.
 
     Returns
     -------
@@ -39,7 +39,7 @@ def load(spark, path, fmt="auto", max_dropped_share=None):
     """
     share = MAX_DROPPED_SHARE if max_dropped_share is None else max_dropped_share
     if fmt == "auto":
-        fmt = files.detect_format(spark, path)
+        fmt = paths.detect_format(spark, path)
     if fmt not in READERS:
         raise DataError(f"unknown data format {fmt!r}; choose from {', '.join(sorted(READERS))}")
     start = time.perf_counter()
@@ -54,12 +54,12 @@ def load(spark, path, fmt="auto", max_dropped_share=None):
 
 
 def driver_dataset(clean):
-    """The cleaned data on the driver as a :class:`~item2vec.cleaning.Dataset` (what the
+    """The cleaned data on the driver as a :class:`~item2vec.ingest.cleaning.Dataset` (what the
     pandas engine would have loaded), for the catalogue and ``metadata.json``."""
     dataset = Dataset(
         plays=clean.plays,
         artists=clean.artists,
-        checksums=files.checksums(clean.inputs),
+        checksums=paths.checksums(clean.inputs),
         repairs=clean.repairs,
         format=clean.format,
     )
@@ -82,8 +82,8 @@ def _check(config):
 def write_corpus_file(spark, clean, config, path):
     """Build the corpus in Spark and write it to the local file ``path`` for gensim.
 
-    The file is byte for byte what :func:`item2vec.corpus.write_corpus` writes from
-    the same plays; :func:`item2vec.train.train_corpus_file` trains on it (with
+    The file is byte for byte what :func:`item2vec.training.corpus.write_corpus` writes from
+    the same plays; :func:`item2vec.training.trainer.train_corpus_file` trains on it (with
     ``stream=False`` exactly as the pandas engine trains in memory), after the Spark
     session has been stopped, so that the JVM's memory is not held through training.
 
@@ -91,7 +91,7 @@ def write_corpus_file(spark, clean, config, path):
     ----------
     spark : pyspark.sql.SparkSession
     clean : item2vec.spark.readers.CleanPlays
-    config : item2vec.train.TrainConfig
+    config : item2vec.training.trainer.TrainConfig
         ``members`` must be 1.
     path : str
 
@@ -103,9 +103,9 @@ def write_corpus_file(spark, clean, config, path):
         Vocabulary size.
     """
     _check(config)
-    vocab_ids = corpus.vocabulary(clean.pairs, config.min_count)
+    vocab_ids = corpus_columns.vocabulary(clean.pairs, config.min_count)
     check_vocabulary(len(vocab_ids), config.min_count)
-    counts, seconds = corpus.build_corpus(clean.pairs, vocab_ids, config, path, spark)
+    counts, seconds = corpus_columns.build_corpus(clean.pairs, vocab_ids, config, path, spark)
     logger.info("spark: corpus of %d sentences, %d tokens written in %.1f s", *counts[:2], seconds)
     return counts, len(vocab_ids)
 
@@ -117,17 +117,17 @@ def train_mllib(spark, clean, config):
     ----------
     spark : pyspark.sql.SparkSession
     clean : item2vec.spark.readers.CleanPlays
-    config : item2vec.train.TrainConfig
+    config : item2vec.training.trainer.TrainConfig
         ``members`` must be 1; fields MLlib has no equivalent for are recorded as ignored.
 
     Returns
     -------
-    item2vec.train.TrainedModel
+    item2vec.training.trainer.TrainedModel
         With ``engine="spark"``, ``trainer="mllib"`` and MLlib's parameters.
     """
     _check(config)
     start = time.perf_counter()
-    vocab_ids = corpus.vocabulary(clean.pairs, config.min_count)
+    vocab_ids = corpus_columns.vocabulary(clean.pairs, config.min_count)
     check_vocabulary(len(vocab_ids), config.min_count)
     return _train_mllib(spark, clean, vocab_ids, config, start)
 
@@ -137,7 +137,7 @@ def _train_mllib(spark, clean, vocab_ids, config, start):
     from pyspark.sql import functions as F
 
     vocab = spark.createDataFrame(pd.DataFrame({"artist_id": vocab_ids}), "artist_id long")
-    frame = corpus.sentences(clean.pairs, vocab, config.weighting, config.max_repeat, config.seed)
+    frame = corpus_columns.sentences(clean.pairs, vocab, config.weighting, config.max_repeat, config.seed)
     frame = frame.orderBy("user").persist()
     got = frame.agg(F.count("*").alias("n"), F.sum(F.size("tokens")), F.max(F.size("tokens"))).first()
     n_sentences, n_tokens, longest = int(got[0]), int(got[1] or 0), int(got[2] or 0)

@@ -1,12 +1,12 @@
 """The Spark readers of the (user, artist, plays) formats: Kaggle, HetRec and Last.fm-360K.
 
-Each mirrors its pandas reader (:mod:`item2vec.data`, :mod:`item2vec.cleaning`,
-:mod:`item2vec.lastfm360k`): the same rows are dropped, summed and counted under
+Each mirrors its pandas reader (:mod:`item2vec.ingest.formats`, :mod:`item2vec.ingest.cleaning`,
+:mod:`item2vec.ingest.lastfm360k`): the same rows are dropped, summed and counted under
 the same ``repairs`` keys and warnings, the same dropped-row limit applies, and
 users and artists get the same numbers. What each returns is a
 :class:`CleanPlays`: the cleaned (user, artist_id, plays) table as a persisted
 Spark DataFrame, the artist table on the driver, and the repairs. Listening
-events (LFM-1b) are read by :mod:`item2vec.spark.events`.
+events (LFM-1b) are read by :mod:`item2vec.spark.event_counts`.
 """
 
 import dataclasses
@@ -15,11 +15,11 @@ import logging
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from .. import data, lastfm360k
-from ..cleaning import PLAY_REPAIRS, check_dropped, clean_artists
 from ..errors import DataError
-from . import files
-from .tables import (
+from ..ingest import formats, lastfm360k
+from ..ingest.cleaning import PLAY_REPAIRS, check_dropped, clean_artists
+from . import paths
+from .delimited import (
     as_int,
     check_utf8,
     collect_artist_table,
@@ -31,12 +31,12 @@ from .tables import (
     strip,
 )
 
-logger = logging.getLogger("item2vec.data")
+logger = logging.getLogger("item2vec.ingest.formats")
 
 
 @dataclasses.dataclass
 class CleanPlays:
-    """A cleaned input: what :class:`item2vec.cleaning.Dataset` holds, with the plays still in Spark."""
+    """A cleaned input: what a :class:`~item2vec.ingest.Dataset` holds, with the plays still in Spark."""
 
     pairs: object  # pyspark DataFrame[user: long, artist_id: long, plays: long], persisted
     plays: object  # the same pairs on the driver: pandas DataFrame sorted by (user, artist_id)
@@ -47,7 +47,7 @@ class CleanPlays:
 
 
 def collect_pairs(pairs):
-    """The cleaned pairs on the driver, as :class:`~item2vec.cleaning.Dataset` holds them.
+    """The cleaned pairs on the driver, as :class:`~item2vec.ingest.cleaning.Dataset` holds them.
 
     The model folder's catalogue lists every (artist, user) pair (for ``--explain``'s
     shared listeners), so they come to the driver in any case; Arrow moves them in
@@ -63,7 +63,7 @@ def first_appearance_codes(rows, key, start):
     """DataFrame[key, code]: each distinct ``key`` numbered from ``start`` in order of first ``pos``.
 
     The pandas readers number text users (and Last.fm-360K's artists) in the order
-    they first appear in the file; ``pos`` is that order (:func:`~item2vec.spark.tables.read_lines`).
+    they first appear in the file; ``pos`` is that order (:func:`~item2vec.spark.delimited.read_lines`).
     The numbering runs in one partition: fine for millions of distinct keys, which
     is as many users or artists as these formats hold.
     """
@@ -80,7 +80,7 @@ def note_repair(repairs, messages, key, count):
     repairs : dict
         Updated in place; nothing is recorded for a count of 0.
     messages : dict
-        Warning format per repair key (e.g. :data:`item2vec.cleaning.PLAY_REPAIRS`).
+        Warning format per repair key (e.g. :data:`item2vec.ingest.cleaning.PLAY_REPAIRS`).
     key : str
     count : int
     """
@@ -123,7 +123,7 @@ def _headed_table(spark, path, required, sep, positions, user=None):
 
 
 def read_pair(spark, folder, fmt, max_dropped_share):
-    """Read and clean a Kaggle or HetRec folder (see :func:`item2vec.data.read_kaggle`).
+    """Read and clean a Kaggle or HetRec folder (see :func:`item2vec.ingest.formats.read_kaggle`).
 
     Parameters
     ----------
@@ -138,12 +138,12 @@ def read_pair(spark, folder, fmt, max_dropped_share):
     CleanPlays
     """
     if fmt == "kaggle":
-        names, sep = (data.KAGGLE_PLAYS, data.KAGGLE_ARTISTS), ","
+        names, sep = (formats.KAGGLE_PLAYS, formats.KAGGLE_ARTISTS), ","
         play_columns, artist_columns = ["user_id", "artist_id", "scrobbles"], ["artist_id", "artist_name"]
     else:
-        names, sep = (data.HETREC_PLAYS, data.HETREC_ARTISTS), "\t"
+        names, sep = (formats.HETREC_PLAYS, formats.HETREC_ARTISTS), "\t"
         play_columns, artist_columns = ["userID", "artistID", "weight"], ["id", "name"]
-    plays_path, artists_path = files.join(folder, names[0]), files.join(folder, names[1])
+    plays_path, artists_path = paths.join(folder, names[0]), paths.join(folder, names[1])
     artist_rows, _ = read_headed(spark, artists_path, artist_columns, sep)
     raw_artists = collect_artist_table(
         spark, artist_rows.toDF("artist_id", "name", "long", "bad_text"), artists_path
@@ -164,7 +164,7 @@ def read_pair(spark, folder, fmt, max_dropped_share):
 
 
 def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs, max_dropped_share):
-    """:func:`item2vec.cleaning.clean` on Spark rows; returns the persisted pairs and their driver copy.
+    """``ingest.cleaning.clean`` on Spark rows; returns the persisted pairs and their driver copy.
 
     ``counts`` is (rows, rows too long, usable rows whose user is an integer).
     """
@@ -216,7 +216,7 @@ def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs
 
 
 def read_lastfm360k(spark, path, max_dropped_share):
-    """Read and clean Last.fm-360K (see :func:`item2vec.lastfm360k.read_lastfm360k`).
+    """Read and clean Last.fm-360K (see :func:`item2vec.ingest.lastfm360k.read_lastfm360k`).
 
     An artist is its MusicBrainz id when the row has one, else its exact name;
     users are numbered from 0 and artists from 1 in order of first appearance among
@@ -234,10 +234,10 @@ def read_lastfm360k(spark, path, max_dropped_share):
     -------
     CleanPlays
     """
-    inside = files.join(path, data.LASTFM360K_PLAYS)
-    if files.is_folder(spark, path) and files.exists(spark, inside):
+    inside = paths.join(path, formats.LASTFM360K_PLAYS)
+    if paths.is_folder(spark, path) and paths.exists(spark, inside):
         path = inside
-    files.check_data_file(spark, path)
+    paths.check_data_file(spark, path)
     lines = read_lines(spark, path, "\t", positions=True)
     parts = fields(F.col("value"), "\t")
     rows = lines.select(

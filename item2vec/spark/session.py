@@ -48,7 +48,7 @@ def settings(master, conf=None):
         "spark.app.name": "item2vec",
         "spark.ui.showConsoleProgress": "false",
         # Spark 4 runs SQL in ANSI mode, where a wrapping long multiply raises. The corpus
-        # order (item2vec.spark.corpus.token_key) needs Java's two's-complement wrapping,
+        # order (item2vec.spark.corpus_columns.token_key) needs Java's two's-complement wrapping,
         # exactly what numpy's uint64 arithmetic does.
         "spark.sql.ansi.enabled": "false",
         "spark.sql.session.timeZone": "UTC",

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from item2vec.data import Dataset
-from item2vec.ranking import DEFAULT_RANKING
+from item2vec.ingest.formats import Dataset
+from item2vec.query.ranking import DEFAULT_RANKING
 from item2vec.research import baselines
 from item2vec.research.metrics import bootstrap, rank_of, score_users
 from item2vec.research.splits import SET_MIN_LISTENERS, full_split, make_split, user_folds
 from item2vec.research.synthetic import make_plays, write_kaggle
-from item2vec.train import TrainConfig
+from item2vec.training.trainer import TrainConfig
 
 
 def synthetic_dataset(n_users=300, seed=0):
@@ -214,11 +214,11 @@ def test_rank_of_matches_the_answer_list(dataset):
 
 def test_item2vec_in_the_evaluation_answers_as_the_product_ranks(split):
     """EvidenceRanked must equal a query-by-query computation with the product's CoListens and Ranking."""
-    from item2vec.arrays import top_k
-    from item2vec.catalog import Catalog
-    from item2vec.ranking import DEFAULT_RANKING, CoListens
+    from item2vec.model.arrays import top_k
+    from item2vec.model.catalog import Catalog
+    from item2vec.query.ranking import DEFAULT_RANKING, CoListens
     from item2vec.research.methods import EvidenceRanked, colisten_counts
-    from item2vec.train import bag_vectors
+    from item2vec.training.trainer import bag_vectors
 
     rng = np.random.default_rng(0)
     unit = bag_vectors([rng.normal(size=(len(split.ids), 6)) for _ in range(2)])
@@ -242,7 +242,7 @@ def test_item2vec_in_the_evaluation_answers_as_the_product_ranks(split):
 
 def test_evaluated_bag_is_the_bag_train_builds(tmp_path, split):
     from item2vec.research.members import MemberStore
-    from item2vec.train import train
+    from item2vec.training.trainer import train
 
     config = TrainConfig(members=2, epochs=2, vector_size=8, workers=1)
     store = MemberStore(str(tmp_path / "cache"), processes=1)
@@ -413,7 +413,7 @@ def test_rare_queries_and_their_colistens(rare_dataset):
 
 
 def test_rare_product_scores_are_the_fold_in_and_the_rare_ranking(rare_dataset):
-    from item2vec.ranking import fold_in
+    from item2vec.query.ranking import fold_in
     from item2vec.research.rare import RARE_RANKING, RareQueries
 
     s = make_split(rare_dataset, "test", 0)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from item2vec.arrays import top_k_rows
-from item2vec.data import Dataset
+from item2vec.ingest.formats import Dataset
+from item2vec.model.arrays import top_k_rows
 from item2vec.research import baselines
-from item2vec.research.ranking import Discounted, pareto, validation_grid
 from item2vec.research.splits import make_split
 from item2vec.research.synthetic import make_plays
+from item2vec.research.tuning import Discounted, pareto, validation_grid
 
 # 5 users x 4 artists; listeners per artist 4, 3, 2, 2.
 LISTENS = np.array(

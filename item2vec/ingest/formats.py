@@ -1,19 +1,19 @@
 """Reading the listening data: find the format, read its files, clean them into a Dataset.
 
 :func:`load_dataset` is the entry point. Every format ends as the one shape of
-:class:`~item2vec.cleaning.Dataset` (the columns and cleaning rules are described
-in :mod:`item2vec.cleaning`); the Kaggle and HetRec pairs are read here, the large
-Last.fm-360K file by :mod:`item2vec.lastfm360k` and listening events in the LFM-1b
-layout by :mod:`item2vec.events`.
+:class:`~item2vec.ingest.cleaning.Dataset` (the columns and cleaning rules are described
+in :mod:`item2vec.ingest.cleaning`); the Kaggle and HetRec pairs are read here, the large
+Last.fm-360K file by :mod:`item2vec.ingest.lastfm360k` and listening events in the LFM-1b
+layout by :mod:`item2vec.ingest.lfm1b`.
 """
 
 import logging
 import os
 
+from ..errors import DataError
 from .cleaning import MAX_DROPPED_SHARE, Dataset, check_dropped, clean, read_table
-from .errors import DataError
-from .events import LFM1B_ARTISTS, LFM1B_EVENTS, read_lfm1b
 from .lastfm360k import LASTFM360K_PLAYS, read_lastfm360k
+from .lfm1b import LFM1B_ARTISTS, LFM1B_EVENTS, read_lfm1b
 
 __all__ = [
     "MAX_DROPPED_SHARE",

@@ -71,7 +71,7 @@ def format_table(answer, min_listeners=0, explain=False):
     Parameters
     ----------
     answer : dict
-        What :meth:`~item2vec.query.Recommender.answer` returns.
+        What :meth:`~item2vec.query.recommender.Recommender.answer` returns.
     min_listeners : int
         The ``--min-listeners`` filter the answer was computed with (named in the heading).
     explain : bool

@@ -22,11 +22,9 @@ import os
 import sys
 import time
 
-from ..errors import Item2VecError
-from ..formatting import safe
+from ..errors import ExitCode, Item2VecError
+from ..query.formatting import safe
 from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir
-
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 
 
 def build_parser(prog="python -m item2vec.explore"):
@@ -55,10 +53,10 @@ def main(argv=None, out=None, err=None, prog="python -m item2vec.explore"):
         with contextlib.redirect_stdout(out):
             args = parser.parse_args(argv)
     except HelpShown:
-        return EXIT_OK
+        return ExitCode.OK
     except UsageError as exc:
         print(f"{prog}: error: {safe(exc, 2000)} (see --help)", file=err)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("item2vec")
@@ -67,7 +65,7 @@ def main(argv=None, out=None, err=None, prog="python -m item2vec.explore"):
     logger.setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:
         from ..explore import build_page, check_target, write_page
-        from ..storage import load_model
+        from ..model.storage import load_model
 
         started = time.perf_counter()
         # Refuse a foreign --out before the minute of work, not after it (checked again when writing).
@@ -78,13 +76,13 @@ def main(argv=None, out=None, err=None, prog="python -m item2vec.explore"):
             f"wrote {safe(args.out, 300)} ({size / 1e6:.1f} MB) in {time.perf_counter() - started:.0f} s",
             file=out,
         )
-        return EXIT_OK
+        return ExitCode.OK
     except Item2VecError as exc:
         print(f"error: {safe(exc, 2000)}", file=err)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: nothing written", file=err)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)

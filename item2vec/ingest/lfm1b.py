@@ -7,20 +7,20 @@ A folder holds two tab-separated files without a header and without quoting:
 * ``LFM-1b_artists.txt``: artist-id, artist-name.
 
 Every event is one play: the events of a (user, artist) pair are counted into
-the ``plays`` of the :class:`~item2vec.cleaning.Dataset`. The events file is
+the ``plays`` of the :class:`~item2vec.ingest.cleaning.Dataset`. The events file is
 read in chunks of ``chunk_rows`` lines and each chunk is reduced to (user,
 artist, count) at once; partial counts are summed whenever they grow past
 ``merge_rows``, so memory grows with the number of distinct (user, artist)
 pairs, not with the number of events. Album and track ids are not used.
 
-Cleaning rules (those of :mod:`item2vec.cleaning`, each drop counted and logged):
+Cleaning rules (those of :mod:`item2vec.ingest.cleaning`, each drop counted and logged):
 
 * a line with more than 5 fields is malformed, and so is one with fewer
   (pandas fills the missing fields with empty text, so a line whose
   timestamp field is empty counts as malformed too);
 * user and artist ids must be integers (``play_rows_bad_id``), the timestamp
   an integer >= 0 (``play_rows_bad_timestamp``), by the rules of
-  :func:`~item2vec.cleaning.as_int` (" 7 " and "7.0" are 7, "7.5" is not);
+  :func:`~item2vec.ingest.cleaning.as_int` (" 7 " and "7.0" are 7, "7.5" is not);
 * an event whose artist id is not in the artist list is dropped
   (``play_rows_unknown_artist``);
 * more than ``max_dropped_share`` of the events dropped stops with a DataError.
@@ -34,6 +34,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..checksums import sha256_file
+from ..errors import DataError
 from .cleaning import (
     MAX_DROPPED_SHARE,
     Dataset,
@@ -44,10 +46,8 @@ from .cleaning import (
     reading,
     skipped_lines,
 )
-from .errors import DataError
-from .files import sha256_file
 
-logger = logging.getLogger("item2vec.data")
+logger = logging.getLogger("item2vec.ingest.formats")
 
 LFM1B_EVENTS = "LFM-1b_LEs.txt"
 LFM1B_ARTISTS = "LFM-1b_artists.txt"
@@ -193,7 +193,7 @@ def _blank(column):
 
 
 def _column_ints(column):
-    """(int64 values, ok mask) of a chunk column by the rules of :func:`~item2vec.cleaning.as_int`.
+    """(int64 values, ok mask) of a chunk column by the rules of :func:`~item2vec.ingest.cleaning.as_int`.
 
     Fast when pandas already parsed the column as integers; a chunk holding a
     value that is not one falls back to the string rules (slower, never different).

@@ -18,15 +18,14 @@ import logging
 import os
 import sys
 
-from ..errors import Item2VecError
-from ..formatting import format_line, format_table, safe
-from ..query import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, MAX_TOP, Recommender
-from ..ranking import RANKINGS
-from ..storage import load_model
+from ..errors import ExitCode, Item2VecError
+from ..model.storage import load_model
+from ..query.formatting import format_line, format_table, safe
+from ..query.ranking import RANKINGS
+from ..query.recommender import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, DEFAULT_TOP, MAX_TOP, Recommender
 from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir, int_in
 
 HISTORY = os.path.join(os.path.expanduser("~"), ".item2vec_history")
-EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE, EXIT_MODEL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def to_json(record):
@@ -56,8 +55,8 @@ def build_parser(prog="ask.py"):
         "-k",
         "--top",
         type=int_in(1, MAX_TOP, "--top"),
-        default=10,
-        help="number of similar artists to show (default 10)",
+        default=DEFAULT_TOP,
+        help=f"number of similar artists to show (default {DEFAULT_TOP})",
     )
     parser.add_argument(
         "--plus",
@@ -154,7 +153,7 @@ class Session:
             print(to_json(answer), file=self.out)
         else:
             print(format_table(answer, self.args.min_listeners, self.args.explain), file=self.out)
-        return EXIT_OK
+        return ExitCode.OK
 
     def batch(self, stream):
         """Answer every line of a stream (binary, or text); returns 0 when all lines were answered."""
@@ -191,7 +190,7 @@ class Session:
             elif echo_errors:
                 print(f"{safe(query, 80)}: error: {one_line(failure)}", file=self.out, flush=True)
             print(f"error: line {number}: {one_line(failure)}", file=self.err)
-        return EXIT_NOT_FOUND if failed else EXIT_OK
+        return ExitCode.FAILED if failed else ExitCode.OK
 
     def prompt(self):
         """Interactive loop with readline editing, history and tab completion."""
@@ -243,7 +242,7 @@ class Session:
                     readline.write_history_file(HISTORY)
                 except OSError:
                     pass
-        return EXIT_OK
+        return ExitCode.OK
 
 
 def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
@@ -266,11 +265,11 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
         if any(not name.strip() for name in args.plus + args.minus):
             raise UsageError("a --plus/--minus name is empty")
     except HelpShown:
-        return EXIT_OK
+        return ExitCode.OK
     except UsageError as exc:
         # argparse quotes unknown arguments raw: escape them like any other user text.
         print(f"{prog}: error: {one_line(exc)} (see --help)", file=err)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         session = Session(args, out, err)
         if args.batch:
@@ -282,7 +281,7 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
             except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
                 print(f"{prog}: error: cannot read {safe(args.batch)}: {one_line(reason)}", file=err)
-                return EXIT_USAGE
+                return ExitCode.USAGE
         if query:
             return session.one(query, args.plus, args.minus)
         return session.prompt()
@@ -291,7 +290,7 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=err)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
 
 
 def run():

@@ -12,7 +12,7 @@ co-listen counts), each query's row is first divided by its largest score over
 the other artists (``rowmax``), so one ``c`` means the same for every method.
 :class:`Discounted` wraps any :class:`~.baselines.SimilarityModel`, so
 :func:`~.metrics.evaluate_model` and ``top_rows`` work unchanged, with the one
-tie-break of :func:`item2vec.arrays.top_k_rows`.
+tie-break of :func:`item2vec.model.arrays.top_k_rows`.
 
 :func:`validation_grid` evaluates a method's hyperparameters x discounts on the
 validation splits (fold means of HR@10 and IPS-recall@10), and :func:`pareto`

@@ -2,7 +2,7 @@
 
 This is the only product module that imports gensim; the query path never loads
 it (importing gensim costs most of a second), it reads the exported vectors with
-numpy instead (:mod:`item2vec.vectors`).
+numpy instead (:mod:`item2vec.model.vectors`).
 """
 
 import contextlib
@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from . import __version__
+from ..model.vectors import unit_rows
+from ..version import __version__
 from .corpus import WEIGHTINGS, build_sentences, write_corpus
-from .vectors import unit_rows
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class TrainedModel:
     seconds: float
     n_sentences: int
     n_tokens: int
-    streamed: bool = False  # trained from a corpus file (see :func:`~item2vec.corpus.write_corpus`)
+    streamed: bool = False  # trained from a corpus file (see :func:`~item2vec.training.corpus.write_corpus`)
     engine: str = "pandas"  # what built the corpus: "pandas" or "spark" (train_item2vec.py --engine)
     trainer: str = "gensim"  # what learnt the vectors: "gensim" or "mllib" (--trainer)
     trainer_settings: dict = dataclasses.field(default_factory=dict)  # e.g. MLlib's own parameters
@@ -142,7 +142,7 @@ STREAM_ABOVE_ROWS = 1_000_000
 
 
 def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, processes=None):
-    """Train item2vec on a :class:`~item2vec.data.Dataset`.
+    """Train item2vec on a :class:`~item2vec.ingest.formats.Dataset`.
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, proce
     progress : bool
         Show a tqdm bar advancing once per epoch (per finished member when bagging).
     stream : bool
-        Write the corpus to a temporary file (:func:`~item2vec.corpus.write_corpus`) and train
+        Write the corpus to a temporary file (:func:`~item2vec.training.corpus.write_corpus`) and train
         with gensim's ``corpus_file`` mode instead of holding every sentence in
         Python lists; memory then grows with the vocabulary, not the corpus.
         The result is as reproducible for a seed (with ``workers=1``) but not
@@ -213,7 +213,7 @@ def train_corpus_file(path, counts, n_artists, config, progress=True, stream=Tru
     Parameters
     ----------
     path : str
-        The corpus file, as :func:`~item2vec.corpus.write_corpus` writes it.
+        The corpus file, as :func:`~item2vec.training.corpus.write_corpus` writes it.
     counts : tuple of int
         ``(n_sentences, n_tokens, longest)`` of the file.
     n_artists : int
@@ -443,10 +443,10 @@ def save_trained(out_dir, trained, dataset):
     """Write a training run's model folder (replaced atomically); returns its metadata.
 
     The catalogue and :func:`build_metadata` come from ``dataset``, the data the
-    run was trained on; :func:`~item2vec.storage.save_model` does the writing.
+    run was trained on; :func:`~item2vec.model.storage.save_model` does the writing.
     """
-    from .catalog import Catalog
-    from .storage import save_model
+    from ..model.catalog import Catalog
+    from ..model.storage import save_model
 
     # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
     corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"

@@ -2,7 +2,7 @@
 
 Chunked and factorized so that no column of the whole file is ever held as
 Python strings; the cleaning rules and the dropped-row limit are those of
-:mod:`item2vec.cleaning`.
+:mod:`item2vec.ingest.cleaning`.
 """
 
 import csv
@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..checksums import sha256_file
+from ..errors import DataError
 from .cleaning import (
     MAX_DROPPED_SHARE,
     Dataset,
@@ -22,10 +24,8 @@ from .cleaning import (
     reading,
     skipped_lines,
 )
-from .errors import DataError
-from .files import sha256_file
 
-logger = logging.getLogger("item2vec.data")
+logger = logging.getLogger("item2vec.ingest.formats")
 
 LASTFM360K_PLAYS = "usersha1-artmbid-artname-plays.tsv"
 #: The warning logged for each repair, by its ``repairs`` key.

@@ -154,7 +154,7 @@ def corpus_tokens(plays, vocab_ids, weighting="log", max_repeat=4, seed=0):
     ----------
     plays : pandas.DataFrame
         Columns ``user``, ``artist_id``, ``plays``, one row per (user, artist)
-        (as in :class:`~item2vec.cleaning.Dataset`), in any row order.
+        (as in :class:`~item2vec.ingest.cleaning.Dataset`), in any row order.
     vocab_ids : array-like of int
         Artists to keep; others are left out of the sentences.
     weighting, max_repeat : see :func:`repeats`.
@@ -206,7 +206,7 @@ def build_sentences(plays, vocab_ids, weighting="log", max_repeat=4, seed=0):
     Parameters
     ----------
     plays : pandas.DataFrame
-        Columns ``user``, ``artist_id``, ``plays`` (see :mod:`item2vec.data`).
+        Columns ``user``, ``artist_id``, ``plays`` (see :mod:`item2vec.ingest.formats`).
     vocab_ids : array-like of int
         Artists to keep; others are left out of the sentences.
     weighting, max_repeat : see :func:`repeats`.

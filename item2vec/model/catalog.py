@@ -60,7 +60,7 @@ class Catalog:
 
     @classmethod
     def from_dataset(cls, dataset):
-        """Build the catalogue of a :class:`~item2vec.data.Dataset`."""
+        """Build the catalogue of a :class:`~item2vec.ingest.formats.Dataset`."""
         artists = dataset.artists
         ids = artists["artist_id"].to_numpy(dtype=np.int64)
         plays = dataset.plays.sort_values(["artist_id", "user"], kind="stable")

@@ -9,9 +9,9 @@ import re
 import sys
 import unicodedata
 
-from .. import names as names_module
 from ..errors import Item2VecError
-from ..query import DEFAULT_RANK, evidence_label
+from ..query import names as names_module
+from ..query.recommender import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, DEFAULT_TOP, evidence_label
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +25,12 @@ _ARTIST_FIELDS = ("artist", "artist_id", "listeners")
 
 
 def ask_defaults():
-    """``--top`` and ``--min-listeners`` as ``ask.py`` parses them when not given.
+    """``--top``, ``--min-listeners`` and ``--rank`` as ``ask.py`` has them when not given.
 
-    Read from ask.py's own parser, so a changed default there changes the page too.
+    The same constants ask.py's parser takes its defaults from, so a changed default
+    changes the page too.
     """
-    from ..cli.ask import build_parser
-
-    args = build_parser().parse_args(["x"])
-    return {"top": args.top, "min_listeners": args.min_listeners, "rank": args.rank}
+    return {"top": DEFAULT_TOP, "min_listeners": DEFAULT_MIN_LISTENERS, "rank": DEFAULT_RANK}
 
 
 def _id_query(recommender, artist_id):
@@ -248,7 +246,7 @@ def unicode_tables():
         ``combining`` (canonical combining class not 0) and ``space`` (what ``re``'s
         ``\\s`` matches) as character-class bodies; ``fold``: the characters whose
         ``casefold()`` differs from ``lower()``, which is what JavaScript's
-        ``toLowerCase`` gives; ``article`` and ``id``: the patterns of :mod:`item2vec.names`;
+        ``toLowerCase`` gives; ``article`` and ``id``: the patterns of :mod:`item2vec.query.names`;
         ``max_query``: its length limit; ``unidata``: Python's Unicode version.
     """
     space = re.compile(r"\s")

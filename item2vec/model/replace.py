@@ -1,6 +1,6 @@
 """Replacing a folder as a whole: atomically, under locks, and recoverably after a kill.
 
-The model folder's format is :mod:`item2vec.storage`; this module only knows which file
+The model folder's format is :mod:`item2vec.model.storage`; this module only knows which file
 names belong in such a folder (``files``, the metadata file first) and how to swap one
 folder for another safely:
 
@@ -21,7 +21,7 @@ import re
 import shutil
 import stat
 
-from .errors import ModelError, OutputFolderError
+from ..errors import ModelError, OutputFolderError
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Export a model's vectors in the word2vec text format, for gensim and other word2vec tools.
 
-    python -m item2vec.export --model models/ --out artists.w2v
+    item2vec-export --model models/ --out artists.w2v   # or: python -m item2vec.cli.export_command
 
 writes ``artists.w2v``, which gensim's ``KeyedVectors.load_word2vec_format``
 reads, and ``artists.w2v.names.tsv`` beside it. Keys are artist ids, not names:
@@ -15,9 +15,10 @@ import sys
 
 import numpy as np
 
-from .errors import Item2VecError
-from .formatting import safe
-from .storage import load_model
+from ..errors import ExitCode, Item2VecError
+from ..model.storage import load_model
+from ..query.formatting import safe
+from .parser import HelpShown, Parser, UsageError, add_version, default_model_dir
 
 NAMES_SUFFIX = ".names.tsv"
 
@@ -25,7 +26,7 @@ NAMES_SUFFIX = ".names.tsv"
 class ExportError(Item2VecError):
     """The export cannot be written where asked (exit code 2: bad usage)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 def write_word2vec(model, path):
@@ -34,7 +35,7 @@ def write_word2vec(model, path):
     Parameters
     ----------
     model : Model
-        A loaded model (:func:`item2vec.storage.load_model`).
+        A loaded model (:func:`item2vec.model.storage.load_model`).
     path : str
         The vectors file; ``path + ".names.tsv"`` gets ``artist_id``, ``name``
         and ``listeners``. Neither may exist already: an export never replaces a file.
@@ -93,11 +94,9 @@ def _remove(paths):
             pass
 
 
-def main(argv=None):
+def main(argv=None, prog="item2vec-export"):
     """Run the export command; returns the exit code."""
-    from .cli.parser import HelpShown, Parser, UsageError, add_version, default_model_dir
-
-    parser = Parser(prog="python -m item2vec.export", description=__doc__.split("\n\n")[0])
+    parser = Parser(prog=prog, description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, metavar="DIR", help="model folder (default: as ask.py)")
     parser.add_argument(
         "--out",
@@ -109,10 +108,10 @@ def main(argv=None):
     try:
         args = parser.parse_args(argv)
     except HelpShown:
-        return 0
+        return ExitCode.OK
     except UsageError as exc:
         print(f"{parser.prog}: error: {safe(exc, 2000)} (see --help)", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     try:
         paths = write_word2vec(load_model(args.model or default_model_dir()), args.out)
     except Item2VecError as exc:
@@ -120,10 +119,18 @@ def main(argv=None):
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted: nothing written", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     print("wrote " + " and ".join(safe(p, 300) for p in paths))
-    return 0
+    return ExitCode.OK
+
+
+def run():
+    """Console-script entry (``item2vec-export``): :func:`main`, then exit with its code."""
+    name = os.path.basename(sys.argv[0])
+    sys.exit(
+        main(prog="python -m item2vec.cli.export_command" if name in ("", "export_command.py") else name)
+    )
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

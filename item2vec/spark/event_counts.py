@@ -1,6 +1,6 @@
 """Listening events in the LFM-1b layout, counted into play counts by Spark.
 
-The Spark twin of :func:`item2vec.events.read_lfm1b`: the same files, cleaning
+The Spark twin of :func:`item2vec.ingest.lfm1b.read_lfm1b`: the same files, cleaning
 rules, repair counts, warnings and dropped-row limit (see that module for the
 rules). What is different is how the work is cut for speed, measured on 10M
 generated events (docs/PERFORMANCE.md):
@@ -10,7 +10,7 @@ generated events (docs/PERFORMANCE.md):
   timestamp plain digits (at most 18, so below 2**62), five fields, no
   replacement character. One regular expression per line recognises it, and its
   ids are cut out and cast to long, which for such text is exactly
-  :func:`item2vec.cleaning.as_int`. Events are then counted per (user, artist) on
+  :func:`item2vec.ingest.cleaning.as_int`. Events are then counted per (user, artist) on
   long keys, the cheapest grouping Spark has (grouping on the text, or checking
   each field on its own, cost 2-3x the CPU);
 * every other line keeps its text and is counted per distinct line; only those few
@@ -24,12 +24,11 @@ import posixpath
 
 from pyspark.sql import functions as F
 
-from ..cleaning import check_dropped, clean_artists
 from ..errors import DataError
-from ..events import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS
-from . import files
-from .readers import CleanPlays, collect_pairs, known_artists, note_repair
-from .tables import (
+from ..ingest.cleaning import check_dropped, clean_artists
+from ..ingest.lfm1b import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS
+from . import paths
+from .delimited import (
     REPLACEMENT,
     as_int,
     check_utf8,
@@ -40,8 +39,9 @@ from .tables import (
     read_lines,
     strip,
 )
+from .readers import CleanPlays, collect_pairs, known_artists, note_repair
 
-logger = logging.getLogger("item2vec.data")
+logger = logging.getLogger("item2vec.ingest.formats")
 
 #: A line the fast path may parse with a plain cast: digits, digits, any two fields, digits.
 #: Bytes that are not UTF-8 read as U+FFFD in a regular expression, so such a line is never
@@ -51,10 +51,10 @@ CANONICAL = rf"^[0-9]{{1,18}}\t[0-9]{{1,18}}\t[^\t{REPLACEMENT}]*\t[^\t{REPLACEM
 
 def event_paths(spark, path):
     """(events file, artist file) for ``path``: the folder holding both, or the events file itself."""
-    inside = files.join(path, LFM1B_EVENTS)
-    if files.is_folder(spark, path) and files.exists(spark, inside):
-        return inside, files.join(path, LFM1B_ARTISTS)
-    if files.is_local(path):  # exactly the pandas reader's path, so that messages name the same file
+    inside = paths.join(path, LFM1B_EVENTS)
+    if paths.is_folder(spark, path) and paths.exists(spark, inside):
+        return inside, paths.join(path, LFM1B_ARTISTS)
+    if paths.is_local(path):  # exactly the pandas reader's path, so that messages name the same file
         return path, os.path.join(os.path.dirname(path.rstrip(os.sep)), LFM1B_ARTISTS)
     return path, posixpath.dirname(path.rstrip("/")) + "/" + LFM1B_ARTISTS
 
@@ -125,7 +125,7 @@ def parse_odd_lines(counted):
 
 
 def read_lfm1b(spark, path, max_dropped_share):
-    """Read LFM-1b-layout events and count them into play counts (see :func:`item2vec.events.read_lfm1b`).
+    """Read LFM-1b-layout events and count them into play counts (as ``ingest.lfm1b.read_lfm1b``).
 
     Parameters
     ----------
@@ -142,7 +142,7 @@ def read_lfm1b(spark, path, max_dropped_share):
     """
     events_path, artists_path = event_paths(spark, path)
     for file in (events_path, artists_path):
-        files.check_data_file(spark, file)
+        paths.check_data_file(spark, file)
     repairs = {}
     artists = clean_artists(read_artist_table(spark, artists_path), artists_path, repairs, max_dropped_share)
     counted = count_events(spark, events_path)

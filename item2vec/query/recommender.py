@@ -3,7 +3,7 @@
 :class:`Recommender` turns names into artists, gives each a unit vector (its
 own, or one folded in from the artists its listeners play when it has none),
 ranks every artist with a vector by the evidence-aware score of
-:mod:`item2vec.ranking` (or by plain cosine), and returns one JSON-ready dict
+:mod:`item2vec.query.ranking` (or by plain cosine), and returns one JSON-ready dict
 per answer (the shape ``ask.py --json`` prints).
 """
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .arrays import rows_of, top_k
-from .errors import Item2VecError, NotInModelError
+from ..errors import Item2VecError, NotInModelError
+from ..model.arrays import rows_of, top_k
+from ..model.vectors import arithmetic_mean
 from .names import NameIndex, plural
 from .ranking import COSINE_RANKING, DEFAULT_RANKING, RANKINGS, RARE_EVIDENCE_WEIGHT, CoListens, fold_in
-from .vectors import arithmetic_mean
 
 #: No hard listener filter by default: the evidence ranking discounts thinly heard
 #: artists softly (``- 0.2 / sqrt(n)``), which on the validation users beat the old
@@ -23,6 +23,8 @@ from .vectors import arithmetic_mean
 #: still applies one on request.
 DEFAULT_MIN_LISTENERS = 0
 DEFAULT_RANK = "evidence"
+#: Answers per query when not asked otherwise (``--top``, the explorer page, the API).
+DEFAULT_TOP = 10
 MAX_TOP = 1000
 #: An answer whose first result has a raw similarity (cosine) below this gets a note that
 #: it is weak. Measured on a bag of 8 models (``--members 8 --negative 5``, issue 10's
@@ -51,7 +53,7 @@ class QueryArtist:
     row : int
         Its vector row, or -1 when its vector was folded in.
     vector : ndarray of float32, shape (d,)
-        Unit vector: its own row, or :func:`~item2vec.ranking.fold_in` of its co-listens.
+        Unit vector: its own row, or :func:`~item2vec.query.ranking.fold_in` of its co-listens.
     """
 
     artist_id: int
@@ -93,7 +95,7 @@ def evidence_label(listeners):
 
 
 class Recommender:
-    """Similar-artist queries over a :class:`~item2vec.storage.Model`.
+    """Similar-artist queries over a :class:`~item2vec.model.storage.Model`.
 
     Parameters
     ----------
@@ -114,7 +116,7 @@ class Recommender:
 
     @property
     def colistens(self):
-        """The catalogue's :class:`~item2vec.ranking.CoListens`, built on first use (about 2 ms)."""
+        """The catalogue's :class:`~item2vec.query.ranking.CoListens`, built on first use (about 2 ms)."""
         if self._colistens is None:
             self._colistens = CoListens(self.catalog)
         return self._colistens
@@ -193,17 +195,19 @@ class Recommender:
             f"{self.catalog.names[position]!r} ({plural(int(self.catalog.listeners[position]), 'listener')})"
         )
 
-    def rank(self, positive, negative=(), topn=10, min_listeners=DEFAULT_MIN_LISTENERS, rank=DEFAULT_RANK):
+    def rank(
+        self, positive, negative=(), topn=DEFAULT_TOP, min_listeners=DEFAULT_MIN_LISTENERS, rank=DEFAULT_RANK
+    ):
         """The ``topn`` best artists with a vector for a query, by the chosen ranking.
 
         The query vector is gensim's arithmetic over the artists' unit vectors
-        (:func:`~item2vec.vectors.arithmetic_mean`). ``rank="cosine"`` orders by its cosine
+        (:func:`~item2vec.model.vectors.arithmetic_mean`). ``rank="cosine"`` orders by its cosine
         alone (``most_similar``). ``rank="evidence"`` uses
-        :data:`~item2vec.ranking.DEFAULT_RANKING`, whose co-listen term treats the positive
+        :data:`~item2vec.query.ranking.DEFAULT_RANKING`, whose co-listen term treats the positive
         artists as one: ``C_j`` counts the users who list ``j`` and at least one of them,
         ``n_q`` the users who list at least one of them (for one artist, exactly its own
         counts). When every positive artist was folded in, the co-listen weight is
-        :data:`~item2vec.ranking.RARE_EVIDENCE_WEIGHT`; with negative artists the co-listen
+        :data:`~item2vec.query.ranking.RARE_EVIDENCE_WEIGHT`; with negative artists the co-listen
         term is left out (co-listens cannot be subtracted) and the discount kept.
 
         Parameters
@@ -261,7 +265,7 @@ class Recommender:
         query,
         plus=(),
         minus=(),
-        topn=10,
+        topn=DEFAULT_TOP,
         min_listeners=DEFAULT_MIN_LISTENERS,
         explain=False,
         rank=DEFAULT_RANK,

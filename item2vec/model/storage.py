@@ -5,7 +5,7 @@ A model folder holds:
 ``vectors.npy``
     float32 (n, d) unit-length artist vectors, memory-mapped at load.
 ``catalog.npz``
-    the :class:`~item2vec.catalog.Catalog` as plain arrays (names as UTF-8
+    the :class:`~item2vec.model.catalog.Catalog` as plain arrays (names as UTF-8
     bytes plus offsets) and ``vector_ids``, the artist id of each vector row.
 ``metadata.json``
     format version, hyperparameters, data checksums, library versions,
@@ -15,7 +15,7 @@ A model folder holds:
 Writing goes to a temporary sibling folder that replaces the target in one
 rename, under a lock on the parent folder, so an interrupted run leaves the
 previous model intact and two concurrent runs cannot mix their files; how a
-folder is replaced, locked and recovered is :mod:`item2vec.replace`.
+folder is replaced, locked and recovered is :mod:`item2vec.model.replace`.
 """
 
 import json
@@ -26,10 +26,10 @@ import zipfile
 
 import numpy as np
 
+from ..checksums import sha256_file
+from ..errors import ModelError
 from . import replace
 from .catalog import Catalog
-from .errors import ModelError
-from .files import sha256_file
 from .vectors import ArtistVectors, unit_rows
 
 logger = logging.getLogger(__name__)

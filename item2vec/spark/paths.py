@@ -1,8 +1,8 @@
 """The input paths of the Spark engine: local ones like the pandas path, others through Hadoop.
 
 A local path (no scheme, or ``file://``) gets exactly the checks and messages of
-the pandas readers (:func:`item2vec.cleaning.check_text_file`,
-:func:`item2vec.data.detect_format`), so a missing or empty file says the same in
+the pandas readers (:func:`item2vec.ingest.cleaning.check_text_file`,
+:func:`item2vec.ingest.formats.detect_format`), so a missing or empty file says the same in
 both engines. Any other path (``hdfs://``, ``s3a://``, ...) is checked through
 Hadoop's FileSystem API of the running session, which knows every scheme the
 cluster is configured for.
@@ -15,9 +15,9 @@ it holds data.
 import os
 import re
 
-from .. import cleaning, data
+from ..checksums import sha256_file
 from ..errors import DataError
-from ..files import sha256_file
+from ..ingest import cleaning, formats
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -109,29 +109,29 @@ def is_folder(spark, path):
 
 
 def detect_format(spark, path):
-    """The input format at ``path``, named as :func:`item2vec.data.detect_format` names it.
+    """The input format at ``path``, named as :func:`item2vec.ingest.formats.detect_format` names it.
 
     Local paths go through that very function; for a URI the same rules are
     applied through Hadoop (a file is the Last.fm-360K or LFM-1b events file by its
     name; a folder is recognised by the files it holds).
     """
     if is_local(path):
-        return data.detect_format(local_path(path))
+        return formats.detect_format(local_path(path))
     kind, _ = _status(spark, path)
     base = path.rstrip("/").rsplit("/", 1)[-1]
     if kind == "file":
-        if base.endswith(".tsv") and "360" in base or base == data.LASTFM360K_PLAYS:
+        if base.endswith(".tsv") and "360" in base or base == formats.LASTFM360K_PLAYS:
             return "lastfm360k"
-        if base == data.LFM1B_EVENTS:
+        if base == formats.LFM1B_EVENTS:
             return "lfm1b"
         raise DataError(f"{path}: not a data folder; give the folder that holds the data files")
     if kind == "missing":
         raise DataError(f"{path}: no such data folder")
-    for fmt, markers in data.MARKERS.items():
+    for fmt, markers in formats.MARKERS.items():
         if all(exists(spark, join(path, m)) for m in markers):
             return fmt
     raise DataError(
-        f"{path}: found none of the known data files ({', '.join(sorted(data.READERS))} formats); "
+        f"{path}: found none of the known data files ({', '.join(sorted(formats.READERS))} formats); "
         f"see README for their names"
     )
 
@@ -161,7 +161,7 @@ def utf8_problem(spark, path):
 
     Spark's readers never fail on such bytes, so the engine counts the lines and
     asks this function what to report: for a local file the place, found as the
-    pandas reader finds it (:func:`item2vec.cleaning.utf8_problem`); for other file
+    pandas reader finds it (:func:`item2vec.ingest.cleaning.utf8_problem`); for other file
     systems only that it happens.
     """
     if not is_local(path):

@@ -12,7 +12,7 @@ different artists called "Red". Repairs (summing duplicate rows, dropping rows
 that cannot be used) are counted and logged, never silent; problems that would
 make the result meaningless raise :class:`~item2vec.errors.DataError`, and so does
 a file that loses more than :data:`MAX_DROPPED_SHARE` of its rows. The readers of
-each format are :mod:`item2vec.data` and :mod:`item2vec.lastfm360k`.
+each format are :mod:`item2vec.ingest.formats` and :mod:`item2vec.ingest.lastfm360k`.
 """
 
 import contextlib
@@ -25,10 +25,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
-from .files import sha256_file
+from ..checksums import sha256_file
+from ..errors import DataError
 
-logger = logging.getLogger("item2vec.data")
+logger = logging.getLogger("item2vec.ingest.formats")
 
 #: Rows a reader may drop (malformed lines, unusable ids or play counts, unknown
 #: artists) as a share of a file's rows before it stops: a few bad rows are repaired,

@@ -1,7 +1,7 @@
 """Delimited text in Spark, read under the pandas readers' rules.
 
 The pandas readers parse with pandas' C parser and clean with
-:func:`item2vec.cleaning.as_int`; the Spark engine must cut lines into fields and
+:func:`~item2vec.ingest.cleaning.as_int`; the Spark engine must cut lines into fields and
 turn text into integers exactly as they do, or the two engines would keep
 different rows. What these functions reproduce, and why:
 
@@ -15,7 +15,7 @@ different rows. What these functions reproduce, and why:
   ``5d`` or ``0x1p3``), goes through a double like ``pd.to_numeric`` and keeps
   finite integral values below 2**62; a bare ``cast`` would truncate ``5.7`` to 5;
 * Spark's readers never fail on bytes that are not UTF-8: they decode them as
-  U+FFFD, which is counted per table and checked (:func:`item2vec.spark.files.utf8_problem`).
+  U+FFFD, which is counted per table and checked (:func:`item2vec.spark.paths.utf8_problem`).
 """
 
 import csv
@@ -23,9 +23,9 @@ import os
 
 from pyspark.sql import functions as F
 
-from .. import cleaning
 from ..errors import DataError
-from . import files
+from ..ingest import cleaning
+from . import paths
 
 #: The characters Python's ``str.isspace`` accepts, as a Java regex class body.
 WHITESPACE = r"\t\n\x0B\f\r\x1C-\x1F \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
@@ -42,7 +42,7 @@ def strip(column):
 
 
 def as_int(column):
-    """A long column: the integer ``column`` holds by the rules of :func:`item2vec.cleaning.as_int`, or null.
+    """A long column: the integer ``column`` holds by the pandas rule (``cleaning.as_int``), or null.
 
     Parameters
     ----------
@@ -123,9 +123,9 @@ def first_line(spark, path, sep):
     here, as in Spark, and is reported by the reader's UTF-8 check.
     """
     blank = " " if sep == "\t" else " \t"
-    if files.is_local(path):
-        local = files.local_path(path)
-        parts = files.part_files(local) if os.path.isdir(local) else [local]
+    if paths.is_local(path):
+        local = paths.local_path(path)
+        parts = paths.part_files(local) if os.path.isdir(local) else [local]
         for part in parts:
             # utf-8-sig: Hadoop's line reader drops a byte-order mark at the start of a file too.
             with open(part, encoding="utf-8-sig", errors="replace", newline="") as handle:
@@ -145,7 +145,7 @@ def _header_fields(line, sep):
 
 
 def read_headed(spark, path, required, sep, positions=False):
-    """A delimited file with a header line, as raw text columns (like :func:`item2vec.cleaning.read_table`).
+    """A delimited file with a header line, as raw text columns (like ``cleaning.read_table``).
 
     Parameters
     ----------
@@ -172,7 +172,7 @@ def read_headed(spark, path, required, sep, positions=False):
     DataError
         Missing file, empty file, missing columns: the pandas reader's messages.
     """
-    files.check_data_file(spark, path)
+    paths.check_data_file(spark, path)
     lines = read_lines(spark, path, sep, positions)
     first = first_line(spark, path, sep)
     if first is None:
@@ -205,16 +205,16 @@ def not_utf8(column):
 
 def check_utf8(spark, path, bad_lines):
     """DataError like the pandas reader's when ``bad_lines`` lines of ``path`` are not UTF-8
-    (see :func:`item2vec.spark.files.utf8_problem`)."""
+    (see :func:`item2vec.spark.paths.utf8_problem`)."""
     if bad_lines:
-        problem = files.utf8_problem(spark, path)
+        problem = paths.utf8_problem(spark, path)
         if problem:
             raise DataError(f"{path}: not UTF-8 text ({problem})")
 
 
 def collect_artist_table(spark, rows, path):
     """The raw artist table on the driver (pandas, text columns), ready for
-    :func:`item2vec.cleaning.clean_artists`, which then applies its rules exactly.
+    :func:`item2vec.ingest.cleaning.clean_artists`, which then applies its rules exactly.
 
     ``rows`` has columns artist_id, name, long, bad_text. Artist tables are small
     next to play data (LFM-1b: about 3M artists), and the first of two rows with the

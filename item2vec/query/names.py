@@ -15,7 +15,7 @@ import dataclasses
 import re
 import unicodedata
 
-from .errors import UnknownArtistError
+from ..errors import UnknownArtistError
 
 _SPACE = re.compile(r"\s+")
 _ARTICLE = re.compile(r"^(the|a|an|die|der|das|le|la|les|el|los) ")
@@ -108,7 +108,7 @@ class Resolution:
 
 
 class NameIndex:
-    """Lookup of artists by name over a :class:`~item2vec.catalog.Catalog`."""
+    """Lookup of artists by name over a :class:`~item2vec.model.catalog.Catalog`."""
 
     def __init__(self, catalog):
         self.catalog = catalog

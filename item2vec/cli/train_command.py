@@ -28,11 +28,11 @@ import tempfile
 import time
 
 # The training module first: importing it pins OpenBLAS's kernels before anything loads them.
-from ..train import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train, train_corpus_file  # isort: skip
-from ..data import MAX_DROPPED_SHARE, READERS, load_dataset
-from ..errors import EngineError, Item2VecError
-from ..formatting import safe
-from ..storage import check_writable
+from ..training.trainer import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train, train_corpus_file  # isort: skip
+from ..errors import EngineError, ExitCode, Item2VecError
+from ..ingest.formats import MAX_DROPPED_SHARE, READERS, load_dataset
+from ..model.storage import check_writable
+from ..query.formatting import safe
 from .parser import HelpShown, Parser, UsageError, add_version
 
 
@@ -200,10 +200,10 @@ def main(argv=None, prog="train_item2vec.py"):
         config.validate()
         check_engine(args)
     except HelpShown:
-        return 0
+        return ExitCode.OK
     except (UsageError, ValueError) as exc:
         print(f"{prog}: error: {safe(exc, 2000)} (see --help)", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     handler = logging.StreamHandler()
     handler.addFilter(_not_from_py4j)
     logging.basicConfig(
@@ -230,7 +230,7 @@ def main(argv=None, prog="train_item2vec.py"):
         return exc.exit_code
     except ValueError as exc:
         print(f"error: {safe(exc, 2000)}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         if state["saving"]:
             # The swap defers Ctrl-C, so the folder holds one whole model, but which one
@@ -242,13 +242,13 @@ def main(argv=None, prog="train_item2vec.py"):
             )
         else:
             print(f"\ninterrupted: {out} was not changed", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
     print(
         f"wrote {out}: {len(trained.artist_ids)} artist vectors (of {metadata['n_artists']} artists) "
         f"from {dataset.n_users} users; training {trained.seconds:.1f} s, "
         f"total {time.perf_counter() - start:.1f} s"
     )
-    return 0
+    return ExitCode.OK
 
 
 def _not_from_py4j(record):

@@ -1,8 +1,8 @@
-"""The item2vec corpus built by Spark, identical to :mod:`item2vec.corpus`'s.
+"""The item2vec corpus built by Spark, identical to :mod:`item2vec.training.corpus`'s.
 
 Vocabulary (artists with at least ``min_count`` listeners), repetitions by play
-count (:func:`item2vec.corpus.repeats`' three weightings) and the keyed order
-(:func:`item2vec.corpus.token_keys`) are computed as Spark columns, so the file
+count (:func:`item2vec.training.corpus.repeats`' three weightings) and the keyed order
+(:func:`item2vec.training.corpus.token_keys`) are computed as Spark columns, so the file
 :func:`write_corpus` writes is byte for byte the one the pandas path writes from
 the same plays. Where floating point could round differently between numpy and
 Java, the same operations are used in the same order: ``rank`` weighting with
@@ -16,7 +16,7 @@ import time
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-from ..corpus import SPLITMIX_GOLDEN, SPLITMIX_MUL1, SPLITMIX_MUL2, WEIGHTINGS, seed_state
+from ..training.corpus import SPLITMIX_GOLDEN, SPLITMIX_MUL1, SPLITMIX_MUL2, WEIGHTINGS, seed_state
 
 
 def _signed(value):
@@ -25,7 +25,7 @@ def _signed(value):
 
 
 def splitmix64(column):
-    """:func:`item2vec.corpus.splitmix64` of a long column, in Spark's own arithmetic.
+    """:func:`item2vec.training.corpus.splitmix64` of a long column, in Spark's own arithmetic.
 
     Java's long arithmetic wraps in two's complement exactly as numpy's uint64 does,
     and an unsigned shift reads the bits as unsigned; this needs ANSI mode off
@@ -39,7 +39,7 @@ def splitmix64(column):
 
 
 def token_key(seed, user, artist_id, copy):
-    """The sort key of :func:`item2vec.corpus.token_keys` as a Spark column (long, >= 0)."""
+    """The sort key of :func:`item2vec.training.corpus.token_keys` as a Spark column (long, >= 0)."""
     h = splitmix64(F.lit(seed_state(seed)).bitwiseXOR(user.cast("long")))
     h = splitmix64(h.bitwiseXOR(artist_id.cast("long")))
     h = splitmix64(h.bitwiseXOR(copy.cast("long")))
@@ -60,7 +60,7 @@ def vocabulary(pairs, min_count):
 def _log_repeats_udf(max_repeat):
     import pandas as pd
 
-    from ..corpus import log_repeats
+    from ..training.corpus import log_repeats
 
     @F.pandas_udf("long")
     def reps(plays: pd.Series, medians: pd.Series) -> pd.Series:
@@ -78,7 +78,7 @@ def weighted(pairs, vocab, weighting, max_repeat):
         Columns user, artist_id, plays; one row per (user, artist).
     vocab : pyspark.sql.DataFrame
         Column artist_id.
-    weighting, max_repeat : see :func:`item2vec.corpus.repeats`.
+    weighting, max_repeat : see :func:`item2vec.training.corpus.repeats`.
     """
     if weighting not in WEIGHTINGS:
         raise ValueError(f"unknown weighting {weighting!r}; choose from {', '.join(WEIGHTINGS)}")
@@ -130,7 +130,7 @@ def write_corpus(frame, path):
     Returns
     -------
     n_sentences, n_tokens, longest : int
-        As :func:`item2vec.corpus.write_corpus` returns them.
+        As :func:`item2vec.training.corpus.write_corpus` returns them.
     """
     lines = frame.orderBy("user").select(
         F.array_join("tokens", " ").alias("line"), F.size("tokens").alias("n")

@@ -1,0 +1,16 @@
+"""The model folder: what a trained model is on disk, and reading it back.
+
+* :mod:`.storage`: saving and validated, checksummed, pickle-free loading (:class:`Model`);
+* :mod:`.catalog`: the artist catalogue (ids, names, listeners, who listens to what);
+* :mod:`.vectors`: read-only unit vectors and ``most_similar`` in numpy alone;
+* :mod:`.replace`: replacing a folder atomically, under locks, recoverably after a kill;
+* :mod:`.arrays`: id lookup and top-k, shared by every model here.
+
+Only numpy: the query path imports this package, never gensim or pandas.
+"""
+
+from .catalog import Catalog
+from .storage import Model, check_writable, load_model, save_model
+from .vectors import ArtistVectors
+
+__all__ = ["ArtistVectors", "Catalog", "Model", "check_writable", "load_model", "save_model"]
