@@ -41,10 +41,10 @@ from ..errors import DataError
 from ..ingest.formats import load_dataset
 from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
 from . import evaluate_figures, report
-from .baselines import fit_itemknn
+from .baselines import MethodUnavailable, fit_itemknn
 from .evaluate_report import render, render_readme, targets
 from .members import MemberStore, one_seed_requests
-from .methods import METHODS, EvidenceRanked, MethodUnavailable, choose, colisten_counts
+from .methods import METHODS, EvidenceRanked, choose, colisten_counts
 from .metrics import bootstrap, evaluate_model, rank_of
 from .rare import RARE_RANKING, RareQueries, answerable, paired
 from .splits import SET_MIN_LISTENERS, full_split, make_split

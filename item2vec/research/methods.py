@@ -23,7 +23,7 @@ below the built-in registrations in this module (import the trainer inside ``fit
 that a missing dependency costs nothing until the method runs). It then gets a row in
 the baseline table, a curve in the frontier figure and a frontier-dominance count, with
 no other change. If ``fit`` cannot run on this machine (a missing dependency), raise
-:class:`MethodUnavailable` with the reason: the run records the reason in
+:class:`~.baselines.MethodUnavailable` with the reason: the run records the reason in
 ``evaluation.json`` and the report shows one line instead of a row. A method that is not
 registered is not mentioned anywhere.
 """

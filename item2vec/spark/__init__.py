@@ -16,6 +16,8 @@ package imports pyspark, and this module itself does not, so that
 
 from ..errors import MissingExtraError
 
+__all__ = ["INSTALL_HINT", "require_spark"]
+
 #: What to run when pyspark or pyarrow is missing.
 INSTALL_HINT = "pip install -e .[spark]"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from item2vec.ingest.formats import Dataset
+from item2vec.ingest import Dataset
 from item2vec.query.ranking import DEFAULT_RANKING
 from item2vec.research import baselines
 from item2vec.research.metrics import bootstrap, rank_of, score_users
@@ -474,7 +474,7 @@ def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
     from item2vec.research import evaluate, methods
 
     def unavailable(split, **_):
-        raise methods.MethodUnavailable("needs a library this machine lacks")
+        raise baselines.MethodUnavailable("needs a library this machine lacks")
 
     # A registered extra model appears everywhere; one that cannot run gets a line, not a row.
     monkeypatch.setitem(methods.METHODS, "extra", methods.Method("extra", "Extra vectors", baselines.fit_als))

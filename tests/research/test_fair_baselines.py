@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from item2vec.ingest.formats import Dataset
+from item2vec.ingest import Dataset
 from item2vec.model.arrays import top_k_rows
 from item2vec.research import baselines
 from item2vec.research.splits import make_split
