@@ -266,7 +266,7 @@ def plot(results, path):
     fig.savefig(path, dpi=100)
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[2000, 20000, 200000], help="numbers of users"
@@ -325,7 +325,76 @@ def main(argv=None):
         help="events: also train gensim on the corpus, this many epochs, in the Spark child (default 0: no)",
     )
     parser.add_argument("--child", nargs=2, metavar=("FILE", "MODE"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _save(args, results):
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(results, handle, indent=1)
+
+
+def run_events(args, results):
+    """The events benchmark at each ``--events`` size and engine; returns the updated results."""
+    import scaling_events
+
+    for n in args.events:
+        folder = scaling_events.ensure_events(n, args.data_dir)
+        for engine in args.engines:
+            train = args.train_epochs if engine == "spark" or "spark" not in args.engines else 0
+            result = scaling_events.measure(folder, engine, args.repeat, train, args.spark_master)
+            print(f"{n} events, {engine}: {json.dumps(result)}", flush=True)
+            results = [
+                r
+                for r in results
+                if not (
+                    r.get("kind") == "events" and (r["events"], r["engine"]) == (result["events"], engine)
+                )
+            ] + [result]
+            _save(args, results)
+    return results
+
+
+def run_sizes(args, results):
+    """The 360K-format pipeline at each ``--sizes`` and mode, each in a child; returns the updated results."""
+    for users in args.sizes:
+        path = ensure_data(users, args.data_dir, args.genres, args.artists_per_genre)
+        for mode in args.modes:
+            if mode == "memory" and users > args.memory_up_to:  # corpus-memory runs at every size
+                continue
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--child",
+                    path,
+                    mode,
+                    "--epochs",
+                    str(args.epochs),
+                    "--workers",
+                    str(args.workers),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{users} users, {mode}: {json.dumps(result)}", flush=True)
+            # Replace this size's earlier result, and drop results of other hyperparameters:
+            # one table must describe one configuration.
+            results = [
+                r
+                for r in results
+                if (r["users"], r["mode"], r.get("epochs")) != (result["users"], mode, result.get("epochs"))
+                and _same_setup(r, result)
+            ] + [result]
+            _save(args, results)
+    return results
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     if args.child:
         child(args.child[0], args.child[1], args.epochs, args.workers)
         return 0
@@ -334,61 +403,9 @@ def main(argv=None):
         with open(args.json, encoding="utf-8") as handle:
             results = json.load(handle)
     if args.events and not args.report_only:
-        import scaling_events
-
-        for n in args.events:
-            folder = scaling_events.ensure_events(n, args.data_dir)
-            for engine in args.engines:
-                train = args.train_epochs if engine == "spark" or "spark" not in args.engines else 0
-                result = scaling_events.measure(folder, engine, args.repeat, train, args.spark_master)
-                print(f"{n} events, {engine}: {json.dumps(result)}", flush=True)
-                results = [
-                    r
-                    for r in results
-                    if not (
-                        r.get("kind") == "events" and (r["events"], r["engine"]) == (result["events"], engine)
-                    )
-                ] + [result]
-                if args.json:
-                    with open(args.json, "w", encoding="utf-8") as handle:
-                        json.dump(results, handle, indent=1)
+        results = run_events(args, results)
     elif not args.report_only:
-        for users in args.sizes:
-            path = ensure_data(users, args.data_dir, args.genres, args.artists_per_genre)
-            for mode in args.modes:
-                if mode == "memory" and users > args.memory_up_to:  # corpus-memory runs at every size
-                    continue
-                out = subprocess.run(
-                    [
-                        sys.executable,
-                        os.path.abspath(__file__),
-                        "--child",
-                        path,
-                        mode,
-                        "--epochs",
-                        str(args.epochs),
-                        "--workers",
-                        str(args.workers),
-                    ],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    cwd=REPO,
-                )
-                result = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"{users} users, {mode}: {json.dumps(result)}", flush=True)
-                # Replace this size's earlier result, and drop results of other hyperparameters:
-                # one table must describe one configuration.
-                results = [
-                    r
-                    for r in results
-                    if (r["users"], r["mode"], r.get("epochs"))
-                    != (result["users"], mode, result.get("epochs"))
-                    and _same_setup(r, result)
-                ] + [result]
-                if args.json:
-                    with open(args.json, "w", encoding="utf-8") as handle:
-                        json.dump(results, handle, indent=1)
+        results = run_sizes(args, results)
     events = [r for r in results if r.get("kind") == "events"]
     if events:
         from item2vec.research import report, scaling_report

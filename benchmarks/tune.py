@@ -127,7 +127,7 @@ def baseline_rows(split, filters):
     return rows
 
 
-def main(argv=None):
+def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--out", default="docs/tuning.json")
@@ -156,146 +156,173 @@ def main(argv=None):
     # The evaluation's record of the selection rule (EVALUATION.md quotes it) is these defaults.
     parser.add_argument("--hr-floor", type=float, default=CHOICE_HR_FLOOR)
     parser.add_argument("--max-seconds", type=float, default=CHOICE_MAX_SECONDS)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    dataset = load_dataset(args.data)
-    # The fold layout always has 3 test folds (the evaluation's), whatever --seeds says,
-    # so that no validation fold can overlap a test fold.
-    splits = [make_split(dataset, "validation", s) for s in range(min(args.seeds, 3))]
-    result = {
-        "protocol": "validation splits only; see item2vec/evaluation.py",
-        "args": vars(args),
-        "baselines": [],
-        "stage1": [],
-        "stage2": [],
-    }
+    return parser
 
-    def save():
-        os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        tmp = args.out + ".tmp"
+
+class Search:
+    """The two-stage search: a coordinate search on one validation split, then confirmation on all."""
+
+    def __init__(self, args, dataset, splits):
+        self.args, self.dataset, self.splits = args, dataset, splits
+        self.filters = set(args.filters)
+        self.result = {
+            "protocol": "validation splits only; see item2vec/evaluation.py",
+            "args": vars(args),
+            "baselines": [],
+            "stage1": [],
+            "stage2": [],
+        }
+        self.cache = {}
+        self.start = time.perf_counter()
+        self.base_seconds = None
+
+    def save(self):
+        os.makedirs(os.path.dirname(self.args.out) or ".", exist_ok=True)
+        tmp = self.args.out + ".tmp"
         with open(tmp, "w") as handle:
-            json.dump(result, handle, indent=1)
-        os.replace(tmp, args.out)
+            json.dump(self.result, handle, indent=1)
+        os.replace(tmp, self.args.out)
 
-    cache = {}
-    if args.resume:
-        with open(args.resume) as handle:
-            earlier = json.load(handle)
-        result["baselines"] = earlier["baselines"]
-        for row in earlier["stage1"]:
-            key = json.dumps(dataclasses.asdict(TrainConfig(**row["config"])), sort_keys=True)
-            cache.setdefault(key, []).append(row)
-        result["stage1"] = [r for rows in cache.values() for r in rows]
-    else:
-        for split in splits:
-            result["baselines"] += baseline_rows(split, FILTERS)
-    save()
-    start = time.perf_counter()
-    filters = set(args.filters)
+    def resume_or_baselines(self):
+        """Stage-1 rows of an earlier run (``--resume``), or the baselines measured now."""
+        if self.args.resume:
+            with open(self.args.resume) as handle:
+                earlier = json.load(handle)
+            self.result["baselines"] = earlier["baselines"]
+            for row in earlier["stage1"]:
+                key = json.dumps(dataclasses.asdict(TrainConfig(**row["config"])), sort_keys=True)
+                self.cache.setdefault(key, []).append(row)
+            self.result["stage1"] = [r for rows in self.cache.values() for r in rows]
+        else:
+            for split in self.splits:
+                self.result["baselines"] += baseline_rows(split, FILTERS)
+        self.save()
 
-    def evaluate(config):
+    def evaluate(self, config):
         key = json.dumps(dataclasses.asdict(config), sort_keys=True)
-        if key not in cache:
-            rows = run(dataset, splits[0], config, FILTERS)
-            index = len(cache)
+        if key not in self.cache:
+            rows = run(self.dataset, self.splits[0], config, FILTERS)
+            index = len(self.cache)
             for r in rows:
                 r["index"] = index
-            result["stage1"] += rows
-            cache[key] = rows
-            score, best = objective(rows, args.hr_floor, filters)
+            self.result["stage1"] += rows
+            self.cache[key] = rows
+            score, best = objective(rows, self.args.hr_floor, self.filters)
             print(
-                f"[{index + 1} {time.perf_counter() - start:5.0f}s] {rows[0]['seconds']:5.1f}s "
+                f"[{index + 1} {time.perf_counter() - self.start:5.0f}s] {rows[0]['seconds']:5.1f}s "
                 f"score {score:.4f} HR {best['hr']:.3f} IPS {best['ips_recall']:.4f} "
                 f"ml {best['min_listeners']} "
                 f"{rows[0]['config']}",
                 flush=True,
             )
-            save()
-        return cache[key]
+            self.save()
+        return self.cache[key]
 
-    # The grid tunes one model's hyperparameters; the shipped bag repeats that model with
-    # other seeds (train.TrainConfig.members), which would only multiply every cost here.
-    base = dataclasses.replace(TrainConfig(), members=1)
-    base_seconds = evaluate(base)[0]["seconds"]
-
-    def estimate(rows):
+    def estimate(self, rows):
         # Measured time, scaled by the default's measured time in this same run, so the
         # estimate does not depend on how loaded the shared machine is.
-        value = rows[0]["seconds"] / base_seconds * args.base_full_seconds
+        value = rows[0]["seconds"] / self.base_seconds * self.args.base_full_seconds
         for r in rows:
             r["seconds_full_estimate"] = value
         return value
 
-    estimate(evaluate(base))
-    current = base
-    current_score = objective(evaluate(base), args.hr_floor, filters)[0]
-    for n in range(args.passes):
-        for field, values in STEPS if n == 0 else REFINE:
-            for value in values:
-                candidate = with_value(current, field, value)
-                cost = relative_cost(candidate, base) * args.base_full_seconds
-                if cost > args.max_seconds:
-                    print(f"skip {field}={value}: estimated {cost:.0f} s on the full data", flush=True)
-                    continue
-                rows = evaluate(candidate)
-                seconds = estimate(rows)
-                score = objective(rows, args.hr_floor, filters)[0]
-                if score > current_score and seconds < args.max_seconds:
-                    current, current_score = candidate, score
-            print(f"after {field}: score {current_score:.4f} {dataclasses.asdict(current)}", flush=True)
-    result["path_end"] = {
-        k: v for k, v in dataclasses.asdict(current).items() if k not in ("seed", "workers")
-    }
-    save()
+    def coordinate_search(self):
+        """Stage 1: one field at a time, keep a value that raises the objective within the time cap."""
+        args = self.args
+        # The grid tunes one model's hyperparameters; the shipped bag repeats that model with
+        # other seeds (train.TrainConfig.members), which would only multiply every cost here.
+        base = dataclasses.replace(TrainConfig(), members=1)
+        self.base_seconds = self.evaluate(base)[0]["seconds"]
+        self.estimate(self.evaluate(base))
+        current = base
+        current_score = objective(self.evaluate(base), args.hr_floor, self.filters)[0]
+        for n in range(args.passes):
+            for field, values in STEPS if n == 0 else REFINE:
+                for value in values:
+                    candidate = with_value(current, field, value)
+                    cost = relative_cost(candidate, base) * args.base_full_seconds
+                    if cost > args.max_seconds:
+                        print(f"skip {field}={value}: estimated {cost:.0f} s on the full data", flush=True)
+                        continue
+                    rows = self.evaluate(candidate)
+                    seconds = self.estimate(rows)
+                    score = objective(rows, args.hr_floor, self.filters)[0]
+                    if score > current_score and seconds < args.max_seconds:
+                        current, current_score = candidate, score
+                print(f"after {field}: score {current_score:.4f} {dataclasses.asdict(current)}", flush=True)
+        self.result["path_end"] = {
+            k: v for k, v in dataclasses.asdict(current).items() if k not in ("seed", "workers")
+        }
+        self.save()
 
-    eligible = [
-        r
-        for r in result["stage1"]
-        if r["min_listeners"] in filters
-        and r["hr"] >= args.hr_floor
-        and r["seconds_full_estimate"] < args.max_seconds
-    ]
-    eligible.sort(key=lambda r: -r["ips_recall"])
-    chosen, seen = [], set()
-    for r in eligible:
-        if r["index"] not in seen:
-            seen.add(r["index"])
-            chosen.append(r)
-        if len(chosen) == args.confirm:
-            break
-    for r in chosen:
+    def candidates(self):
+        """The best ``--confirm`` distinct configurations of stage 1 that pass the floor and the time cap."""
+        args = self.args
+        eligible = [
+            r
+            for r in self.result["stage1"]
+            if r["min_listeners"] in self.filters
+            and r["hr"] >= args.hr_floor
+            and r["seconds_full_estimate"] < args.max_seconds
+        ]
+        eligible.sort(key=lambda r: -r["ips_recall"])
+        chosen, seen = [], set()
+        for r in eligible:
+            if r["index"] not in seen:
+                seen.add(r["index"])
+                chosen.append(r)
+            if len(chosen) == args.confirm:
+                break
+        return chosen
+
+    def confirm(self, r):
+        """Stage 2: one candidate on every validation split, averaged."""
         config = TrainConfig(**r["config"])
-        per_seed = [r] + [x for s in splits[1:] for x in run(dataset, s, config, [r["min_listeners"]])]
+        per_seed = [r] + [
+            x for s in self.splits[1:] for x in run(self.dataset, s, config, [r["min_listeners"]])
+        ]
         for x in per_seed[1:]:
-            estimate([x])
+            self.estimate([x])
+        metrics = (
+            "hr",
+            "precision",
+            "ips_recall",
+            "mean_listeners",
+            "coverage",
+            "seconds",
+            "seconds_full_estimate",
+        )
         summary = {
             "index": r["index"],
             "config": r["config"],
             "min_listeners": r["min_listeners"],
-            **{
-                m: float(np.mean([x[m] for x in per_seed]))
-                for m in (
-                    "hr",
-                    "precision",
-                    "ips_recall",
-                    "mean_listeners",
-                    "coverage",
-                    "seconds",
-                    "seconds_full_estimate",
-                )
-            },
+            **{m: float(np.mean([x[m] for x in per_seed])) for m in metrics},
         }
-        result["stage2"].append(summary)
+        self.result["stage2"].append(summary)
         print(
             f"confirm #{r['index']}: HR {summary['hr']:.3f} IPS {summary['ips_recall']:.4f} "
             f"listeners {summary['mean_listeners']:.0f} {summary['seconds']:.1f}s",
             flush=True,
         )
-        save()
-    winners = [s for s in result["stage2"] if s["hr"] >= args.hr_floor]
-    result["winner"] = max(winners, key=lambda s: s["ips_recall"]) if winners else None
-    save()
-    print("winner:", json.dumps(result["winner"]))
+        self.save()
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    dataset = load_dataset(args.data)
+    # The fold layout always has 3 test folds (the evaluation's), whatever --seeds says,
+    # so that no validation fold can overlap a test fold.
+    splits = [make_split(dataset, "validation", s) for s in range(min(args.seeds, 3))]
+    search = Search(args, dataset, splits)
+    search.resume_or_baselines()
+    search.coordinate_search()
+    for r in search.candidates():
+        search.confirm(r)
+    winners = [s for s in search.result["stage2"] if s["hr"] >= args.hr_floor]
+    search.result["winner"] = max(winners, key=lambda s: s["ips_recall"]) if winners else None
+    search.save()
+    print("winner:", json.dumps(search.result["winner"]))
     return 0
 
 

@@ -354,7 +354,7 @@ ENV = dict(os.environ, PYTHONPATH=REPO)
 KILL_BETWEEN_RENAMES = """
 import os, signal, sys
 import numpy as np
-from item2vec import storage
+from item2vec.model import storage
 model = storage.load_model(sys.argv[1])
 real_rename = os.rename
 def rename(src, dst):
@@ -436,7 +436,7 @@ def _answers(model_dir, names):
 SAVE_FOREVER = """
 import sys
 import numpy as np
-from item2vec import storage
+from item2vec.model import storage
 a, b = storage.load_model(sys.argv[1]), storage.load_model(sys.argv[2])
 print("ready", flush=True)
 while True:
@@ -549,7 +549,7 @@ def test_four_batch_readers_during_replacement_never_fail(two_models, tmp_path):
 
 READ_FOREVER = """
 import io, json, sys, time
-from item2vec.cli import ask
+from item2vec.cli import ask_command as ask
 
 class Stdin(io.StringIO):
     def __init__(self, data):

@@ -313,7 +313,7 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
     code = (
         "import sys\n"
         "import py4j.clientserver as cs\n"
-        "from item2vec.cli import train\n"
+        "from item2vec.cli import train_command as train\n"
         "from item2vec.spark import pipeline\n"
         "real = cs.ClientServerConnection.send_command\n"
         "def cut(self, command):\n"

@@ -194,34 +194,7 @@ class Session:
 
     def prompt(self):
         """Interactive loop with readline editing, history and tab completion."""
-        try:
-            import readline
-        except ImportError:  # pragma: no cover - e.g. Windows without pyreadline
-            readline = None
-        if readline is not None:
-            index = self.recommender.names
-            matches = []
-
-            def complete(text, state):
-                if state == 0:
-                    typed = readline.get_line_buffer()
-                    matches[:] = index.complete(typed)
-                    # Readline inserts the matches' common prefix; when that would not extend
-                    # what was typed ("bjo": Björk, Bjornstad), Tab takes the best-known match.
-                    common = os.path.commonprefix([m.casefold() for m in matches])
-                    if len(matches) > 1 and len(common) < len(typed.strip()):
-                        del matches[1:]
-                return matches[state] if state < len(matches) else None
-
-            readline.set_completer_delims("")
-            readline.set_completer(complete)
-            readline.parse_and_bind("tab: complete")
-            readline.parse_and_bind("set completion-ignore-case on")
-            readline.parse_and_bind("set show-all-if-ambiguous on")  # list on the first Tab
-            try:
-                readline.read_history_file(HISTORY)
-            except (OSError, UnicodeDecodeError):
-                pass
+        readline = _line_editing(self.recommender.names)
         print("Type an artist name (Tab completes; empty line or Ctrl-D quits).", file=self.err)
         try:
             while True:
@@ -238,11 +211,63 @@ class Session:
             print(file=self.err)
         finally:
             if readline is not None:
-                try:
+                with contextlib.suppress(OSError):
                     readline.write_history_file(HISTORY)
-                except OSError:
-                    pass
         return ExitCode.OK
+
+    def batch_file(self, path, prog):
+        """Answer every line of the file ``path`` (``-``: standard input); returns the exit code."""
+        try:
+            with open(path, "rb") as handle:
+                return self.batch(handle)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            print(f"{prog}: error: cannot read {safe(path)}: {one_line(reason)}", file=self.err)
+            return ExitCode.USAGE
+
+
+def _line_editing(index):
+    """Readline with history and Tab completion of artist names, or None where there is none."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - e.g. Windows without pyreadline
+        return None
+    matches = []
+
+    def complete(text, state):
+        if state == 0:
+            typed = readline.get_line_buffer()
+            matches[:] = index.complete(typed)
+            # Readline inserts the matches' common prefix; when that would not extend
+            # what was typed ("bjo": Björk, Bjornstad), Tab takes the best-known match.
+            common = os.path.commonprefix([m.casefold() for m in matches])
+            if len(matches) > 1 and len(common) < len(typed.strip()):
+                del matches[1:]
+        return matches[state] if state < len(matches) else None
+
+    readline.set_completer_delims("")
+    readline.set_completer(complete)
+    readline.parse_and_bind("tab: complete")
+    readline.parse_and_bind("set completion-ignore-case on")
+    readline.parse_and_bind("set show-all-if-ambiguous on")  # list on the first Tab
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        readline.read_history_file(HISTORY)
+    return readline
+
+
+def parse_arguments(parser, argv, stdin):
+    """The parsed arguments and the query they name; raises UsageError or HelpShown."""
+    args = parser.parse_args(argv)
+    query = " ".join(args.artist).strip()
+    if args.artist and not query:
+        raise UsageError("the artist name is empty")
+    if args.batch and args.artist:
+        raise UsageError("give either an artist or --batch, not both")
+    if not args.artist and not args.batch and not stdin.isatty():
+        raise UsageError("no artist given (use --batch - to read names from standard input)")
+    if any(not name.strip() for name in args.plus + args.minus):
+        raise UsageError("a --plus/--minus name is empty")
+    return args, query
 
 
 def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
@@ -254,16 +279,7 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
     parser = build_parser(prog)
     try:
         with contextlib.redirect_stdout(out):
-            args = parser.parse_args(argv)
-        query = " ".join(args.artist).strip()
-        if args.artist and not query:
-            raise UsageError("the artist name is empty")
-        if args.batch and args.artist:
-            raise UsageError("give either an artist or --batch, not both")
-        if not args.artist and not args.batch and not stdin.isatty():
-            raise UsageError("no artist given (use --batch - to read names from standard input)")
-        if any(not name.strip() for name in args.plus + args.minus):
-            raise UsageError("a --plus/--minus name is empty")
+            args, query = parse_arguments(parser, argv, stdin)
     except HelpShown:
         return ExitCode.OK
     except UsageError as exc:
@@ -272,16 +288,10 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
         return ExitCode.USAGE
     try:
         session = Session(args, out, err)
+        if args.batch == "-":
+            return session.batch(getattr(stdin, "buffer", stdin))
         if args.batch:
-            if args.batch == "-":
-                return session.batch(getattr(stdin, "buffer", stdin))
-            try:
-                with open(args.batch, "rb") as handle:
-                    return session.batch(handle)
-            except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-                print(f"{prog}: error: cannot read {safe(args.batch)}: {one_line(reason)}", file=err)
-                return ExitCode.USAGE
+            return session.batch_file(args.batch, prog)
         if query:
             return session.one(query, args.plus, args.minus)
         return session.prompt()

@@ -74,63 +74,79 @@ def answer_tables(recommender, top, min_listeners, rank=DEFAULT_RANK):
     """
     catalog = recommender.catalog
     row_of_id = {int(i): r for r, i in enumerate(catalog.ids.tolist())}
-    answers, errors, error_index = [], [], {}
-    notes, note_index, notes_of = [], {}, {}
-    result_fields = None
+    answers, errors, notes, notes_of, result_fields = [], Interned(), Interned(), {}, []
     for row, artist_id in enumerate(catalog.ids.tolist()):
-        name = catalog.names[row]
         try:
             answer = recommender.answer(
                 _id_query(recommender, artist_id), topn=top, min_listeners=min_listeners, rank=rank
             )
         except Item2VecError as exc:
-            message = str(exc)
-            template = message.replace(name, NAME_SLOT) if name and NAME_SLOT not in message else message
-            if template.replace(NAME_SLOT, name) != message:
-                template = message
-            if template not in error_index:
-                error_index[template] = len(errors)
-                errors.append(template)
-            answers.append(error_index[template])
+            answers.append(errors(_error_template(str(exc), catalog.names[row])))
             continue
-        if answer["artist_id"] != artist_id or answer["listeners"] != int(catalog.listeners[row]):
-            raise Item2VecError(f"the answer for id:{artist_id} is about another artist")
-        on_map = artist_id in recommender.vectors
-        if answer["evidence"] != ("vector" if on_map else evidence_label(answer["listeners"])):
-            raise Item2VecError(f"the evidence of id:{artist_id} is not what the page would show")
+        _check_answer(recommender, answer, artist_id, row)
         if answer["notes"]:
-            for note in answer["notes"]:
-                if note not in note_index:
-                    note_index[note] = len(notes)
-                    notes.append(note)
-            notes_of[str(row)] = [note_index[n] for n in answer["notes"]]
-        encoded = []
-        for result in answer["results"]:
-            fields = [k for k in result if k not in _ARTIST_FIELDS]
-            if result_fields is None:
-                result_fields = fields
-            elif fields != result_fields:
-                raise Item2VecError(f"answers have different fields: {fields} and {result_fields}")
-            result_row = row_of_id[result["artist_id"]]
-            if result["artist"] != catalog.names[result_row]:
-                raise Item2VecError(f"result {result['artist_id']} is not named as in the catalogue")
-            if result["listeners"] != int(catalog.listeners[result_row]):
-                raise Item2VecError(f"result {result['artist_id']} has other listeners than in the catalogue")
-            encoded.append([result_row] + [result[k] for k in result_fields])
-        answers.append(encoded)
+            notes_of[str(row)] = [notes(note) for note in answer["notes"]]
+        answers.append(
+            [_encode_result(result, catalog, row_of_id, result_fields) for result in answer["results"]]
+        )
     answered = sum(isinstance(a, list) for a in answers)
     log.info(
         "answers: %d artists answered, %d cannot be (%d message forms)",
         answered,
         len(answers) - answered,
-        len(errors),
+        len(errors.values),
     )
     return {
         "answers": answers,
-        "result_fields": result_fields or [],
-        "errors": errors,
-        "answer_notes": {"of": notes_of, "text": notes},
+        "result_fields": result_fields,
+        "errors": errors.values,
+        "answer_notes": {"of": notes_of, "text": notes.values},
     }
+
+
+class Interned:
+    """Values stored once in ``values`` and referred to by index: the page's string tables."""
+
+    def __init__(self):
+        self.values, self._index = [], {}
+
+    def __call__(self, value):
+        """The index of ``value`` in :attr:`values`, appending it the first time."""
+        if value not in self._index:
+            self._index[value] = len(self.values)
+            self.values.append(value)
+        return self._index[value]
+
+
+def _error_template(message, name):
+    """``message`` with the artist's ``name`` stood for by :data:`NAME_SLOT`, when that is exact."""
+    template = message.replace(name, NAME_SLOT) if name and NAME_SLOT not in message else message
+    return template if template.replace(NAME_SLOT, name) == message else message
+
+
+def _check_answer(recommender, answer, artist_id, row):
+    """Stop the build when an answer is not what the page will rebuild from the artist table."""
+    catalog = recommender.catalog
+    if answer["artist_id"] != artist_id or answer["listeners"] != int(catalog.listeners[row]):
+        raise Item2VecError(f"the answer for id:{artist_id} is about another artist")
+    on_map = artist_id in recommender.vectors
+    if answer["evidence"] != ("vector" if on_map else evidence_label(answer["listeners"])):
+        raise Item2VecError(f"the evidence of id:{artist_id} is not what the page would show")
+
+
+def _encode_result(result, catalog, row_of_id, result_fields):
+    """``[catalogue row, value of each of result_fields...]``; the first result sets ``result_fields``."""
+    fields = [k for k in result if k not in _ARTIST_FIELDS]
+    if not result_fields:
+        result_fields.extend(fields)
+    elif fields != result_fields:
+        raise Item2VecError(f"answers have different fields: {fields} and {result_fields}")
+    result_row = row_of_id[result["artist_id"]]
+    if result["artist"] != catalog.names[result_row]:
+        raise Item2VecError(f"result {result['artist_id']} is not named as in the catalogue")
+    if result["listeners"] != int(catalog.listeners[result_row]):
+        raise Item2VecError(f"result {result['artist_id']} has other listeners than in the catalogue")
+    return [result_row] + [result[k] for k in result_fields]
 
 
 #: Key kinds whose keys the page computes from the typed text itself (explorer.js
@@ -177,40 +193,25 @@ def name_tables(recommender):
     ids = catalog.ids.tolist()
     row_of_id = {int(i): r for r, i in enumerate(ids)}
     keys = [names_module.normalize(n) for n in catalog.names]
-    notes, note_index = [], {}
+    notes = Interned()
 
     def encode(resolution):
         if resolution is None:
             return None
         note = resolution.ambiguity_note(catalog)
-        if note is None:
-            return [row_of_id[resolution.artist_id], -1]
-        if note not in note_index:
-            note_index[note] = len(notes)
-            notes.append(note)
-        return [row_of_id[resolution.artist_id], note_index[note]]
+        return [row_of_id[resolution.artist_id], -1 if note is None else notes(note)]
 
     row_keys, picks = {}, {}
     for kind in PAGE_KINDS:
         table = index._index(kind)
-        own = [None] * len(ids)
-        for key, rows in table.items():
-            for row in rows:
-                if own[row] is not None:
-                    raise Item2VecError(f"artist row {row} has two {kind} keys: the page needs one")
-                own[row] = key
-        if any(k is None for k in own):
-            raise Item2VecError(f"some artists have no {kind} key: the page needs one each")
+        own = _own_keys(table, kind, len(ids))
         base = catalog.names if kind == "exact" else keys
         row_keys[kind] = {str(r): k for r, k in enumerate(own) if k != base[r]}
-        chosen = {}
+        picks[kind] = {}
         for key in sorted(table):
-            rows = table[key]
             encoded = encode(index.lookup(kind, key))
-            if len(rows) == 1 and encoded == [rows[0], -1]:
-                continue  # the page's default: a key held by one artist finds it
-            chosen[key] = encoded
-        picks[kind] = chosen
+            if encoded != [table[key][0], -1] or len(table[key]) != 1:
+                picks[kind][key] = encoded  # a key held by one artist finds it: the page's default
     characters = {c for k in keys for c in k if not c.isascii()} | {chr(c) for c in _TRANSLIT_RANGE}
     translit = {c: anyascii(c) for c in sorted(characters)}
     return {
@@ -218,10 +219,23 @@ def name_tables(recommender):
         "kinds": list(PAGE_KINDS),
         "row_keys": row_keys,
         "picks": picks,
-        "notes": notes,
+        "notes": notes.values,
         "translit": translit,
         "suggest_cutoff": names_module.SUGGEST_CUTOFF,
     }
+
+
+def _own_keys(table, kind, n):
+    """Each catalogue row's one key of ``kind`` (the page needs exactly one per row)."""
+    own = [None] * n
+    for key, rows in table.items():
+        for row in rows:
+            if own[row] is not None:
+                raise Item2VecError(f"artist row {row} has two {kind} keys: the page needs one")
+            own[row] = key
+    if any(k is None for k in own):
+        raise Item2VecError(f"some artists have no {kind} key: the page needs one each")
+    return own
 
 
 def _char_class(predicate):

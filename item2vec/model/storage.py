@@ -201,12 +201,48 @@ def load_model(path, verify=True):
         return _load(folder if source in (None, target) else source, verify)
 
 
+#: The arrays of ``catalog.npz``; ``names_utf8`` holds bytes, the others integers.
+CATALOG_ARRAYS = (
+    "artist_ids",
+    "listeners",
+    "names_utf8",
+    "names_offsets",
+    "listen_indptr",
+    "listen_users",
+    "vector_ids",
+)
+
+
 def _load(folder, verify):
-    hint = REBUILD_HINT.format(folder=folder)
+    """Read a model folder that is in place, checking each step; raises ModelError."""
+    fail = _Failure(folder)
+    _check_model_files(folder, fail)
+    metadata = _read_metadata(folder, fail)
+    if verify:
+        _verify_checksums(folder, metadata, fail)
+    unit, arrays = _read_arrays(folder, fail)
+    _check_arrays(unit, arrays, fail)
+    _check_vectors(unit, fail)
+    names = _decode_names(arrays, fail)
+    catalog = Catalog(
+        arrays["artist_ids"], names, arrays["listeners"], arrays["listen_indptr"], arrays["listen_users"]
+    )
+    return Model(ArtistVectors(arrays["vector_ids"], unit), catalog, metadata, path=folder)
 
-    def fail(problem, advice=hint):
-        return ModelError(f"model {folder}: {problem}; {advice}")
 
+class _Failure:
+    """Builds the one-line ModelError of a folder: the problem, then what to do about it."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.hint = REBUILD_HINT.format(folder=folder)
+
+    def __call__(self, problem, advice=None):
+        return ModelError(f"model {self.folder}: {problem}; {advice or self.hint}")
+
+
+def _check_model_files(folder, fail):
+    """The folder exists and holds the three files (a foreign folder is told apart from a damaged model)."""
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise fail("is a file, not a model folder")
     if not os.path.isdir(folder):
@@ -223,6 +259,10 @@ def _load(folder, verify):
         )
     if missing:
         raise fail(f"{missing[0]} is missing")
+
+
+def _read_metadata(folder, fail):
+    """``metadata.json`` as a dict of a format version this program reads."""
     try:
         with open(os.path.join(folder, METADATA_FILE), encoding="utf-8") as handle:
             metadata = json.load(handle)
@@ -238,16 +278,24 @@ def _load(folder, verify):
     hyper = metadata.get("hyperparameters", {})
     if not isinstance(hyper, dict) or not isinstance(hyper.get("min_count", 1), int):
         raise fail(f"{METADATA_FILE} has malformed hyperparameters")
-    if verify:
-        expected = metadata.get("files")
-        if not isinstance(expected, dict):
-            raise fail(f"{METADATA_FILE} lists no file checksums")
-        for name in (VECTORS_FILE, CATALOG_FILE):
-            if sha256_file(os.path.join(folder, name)) != expected.get(name):
-                raise fail(
-                    f"{name} does not match its checksum in {METADATA_FILE} "
-                    f"(truncated, damaged, or from another training run)"
-                )
+    return metadata
+
+
+def _verify_checksums(folder, metadata, fail):
+    """The two array files are the ones ``metadata.json`` was written with."""
+    expected = metadata.get("files")
+    if not isinstance(expected, dict):
+        raise fail(f"{METADATA_FILE} lists no file checksums")
+    for name in (VECTORS_FILE, CATALOG_FILE):
+        if sha256_file(os.path.join(folder, name)) != expected.get(name):
+            raise fail(
+                f"{name} does not match its checksum in {METADATA_FILE} "
+                f"(truncated, damaged, or from another training run)"
+            )
+
+
+def _read_arrays(folder, fail):
+    """The vectors (memory-mapped) and the catalogue's arrays, never unpickled."""
     # Check the file signatures first: given anything else, np.load falls back to
     # pickle, and even refused (allow_pickle=False) it advises loading "unsafely".
     with open(os.path.join(folder, VECTORS_FILE), "rb") as handle:
@@ -269,21 +317,17 @@ def _load(folder, verify):
         raise fail(f"cannot read arrays ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise fail(f"cannot read arrays ({exc})") from None
-    required = (
-        "artist_ids",
-        "listeners",
-        "names_utf8",
-        "names_offsets",
-        "listen_indptr",
-        "listen_users",
-        "vector_ids",
-    )
-    missing = [k for k in required if k not in arrays]
+    return unit, arrays
+
+
+def _check_arrays(unit, arrays, fail):
+    """Shapes, types and the consistency of the catalogue's tables with each other and the vectors."""
+    missing = [k for k in CATALOG_ARRAYS if k not in arrays]
     if missing:
         raise fail(f"{CATALOG_FILE} lacks {', '.join(missing)}")
     if unit.ndim != 2 or unit.dtype != np.float32:
         raise fail(f"{VECTORS_FILE} holds {unit.dtype} of shape {unit.shape}, expected 2-D float32")
-    for key in required:
+    for key in CATALOG_ARRAYS:
         kind = "u" if key == "names_utf8" else "iu"
         if arrays[key].ndim != 1 or arrays[key].dtype.kind not in kind:
             raise fail(
@@ -317,19 +361,25 @@ def _load(folder, verify):
     for ok, problem in problems:
         if not ok():
             raise fail(f"inconsistent files: {problem}")
+
+
+def _check_vectors(unit, fail):
+    """Finite rows of unit length (a zero row stays zero); anything else is not our file."""
     if not np.isfinite(unit).all():
         raise fail(f"{VECTORS_FILE} contains NaN or infinite values")
-    # Rows are stored unit-length (a zero row stays zero); anything else is not our file.
     norms = np.linalg.norm(unit, axis=1)
     if not bool(np.all((np.abs(norms - 1) < 1e-3) | (norms == 0))):
         raise fail(f"{VECTORS_FILE} holds vectors that are not unit length")
+
+
+def _decode_names(arrays, fail):
+    """The artist names, from the UTF-8 blob and its offsets."""
+    offsets = arrays["names_offsets"]
     try:
         blob = arrays["names_utf8"].tobytes()
-        names = [
+        return [
             blob[a:b].decode("utf-8")
             for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
         ]
     except UnicodeDecodeError:
         raise fail("names table is not valid UTF-8") from None
-    catalog = Catalog(ids, names, arrays["listeners"], arrays["listen_indptr"], arrays["listen_users"])
-    return Model(ArtistVectors(vector_ids, unit), catalog, metadata, path=folder)

@@ -26,7 +26,7 @@ import numpy as np
 from ..training.trainer import bag_vectors, member_config, train
 
 #: Product sources whose change must retrain every cached member.
-TRAINING_SOURCES = ("train.py", "corpus.py")
+TRAINING_SOURCES = ("training/trainer.py", "training/corpus.py")
 
 
 @dataclasses.dataclass(frozen=True)

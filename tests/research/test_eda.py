@@ -9,7 +9,7 @@ import pytest
 
 from item2vec.training.trainer import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.ingest.formats import load_dataset
-from item2vec.research import eda, eda_figures
+from item2vec.research import eda, eda_figures, eda_stats
 from item2vec.research.synthetic import make_plays, write_kaggle
 
 PROMISED = eda_figures.FIGURES + (eda_figures.MAP_FIGURE, "eda.json", "EDA.md")
@@ -114,20 +114,20 @@ def test_report_quotes_the_numbers_and_links_every_figure(run):
 
 
 def test_gini_and_lorenz():
-    assert eda.gini([1, 1, 1, 1]) == pytest.approx(0.0)
-    assert eda.gini([0, 0, 0, 10]) == pytest.approx(0.75)  # n-1/n for one holder of n
-    xs, ys = eda.lorenz([3, 1, 2])
+    assert eda_stats.gini([1, 1, 1, 1]) == pytest.approx(0.0)
+    assert eda_stats.gini([0, 0, 0, 10]) == pytest.approx(0.75)  # n-1/n for one holder of n
+    xs, ys = eda_stats.lorenz([3, 1, 2])
     assert np.allclose(xs, [0, 1 / 3, 2 / 3, 1]) and np.allclose(ys, [0, 1 / 6, 3 / 6, 1])
 
 
 def test_script_classes():
-    assert eda.script_of("Björk") == "Latin"
-    assert eda.script_of("Земфира") == "Cyrillic"
-    assert eda.script_of("いきものがかり") == "Japanese"
-    assert eda.script_of("下川みくに") == "Japanese"
-    assert eda.script_of("七瀬光") == "Han"
-    assert eda.script_of("Animal Джаz") == "Latin + other"
-    assert eda.script_of("!!!") == "no letters"
+    assert eda_stats.script_of("Björk") == "Latin"
+    assert eda_stats.script_of("Земфира") == "Cyrillic"
+    assert eda_stats.script_of("いきものがかり") == "Japanese"
+    assert eda_stats.script_of("下川みくに") == "Japanese"
+    assert eda_stats.script_of("七瀬光") == "Han"
+    assert eda_stats.script_of("Animal Джаz") == "Latin + other"
+    assert eda_stats.script_of("!!!") == "no letters"
     assert eda.stray_suffix("Paramore\u6500") and not eda.stray_suffix("Mc \ubabd")
     assert eda.mixes_latin_cyrillic("Pani\u0441 At The Disco") and not eda.mixes_latin_cyrillic("Radio Чача")
 
