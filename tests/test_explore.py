@@ -1,4 +1,4 @@
-"""The explorer page (python -m item2vec.explore): the command, and the page in a real browser.
+"""The explorer page (item2vec-explore): the command, and the page in a real browser.
 
 The browser tests open the page from disk in headless Chromium (Debian's ``chromium`` and
 ``chromium-driver``, which ``.ci/run`` installs) and check it against ``ask.py`` itself.

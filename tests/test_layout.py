@@ -44,7 +44,7 @@ def stage_of(module, table):
     """The stage a dotted module name (``item2vec.query.names``, ``ask``, ``benchmarks.tune``) belongs to."""
     if module.startswith("benchmarks."):
         return "benchmarks"
-    if module in ("ask", "train_item2vec") or module.endswith(".__main__"):
+    if module in ("ask", "train_item2vec"):
         return "launchers"
     if module == "item2vec":
         return "face"

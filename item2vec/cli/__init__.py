@@ -2,7 +2,7 @@
 
 * :mod:`.ask_command`: ``ask.py`` / ``item2vec-ask``;
 * :mod:`.train_command`: ``train_item2vec.py`` / ``item2vec-train``;
-* :mod:`.explore_command`: ``python -m item2vec.explore`` / ``item2vec-explore``;
+* :mod:`.explore_command`: ``item2vec-explore``;
 * :mod:`.export_command`: ``item2vec-export``;
 * :mod:`.parser`: what they share (a parser that returns instead of exiting, ``--version``).
 

@@ -1,8 +1,8 @@
 """Write the artist explorer: one self-contained HTML page to open in any browser, offline.
 
 Examples:
-  python -m item2vec.explore --out explorer.html
-  python -m item2vec.explore --model models/ --out explorer.html --force
+  item2vec-explore --out explorer.html
+  item2vec-explore --model models/ --out explorer.html --force
 
 The page has a search box that finds artists as ask.py does, the answer ask.py
 --explain gives for the chosen artist (precomputed for every artist), and a map
@@ -27,7 +27,7 @@ from ..query.formatting import safe
 from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir
 
 
-def build_parser(prog="python -m item2vec.explore"):
+def build_parser(prog="item2vec-explore"):
     parser = command_parser(__doc__, prog)
     parser.add_argument("--out", required=True, metavar="FILE", help="the HTML page to write")
     parser.add_argument(
@@ -44,7 +44,7 @@ def build_parser(prog="python -m item2vec.explore"):
     return parser
 
 
-def main(argv=None, out=None, err=None, prog="python -m item2vec.explore"):
+def main(argv=None, out=None, err=None, prog="item2vec-explore"):
     """Run the command line; returns the exit code instead of exiting."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
@@ -91,4 +91,5 @@ def main(argv=None, out=None, err=None, prog="python -m item2vec.explore"):
 def run():
     """Console-script entry: :func:`main`, then exit with its code."""
     name = os.path.basename(sys.argv[0])
-    sys.exit(main(prog="python -m item2vec.explore" if name in ("", "__main__.py") else name))
+    module_run = name in ("", "explore_command.py")
+    sys.exit(main(prog="python -m item2vec.cli.explore_command" if module_run else name))

@@ -1,6 +1,6 @@
 """An offline, interactive artist explorer in one self-contained HTML file.
 
-    python -m item2vec.explore --model models/ --out explorer.html
+    item2vec-explore --model models/ --out explorer.html
 
 The page holds a search box with the lookup rules of ``ask.py``, the answer
 ``ask.py ARTIST --explain`` gives for the chosen artist, and a 2-D map of every
