@@ -24,14 +24,22 @@ class Catalog:
     listen_indptr, listen_users : ndarray of int
         CSR rows: the users of artist ``i`` are
         ``listen_users[listen_indptr[i]:listen_indptr[i + 1]]``, sorted.
+    romanized : tuple of (array of int, list of str), optional
+        Latin spellings of names written in other scripts: ``(rows, keys)``, the catalogue
+        row of each key (increasing) and the key, lower-case ASCII words ("hamasaki ayumi"
+        for 浜崎あゆみ). Computed when the model is built
+        (:mod:`item2vec.training.romanization`); none by default.
     """
 
-    def __init__(self, ids, names, listeners, listen_indptr, listen_users):
+    def __init__(self, ids, names, listeners, listen_indptr, listen_users, romanized=None):
         self.ids = np.asarray(ids, dtype=np.int64)
         self.names = list(names)
         self.listeners = np.asarray(listeners, dtype=np.int64)
         self.listen_indptr = np.asarray(listen_indptr, dtype=np.int64)
         self.listen_users = np.asarray(listen_users, dtype=np.int32)
+        rows, keys = romanized if romanized is not None else ((), ())
+        self.romanized_rows = np.asarray(rows, dtype=np.int64)
+        self.romanized_keys = list(keys)
 
     def __len__(self):
         return len(self.ids)
@@ -58,9 +66,14 @@ class Catalog:
         mine = self.users_of(artist_id)
         return [int(np.intersect1d(mine, self.users_of(o), assume_unique=True).size) for o in others]
 
+    def romanized_of(self, position):
+        """The Latin keys of the name at catalogue ``position`` (``[]`` for a Latin name)."""
+        start, stop = np.searchsorted(self.romanized_rows, [position, position + 1])
+        return self.romanized_keys[int(start) : int(stop)]
+
     @classmethod
-    def from_dataset(cls, dataset):
-        """Build the catalogue of a :class:`~item2vec.ingest.formats.Dataset`."""
+    def from_dataset(cls, dataset, romanized=None):
+        """Build the catalogue of a :class:`~item2vec.ingest.formats.Dataset` (``romanized`` as above)."""
         artists = dataset.artists
         ids = artists["artist_id"].to_numpy(dtype=np.int64)
         plays = dataset.plays.sort_values(["artist_id", "user"], kind="stable")
@@ -69,4 +82,4 @@ class Catalog:
         positions = rows_of(ids, plays["artist_id"].to_numpy())
         counts = np.bincount(positions, minlength=len(ids))
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return cls(ids, artists["name"].tolist(), counts, indptr, codes)
+        return cls(ids, artists["name"].tolist(), counts, indptr, codes, romanized)

@@ -6,7 +6,8 @@ A model folder holds:
     float32 (n, d) unit-length artist vectors, memory-mapped at load.
 ``catalog.npz``
     the :class:`~item2vec.model.catalog.Catalog` as plain arrays (names as UTF-8
-    bytes plus offsets) and ``vector_ids``, the artist id of each vector row.
+    bytes plus offsets; the Latin keys of names in other scripts as ASCII bytes,
+    offsets and catalogue rows) and ``vector_ids``, the artist id of each vector row.
 ``metadata.json``
     format version, hyperparameters, data checksums, library versions,
     training time, and the SHA-256 of the two array files, checked at load so
@@ -21,6 +22,7 @@ folder is replaced, locked and recovered is :mod:`item2vec.model.replace`.
 import json
 import logging
 import os
+import re
 import shutil
 import zipfile
 
@@ -68,8 +70,8 @@ def _write_npz(path, arrays):
                 np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
 
 
-def _encode_names(names):
-    encoded = [n.encode("utf-8") for n in names]
+def _encode_names(names, encoding="utf-8"):
+    encoded = [n.encode(encoding) for n in names]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
@@ -102,6 +104,7 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     if not np.isfinite(unit).all():
         raise ModelError("training produced non-finite vectors; refusing to save them")
     names_utf8, names_offsets = _encode_names(catalog.names)
+    romanized_ascii, romanized_offsets = _encode_names(catalog.romanized_keys, "ascii")
     vector_ids = np.asarray(artist_ids, dtype=np.int64)
     try:
         import tempfile  # write path only: keeps ask.py's start-up lean
@@ -125,6 +128,9 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
                 "listen_indptr": catalog.listen_indptr,
                 "listen_users": catalog.listen_users,
                 "vector_ids": vector_ids,
+                "romanized_ascii": romanized_ascii,
+                "romanized_offsets": romanized_offsets,
+                "romanized_rows": catalog.romanized_rows,
             },
         )
         metadata = dict(metadata)
@@ -211,6 +217,11 @@ CATALOG_ARRAYS = (
     "listen_users",
     "vector_ids",
 )
+#: Arrays of ``catalog.npz`` that a folder written before they existed lacks (read as empty).
+#: ``romanized_ascii`` holds the keys' bytes; ``romanized_rows`` the catalogue row of each.
+OPTIONAL_ARRAYS = ("romanized_ascii", "romanized_offsets", "romanized_rows")
+#: What a romanised key is: lower-case ASCII words separated by single spaces.
+_ROMANIZED_KEY = re.compile(r"[0-9a-z]+(?: [0-9a-z]+)*")
 
 
 def _load(folder, verify):
@@ -225,7 +236,12 @@ def _load(folder, verify):
     _check_vectors(unit, fail)
     names = _decode_names(arrays, fail)
     catalog = Catalog(
-        arrays["artist_ids"], names, arrays["listeners"], arrays["listen_indptr"], arrays["listen_users"]
+        arrays["artist_ids"],
+        names,
+        arrays["listeners"],
+        arrays["listen_indptr"],
+        arrays["listen_users"],
+        _romanized(arrays, len(names), fail),
     )
     return Model(ArtistVectors(arrays["vector_ids"], unit), catalog, metadata, path=folder)
 
@@ -370,6 +386,37 @@ def _check_vectors(unit, fail):
     norms = np.linalg.norm(unit, axis=1)
     if not bool(np.all((np.abs(norms - 1) < 1e-3) | (norms == 0))):
         raise fail(f"{VECTORS_FILE} holds vectors that are not unit length")
+
+
+def _romanized(arrays, n, fail):
+    """``(rows, keys)`` of the Latin keys (:attr:`Catalog.romanized_rows`), checked; empty when absent."""
+    present = [k for k in OPTIONAL_ARRAYS if k in arrays]
+    if not present:
+        return None
+    if len(present) < len(OPTIONAL_ARRAYS):
+        missing = sorted(set(OPTIONAL_ARRAYS) - set(present))
+        raise fail(f"{CATALOG_FILE} lacks {', '.join(missing)}")
+    blob, offsets, rows = (arrays[k] for k in OPTIONAL_ARRAYS)
+    for key in OPTIONAL_ARRAYS:
+        kind = "u" if key == "romanized_ascii" else "iu"
+        if arrays[key].ndim != 1 or arrays[key].dtype.kind not in kind:
+            raise fail(f"{CATALOG_FILE}: {key} holds {arrays[key].dtype} of shape {arrays[key].shape}")
+    problems = [
+        (lambda: len(offsets) == len(rows) + 1, "romanized keys and rows of different lengths"),
+        (lambda: offsets[0] == 0 and offsets[-1] == len(blob), "romanized keys table truncated"),
+        (lambda: bool(np.all(np.diff(offsets) > 0)), "romanized keys table offsets out of order"),
+        (lambda: len(rows) == 0 or bool(np.all(np.diff(rows) >= 0)), "romanized rows not sorted"),
+        (lambda: len(rows) == 0 or (rows[0] >= 0 and rows[-1] < n), "romanized rows outside the catalogue"),
+    ]
+    for ok, problem in problems:
+        if not ok():
+            raise fail(f"inconsistent files: {problem}")
+    text = blob.tobytes()
+    bounds = zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
+    keys = [text[a:b].decode("ascii", "replace") for a, b in bounds]
+    if not all(_ROMANIZED_KEY.fullmatch(k) for k in keys):
+        raise fail("romanized keys table holds something other than lower-case ASCII words")
+    return rows, keys
 
 
 def _decode_names(arrays, fail):

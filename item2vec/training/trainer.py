@@ -439,14 +439,19 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     return meta
 
 
-def save_trained(out_dir, trained, dataset):
+def save_trained(out_dir, trained, dataset, confidence=None):
     """Write a training run's model folder (replaced atomically); returns its metadata.
 
     The catalogue and :func:`build_metadata` come from ``dataset``, the data the
     run was trained on; :func:`~item2vec.model.storage.save_model` does the writing.
+    Both engines write through here, so the catalogue's Latin keys of names in other
+    scripts (:func:`~item2vec.training.romanization.catalog_keys`) are computed here, from
+    the catalogue's names. ``confidence``, when given, is the table of measured answer
+    confidence by listener band (:mod:`item2vec.model.confidence`) stored in the metadata.
     """
     from ..model.catalog import Catalog
     from ..model.storage import save_model
+    from . import romanization
 
     # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
     corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"
@@ -461,9 +466,13 @@ def save_trained(out_dir, trained, dataset):
             "engine": trained.engine,
             "trainer": trained.trainer,
             **({trained.trainer: trained.trainer_settings} if trained.trainer_settings else {}),
+            **({"confidence": confidence} if confidence is not None else {}),
         },
     )
-    return save_model(out_dir, trained.artist_ids, trained.vectors, Catalog.from_dataset(dataset), metadata)
+    metadata["library_versions"].update(romanization.library_versions())
+    # The catalogue's rows are the data's artists in order (Catalog.from_dataset).
+    catalog = Catalog.from_dataset(dataset, romanization.catalog_keys(dataset.artists["name"].tolist()))
+    return save_model(out_dir, trained.artist_ids, trained.vectors, catalog, metadata)
 
 
 def train_and_save(dataset, out_dir, config=None, progress=True, stream=False):
