@@ -1,15 +1,21 @@
 """Which music artists are similar to this one? Answers from a trained item2vec model.
 
 Examples:
-  python ask.py Rosetta
-  python ask.py Rosetta --minus Metallica --explain
-  python ask.py "Sister Rosetta Tharpe" --rank cosine
-  python ask.py "Cult Of Luna" --json
-  printf 'Rosetta\\nIsis\\n' | python ask.py --batch -
-  python ask.py                      (interactive prompt with tab completion)
+  %(prog)s Rosetta
+  %(prog)s Rosetta --minus Metallica --explain
+  %(prog)s "Sister Rosetta Tharpe" --rank cosine
+  %(prog)s "Cult Of Luna" --json
+  printf 'Rosetta\\nIsis\\n' | %(prog)s --batch -
+  %(prog)s                      (interactive prompt with tab completion)
+
+Names match leniently: case, accents, spaces, punctuation ("Jay Z" finds Jay-Z), a
+leading article, quotes around the name, and the Latin spellings of names in other
+scripts ("Ayumi Hamasaki" finds 浜崎あゆみ). Each answer carries how far to trust it,
+measured on held-out users by the artist's listeners; a low one is said above the table.
 
 Exit codes: 0 answered; 1 artist not found or query not answerable (in --batch:
 at least one line failed); 2 usage error; 3 model missing or damaged; 130 interrupted.
+With --json every error is also a JSON object on standard output.
 """
 
 import contextlib
@@ -20,7 +26,7 @@ import sys
 
 from ..errors import ExitCode, Item2VecError
 from ..model.storage import load_model
-from ..query.formatting import format_line, format_table, safe
+from ..query.formatting import format_line, format_table, json_record, notes, safe
 from ..query.ranking import RANKINGS
 from ..query.recommender import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, DEFAULT_TOP, MAX_TOP, Recommender
 from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir, int_in
@@ -44,7 +50,7 @@ def one_line(message, limit=2000):
     return safe(message, limit)
 
 
-def build_parser(prog="ask.py"):
+def build_parser(prog="python ask.py"):
     parser = command_parser(__doc__, prog)
     parser.add_argument(
         "artist",
@@ -97,7 +103,8 @@ def build_parser(prog="ask.py"):
     parser.add_argument(
         "--batch",
         metavar="FILE",
-        help="answer one artist name per line of FILE ('-' for stdin), one answer per line",
+        help="answer one artist name per line of FILE ('-' for stdin), one answer per line; "
+        "a line starting with '#' is a comment unless it is an artist's name",
     )
     parser.add_argument(
         "--model",
@@ -118,7 +125,28 @@ def _isatty(stream):
 
 
 def error_record(query, exc):
+    """The JSON object of a failure: ``{"query", "error", "suggestions"}`` (query None: not about a name)."""
     return {"query": query, "error": str(exc), "suggestions": list(getattr(exc, "suggestions", []))}
+
+
+class _ReadError(Exception):
+    """Reading the batch file failed (not answering a line, not writing an answer)."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
+def _lines(handle):
+    """The lines of a batch file; an OSError while reading it becomes :class:`_ReadError`."""
+    while True:
+        try:
+            line = handle.readline()
+        except OSError as exc:
+            raise _ReadError(exc) from None
+        if not line:
+            return
+        yield line
 
 
 class Session:
@@ -147,10 +175,10 @@ class Session:
                 print(to_json(error_record(query, exc)), file=self.out)
             print(f"error: {one_line(exc)}", file=self.err)
             return exc.exit_code
-        for note in answer["notes"]:
+        for note in notes(answer):
             print(f"note: {safe(note, 400)}", file=self.err)
         if self.args.json:
-            print(to_json(answer), file=self.out)
+            print(to_json(json_record(answer)), file=self.out)
         else:
             print(format_table(answer, self.args.min_listeners, self.args.explain), file=self.out)
         return ExitCode.OK
@@ -168,7 +196,7 @@ class Session:
                     query = raw.decode("utf-8")
                 else:
                     query = raw.rstrip("\r\n")
-                if not query.strip() or query.lstrip().startswith("#"):
+                if not query.strip() or self._comment(query):
                     continue  # blank lines and comments, as in any list a user writes
                 answer = self.ask(query, self.args.plus, self.args.minus)
             except UnicodeDecodeError as exc:
@@ -179,9 +207,9 @@ class Session:
             except Item2VecError as exc:
                 failure = exc
             else:
-                for note in answer["notes"]:
+                for note in notes(answer):
                     print(f"note: line {number}: {safe(note, 400)}", file=self.err)
-                line = to_json(answer) if self.args.json else format_line(answer)
+                line = to_json(json_record(answer)) if self.args.json else format_line(answer)
                 print(line, file=self.out, flush=True)
                 continue
             failed += 1
@@ -191,6 +219,13 @@ class Session:
                 print(f"{safe(query, 80)}: error: {one_line(failure)}", file=self.out, flush=True)
             print(f"error: line {number}: {one_line(failure)}", file=self.err)
         return ExitCode.FAILED if failed else ExitCode.OK
+
+    def _comment(self, line):
+        """Whether a batch line is a comment: it starts with '#' and is no artist's name ('#2 Orchestra')."""
+        if not line.lstrip().startswith("#"):
+            return False
+        names = self.recommender.names
+        return not (names.lookup("exact", line) or names.lookup("exact", line.strip()))
 
     def prompt(self):
         """Interactive loop with readline editing, history and tab completion."""
@@ -216,14 +251,28 @@ class Session:
         return ExitCode.OK
 
     def batch_file(self, path, prog):
-        """Answer every line of the file ``path`` (``-``: standard input); returns the exit code."""
+        """Answer every line of the file ``path`` (``-``: standard input); returns the exit code.
+
+        Only a failure to open or read the file is "cannot read FILE" (exit 2); a failure
+        to write an answer (stdout closed: ``| head``) propagates as it does for ``-``.
+        """
         try:
-            with open(path, "rb") as handle:
-                return self.batch(handle)
+            handle = open(path, "rb")  # closed below; its lines are read one at a time
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            print(f"{prog}: error: cannot read {safe(path)}: {one_line(reason)}", file=self.err)
-            return ExitCode.USAGE
+            return self._unreadable(path, prog, exc)
+        try:
+            with handle:
+                return self.batch(_lines(handle))
+        except _ReadError as exc:
+            return self._unreadable(path, prog, exc.error)
+
+    def _unreadable(self, path, prog, exc):
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        message = f"cannot read {safe(path)}: {one_line(reason)}"
+        if self.args.json:
+            print(to_json(error_record(None, message)), file=self.out)
+        print(f"{prog}: error: {message}", file=self.err)
+        return ExitCode.USAGE
 
 
 def _line_editing(index):
@@ -270,13 +319,32 @@ def parse_arguments(parser, argv, stdin):
     return args, query
 
 
-def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
+def wants_json(argv):
+    """Whether ``--json`` (or an abbreviation argparse accepts) is among the options of ``argv``.
+
+    Looked at before parsing, so that a usage error too can be reported as JSON.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return any(len(a) >= 4 and "--json".startswith(a) for a in options)
+
+
+def main(argv=None, stdin=None, out=None, err=None, prog="python ask.py"):
     """Run the command line; returns the exit code instead of exiting."""
     stdin = stdin if stdin is not None else sys.stdin
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s", stream=err)
     parser = build_parser(prog)
+    as_json = wants_json(argv)
+
+    def fail(message, code, prefix="error"):
+        # With --json every error is also an object on stdout, for the scripts that read it.
+        if as_json:
+            print(to_json(error_record(None, message)), file=out)
+        print(f"{prefix}: {one_line(message)}" if prefix else message, file=err)
+        return code
+
     try:
         with contextlib.redirect_stdout(out):
             args, query = parse_arguments(parser, argv, stdin)
@@ -284,8 +352,7 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
         return ExitCode.OK
     except UsageError as exc:
         # argparse quotes unknown arguments raw: escape them like any other user text.
-        print(f"{prog}: error: {one_line(exc)} (see --help)", file=err)
-        return ExitCode.USAGE
+        return fail(f"{exc} (see --help)", ExitCode.USAGE, f"{prog}: error")
     try:
         session = Session(args, out, err)
         if args.batch == "-":
@@ -296,17 +363,21 @@ def main(argv=None, stdin=None, out=None, err=None, prog="ask.py"):
             return session.one(query, args.plus, args.minus)
         return session.prompt()
     except Item2VecError as exc:
-        print(f"error: {one_line(exc)}", file=err)
-        return exc.exit_code
+        return fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=err)
-        return ExitCode.INTERRUPTED
+        return fail("interrupted", ExitCode.INTERRUPTED, prefix=None)
+
+
+def program_name(argv0):
+    """How the program was started, for ``--help`` and errors: ``item2vec-ask`` or ``python ask.py``."""
+    name = os.path.basename(argv0) or "ask.py"
+    return f"python {name}" if name.endswith(".py") else name
 
 
 def run():
     """Console-script entry: :func:`main` with the process's streams, then exit."""
     try:
-        code = main(prog=os.path.basename(sys.argv[0]) or "ask.py")
+        code = main(prog=program_name(sys.argv[0]))
         sys.stdout.flush()
     except BrokenPipeError:
         # Output piped into e.g. `head`: stop quietly, as Unix tools do.

@@ -32,6 +32,7 @@ from ..checksums import sha256_file
 from ..errors import ModelError
 from . import replace
 from .catalog import Catalog
+from .confidence import parse_confidence
 from .vectors import ArtistVectors, unit_rows
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ class Model:
         self.catalog = catalog
         self.metadata = metadata
         self.path = path
+        #: The measured confidence of answers by listener band
+        #: (:class:`~item2vec.model.confidence.ConfidenceTable`), or None when not measured.
+        self.confidence = parse_confidence(metadata["confidence"]) if "confidence" in metadata else None
 
     @property
     def min_count(self):
@@ -294,6 +298,11 @@ def _read_metadata(folder, fail):
     hyper = metadata.get("hyperparameters", {})
     if not isinstance(hyper, dict) or not isinstance(hyper.get("min_count", 1), int):
         raise fail(f"{METADATA_FILE} has malformed hyperparameters")
+    if "confidence" in metadata:
+        try:
+            parse_confidence(metadata["confidence"])
+        except ValueError as exc:
+            raise fail(f"{METADATA_FILE} has a malformed confidence table ({exc})") from None
     return metadata
 
 

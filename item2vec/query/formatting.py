@@ -1,4 +1,8 @@
-"""Text rendering of answers for a terminal.
+"""The words of an answer: its table and lines for a terminal, its notes, its confidence line.
+
+:class:`~item2vec.query.recommender.Recommender` returns facts; this module is the one
+place that words them, for ``ask.py`` (table, ``--batch`` line, ``--json``'s ``notes``)
+and the explorer page (which stores the same sentences when it is built).
 
 Artist names come from user-generated data and queries from users, so every
 string is passed through :func:`safe` before it reaches a terminal: control
@@ -65,6 +69,106 @@ def thin_note(answer):
     )
 
 
+def _artist(a):
+    return f"{a['name']!r} ({plural(a['listeners'], 'listener')})"
+
+
+def _same_name(fact):
+    chosen = fact["chosen"]
+    listed = ", ".join(f"id:{o['artist_id']} {_artist(o)}" for o in fact["others"])
+    return (
+        f"{len(fact['others']) + 1} artists are named {fact['name']!r}; using id:{chosen['artist_id']} "
+        f"({plural(chosen['listeners'], 'listener')}). Others: {listed}; ask for 'id:N' to pick one."
+    )
+
+
+def _better_known(fact):
+    typed, used = fact["typed"], fact["used"]
+    return (
+        f"{_artist(typed)} is spelled almost like {_artist(used)}, which is far better known, so this "
+        f"answers for {used['name']!r}; ask for id:{typed['artist_id']} to get {typed['name']!r} itself."
+    )
+
+
+def _folded_operand(fact):
+    a = fact["artist"]
+    n = a["listeners"]
+    whose = "its listener lists" if n == 1 else f"its {n} listeners list"
+    return (
+        f"--{fact['option']} {a['name']!r} has no vector of its own ({plural(n, 'listener')}): "
+        f"it enters folded in from the other artists {whose}"
+    )
+
+
+def _fewer_results(fact):
+    if fact["min_listeners"] > 1:
+        return (
+            f"only {fact['returned']} of the {fact['asked']} asked for have at least "
+            f"{plural(fact['min_listeners'], 'listener')}; a lower --min-listeners gives more"
+        )
+    return f"only {fact['returned']} of the {fact['asked']} asked for: no other artist has a vector"
+
+
+def _weak_result(fact):
+    return (
+        f"weak result: the best result's similarity is {fact['similarity']:.2f}, below "
+        f"{fact['threshold']} (lower than any plain single-artist query gives), so these answers are noise"
+    )
+
+
+_NOTES = {
+    "same_name": _same_name,
+    "better_known": _better_known,
+    "folded_operand": _folded_operand,
+    "fewer_results": _fewer_results,
+    "weak_result": _weak_result,
+}
+
+
+def note(fact):
+    """The sentence of one fact of an answer (:meth:`Recommender.answer`'s ``facts``)."""
+    return _NOTES[fact["fact"]](fact)
+
+
+def notes(answer):
+    """The notes of an answer, one sentence per fact, in order."""
+    return [note(fact) for fact in answer["facts"]]
+
+
+def json_record(answer):
+    """The object ``ask.py --json`` prints for an answer: its facts worded as ``notes``."""
+    record = {k: v for k, v in answer.items() if k != "facts"}
+    record["notes"] = notes(answer)
+    # The documented key order: notes before confidence and results.
+    order = ("query", "artist", "artist_id", "listeners", "evidence", "rank", "plus", "minus", "notes")
+    return {k: record[k] for k in order if k in record} | {k: v for k, v in record.items() if k not in order}
+
+
+def band_label(confidence):
+    """``"5-9 listeners"``, ``"100 or more listeners"``, ``"1 listener, folded in"``."""
+    first, last = confidence["band"]
+    if last is None:
+        text = f"{first} or more listeners"
+    elif first == last:
+        text = plural(first, "listener")
+    else:
+        text = f"{first}-{last} listeners"
+    return text + (", folded in" if confidence["folded"] else "")
+
+
+def confidence_line(answer):
+    """``Confidence: low (5 listeners): ...`` when the answer's measured confidence is low, else None."""
+    confidence = answer.get("confidence") or {}
+    if confidence.get("level") != "low":
+        return None
+    tenths = round(confidence["value"] * 10)
+    return (
+        f"Confidence: low ({plural(confidence['listeners'], 'listener')}): on held-out users, only "
+        f"{tenths} in 10 answers for artists with {band_label(confidence)} held, in their top "
+        f"{confidence['k']}, an artist that their listeners also list."
+    )
+
+
 def format_table(answer, min_listeners=0, explain=False):
     """A readable multi-line table of one answer.
 
@@ -80,14 +184,13 @@ def format_table(answer, min_listeners=0, explain=False):
     Returns
     -------
     str
-        Heading, a thin-evidence line when the query artist was folded in, and the rows
-        (rank, artist, score, listeners; with ``explain`` also similarity and shared).
+        Heading, a thin-evidence line when the query artist was folded in, a confidence
+        line when it is low, and the rows (rank, artist, score, listeners; with
+        ``explain`` also similarity and shared).
     """
     results = answer["results"]
     lines = [heading(answer, min_listeners)]
-    note = thin_note(answer)
-    if note:
-        lines.append(note)
+    lines += [line for line in (thin_note(answer), confidence_line(answer)) if line]
     lines.append("")
     if not results:
         lines.append("  (no artist passes the filter; try a lower --min-listeners)")
@@ -115,8 +218,11 @@ def format_table(answer, min_listeners=0, explain=False):
 def format_line(answer):
     """One line per answer, for ``--batch``: ``Query: A (0.81), B (0.77), ...``.
 
-    A query artist without a vector of its own is marked ``Query [thin evidence]: ...``.
+    A query artist without a vector of its own is marked ``Query [thin evidence]: ...``, an
+    answer of low measured confidence ``[low confidence]``.
     """
     items = ", ".join(f"{safe(r['artist'], 48)} ({r['score']:.2f})" for r in answer["results"])
-    thin = " [thin evidence]" if answer.get("evidence", "vector") != "vector" else ""
-    return f"{describe_query(answer)}{thin}: {items}"
+    marks = " [thin evidence]" if answer.get("evidence", "vector") != "vector" else ""
+    if confidence_line(answer):
+        marks += " [low confidence]"
+    return f"{describe_query(answer)}{marks}: {items}"

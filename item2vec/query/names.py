@@ -1,14 +1,24 @@
 """Turning what a user typed into an artist id.
 
-Order of attempts: the exact name; an explicit ``id:N``; the name compared
-case-, accent- and whitespace-insensitively (:func:`normalize`); the name
-transliterated to ASCII (:func:`ascii_key`: "Erlend Oye" finds "Erlend Øye",
-whose ø no Unicode decomposition removes); the name without a leading article
-("beatles" finds "The Beatles"); otherwise an
-:class:`~item2vec.errors.UnknownArtistError` carrying fuzzy suggestions
-(rapidfuzz). Every artist whose name has the same :func:`normalize` key counts
-as "the same name" ("Red", "red", full-width "ＲＥＤ"): the one with the most
-listeners is taken and the others reported, which ``id:N`` can pick.
+Order of attempts: the exact name; the name without quotes around it (``"Metallica"``);
+an explicit ``id:N``; the name compared case-, accent- and whitespace-insensitively
+(:func:`normalize`); the name transliterated to ASCII (:func:`ascii_key`: "Erlend Oye"
+finds "Erlend Øye", whose ø no Unicode decomposition removes); the name without a
+leading article ("beatles" finds "The Beatles"); the name without punctuation or spaces
+(:func:`skeleton`: "Jay Z" and "JayZ" find "Jay-Z", "ACDC" finds "Ac/Dc"); the Latin
+spellings of names in other scripts, computed when the model was built and stored in
+its catalogue ("Ayumi Hamasaki" or "Hamasaki Ayumi" finds 浜崎あゆみ); otherwise an
+:class:`~item2vec.errors.UnknownArtistError` carrying fuzzy suggestions (rapidfuzz).
+
+Every artist whose name has the same :func:`normalize` key counts as "the same name"
+("Red", "red", full-width "ＲＥＤ"): the one with the most listeners is taken and the
+others reported, which ``id:N`` can pick. A name that finds a rarely listened spelling
+of a far better-known artist (the same :func:`skeleton` or Latin spelling, at least
+:data:`BETTER_KNOWN_FACTOR` times the listeners: "Blink 182", 1 listener, and
+"Blink-182", 150) finds the better-known one, and the :class:`Resolution` says which
+spelling the name matched; ``id:N`` picks either exactly.
+
+The module returns facts (:meth:`Resolution.facts`); :mod:`.formatting` words them.
 """
 
 import dataclasses
@@ -26,7 +36,41 @@ MAX_QUERY_LENGTH = 300
 SUGGEST_CUTOFF = 60
 #: The kinds of key :meth:`NameIndex.lookup` knows, in the order :meth:`NameIndex.resolve`
 #: tries them (``id:N`` comes between the exact name and the normalised key).
-LOOKUP_KINDS = ("exact", "normal", "ascii", "article")
+LOOKUP_KINDS = ("exact", "normal", "ascii", "article", "skeleton", "romanized")
+#: A name that finds an artist spelled almost like a far better-known one finds that one
+#: when it has this many times the listeners (and at least :data:`BETTER_KNOWN_AT_LEAST`).
+BETTER_KNOWN_FACTOR = 5
+BETTER_KNOWN_AT_LEAST = 5
+#: Quotes a name may be typed in ("Metallica", 'Metallica', “Metallica”, «Metallica»,
+#: 「嵐」): opening character and the closing ones that match it.
+QUOTES = {
+    '"': '"',
+    "'": "'",
+    "\u201c": "\u201d\u201c",
+    "\u2018": "\u2019\u2018",
+    "\u201e": "\u201c\u201d",
+    "\u00ab": "\u00bb",
+    "\u00bb": "\u00ab",
+    "\u2039": "\u203a",
+    "\u300c": "\u300d",
+    "\u300e": "\u300f",
+    "\uff02": "\uff02",
+    "`": "`",
+}
+
+
+def unquote(query):
+    """``query`` without one pair of quotes around it (and the spaces inside them), else stripped.
+
+    >>> unquote(' "Metallica" ')
+    'Metallica'
+    >>> unquote('"Weird Al" Yankovic')
+    '"Weird Al" Yankovic'
+    """
+    text = query.strip()
+    if len(text) >= 2 and text[-1] in QUOTES.get(text[0], ""):
+        return text[1:-1].strip()
+    return text
 
 
 def ascii_key(text):
@@ -85,26 +129,67 @@ def _normalize_unicode(text):
     return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
+def artist_fact(catalog, position):
+    """``{"artist_id", "name", "listeners"}`` of a catalogue position: how facts name an artist."""
+    return {
+        "artist_id": int(catalog.ids[position]),
+        "name": catalog.names[position],
+        "listeners": int(catalog.listeners[position]),
+    }
+
+
 @dataclasses.dataclass
 class Resolution:
-    """An artist a query resolved to, and any others with the same name."""
+    """An artist a query resolved to, and how.
+
+    Attributes
+    ----------
+    artist_id : int
+    name : str
+    others : list of int
+        Ids of other artists with the same (normalised) name as the one the query
+        matched, most listened first.
+    matched : int or None
+        When the query matched a rarely listened spelling of ``artist_id`` (see
+        :meth:`NameIndex.better_known`), the id of that spelling; else None.
+    by_id : bool
+        Picked with ``id:N``: exactly that artist, no other spelling preferred.
+    """
 
     artist_id: int
     name: str
-    others: list  # ids of other artists with the same (normalised) name, most listened first
+    others: list
+    matched: int | None = None
+    by_id: bool = False
 
-    def ambiguity_note(self, catalog):
-        """One line telling the user which of several same-named artists was taken, or None."""
-        if not self.others:
-            return None
-        listed = ", ".join(
-            f"id:{o} {catalog.name(o)!r} ({plural(catalog.listeners_of(o), 'listener')})" for o in self.others
-        )
-        return (
-            f"{len(self.others) + 1} artists are named {self.name!r}; using id:{self.artist_id} "
-            f"({plural(catalog.listeners_of(self.artist_id), 'listener')}). Others: {listed}; "
-            f"ask for 'id:N' to pick one."
-        )
+    def facts(self, catalog):
+        """What the user should know about this resolution, as JSON-ready dicts (may be empty).
+
+        ``{"fact": "same_name", "name", "chosen": artist, "others": [artist, ...]}`` when
+        several artists share the matched name, and ``{"fact": "better_known", "typed":
+        artist, "used": artist}`` when the query matched a rarely listened spelling of the
+        artist used; each artist as :func:`artist_fact`.
+        """
+        out = []
+        matched = self.artist_id if self.matched is None else self.matched
+        if self.others:
+            out.append(
+                {
+                    "fact": "same_name",
+                    "name": catalog.name(matched),
+                    "chosen": artist_fact(catalog, catalog.index(matched)),
+                    "others": [artist_fact(catalog, catalog.index(o)) for o in self.others],
+                }
+            )
+        if self.matched is not None:
+            out.append(
+                {
+                    "fact": "better_known",
+                    "typed": artist_fact(catalog, catalog.index(self.matched)),
+                    "used": artist_fact(catalog, catalog.index(self.artist_id)),
+                }
+            )
+        return out
 
 
 class NameIndex:
@@ -123,13 +208,19 @@ class NameIndex:
         if kind not in self._keys:
             if kind == "exact":
                 return self._exact
+            table = {}
             if kind == "article":
-                table = {}
                 for key, positions in self._index("normal").items():
                     table.setdefault(_ARTICLE.sub("", key), []).extend(positions)
+            elif kind == "romanized":
+                for row, key in zip(
+                    self.catalog.romanized_rows.tolist(), self.catalog.romanized_keys, strict=True
+                ):
+                    rows = table.setdefault(skeleton(key), [])
+                    if row not in rows:  # a name's spellings may share a skeleton
+                        rows.append(row)
             else:
-                function = {"normal": normalize, "ascii": ascii_key}[kind]
-                table = {}
+                function = {"normal": normalize, "ascii": ascii_key, "skeleton": skeleton}[kind]
                 for i, name in enumerate(self.catalog.names):
                     table.setdefault(function(name), []).append(i)
             self._keys[kind] = table
@@ -138,29 +229,37 @@ class NameIndex:
     def _normalized(self):
         return self._index("normal")
 
-    def better_known(self, artist_id, factor=5, at_least=10):
+    def _spellings(self, position):
+        """The skeleton keys an artist's name can be typed as: its own and its Latin spellings'."""
+        keys = [skeleton(self.catalog.names[position])]
+        keys += [skeleton(k) for k in self.catalog.romanized_of(position)]
+        return [k for k in dict.fromkeys(keys) if k]
+
+    def better_known(self, artist_id, factor=BETTER_KNOWN_FACTOR, at_least=BETTER_KNOWN_AT_LEAST):
         """A near-identical spelling with far more listeners than ``artist_id``, or None.
 
-        Same :func:`skeleton` (punctuation, mixed scripts, look-alike symbols), at least
-        ``factor`` times the listeners and at least ``at_least``: "Blink 182" (1) ->
-        "Blink-182" (150). Returns the position in the catalogue.
+        Same :func:`skeleton` (punctuation, mixed scripts, look-alike symbols) or the same
+        Latin spelling of a name in another script, at least ``factor`` times the
+        listeners and at least ``at_least``: "Blink 182" (1) -> "Blink-182" (150),
+        "Arashi" (1) -> 嵐 (6). Returns the position in the catalogue.
         """
         position = self.catalog.index(int(artist_id))
         mine = int(self.catalog.listeners[position])
-        key = skeleton(self.catalog.names[position])
-        if not key:
+        keys = self._spellings(position)
+        if not keys:
             return None
         # Only artists with at_least listeners can be offered, so only they are keyed: a
         # few thousand names instead of the whole catalogue on every cold start.
-        table = self._keys.get(("skeleton", at_least))
+        table = self._keys.get(("better", at_least))
         if table is None:
-            table = self._keys[("skeleton", at_least)] = {}
+            table = self._keys[("better", at_least)] = {}
             for i in map(int, (self.catalog.listeners >= at_least).nonzero()[0]):
-                table.setdefault(skeleton(self.catalog.names[i]), []).append(i)
-        candidates = table.get(key)
+                for key in self._spellings(i):
+                    table.setdefault(key, []).append(i)
+        candidates = [i for key in keys for i in table.get(key, ())]
         if not candidates:
             return None
-        best = max(candidates, key=lambda i: int(self.catalog.listeners[i]))
+        best = max(candidates, key=lambda i: (int(self.catalog.listeners[i]), -int(self.catalog.ids[i])))
         theirs = int(self.catalog.listeners[best])
         if best != position and theirs >= max(factor * mine, at_least):
             return best
@@ -180,19 +279,36 @@ class NameIndex:
     def lookup(self, kind, key):
         """The :class:`Resolution` of one key of one kind (:data:`LOOKUP_KINDS`), or None.
 
-        The one rule by which :meth:`resolve` picks among the artists sharing a key; the
-        explorer page precomputes every key's answer with it.
+        The one rule by which :meth:`resolve` picks among the artists sharing a key, and
+        prefers a far better-known spelling (:meth:`better_known`); the explorer page
+        precomputes every key's answer with it.
         """
         positions = self._index(kind).get(key) if key else None
         if not positions:
             return None
-        return self._same_name(positions) if kind in ("exact", "normal") else self._pick(positions)
+        found = self._same_name(positions) if kind in ("exact", "normal") else self._pick(positions)
+        better = self.better_known(found.artist_id)
+        if better is None:
+            return found
+        return dataclasses.replace(
+            found,
+            artist_id=int(self.catalog.ids[better]),
+            name=self.catalog.names[better],
+            matched=found.artist_id,
+        )
 
     @staticmethod
     def typed_keys(query):
         """``(kind, key)`` of a query for each key-based stage of :meth:`resolve` after ``id:N``, in order."""
         key = normalize(query)
-        return [("normal", key), ("ascii", ascii_key(query)), ("article", _ARTICLE.sub("", key))]
+        shape = skeleton(query)
+        return [
+            ("normal", key),
+            ("ascii", ascii_key(query)),
+            ("article", _ARTICLE.sub("", key)),
+            ("skeleton", shape),
+            ("romanized", shape),
+        ]
 
     def resolve(self, query):
         """Resolve a typed name to a :class:`Resolution`.
@@ -206,15 +322,23 @@ class NameIndex:
             raise UnknownArtistError(query if isinstance(query, str) else "", [])
         if len(query) > MAX_QUERY_LENGTH:
             raise UnknownArtistError(query, [])
-        # An artist really named "#1" is found by its name; id syntax comes second.
+        # An artist really named "#1" (or '"Heroes"') is found by its name; id syntax and
+        # quotes around a name come second.
         found = self.lookup("exact", query) or self.lookup("exact", query.strip())
         if found:
             return found
+        bare = unquote(query)
+        if bare != query.strip():
+            if not bare:
+                raise UnknownArtistError(query, [])
+            return self.resolve(bare)
         match = _ID.match(query)
         if match:
             position = self.catalog.index(int(match.group(1)))
             if position >= 0:
-                return Resolution(int(self.catalog.ids[position]), self.catalog.names[position], [])
+                return Resolution(
+                    int(self.catalog.ids[position]), self.catalog.names[position], [], by_id=True
+                )
             raise UnknownArtistError(query, [])
         key = normalize(query)
         # A query of only combining marks normalises to "": it names nothing.
@@ -228,13 +352,20 @@ class NameIndex:
 
     def _fuzzy_keys(self):
         if self._fuzzy is None:
-            # Also index names without a leading article, so "beatles" finds "The Beatles".
+            # Also index names without a leading article, so "beatles" finds "The Beatles",
+            # and the Latin spellings of names in other scripts ("hamasaki" finds 浜崎あゆみ).
             self._fuzzy = {}
             for key, positions in self._normalized().items():
                 # In a fixed order (not a set's, which changes with the hash seed), so equal
                 # scores rank the same in every process.
                 for variant in dict.fromkeys((key, _ARTICLE.sub("", key))):
                     self._fuzzy.setdefault(variant, []).extend(positions)
+            for row, key in zip(
+                self.catalog.romanized_rows.tolist(), self.catalog.romanized_keys, strict=True
+            ):
+                rows = self._fuzzy.setdefault(key, [])
+                if row not in rows:
+                    rows.append(row)
         return self._fuzzy
 
     def suggest(self, key, limit=5):
@@ -271,7 +402,8 @@ class NameIndex:
 
         The typed text is compared as :meth:`resolve` compares it: case, accents and
         spacing ignored, then transliterated ("bjo" completes to Björk, "erlend o" to
-        Erlend Øye).
+        Erlend Øye), then with the Latin spellings of names in other scripts ("hamas"
+        completes to 浜崎あゆみ).
         """
         typed, typed_ascii = normalize(prefix), ascii_key(prefix)
         hits = [
@@ -281,5 +413,13 @@ class NameIndex:
             if name_key.startswith(key)
             for i in positions
         ]
+        if typed_ascii:
+            hits += [
+                row
+                for row, key in zip(
+                    self.catalog.romanized_rows.tolist(), self.catalog.romanized_keys, strict=True
+                )
+                if key.startswith(typed_ascii)
+            ]
         hits = sorted(set(hits), key=lambda i: (-int(self.catalog.listeners[i]), self.catalog.names[i]))
         return [self.catalog.names[i] for i in hits[:limit]]

@@ -4,17 +4,20 @@
 own, or one folded in from the artists its listeners play when it has none),
 ranks every artist with a vector by the evidence-aware score of
 :mod:`item2vec.query.ranking` (or by plain cosine), and returns one JSON-ready dict
-per answer (the shape ``ask.py --json`` prints).
+per answer. The answer holds facts, not sentences: what the user should know about it
+(``facts``) and how far to trust it (``confidence``, measured on held-out users and read
+from the model folder); :mod:`.formatting` words them for the terminal, ``--json`` and
+the explorer page alike.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from ..errors import Item2VecError, NotInModelError
 from ..model.arrays import rows_of, top_k
 from ..model.vectors import arithmetic_mean
-from .names import NameIndex, plural
+from .names import NameIndex, artist_fact, plural
 from .ranking import COSINE_RANKING, DEFAULT_RANKING, RANKINGS, RARE_EVIDENCE_WEIGHT, CoListens, fold_in
 
 #: No hard listener filter by default: the evidence ranking discounts thinly heard
@@ -35,6 +38,11 @@ MAX_TOP = 1000
 #: "Rosetta - Metallica" (0.585) is not flagged. docs/METHOD.md, "Weak results";
 #: tests/test_rare_artists.py checks the shipped model; remeasure after retraining.
 WEAK_SCORE = 0.5
+#: An answer is of "low" confidence when fewer than this share of the measured answers
+#: of its band held a co-listened artist (the table and the explorer then say so above
+#: it), and of "high" confidence from HIGH_CONFIDENCE up; "medium" between.
+LOW_CONFIDENCE = 0.5
+HIGH_CONFIDENCE = 0.8
 
 
 class QueryError(Item2VecError):
@@ -128,15 +136,16 @@ class Recommender:
             mask = self._allowed[min_listeners] = self.vector_listeners >= min_listeners
         return mask
 
-    def resolve(self, name, notes=None):
+    def resolve(self, name, facts=None):
         """Id of the artist a typed name stands for, if the model can answer for it.
 
         Parameters
         ----------
         name : str
             A name (matched leniently) or ``id:N``.
-        notes : list of str, optional
-            Receives the notes about the name (same-named artists, a far better-known spelling).
+        facts : list of dict, optional
+            Receives the facts about the name (same-named artists, a far better-known
+            spelling: :meth:`~item2vec.query.names.Resolution.facts`).
 
         Returns
         -------
@@ -147,9 +156,9 @@ class Recommender:
         ------
         UnknownArtistError, NotInModelError
         """
-        return self.query_artist(name, notes).artist_id
+        return self.query_artist(name, facts).artist_id
 
-    def query_artist(self, name, notes=None):
+    def query_artist(self, name, facts=None):
         """Like :meth:`resolve`, with the vector the artist enters a query with.
 
         Returns
@@ -157,11 +166,9 @@ class Recommender:
         QueryArtist
         """
         resolution = self.names.resolve(name)
-        note = resolution.ambiguity_note(self.catalog)
-        if note and notes is not None:
-            notes.append(note)
+        if facts is not None:
+            facts.extend(resolution.facts(self.catalog))
         artist_id = resolution.artist_id
-        better = self.names.better_known(artist_id)
         position = self.catalog.index(artist_id)
         row = self.vectors.row(artist_id)
         if row >= 0:
@@ -173,27 +180,69 @@ class Recommender:
             if not shared.any():
                 listeners = int(self.catalog.listeners[position])
                 raise NotInModelError(
-                    resolution.name,
-                    listeners,
-                    self.model.min_count,
-                    better=None if better is None else self._labelled(better),
-                    reason=_no_evidence_reason(listeners),
+                    resolution.name, listeners, self.model.min_count, reason=_no_evidence_reason(listeners)
                 )
             vector = fold_in(shared, self.vector_listeners, self.vectors.unit)
-        if better is not None and notes is not None:
-            listeners = self.catalog.listeners_of(artist_id)
-            notes.append(
-                f"{resolution.name!r} ({plural(listeners, 'listener')}) is spelled almost like "
-                f"{self._labelled(better)}, which is far better known: ask for "
-                f"{self.catalog.names[better]!r} (or id:{int(self.catalog.ids[better])}) to use it."
-            )
         return QueryArtist(int(artist_id), int(position), int(row), vector)
 
-    def _labelled(self, position):
-        """``'P!Nk' (305 listeners)`` for a catalogue position."""
-        return (
-            f"{self.catalog.names[position]!r} ({plural(int(self.catalog.listeners[position]), 'listener')})"
-        )
+    def confidence(self, artist, plain=True, rank=DEFAULT_RANK, min_listeners=DEFAULT_MIN_LISTENERS):
+        """How far to trust an answer for ``artist``: its band's measured share, or why there is none.
+
+        Parameters
+        ----------
+        artist : QueryArtist
+        plain : bool
+            False for arithmetic (``--plus``/``--minus``), which was not measured.
+        rank, min_listeners
+            As the answer was asked; measured are the default ranking without a filter.
+
+        Returns
+        -------
+        dict
+            ``{"value", "level", "band", "folded", "listeners", "interval", "queries", "k",
+            "reason"}``: ``value`` the share (0..1) of held-out answers of the band that held a
+            co-listened artist in their top ``k``; ``level`` "low", "medium" or "high"
+            (:data:`LOW_CONFIDENCE`, :data:`HIGH_CONFIDENCE`); ``band`` ``[first, last]``
+            listeners (``last`` None: open); ``interval`` its bootstrap interval;
+            ``queries`` the answers it was measured on. When it was not measured, these are
+            None and ``reason`` says why (else None).
+        """
+        listeners = int(self.catalog.listeners[artist.position])
+        out = dict.fromkeys(("value", "level", "band", "interval", "queries", "k", "reason"))
+        out.update(folded=artist.folded, listeners=listeners)
+        table = self.model.confidence
+        band = None if table is None else table.band(listeners, artist.folded)
+        rare = replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT)
+        reasons = [
+            (table is None, "not measured for this model"),
+            (
+                table is not None
+                and (table.ranking != asdict(DEFAULT_RANKING) or table.rare_ranking != asdict(rare)),
+                "measured with another ranking than this version's",
+            ),
+            (not plain, "measured for single-artist answers"),
+            (rank != DEFAULT_RANK, "measured for the default ranking"),
+            (min_listeners > 1, "measured without a listener filter"),
+            (band is None, "no measurement for artists with this many listeners"),
+        ]
+        out["reason"] = next((why for bad, why in reasons if bad), None)
+        if out["reason"] is None:
+            level = (
+                "low"
+                if band.value < LOW_CONFIDENCE
+                else "high"
+                if band.value >= HIGH_CONFIDENCE
+                else "medium"
+            )
+            out.update(
+                value=band.value,
+                level=level,
+                band=[band.min_listeners, band.max_listeners],
+                interval=[band.low, band.high],
+                queries=band.queries,
+                k=table.k,
+            )
+        return out
 
     def rank(
         self, positive, negative=(), topn=DEFAULT_TOP, min_listeners=DEFAULT_MIN_LISTENERS, rank=DEFAULT_RANK
@@ -292,12 +341,19 @@ class Recommender:
         -------
         dict
             ``{"query", "artist", "artist_id", "listeners", "evidence", "rank", "plus", "minus",
-            "notes", "results": [{"artist", "artist_id", "score", "similarity", "listeners",
-            "shared_listeners"}]}``. ``evidence`` is ``"vector"`` when the query artist has a
-            vector of its own, ``"thin (folded in from N listener(s))"`` when it was folded
-            in. Per result, ``score`` is what it was ranked by, ``similarity`` the raw cosine
-            with the query vector, ``shared_listeners`` the users who list it and the query
-            artist (or any ``plus`` artist).
+            "facts", "confidence", "results": [{"artist", "artist_id", "score", "similarity",
+            "listeners", "shared_listeners"}]}``. ``evidence`` is ``"vector"`` when the query
+            artist has a vector of its own, ``"thin (folded in from N listener(s))"`` when it
+            was folded in. ``facts`` are what the user should know about the answer, as dicts
+            with a ``"fact"`` kind (:mod:`.formatting` words them: ``--json``'s ``notes``):
+            ``same_name`` and ``better_known`` of each name
+            (:meth:`~item2vec.query.names.Resolution.facts`), ``folded_operand`` (a
+            ``--plus``/``--minus`` artist entered folded in: ``option``, ``artist``),
+            ``fewer_results`` (``returned``, ``asked``, ``min_listeners``) and ``weak_result``
+            (``similarity``, ``threshold``). ``confidence`` is :meth:`confidence`. Per
+            result, ``score`` is what it was ranked by, ``similarity`` the raw cosine with
+            the query vector, ``shared_listeners`` the users who list it and the query artist
+            (or any ``plus`` artist).
 
         Raises
         ------
@@ -307,39 +363,23 @@ class Recommender:
         del explain  # every result carries shared_listeners; see the docstring
         if not 1 <= topn <= MAX_TOP:
             raise QueryError(f"top must be between 1 and {MAX_TOP}, got {topn}")
-        notes = []
-        main = self.query_artist(query, notes)
-        plus_artists = [self.query_artist(n, notes) for n in plus]
-        minus_artists = [self.query_artist(n, notes) for n in minus]
+        facts = []
+        main = self.query_artist(query, facts)
+        plus_artists = [self.query_artist(n, facts) for n in plus]
+        minus_artists = [self.query_artist(n, facts) for n in minus]
         if main.artist_id in [a.artist_id for a in minus_artists]:
             raise QueryError("the artist is also in --minus; subtracting it from itself leaves nothing")
-        for option, artist in [("--plus", a) for a in plus_artists] + [("--minus", a) for a in minus_artists]:
+        for option, artist in [("plus", a) for a in plus_artists] + [("minus", a) for a in minus_artists]:
             if artist.folded:
-                n = int(self.catalog.listeners[artist.position])
-                whose = "its listener lists" if n == 1 else f"its {n} listeners list"
-                notes.append(
-                    f"{option} {self.catalog.names[artist.position]!r} has no vector of its own "
-                    f"({plural(n, 'listener')}): it enters folded in from the other artists {whose}"
+                facts.append(
+                    {
+                        "fact": "folded_operand",
+                        "option": option,
+                        "artist": artist_fact(self.catalog, artist.position),
+                    }
                 )
         ranked = self.rank([main] + plus_artists, minus_artists, topn, min_listeners, rank)
-        columns = (
-            self.vectors.ids[ranked.rows],
-            ranked.scores,
-            ranked.similarity,
-            self.vector_listeners[ranked.rows],
-            ranked.shared,
-        )
-        results = [
-            {
-                "artist": self.catalog.name(i),
-                "artist_id": int(i),
-                "score": round(float(s), 4),
-                "similarity": round(float(c), 4),
-                "listeners": int(n),
-                "shared_listeners": int(shared),
-            }
-            for i, s, c, n, shared in zip(*columns, strict=True)
-        ]
+        results = self._results(ranked)
         if not results:
             if min_listeners > 1:
                 raise QueryError(
@@ -348,17 +388,17 @@ class Recommender:
                 )
             raise QueryError("the model has no other artist to compare with")
         if len(results) < topn:
-            if min_listeners > 1:
-                notes.append(
-                    f"only {len(results)} of the {topn} asked for have at least "
-                    f"{plural(min_listeners, 'listener')}; a lower --min-listeners gives more"
-                )
-            else:
-                notes.append(f"only {len(results)} of the {topn} asked for: no other artist has a vector")
+            facts.append(
+                {
+                    "fact": "fewer_results",
+                    "returned": len(results),
+                    "asked": topn,
+                    "min_listeners": min_listeners,
+                }
+            )
         if results[0]["similarity"] < WEAK_SCORE:
-            notes.append(
-                f"weak result: the best result's similarity is {results[0]['similarity']:.2f}, below "
-                f"{WEAK_SCORE} (lower than any plain single-artist query gives), so these answers are noise"
+            facts.append(
+                {"fact": "weak_result", "similarity": results[0]["similarity"], "threshold": WEAK_SCORE}
             )
         listeners = int(self.catalog.listeners[main.position])
         return {
@@ -370,9 +410,31 @@ class Recommender:
             "rank": rank,
             "plus": [self.catalog.name(a.artist_id) for a in plus_artists],
             "minus": [self.catalog.name(a.artist_id) for a in minus_artists],
-            "notes": notes,
+            "facts": facts,
+            "confidence": self.confidence(main, not (plus_artists or minus_artists), rank, min_listeners),
             "results": results,
         }
+
+    def _results(self, ranked):
+        """The result dicts of a :class:`Ranked`, best first."""
+        columns = (
+            self.vectors.ids[ranked.rows],
+            ranked.scores,
+            ranked.similarity,
+            self.vector_listeners[ranked.rows],
+            ranked.shared,
+        )
+        return [
+            {
+                "artist": self.catalog.name(i),
+                "artist_id": int(i),
+                "score": round(float(s), 4),
+                "similarity": round(float(c), 4),
+                "listeners": int(n),
+                "shared_listeners": int(shared),
+            }
+            for i, s, c, n, shared in zip(*columns, strict=True)
+        ]
 
 
 def _no_evidence_reason(listeners):

@@ -18,6 +18,8 @@ What is evaluated (protocol: :mod:`.splits`, :mod:`.metrics`):
    on the validation folds, then evaluated once on the test folds;
 3. rare query artists (1-2 training listeners) answered by the product's fold-in, against
    co-listen counts (:mod:`.rare`);
+   the confidence of an answer by the asked-for artist's listener band, on the validation
+   folds only (:mod:`.confidence`), which the training command copies into the model;
 4. the README's example query (Rosetta) on models trained on all users, reported, never tuned on;
 5. the issue's targets, computed from the numbers above (:func:`.evaluate_report.targets`).
 
@@ -40,9 +42,9 @@ from ..training.trainer import TrainConfig  # isort: skip  (first: pins OpenBLAS
 from ..errors import DataError
 from ..ingest.formats import load_dataset
 from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
-from . import evaluate_figures, report
+from . import confidence, evaluate_figures, report
 from .baselines import MethodUnavailable, fit_itemknn
-from .evaluate_report import render, render_readme, targets
+from .evaluate_report import render, render_method, render_readme, targets
 from .members import MemberStore, one_seed_requests
 from .methods import METHODS, EvidenceRanked, choose, colisten_counts
 from .metrics import bootstrap, evaluate_model, rank_of
@@ -134,6 +136,13 @@ def build_parser():
         metavar="PATH",
         help="also rewrite the quality section of this README (between its "
         "'<!-- begin quality -->' and '<!-- end quality -->' markers)",
+    )
+    parser.add_argument(
+        "--method",
+        default=None,
+        metavar="PATH",
+        help="also rewrite the confidence section of this METHOD.md (between its "
+        "'<!-- begin confidence -->' and '<!-- end confidence -->' markers)",
     )
     return parser
 
@@ -406,6 +415,10 @@ def run(args):
     ablation_val, curve_val = runner.item2vec(val_folds)
     reference_val = runner.reference(val_folds)
     rare_val = runner.rare(val_folds)
+    measured = confidence.measure(
+        val_folds, runner.shipped, runner.dataset.checksums, args.boot, level=INTERVAL_LEVEL
+    )
+    runner.say("validation: confidence by listener band")
     del val_folds
     test_folds = [Fold(s, runner.store, runner.shipped, runner.previous) for s in test_splits]
     ablation_test, curve_test = runner.item2vec(test_folds)
@@ -463,6 +476,7 @@ def run(args):
         "methods": methods,
         "unavailable": runner.unavailable,
         "rare": {"validation": rare_val, "test": rare_test, "max_listeners": 2},
+        "confidence": measured,
         "answerable": answerable(runner.dataset, runner.shipped.min_count),
         "example": example,
         "cache": runner.store.summary(),
@@ -482,7 +496,7 @@ def main(argv=None):
         if code == 0:
             result = report.read_json(os.path.join(args.out, "evaluation.json"))
             evaluate_figures.plot(result, os.path.join(args.out, "frontier.png"))
-            code = _write_readme(args.readme, result)
+            code = _write_readme(args.readme, result) or _write_method(args.method, result)
         return code
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     logging.getLogger("gensim").setLevel(logging.WARNING)
@@ -497,7 +511,20 @@ def main(argv=None):
     with open(os.path.join(args.out, "EVALUATION.md"), "w", encoding="utf-8") as handle:
         handle.write(render(result))
     print(f"wrote {args.out}/EVALUATION.md, evaluation.json, frontier.png in {result['seconds']:.0f} s")
-    return _write_readme(args.readme, result)
+    return _write_readme(args.readme, result) or _write_method(args.method, result)
+
+
+def _write_method(path, result):
+    """Rewrite METHOD.md's generated confidence section, if asked to; returns the exit code."""
+    if path is None:
+        return 0
+    try:
+        report.replace_block(path, "confidence", render_method(result))
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot update {path}: {exc}", file=sys.stderr)
+        return 2
+    print(f"rewrote the confidence section of {path}")
+    return 0
 
 
 def _write_readme(path, result):

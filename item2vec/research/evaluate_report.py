@@ -170,6 +170,11 @@ def render_readme(result):
     return _render("README_quality.md.j2", result)
 
 
+def render_method(result):
+    """METHOD.md's confidence section: ``templates/METHOD_confidence.md.j2`` filled from ``result``."""
+    return _render("METHOD_confidence.md.j2", result)
+
+
 def _render(template, result):
     p = result["protocol"]
     rows = {row["key"]: row for row in result["ablation"]}
@@ -183,6 +188,7 @@ def _render(template, result):
         rows=rows,
         methods=result["methods"],
         rare=result["rare"],
+        conf=result.get("confidence"),
         ex=result["example"],
         train_share=1 - p["fold_share"],
         # Validation folds come after all test folds; a validation model also leaves out its own fold.

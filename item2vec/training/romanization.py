@@ -237,7 +237,12 @@ def _cyrillic(name, libs):
         yield words(scheme.translate(name))
 
 
-_READERS = {"kana": (_japanese,), "han": (_japanese, _chinese), "hangul": (_korean,), "cyrillic": (_cyrillic,)}
+_READERS = {
+    "kana": (_japanese,),
+    "han": (_japanese, _chinese),
+    "hangul": (_korean,),
+    "cyrillic": (_cyrillic,),
+}
 
 
 def name_keys(name):
