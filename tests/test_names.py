@@ -5,6 +5,7 @@ import pytest
 
 from item2vec.errors import UnknownArtistError
 from item2vec.model.catalog import Catalog
+from item2vec.query import formatting
 from item2vec.query.names import NameIndex, normalize
 
 NAMES = ["Metallica", "Björk", "Ляпис Трубецкой", "Red", "Red", "The Beatles", "Sigur Rós", "Beatallica"]
@@ -39,7 +40,9 @@ def test_lookup_is_lenient(index, typed, expected):
 def test_ambiguous_name_takes_the_most_listened_and_says_so(index):
     hit = index.resolve("red")
     assert hit.artist_id == 4 and hit.others == [5]
-    note = hit.ambiguity_note(index.catalog)
+    [fact] = hit.facts(index.catalog)
+    assert fact["fact"] == "same_name" and [o["artist_id"] for o in fact["others"]] == [5]
+    note = formatting.note(fact)
     assert "2 artists are named 'Red'" in note and "id:5" in note
     assert index.resolve("id:5").artist_id == 5
 

@@ -1,24 +1,54 @@
 """Name lookup through ask.main on a model whose catalogue holds the real data's awkward names.
 
-The synthetic artists are renamed by popularity, so that each case of issue 11 is reproduced:
-a better-known near-identical spelling, names without their article, a name among whole words,
-letters that do not decompose (ø), same names in several forms, singular and plural counts.
+The synthetic artists are renamed by popularity, so that each case is reproduced: a
+better-known near-identical spelling, names without their article, a name among whole words,
+letters that do not decompose (ø), same names in several forms, singular and plural counts,
+punctuation people leave out, names in other scripts typed in Latin letters, quotes, batch
+lines that look like comments. The model is written by the real training path
+(``train_and_save``), so its Latin keys are the ones ``train_item2vec.py`` computes.
 """
+
+import errno
+import io
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
 
 import pandas as pd
 import pytest
-from reliability import run
+from reliability import one_error_line, run
 
-from conftest import SMALL_CONFIG
+from conftest import REPO, SMALL_CONFIG
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.storage import load_model
 from item2vec.query.names import NameIndex
 from item2vec.research.synthetic import make_plays, write_kaggle
 from item2vec.training.trainer import TrainConfig, train_and_save
 
-POPULAR = ["P!Nk", "Blink-182", "The Beatles", "Wolfgang Amadeus Mozart", "Kanye West", "Björk", "Zемфира"]
+POPULAR = [
+    "P!Nk",
+    "Blink-182",
+    "The Beatles",
+    "Wolfgang Amadeus Mozart",
+    "Kanye West",
+    "Björk",
+    "Zемфира",
+    "Jay-Z",
+    "Ac/Dc",
+    "Guns N' Roses",
+    "浜崎あゆみ",
+    "宇多田ヒカル",
+    "倖田來未",
+    "Мумий Тролль",
+    "嵐",
+]
 MIDDLE = ["Pink", "Keane", "Bjornstad", "Erlend Øye", "Red", "Cult Of Luna"]
-RARE = ["Blink 182", "Земфира", "ＲＥＤ", "Red"]  # one listener each: no vector, folded in
+# One listener each: no vector, folded in.
+RARE = ["Blink 182", "Земфира", "ＲＥＤ", "Red", "Arashi", "Guns N Roses &Alice Cooper", "#2 Orchestra", "#####"]
 #: One listener whose list holds nothing the model knows: cannot be answered at all.
 LONE = ["Kanye-West"]
 
@@ -47,20 +77,131 @@ def names_model_dir(tmp_path_factory):
     return str(folder)
 
 
-def test_a_far_better_known_near_identical_spelling_is_offered(names_model_dir):
+def catalogue_id(folder, name):
+    catalog = load_model(folder).catalog
+    return int(catalog.ids[catalog.names.index(name)])
+
+
+def test_a_far_better_known_near_identical_spelling_is_answered_with_a_note(names_model_dir):
     code, out, err = run(["Pink", "--model", names_model_dir, "-k", "2"])
-    assert code == 0 and "'Pink'" in err and "'P!Nk'" in err and "far better known" in err
-    # No vector, folded in: answered, with the same note.
+    assert code == 0 and out.startswith("Artists similar to P!Nk (")
+    assert "'Pink'" in err and "far better known" in err and "answers for 'P!Nk'" in err
+    # The rarely listened spelling, folded in: the famous one is answered, the note names the other's id.
+    rare = catalogue_id(names_model_dir, "Blink 182")
     code, out, err = run(["Blink 182", "--model", names_model_dir, "-k", "2"])
-    assert code == 0 and "'Blink 182' (1 listener) is spelled almost like 'Blink-182'" in err
-    assert "Thin evidence" in out
+    assert code == 0 and out.startswith("Artists similar to Blink-182 (") and "Thin evidence" not in out
+    assert f"'Blink 182' (1 listener) is spelled almost like 'Blink-182'" in err and f"id:{rare}" in err
+    # id:N still gets exactly that artist, without a note.
+    code, out, err = run([f"id:{rare}", "--model", names_model_dir, "-k", "2"])
+    assert code == 0 and out.startswith("Artists similar to Blink 182 (1 listener)") and "Thin evidence" in out
+    assert "note" not in err
     code, out, err = run(["земфира", "--model", names_model_dir, "-k", "2"])  # Cyrillic З vs Latin Z
-    assert code == 0 and "is spelled almost like 'Zемфира'" in err
-    # Not answerable at all: the error offers it.
-    code, out, err = run(["Kanye-West", "--model", names_model_dir])
-    assert code == 1 and "Did you mean 'Kanye West'" in err and "lists no other artist" in err
+    assert code == 0 and "is spelled almost like 'Zемфира'" in err and out.startswith("Artists similar to Zемфира")
+    # A spelling the model cannot answer at all: the better-known one answers.
+    code, out, err = run(["Kanye-West", "--model", names_model_dir, "-k", "2"])
+    assert code == 0 and out.startswith("Artists similar to Kanye West (") and "'Kanye-West'" in err
     code, out, err = run(["P!Nk", "--model", names_model_dir, "-k", "2"])  # the popular one: no note
     assert code == 0 and "note" not in err
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("Jay Z", "Jay-Z"),
+        ("JayZ", "Jay-Z"),
+        ("jay z", "Jay-Z"),
+        ("ACDC", "Ac/Dc"),
+        ("AC DC", "Ac/Dc"),
+        ("Guns N Roses", "Guns N' Roses"),
+        ("Guns n' Roses", "Guns N' Roses"),
+    ],
+)
+def test_punctuation_people_leave_out_still_finds_the_artist(names_model_dir, typed, found):
+    code, out, err = run([typed, "--model", names_model_dir, "-k", "1"])
+    assert code == 0 and out.startswith(f"Artists similar to {found} (") and "note" not in err
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("Ayumi Hamasaki", "浜崎あゆみ"),
+        ("Hamasaki Ayumi", "浜崎あゆみ"),
+        ("AYUMI HAMASAKI", "浜崎あゆみ"),
+        ("Utada Hikaru", "宇多田ヒカル"),
+        ("Hikaru Utada", "宇多田ヒカル"),
+        ("Koda Kumi", "倖田來未"),
+        ("Kumi Koda", "倖田來未"),
+        ("Mumiy Troll", "Мумий Тролль"),
+        ("Mumii Troll", "Мумий Тролль"),
+        ("Mumij Troll'", "Мумий Тролль"),
+    ],
+)
+def test_names_in_other_scripts_are_found_by_their_latin_spellings(names_model_dir, typed, found):
+    code, out, err = run([typed, "--model", names_model_dir, "-k", "1"])
+    assert code == 0 and out.startswith(f"Artists similar to {found} ("), err
+
+
+def test_a_latin_name_of_a_far_better_known_artist_in_another_script_answers_for_it(names_model_dir):
+    rare = catalogue_id(names_model_dir, "Arashi")
+    code, out, err = run(["Arashi", "--model", names_model_dir, "-k", "1"])
+    assert code == 0 and out.startswith("Artists similar to 嵐 (") and f"id:{rare}" in err
+
+
+def test_a_misspelt_latin_spelling_is_suggested(names_model_dir):
+    code, out, err = run(["Ayumi Hamasak", "--model", names_model_dir])
+    assert code == 1 and "Did you mean: 浜崎あゆみ" in err
+
+
+def test_completion_knows_the_latin_spellings(names_model_dir):
+    index = NameIndex(load_model(names_model_dir).catalog)
+    assert index.complete("hamas") == ["浜崎あゆみ"]
+
+
+@pytest.mark.parametrize("typed", ['"Jay-Z"', "'Jay-Z'", "“Jay-Z”", "«Jay Z»", ' " Jay-Z " '])
+def test_quotes_around_a_name_are_not_part_of_it(names_model_dir, typed):
+    code, out, err = run([typed, "--model", names_model_dir, "-k", "1"])
+    assert code == 0 and out.startswith("Artists similar to Jay-Z ("), err
+    code, out, err = run(["--batch", "-", "--model", names_model_dir, "-k", "1"], stdin=f"{typed}\n".encode())
+    assert code == 0 and out.startswith("Jay-Z:")
+
+
+def test_quotes_typed_at_the_prompt_are_not_part_of_the_name(names_model_dir, tmp_path):
+    """A real terminal: the prompt reads '"Jay Z"' and answers Jay-Z."""
+    master, slave = pty.openpty()
+    env = dict(os.environ, HOME=str(tmp_path), TERM="dumb")
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "ask.py"), "--model", names_model_dir, "-k", "1"],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    try:
+        assert "artist> " in read_until(master, b"artist> ")
+        os.write(master, b'"Jay Z"\r')
+        assert "Artists similar to Jay-Z (" in read_until(master, b"Artists similar to Jay-Z (")
+        read_until(master, b"artist> ")
+        os.write(master, b"\r")
+        proc.wait(timeout=20)
+        assert proc.returncode == 0
+    finally:
+        proc.kill()
+        os.close(master)
+
+
+def read_until(fd, marker, timeout=20):
+    data = b""
+    deadline = time.time() + timeout
+    while marker not in data and time.time() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                data += os.read(fd, 65536)
+            except OSError:
+                break
+    return data.decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize(
@@ -93,3 +234,69 @@ def test_one_rule_for_same_names_however_typed(names_model_dir, typed):
 def test_counts_of_one_are_singular(names_model_dir):
     code, out, err = run(["Red", "--model", names_model_dir, "-k", "1", "--min-listeners", "1"])
     assert "at least 1 listener:" in out and " 1 listeners" not in out + err
+
+
+def test_batch_lines_starting_with_a_hash_are_comments_only_when_no_artist_is_so_named(names_model_dir, tmp_path):
+    batch = tmp_path / "names.txt"
+    batch.write_text("# my list\n#2 Orchestra\nJay Z\n#####\n  # indented comment\n\n")
+    code, out, err = run(["--batch", str(batch), "--model", names_model_dir, "-k", "1"])
+    assert code == 0, err
+    lines = out.splitlines()
+    # One answer line per catalogue name, in order; the comments give none.
+    assert [line.split(":")[0] for line in lines] == ["#2 Orchestra [thin evidence]", "Jay-Z", "##### [thin evidence]"]
+
+
+def test_batch_into_a_closed_pipe_ends_quietly(names_model_dir, tmp_path):
+    """`ask.py --batch FILE | head -1`: the file was fine, stdout closed; no error, exit 0."""
+    batch = tmp_path / "many.txt"
+    batch.write_text("Jay-Z\n" * 2000)
+    for source in (str(batch), "-"):
+        reader = subprocess.Popen(
+            [sys.executable, os.path.join(REPO, "ask.py"), "--batch", source, "--model", names_model_dir, "-k", "1"],
+            stdin=open(batch, "rb"),  # noqa: SIM115  (closed with the process)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        first = reader.stdout.readline()
+        reader.stdout.close()  # as `head -1` does
+        code = reader.wait(timeout=60)
+        reader.stdin.close() if reader.stdin else None
+        err = reader.stderr.read().decode()
+        reader.stderr.close()
+        assert first.startswith(b"Jay-Z:")
+        assert code == 0 and err == "", (source, code, err)
+
+
+def test_a_batch_file_that_cannot_be_read_is_said_so_and_a_write_error_is_not(names_model_dir, tmp_path):
+    code, out, err = run(["--batch", str(tmp_path), "--model", names_model_dir])
+    assert code == 2 and "cannot read" in err and "Is a directory" in err
+    # Writing the answers fails (a full disk under a redirection): the file was fine.
+    batch = tmp_path / "ok.txt"
+    batch.write_text("Jay-Z\n")
+    code, out, err = run(["--batch", str(batch), "--model", names_model_dir], out=FullDisk())
+    assert code == 1 and "cannot read" not in err
+    assert one_error_line(err) == "error: cannot write the answers: No space left on device"
+
+
+class FullDisk(io.StringIO):
+    def write(self, text):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_json_makes_every_error_json_on_stdout(names_model_dir, tmp_path):
+    cases = [
+        (["", "--json", "--model", names_model_dir], 2, "the artist name is empty"),
+        (["Jay-Z", "--json", "--top", "0", "--model", names_model_dir], 2, "--top must be between"),
+        (["Jay-Z", "--jso", "--model", str(tmp_path / "nowhere")], 3, "folder not found"),
+        (["--json", "--batch", str(tmp_path), "--model", names_model_dir], 2, "cannot read"),
+        (["Nobody At All Xq", "--json", "--model", names_model_dir], 1, "Unknown artist"),
+    ]
+    for argv, code_wanted, message in cases:
+        code, out, err = run(argv)
+        assert code == code_wanted, (argv, err)
+        record = json.loads(out.strip().splitlines()[-1])
+        assert message in record["error"] and set(record) == {"query", "error", "suggestions"}
+        assert message in err and "Traceback" not in err
+    # Without --json, errors stay on stderr alone.
+    code, out, err = run(["", "--model", names_model_dir])
+    assert code == 2 and out == "" and "the artist name is empty" in err

@@ -364,6 +364,11 @@ def main(argv=None, stdin=None, out=None, err=None, prog="python ask.py"):
         return session.prompt()
     except Item2VecError as exc:
         return fail(str(exc), exc.exit_code)
+    except BrokenPipeError:
+        raise  # stdout closed (`| head`): run() ends quietly, as Unix tools do
+    except OSError as exc:
+        # Writing an answer failed (a full disk under a redirection): not the input's fault.
+        return fail(f"cannot write the answers: {exc.strerror or exc}", ExitCode.FAILED)
     except KeyboardInterrupt:
         return fail("interrupted", ExitCode.INTERRUPTED, prefix=None)
 
