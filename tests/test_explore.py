@@ -24,6 +24,7 @@ from item2vec.cli import explore_command as explore_cli
 from item2vec.errors import NotInModelError
 from item2vec.explore import MARKER, is_explorer_file
 from item2vec.model.storage import load_model
+from item2vec.query import formatting
 from item2vec.query.names import ascii_key, normalize
 from item2vec.query.recommender import Recommender
 
@@ -111,7 +112,7 @@ def test_a_lookup_step_the_page_does_not_know_stops_the_build(synthetic_model_di
 
     recommender = Recommender(load_model(synthetic_model_dir))
     assert name_tables(recommender)["kinds"] == list(names.LOOKUP_KINDS)
-    monkeypatch.setattr(names, "LOOKUP_KINDS", names.LOOKUP_KINDS + ("skeleton",))
+    monkeypatch.setattr(names, "LOOKUP_KINDS", names.LOOKUP_KINDS + ("soundex",))
     with pytest.raises(Item2VecError, match="teach explorer.js"):
         name_tables(recommender)
 
@@ -443,11 +444,31 @@ LOOKUPS = [
     "   ",
     "\u0301",
     "zzzzzzzz",
+    # punctuation left out, quotes, a far better-known spelling, Latin spellings of other scripts
+    "Jay Z",
+    "JayZ",
+    "ACDC",
+    "AC DC",
+    "Guns N Roses",
+    "Blink 182",
+    '"Metallica"',
+    "“Rosetta”",
+    "' red '",
+    '""',
+    "Ayumi Hamasaki",
+    "Hamasaki Ayumi",
+    "Koda Kumi",
+    "Utada Hikaru",
+    "Mumiy Troll",
+    "Mumii Troll",
+    "Arashi",
+    "Lee Hyori",
+    "hamasak ayumi",
 ]
 
 RESOLVE_ALL = (
     "return arguments[0].map(function (q) { var r = window.explorer.resolve(q);"
-    " return r.error ? {error: r.error} : {id: r.row, note: r.note}; })"
+    " return r.error ? {error: r.error} : {id: r.row, notes: r.notes}; })"
 )
 
 
@@ -458,7 +479,10 @@ def python_lookup(recommender, query):
         resolution = recommender.names.resolve(query)
     except Exception as exc:  # UnknownArtistError: the page shows the same message
         return {"error": str(exc)}
-    return {"id": catalog.index(resolution.artist_id), "note": resolution.ambiguity_note(catalog)}
+    return {
+        "id": catalog.index(resolution.artist_id),
+        "notes": [formatting.note(f) for f in resolution.facts(catalog)],
+    }
 
 
 def test_javascript_lookup_agrees_with_python(page, recommender):
@@ -468,10 +492,17 @@ def test_javascript_lookup_agrees_with_python(page, recommender):
     # The cases this rests on are really there.
     catalog = recommender.catalog
     by_query = dict(zip(LOOKUPS, got, strict=True))
-    assert by_query["ＲＥＤ"] == by_query["Red"] and "3 artists are named 'Red'" in by_query["Red"]["note"]
+    assert (
+        by_query["ＲＥＤ"] == by_query["Red"] and "3 artists are named 'Red'" in by_query["Red"]["notes"][0]
+    )
     assert catalog.names[by_query["Erlend Oye"]["id"]] == "Erlend Øye"
     assert catalog.names[by_query["beatles"]["id"]] == "The Beatles"
     assert "Did you mean: Wolfgang Amadeus Mozart" in by_query["mozart"]["error"]
+    found = {q: catalog.names[by_query[q]["id"]] for q in LOOKUPS if "id" in by_query[q]}
+    assert found["Jay Z"] == "Jay-Z" and found["ACDC"] == "Ac/Dc" and found['"Metallica"'] == "Metallica"
+    assert found["Ayumi Hamasaki"] == "浜崎あゆみ" and found["Mumiy Troll"] == "Мумий Тролль"
+    assert found["Arashi"] == "嵐" and "far better known" in by_query["Arashi"]["notes"][0]
+    assert found["Blink 182"] == "Blink-182"
 
 
 def test_javascript_lookup_agrees_with_python_on_every_name_in_other_forms(page, recommender):
@@ -558,11 +589,11 @@ def test_javascript_suggestions_agree_with_name_index(page, recommender):
 
 def test_the_page_shows_ask_py_notes(page, recommender):
     """The typed name's ambiguity note and the answer's own (e.g. a better-known spelling)."""
-    queries = ["Red", "red", "Pink", "Bob", "Rosetta"]
+    queries = ["Red", "red", "Pink", "Bob", "Rosetta", "Blink 182", "Arashi"]
     shown = []
     for query in queries:
         page.execute_script(
-            "var r = window.explorer.resolve(arguments[0]); window.explorer.show(r.row, r.note)", query
+            "var r = window.explorer.resolve(arguments[0]); window.explorer.show(r.row, r.notes)", query
         )
         shown.append([p.text for p in by_css(page, "#answer .note")])
     expected = [[f"note: {n}" for n in ask_json(q)["notes"]] for q in queries]
@@ -588,8 +619,90 @@ def test_every_answer_in_the_page_is_recommender_answer(page, recommender):
             continue
         answered += 1
         assert shown["results"] == expected["results"]
-        assert shown["notes"] == expected["notes"]
+        assert shown["notes"] == formatting.notes(expected)
+        assert shown["confidence"] == formatting.confidence_line(expected)
         assert shown["evidence"] == expected["evidence"]
         assert (shown["artist"], shown["listeners"]) == (expected["artist"], expected["listeners"])
         thin += expected["evidence"] != "vector"
     assert answered >= 150 and thin >= 100
+
+
+def test_the_confidence_line_is_ask_py_s(page):
+    """An artist with few listeners: the same low-confidence line above the answer as ask.py's."""
+    out, err = io.StringIO(), io.StringIO()
+    assert ask.main(["Dean Martin", "--model", SHIPPED_MODEL], out=out, err=err) == 0
+    line = out.getvalue().splitlines()[1]
+    assert line.startswith("Confidence: low (5 listeners)")
+    page.execute_script(
+        "var r = window.explorer.resolve('Dean Martin'); window.explorer.show(r.row, r.notes)"
+    )
+    assert by_css(page, "#confidence")[0].text == line
+    page.execute_script("window.explorer.show(window.explorer.resolve('Madonna').row)")
+    wait_for(page, "return document.getElementById('answer-artist').textContent === 'Madonna'")
+    assert by_css(page, "#confidence") == []
+
+
+def test_names_in_other_scripts_are_drawn_with_the_page_s_own_font(page):
+    """CJK, Hangul and Cyrillic names need no system font: the page's subset draws them."""
+    names = ["浜崎あゆみ", "宇多田ヒカル", "소녀시대", "Мумий Тролль", "倖田來未"]
+    page.execute_script("window.explorer.show(window.explorer.resolve('Ayumi Hamasaki').row)")
+    wait_for(page, "return document.getElementById('answer-artist').textContent === '浜崎あゆみ'")
+    state = wait_for(
+        page,
+        "var f = Array.from(document.fonts).filter(f => f.family.replace(/\"/g, '') === 'Item2vec Names');"
+        " return f.length && f[0].status === 'loaded' ? f[0].status : null;",
+    )
+    assert state == "loaded"
+    covered = page.execute_script(
+        "return arguments[0].map(t => document.fonts.check('16px \"Item2vec Names\"', t))", names
+    )
+    assert covered == [True] * len(names)
+    # The map's labels and names use it too.
+    family = page.execute_script("return document.getElementById('map')._fullLayout.font.family")
+    assert family.startswith("'Item2vec Names'")
+
+
+def test_the_font_holds_every_character_of_the_shipped_names():
+    from fontTools.ttLib import TTFont
+
+    from item2vec.explore import names_font
+
+    font = TTFont(str(names_font._asset(names_font.FONT)))
+    drawn = {chr(c) for c in font.getBestCmap()}
+    assert names_font.covered() == drawn - {" "}
+    missing = set(names_font.wanted(load_model(SHIPPED_MODEL).catalog.names)) - drawn
+    # Noto Sans CJK has no Ukrainian i (U+0406, U+0456); it looks like the Latin I/i every font has.
+    assert missing <= {"\u0406", "\u0456"}
+
+
+def test_a_narrow_window_keeps_room_for_the_map(page):
+    size = page.get_window_size()
+    try:
+        page.set_window_size(800, 700)
+        time.sleep(0.3)
+        panel, map_width = page.execute_script(
+            "return [document.getElementById('panel').getBoundingClientRect().width,"
+            " document.getElementById('map').getBoundingClientRect().width]"
+        )
+        assert panel <= 400 and map_width >= 380
+    finally:
+        page.set_window_size(size["width"], size["height"])
+
+
+def test_the_map_zooms_out_after_an_error(page):
+    from selenium.webdriver.common.keys import Keys
+
+    ranges = "var l = document.getElementById('map')._fullLayout; return [l.xaxis.range, l.yaxis.range];"
+    by_css(page, "#whole-map")[0].click()
+    whole = wait_for(page, ranges)
+    time.sleep(0.3)
+    whole = page.execute_script(ranges)
+    page.execute_script("window.explorer.show(window.explorer.resolve('Rosetta').row)")
+    time.sleep(0.3)
+    assert page.execute_script(ranges) != whole  # zoomed to the answer
+    box = type_into_search(page, "zzzzzzzz")
+    box.send_keys(Keys.ENTER)
+    wait_for(page, "return !!document.getElementById('error')")
+    time.sleep(0.3)
+    zoomed_out = page.execute_script(ranges)
+    assert [[round(v, 6) for v in r] for r in zoomed_out] == [[round(v, 6) for v in r] for r in whole]

@@ -48,7 +48,16 @@ POPULAR = [
 ]
 MIDDLE = ["Pink", "Keane", "Bjornstad", "Erlend Øye", "Red", "Cult Of Luna"]
 # One listener each: no vector, folded in.
-RARE = ["Blink 182", "Земфира", "ＲＥＤ", "Red", "Arashi", "Guns N Roses &Alice Cooper", "#2 Orchestra", "#####"]
+RARE = [
+    "Blink 182",
+    "Земфира",
+    "ＲＥＤ",
+    "Red",
+    "Arashi",
+    "Guns N Roses &Alice Cooper",
+    "#2 Orchestra",
+    "#####",
+]
 #: One listener whose list holds nothing the model knows: cannot be answered at all.
 LONE = ["Kanye-West"]
 
@@ -90,13 +99,19 @@ def test_a_far_better_known_near_identical_spelling_is_answered_with_a_note(name
     rare = catalogue_id(names_model_dir, "Blink 182")
     code, out, err = run(["Blink 182", "--model", names_model_dir, "-k", "2"])
     assert code == 0 and out.startswith("Artists similar to Blink-182 (") and "Thin evidence" not in out
-    assert f"'Blink 182' (1 listener) is spelled almost like 'Blink-182'" in err and f"id:{rare}" in err
+    assert "'Blink 182' (1 listener) is spelled almost like 'Blink-182'" in err and f"id:{rare}" in err
     # id:N still gets exactly that artist, without a note.
     code, out, err = run([f"id:{rare}", "--model", names_model_dir, "-k", "2"])
-    assert code == 0 and out.startswith("Artists similar to Blink 182 (1 listener)") and "Thin evidence" in out
+    assert (
+        code == 0 and out.startswith("Artists similar to Blink 182 (1 listener)") and "Thin evidence" in out
+    )
     assert "note" not in err
     code, out, err = run(["земфира", "--model", names_model_dir, "-k", "2"])  # Cyrillic З vs Latin Z
-    assert code == 0 and "is spelled almost like 'Zемфира'" in err and out.startswith("Artists similar to Zемфира")
+    assert (
+        code == 0
+        and "is spelled almost like 'Zемфира'" in err
+        and out.startswith("Artists similar to Zемфира")
+    )
     # A spelling the model cannot answer at all: the better-known one answers.
     code, out, err = run(["Kanye-West", "--model", names_model_dir, "-k", "2"])
     assert code == 0 and out.startswith("Artists similar to Kanye West (") and "'Kanye-West'" in err
@@ -236,14 +251,20 @@ def test_counts_of_one_are_singular(names_model_dir):
     assert "at least 1 listener:" in out and " 1 listeners" not in out + err
 
 
-def test_batch_lines_starting_with_a_hash_are_comments_only_when_no_artist_is_so_named(names_model_dir, tmp_path):
+def test_batch_lines_starting_with_a_hash_are_comments_only_when_no_artist_is_so_named(
+    names_model_dir, tmp_path
+):
     batch = tmp_path / "names.txt"
     batch.write_text("# my list\n#2 Orchestra\nJay Z\n#####\n  # indented comment\n\n")
     code, out, err = run(["--batch", str(batch), "--model", names_model_dir, "-k", "1"])
     assert code == 0, err
     lines = out.splitlines()
     # One answer line per catalogue name, in order; the comments give none.
-    assert [line.split(":")[0] for line in lines] == ["#2 Orchestra [thin evidence]", "Jay-Z", "##### [thin evidence]"]
+    assert [line.split(":")[0] for line in lines] == [
+        "#2 Orchestra [thin evidence]",
+        "Jay-Z",
+        "##### [thin evidence]",
+    ]
 
 
 def test_batch_into_a_closed_pipe_ends_quietly(names_model_dir, tmp_path):
@@ -252,7 +273,16 @@ def test_batch_into_a_closed_pipe_ends_quietly(names_model_dir, tmp_path):
     batch.write_text("Jay-Z\n" * 2000)
     for source in (str(batch), "-"):
         reader = subprocess.Popen(
-            [sys.executable, os.path.join(REPO, "ask.py"), "--batch", source, "--model", names_model_dir, "-k", "1"],
+            [
+                sys.executable,
+                os.path.join(REPO, "ask.py"),
+                "--batch",
+                source,
+                "--model",
+                names_model_dir,
+                "-k",
+                "1",
+            ],
             stdin=open(batch, "rb"),  # noqa: SIM115  (closed with the process)
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -33,6 +33,7 @@ from ..errors import EngineError, ExitCode, Item2VecError
 from ..ingest.formats import MAX_DROPPED_SHARE, READERS, load_dataset
 from ..model.storage import check_writable
 from ..query.formatting import safe
+from ..training import measured_confidence, romanization
 from .parser import HelpShown, Parser, UsageError, add_version
 
 
@@ -106,6 +107,15 @@ def build_parser(prog="train_item2vec.py"):
         metavar="SHARE",
         help="stop when a data file loses more than this share of its rows to repairs "
         f"(default {MAX_DROPPED_SHARE}: a damaged or truncated file; 1 trains on whatever is usable)",
+    )
+    parser.add_argument(
+        "--confidence",
+        default="auto",
+        metavar="FILE",
+        help="the evaluation.json whose confidence table (how far to trust an answer, measured on "
+        "held-out users by listener band) the model carries; used only when it measured this data "
+        "with this configuration (default auto: the checkout's docs/evaluation.json, when there is "
+        "one; none: no table, answers say 'not measured')",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar, warnings only")
     parser.add_argument(
@@ -217,14 +227,16 @@ def main(argv=None, prog="train_item2vec.py"):
     state = {"saving": False}  # set once the model folder is being replaced
     try:
         check_writable(args.out)  # fail now, not after the training
+        romanization.check_available()
         if args.engine == "spark":
             trained, dataset, metadata = run_spark(args, config, state)
         else:
             dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
+            confidence = confidence_table(args, config, dataset)
             stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
             trained = train(dataset, config, progress=not args.quiet, stream=stream, processes=args.processes)
             state["saving"] = True
-            metadata = save_trained(args.out, trained, dataset)
+            metadata = save_trained(args.out, trained, dataset, confidence)
     except Item2VecError as exc:
         print(f"error: {safe(exc, 2000)}", file=sys.stderr)
         return exc.exit_code
@@ -249,6 +261,14 @@ def main(argv=None, prog="train_item2vec.py"):
         f"total {time.perf_counter() - start:.1f} s"
     )
     return ExitCode.OK
+
+
+def confidence_table(args, config, dataset):
+    """The confidence table for the model (``--confidence``), or None; ValueError on a bad file."""
+    source = measured_confidence.default_source() if args.confidence == "auto" else args.confidence
+    if source is None or source == "none":
+        return None
+    return measured_confidence.measured_table(source, dataclasses.asdict(config), dataset.checksums)
 
 
 def _not_from_py4j(record):
@@ -294,6 +314,7 @@ def run_spark(args, config, state):
                 else:
                     start = time.perf_counter()
                     counts, n_artists = pipeline.write_corpus_file(spark, clean, config, path)
+            confidence = confidence_table(args, config, dataset)
             if args.trainer == "gensim":  # Spark is stopped (if this run started it): gensim trains here
                 stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
                 trained = train_corpus_file(path, counts, n_artists, config, not args.quiet, stream, start)
@@ -301,7 +322,7 @@ def run_spark(args, config, state):
     except (PySparkException, Py4JError) as exc:  # outside the session: while it starts or stops
         raise EngineError(f"Spark failed: {failure_message(exc)}") from None
     state["saving"] = True
-    metadata = save_trained(args.out, trained, dataset)
+    metadata = save_trained(args.out, trained, dataset, confidence)
     return trained, dataset, metadata
 
 

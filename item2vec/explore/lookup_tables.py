@@ -10,6 +10,7 @@ import sys
 import unicodedata
 
 from ..errors import Item2VecError
+from ..query import formatting
 from ..query import names as names_module
 from ..query.recommender import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, DEFAULT_TOP, evidence_label
 
@@ -68,13 +69,17 @@ def answer_tables(recommender, top, min_listeners, rank=DEFAULT_RANK):
         ``result_fields``: the other keys of a result, in the order ``answer`` gives
         them; ``errors``: message templates, the artist's name stood for by
         :data:`NAME_SLOT`; ``answer_notes``: the notes of the answers that have any
-        (a better-known spelling, too few results, a weak result), ``of``: ``{row:
-        [index in text, ...]}``. An ``id:N`` query has no ambiguity note: the page adds
-        the one of the typed name in front, where ``ask.py`` prints it.
+        (too few results, a weak result), ``of``: ``{row: [index in text, ...]}``;
+        ``answer_confidence``: the confidence line of the answers of low measured
+        confidence, ``of``: ``{row: index in text}``. All are worded by
+        :mod:`item2vec.query.formatting`, as ``ask.py`` words them. An ``id:N`` query has
+        no note about the name: the page adds those of the typed name in front, where
+        ``ask.py`` prints them.
     """
     catalog = recommender.catalog
     row_of_id = {int(i): r for r, i in enumerate(catalog.ids.tolist())}
     answers, errors, notes, notes_of, result_fields = [], Interned(), Interned(), {}, []
+    lines, lines_of = Interned(), {}
     for row, artist_id in enumerate(catalog.ids.tolist()):
         try:
             answer = recommender.answer(
@@ -84,8 +89,11 @@ def answer_tables(recommender, top, min_listeners, rank=DEFAULT_RANK):
             answers.append(errors(_error_template(str(exc), catalog.names[row])))
             continue
         _check_answer(recommender, answer, artist_id, row)
-        if answer["notes"]:
-            notes_of[str(row)] = [notes(note) for note in answer["notes"]]
+        if answer["facts"]:
+            notes_of[str(row)] = [notes(note) for note in formatting.notes(answer)]
+        line = formatting.confidence_line(answer)
+        if line:
+            lines_of[str(row)] = lines(line)
         answers.append(
             [_encode_result(result, catalog, row_of_id, result_fields) for result in answer["results"]]
         )
@@ -101,6 +109,7 @@ def answer_tables(recommender, top, min_listeners, rank=DEFAULT_RANK):
         "result_fields": result_fields,
         "errors": errors.values,
         "answer_notes": {"of": notes_of, "text": notes.values},
+        "answer_confidence": {"of": lines_of, "text": lines.values},
     }
 
 
@@ -152,7 +161,10 @@ def _encode_result(result, catalog, row_of_id, result_fields):
 #: Key kinds whose keys the page computes from the typed text itself (explorer.js
 #: ``typedKey``); a kind added to ``names.LOOKUP_KINDS`` stops the build until the page
 #: learns it, instead of the page silently resolving differently from ``ask.py``.
-PAGE_KINDS = ("exact", "normal", "ascii", "article")
+PAGE_KINDS = ("exact", "normal", "ascii", "article", "skeleton", "romanized")
+#: Kinds with several keys per artist (the Latin spellings of a name in another script): the
+#: page gets every key with its artist (``picks``), none from ``row_keys``.
+PICKED_ONLY = ("romanized",)
 
 #: Characters whose ``anyascii`` transliteration the page carries besides those in the
 #: catalogue's names: Latin-1 to Cyrillic. A typed character outside both has no ASCII key
@@ -172,14 +184,19 @@ def name_tables(recommender):
     -------
     dict
         ``key``: ``names.normalize`` of each catalogue name (the ``normal`` key of each
-        row); ``kinds``: the kinds in the order ``resolve`` tries them; ``row_keys``: per
-        kind, ``{row: key}`` for the rows whose key differs from their name (``exact``)
-        or their ``normal`` key (the others); ``picks``: per kind, ``{key: [row, note]}``
-        for every key that does not simply resolve to the one row holding it without a
-        note (``note`` an index in ``notes`` or -1; ``null``: the key resolves to
-        nothing); ``notes``: the ambiguity notes ``ask.py`` prints; ``translit``: the
-        ``anyascii`` transliteration of non-ASCII characters (see :data:`_TRANSLIT_RANGE`);
-        ``suggest_cutoff``: ``names.SUGGEST_CUTOFF``.
+        row); ``kinds``: the kinds in the order ``resolve`` tries them; ``picked_only``:
+        :data:`PICKED_ONLY`; ``row_keys``: per kind, ``{row: key}`` for the rows whose key
+        differs from their name (``exact``) or their ``normal`` key (the others);
+        ``picks``: per kind, ``{key: [row, note, ...]}`` for every key that does not
+        simply resolve to the one row holding it without a note (every key of the
+        picked-only kinds; each ``note`` an index in ``notes``; ``null``: the key resolves
+        to nothing); ``notes``: the notes about a name ``ask.py`` prints (same-named
+        artists, a far better-known spelling answered instead), worded by
+        :mod:`item2vec.query.formatting`; ``romanized``: ``[row, key]`` of every Latin
+        spelling (for the suggestions); ``translit``: the ``anyascii`` transliteration of
+        non-ASCII characters (see :data:`_TRANSLIT_RANGE`); ``lookalike``: the look-alike
+        symbols of ``names.skeleton``; ``quotes``: ``names.QUOTES``; ``suggest_cutoff``:
+        ``names.SUGGEST_CUTOFF``.
     """
     from anyascii import anyascii
 
@@ -198,29 +215,39 @@ def name_tables(recommender):
     def encode(resolution):
         if resolution is None:
             return None
-        note = resolution.ambiguity_note(catalog)
-        return [row_of_id[resolution.artist_id], -1 if note is None else notes(note)]
+        return [row_of_id[resolution.artist_id]] + [
+            notes(formatting.note(f)) for f in resolution.facts(catalog)
+        ]
 
     row_keys, picks = {}, {}
     for kind in PAGE_KINDS:
         table = index._index(kind)
-        own = _own_keys(table, kind, len(ids))
-        base = catalog.names if kind == "exact" else keys
-        row_keys[kind] = {str(r): k for r, k in enumerate(own) if k != base[r]}
+        row_keys[kind] = {}
+        if kind not in PICKED_ONLY:
+            own = _own_keys(table, kind, len(ids))
+            base = catalog.names if kind == "exact" else keys
+            row_keys[kind] = {str(r): k for r, k in enumerate(own) if k != base[r]}
         picks[kind] = {}
         for key in sorted(table):
             encoded = encode(index.lookup(kind, key))
-            if encoded != [table[key][0], -1] or len(table[key]) != 1:
+            if kind in PICKED_ONLY or encoded != [table[key][0]] or len(table[key]) != 1:
                 picks[kind][key] = encoded  # a key held by one artist finds it: the page's default
     characters = {c for k in keys for c in k if not c.isascii()} | {chr(c) for c in _TRANSLIT_RANGE}
     translit = {c: anyascii(c) for c in sorted(characters)}
     return {
         "key": keys,
         "kinds": list(PAGE_KINDS),
+        "picked_only": list(PICKED_ONLY),
         "row_keys": row_keys,
         "picks": picks,
         "notes": notes.values,
+        "romanized": [
+            [row, key]
+            for row, key in zip(catalog.romanized_rows.tolist(), catalog.romanized_keys, strict=True)
+        ],
         "translit": translit,
+        "lookalike": {chr(k): v for k, v in names_module._LOOKALIKE.items()},
+        "quotes": names_module.QUOTES,
         "suggest_cutoff": names_module.SUGGEST_CUTOFF,
     }
 

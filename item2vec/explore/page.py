@@ -12,7 +12,7 @@ from ..errors import ExitCode, Item2VecError
 from ..query.formatting import safe
 from ..query.recommender import Recommender
 from ..version import __version__
-from . import layout, lookup_tables
+from . import layout, lookup_tables, names_font
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ def build_page(model, seed=0):
     """
     plotly_js = _plotly_js()
     data = _json_for_script(page_data(model, seed))
+    # The names' own font (CJK, Hangul, Cyrillic), so they render where the system has none.
+    face = names_font.font_face(model.catalog.names)
     app_js = _asset("explorer.js")
     for script in (plotly_js, app_js):
         if "</script" in script.lower():
@@ -144,6 +146,7 @@ def build_page(model, seed=0):
             "default-src 'none'",
             f"script-src {_script_hash(app_js)} {_script_hash(plotly_js)}",
             "style-src 'unsafe-inline'",
+            "font-src data:",
             "img-src data: blob:",
             "base-uri 'none'",
             "form-action 'none'",
@@ -153,7 +156,7 @@ def build_page(model, seed=0):
         _asset("page.html")
         .replace("{{marker}}", MARKER)
         .replace("{{policy}}", policy)
-        .replace("{{style}}", _asset("explorer.css"))
+        .replace("{{style}}", face + "\n" + _asset("explorer.css"))
         .replace("{{version}}", __version__)
         # Last, so nothing in the data or the scripts is taken for a placeholder.
         .replace("{{app}}", "\x01app\x01")

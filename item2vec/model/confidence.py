@@ -4,7 +4,7 @@ An answer for an artist with 5 listeners stands on those 5 users' lists; one for
 on hundreds. The evaluation measures, on held-out users (validation folds, never the
 test users), how often an answer for an artist of each listener band holds, in its top
 ``k``, an artist that the users who list the asked-for artist really list too
-(:mod:`item2vec.research.confidence`). The training command copies that table into the
+(:mod:`item2vec.research.confidence_bands`). The training command copies that table into the
 model's ``metadata.json`` (``"confidence"``) when the evaluation measured the same data
 with the same configuration; :func:`parse_confidence` checks it when the model is
 loaded, and the query path looks the asked-for artist's band up (:meth:`ConfidenceTable.band`).

@@ -19,7 +19,7 @@ What is evaluated (protocol: :mod:`.splits`, :mod:`.metrics`):
 3. rare query artists (1-2 training listeners) answered by the product's fold-in, against
    co-listen counts (:mod:`.rare`);
    the confidence of an answer by the asked-for artist's listener band, on the validation
-   folds only (:mod:`.confidence`), which the training command copies into the model;
+   folds only (:mod:`.confidence_bands`), which the training command copies into the model;
 4. the README's example query (Rosetta) on models trained on all users, reported, never tuned on;
 5. the issue's targets, computed from the numbers above (:func:`.evaluate_report.targets`).
 
@@ -42,7 +42,7 @@ from ..training.trainer import TrainConfig  # isort: skip  (first: pins OpenBLAS
 from ..errors import DataError
 from ..ingest.formats import load_dataset
 from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
-from . import confidence, evaluate_figures, report
+from . import confidence_bands, evaluate_figures, report
 from .baselines import MethodUnavailable, fit_itemknn
 from .evaluate_report import render, render_method, render_readme, targets
 from .members import MemberStore, one_seed_requests
@@ -415,7 +415,7 @@ def run(args):
     ablation_val, curve_val = runner.item2vec(val_folds)
     reference_val = runner.reference(val_folds)
     rare_val = runner.rare(val_folds)
-    measured = confidence.measure(
+    measured = confidence_bands.measure(
         val_folds, runner.shipped, runner.dataset.checksums, args.boot, level=INTERVAL_LEVEL
     )
     runner.say("validation: confidence by listener band")

@@ -1,6 +1,7 @@
 """Evaluation protocol: metrics on hand-made cases, leak-free splits, baselines' query shape."""
 
 import dataclasses
+import io
 import json
 import os
 
@@ -9,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from item2vec.ingest import Dataset
+from item2vec.model.storage import load_model
 from item2vec.query.ranking import DEFAULT_RANKING
 from item2vec.research import baselines
 from item2vec.research.metrics import bootstrap, rank_of, score_users
@@ -510,6 +512,64 @@ def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
     again = json.loads((out / "evaluation.json").read_text())
     assert again["cache"]["trained"] == 0 and again["cache"]["loaded"] == result["cache"]["trained"] > 0
     assert again["ablation"] == result["ablation"] and again["item2vec"] == result["item2vec"]
+    assert again["confidence"] == result["confidence"]
+    _check_confidence_reaches_the_tool(result, data, out, tmp_path)
+
+
+def _check_confidence_reaches_the_tool(result, data, out, tmp_path):
+    """The measured table: in the report, copied by the training command, answered with by ask.py."""
+    from item2vec.cli import ask_command, train_command
+    from item2vec.research import evaluate, evaluate_report
+
+    def ask(model):
+        answered = io.StringIO()
+        assert (
+            ask_command.main([f"id:{catalog.ids[row]}", "--json", "--model", str(model)], out=answered) == 0
+        )
+        return json.loads(answered.getvalue())["confidence"]
+
+    confidence = result["confidence"]
+    assert confidence["folds"] == ["validation 0"] and confidence["bands"]
+    assert confidence["config"] == result["shipped"]["config"]
+    text = (out / "EVALUATION.md").read_text()
+    first = confidence["bands"][0]
+    assert "## How far to trust an answer" in text and f"| {first['queries']:,} |" in text
+    method = tmp_path / "METHOD.md"
+    method.write_text("intro\n<!-- begin confidence -->\nold\n<!-- end confidence -->\nrest\n")
+    assert evaluate.main(["--render-only", "--out", str(out), "--method", str(method)]) == 0
+    assert evaluate_report.render_method(result).strip() in method.read_text()
+    # Trained on the data measured, with the configuration measured: the model carries the table.
+    quick = ["--members", "2", "--epochs", "2", "--vector-size", "8", "--quiet", "--data", str(data)]
+    source = ["--confidence", str(out / "evaluation.json")]
+    assert train_command.main([*quick, *source, "--out", str(tmp_path / "m")]) == 0
+    stored = json.loads((tmp_path / "m" / "metadata.json").read_text())["confidence"]
+    assert stored["bands"] == confidence["bands"]
+    model = load_model(str(tmp_path / "m"))
+    catalog = model.catalog
+    # The most listened artist whose band was measured.
+    row = next(
+        int(r)
+        for r in np.argsort(-catalog.listeners, kind="stable")
+        if model.confidence.band(int(catalog.listeners[r]), catalog.ids[r] not in model.vectors)
+    )
+    band = dataclasses.asdict(model.confidence.band(int(catalog.listeners[row]), False))
+    answered = io.StringIO()
+    assert (
+        ask_command.main([f"id:{catalog.ids[row]}", "--json", "--model", str(tmp_path / "m")], out=answered)
+        == 0
+    )
+    measured = json.loads(answered.getvalue())["confidence"]
+    assert measured["value"] == band["value"] and measured["queries"] == band["queries"]
+    # Another configuration, or none asked for: no table, and the answer says it was not measured.
+    assert train_command.main([*quick, "--seed", "5", *source, "--out", str(tmp_path / "o")]) == 0
+    assert "confidence" not in json.loads((tmp_path / "o" / "metadata.json").read_text())
+    assert train_command.main([*quick, "--confidence", "none", "--out", str(tmp_path / "n")]) == 0
+    answered = io.StringIO()
+    assert (
+        ask_command.main([f"id:{catalog.ids[row]}", "--json", "--model", str(tmp_path / "n")], out=answered)
+        == 0
+    )
+    assert json.loads(answered.getvalue())["confidence"]["reason"] == "not measured for this model"
 
 
 def test_evaluate_command_reports_missing_data(tmp_path, capsys):

@@ -101,6 +101,9 @@
   var TRANSLIT = new Map(Object.entries(R.translit));
   var rowsBy = {}, picks = {}, keyOf = {}, rowById = new Map();
   R.kinds.forEach(function (kind) {
+    picks[kind] = new Map(Object.entries(R.picks[kind]));
+    // A kind with several keys per artist (Latin spellings): every key is in picks.
+    if (R.picked_only.indexOf(kind) >= 0) { rowsBy[kind] = new Map(); return; }
     var differ = R.row_keys[kind], base = kind === "exact" ? A.name : A.key;
     var own = new Array(N), rows = new Map();
     for (var r = 0; r < N; r++) {
@@ -111,19 +114,43 @@
     }
     keyOf[kind] = own;
     rowsBy[kind] = rows;
-    picks[kind] = new Map(Object.entries(R.picks[kind]));
   });
   for (var r = 0; r < N; r++) rowById.set(A.id[r], r);
 
   function lookup(kind, key) {
-    // NameIndex.lookup: the artist (row) and ambiguity note a key of this kind resolves to, or null.
+    // NameIndex.lookup: the artist (row) a key of this kind resolves to and the notes about the
+    // name (same-named artists, a far better-known spelling answered instead), or null.
     if (!key) return null;
     if (picks[kind].has(key)) {
       var p = picks[kind].get(key);
-      return p === null ? null : { row: p[0], note: p[1] >= 0 ? R.notes[p[1]] : null };
+      return p === null ? null : { row: p[0], notes: p.slice(1).map(function (i) { return R.notes[i]; }) };
     }
     var rows = rowsBy[kind].get(key);
-    return rows ? { row: rows[0], note: null } : null;
+    return rows ? { row: rows[0], notes: [] } : null;
+  }
+
+  function skeleton(text) {
+    // names.skeleton: the ASCII key, look-alike symbols as letters, only letters and digits left.
+    var key = asciiKey(text);
+    if (key === null) return null;
+    var out = "";
+    for (var c of key) {
+      var t = R.lookalike[c];
+      out += t !== undefined ? t : c;
+    }
+    return out.replace(/[^0-9a-z]+/g, "");
+  }
+
+  function unquote(query) {
+    // names.unquote: one pair of quotes around the name, and the spaces inside them, dropped.
+    var text = pyStrip(query), chars = Array.from(text);
+    if (chars.length >= 2) {
+      var closing = R.quotes[chars[0]];
+      if (closing !== undefined && closing.indexOf(chars[chars.length - 1]) >= 0) {
+        return pyStrip(chars.slice(1, -1).join(""));
+      }
+    }
+    return text;
   }
 
   function asciiKey(text) {
@@ -145,6 +172,7 @@
     if (kind === "normal") return key;
     if (kind === "ascii") return asciiKey(query);
     if (kind === "article") return key.replace(ARTICLE, "");
+    if (kind === "skeleton" || kind === "romanized") return skeleton(query);
     throw new Error("no typed key of kind " + kind);
   }
 
@@ -153,10 +181,12 @@
     if (!pyStrip(query) || chars.length > U.max_query) return { error: unknownMessage(query, []) };
     var found = lookup("exact", query) || lookup("exact", pyStrip(query));
     if (found) return found;
+    var bare = unquote(query);
+    if (bare !== pyStrip(query)) return bare ? resolve(bare) : { error: unknownMessage(query, []) };
     var m = ID_QUERY.exec(query);
     if (m) {
       var row = rowById.get(m[1].replace(/^0+(?=[0-9])/, ""));
-      return row !== undefined ? { row: row, note: null } : { error: unknownMessage(query, []) };
+      return row !== undefined ? { row: row, notes: [] } : { error: unknownMessage(query, []) };
     }
     var key = normalize(query);
     if (!key) return { error: unknownMessage(query, []) };
@@ -187,6 +217,12 @@
         if (!index.has(variant)) index.set(variant, []);
         Array.prototype.push.apply(index.get(variant), rows);
       });
+    });
+    // Then the Latin spellings of names in other scripts, in catalogue order.
+    R.romanized.forEach(function (entry) {
+      if (!index.has(entry[1])) index.set(entry[1], []);
+      var rows = index.get(entry[1]);
+      if (rows.indexOf(entry[0]) < 0) rows.push(entry[0]);
     });
     fuzzy = { keys: [], cps: [], tokens: [], rows: [] };
     index.forEach(function (rows, key) {
@@ -342,6 +378,8 @@
       // (tables.answer_tables checks this for every answer when the page is built).
       evidence: onMap.has(row) ? "vector" : "thin (folded in from " + plural(A.listeners[row], "listener") + ")",
       notes: notes.map(function (i) { return D.answer_notes.text[i]; }),
+      confidence: Object.prototype.hasOwnProperty.call(D.answer_confidence.of, String(row))
+        ? D.answer_confidence.text[D.answer_confidence.of[String(row)]] : null,
       results: entry.map(function (values) {
         var result = { artist: A.name[values[0]], artist_id: Number(A.id[values[0]]), listeners: A.listeners[values[0]] };
         D.result_fields.forEach(function (field, i) { result[field] = values[i + 1]; });
@@ -438,7 +476,7 @@
     closeList();
     var found = resolve(typed);
     if (found.error) { showError(typed, found.error, found.suggestions || []); return; }
-    show(found.row, found.note);
+    show(found.row, found.notes);
   }
 
   function showError(query, message, suggestions) {
@@ -457,7 +495,7 @@
     mark(null);
   }
 
-  function show(row, note) {
+  function show(row, nameNotes) {
     current = row;
     input.value = A.name[row];
     closeList();
@@ -475,13 +513,16 @@
       mark(null);
       return;
     }
-    // ask.py's notes, in its order: the typed name's ambiguity first, then the answer's own.
-    (note ? [note] : []).concat(answer.notes).forEach(function (text) {
+    // ask.py's notes, in its order: the typed name's first, then the answer's own.
+    (nameNotes || []).concat(answer.notes).forEach(function (text) {
       answerBox.appendChild(el("p", { "class": "note" }, "note: " + text));
     });
     answerBox.appendChild(el("p", { "class": "heading" }, heading(answer)));
     var thin = thinNote(answer);
     if (thin) answerBox.appendChild(el("p", { "class": "thin", id: "thin" }, thin));
+    if (answer.confidence) {
+      answerBox.appendChild(el("p", { "class": "confidence", id: "confidence" }, answer.confidence));
+    }
     if (!answer.results.length) {
       answerBox.appendChild(el("p", { "class": "empty" },
         "(no artist passes the filter; try a lower --min-listeners)"));
@@ -570,7 +611,7 @@
     var layout = {
       margin: { l: 0, r: 0, t: 0, b: 0 }, hovermode: "closest", showlegend: false, dragmode: "pan",
       plot_bgcolor: "#f6f7f9", paper_bgcolor: "#f6f7f9", annotations: annotations,
-      xaxis: axis, yaxis: Object.assign({ scaleanchor: "x" }, axis), font: { family: "system-ui, sans-serif" },
+      xaxis: axis, yaxis: Object.assign({ scaleanchor: "x" }, axis), font: { family: "'Item2vec Names', system-ui, sans-serif" },
     };
     var config = { scrollZoom: true, displaylogo: false, responsive: true,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"] };
@@ -616,6 +657,10 @@
       });
     } else {
       M.labels.forEach(function (l, i) { hidden["annotations[" + i + "].visible"] = true; });
+      // Nothing to show (an error, an artist off the map): back to the whole map, not the
+      // previous answer's neighbourhood.
+      hidden["xaxis.autorange"] = true;
+      hidden["yaxis.autorange"] = true;
     }
     Plotly.relayout(mapNode, hidden);
     if (zoomBox) zoomToAnswer();
@@ -679,13 +724,13 @@
     if (wanted) {
       var found = resolve(wanted);
       if (found.error) showError(wanted, found.error, found.suggestions || []);
-      else show(found.row, found.note);
+      else show(found.row, found.notes);
     }
   }
 
   // For the tests, and for anyone curious in the browser console.
   window.explorer = {
-    normalize: normalize, asciiKey: asciiKey, resolve: resolve, suggest: suggest, completions: completions,
+    normalize: normalize, asciiKey: asciiKey, skeleton: skeleton, unquote: unquote, resolve: resolve, suggest: suggest, completions: completions,
     tokenSetRatio: function (a, b) { return tokenSetRatio(tokenSet(a), tokenSet(b)); },
     ratio: function (a, b) { return similarity(codePoints(a), codePoints(b)) * 100; },
     fuzzyKeys: function () { var f = fuzzyIndex(); return { keys: f.keys, rows: f.rows }; },
