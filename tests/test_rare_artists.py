@@ -165,6 +165,36 @@ def test_the_shipped_model_answers_at_least_95_percent_of_the_catalogue():
             assert "1 listener in the data" in record["error"]
             assert "its only listener lists no other artist the model knows" in record["error"]
     assert "weak result" not in err
+    _check_the_documents_figures(answered, records)
     answer, _ = ask_json(SHIPPED, "Sister Rosetta Tharpe")
     assert answer["listeners"] == 1 and answer["evidence"] == "thin (folded in from 1 listener)"
     assert len(answer["results"]) == 10
+
+
+def _check_the_documents_figures(answered, records):
+    """METHOD.md's weak-result table and examples, and the answered counts of README and METHOD."""
+    method = open(os.path.join(REPO, "docs", "METHOD.md"), encoding="utf-8").read()
+    readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    for label, kind in (("with a vector", True), ("folded in", False)):
+        first = np.array(
+            [r["results"][0]["similarity"] for r in answered if (r["evidence"] == "vector") == kind]
+        )
+        row = (
+            f"| {label} | {len(first):,} | {first.min():.3f} | {np.percentile(first, 1):.3f} | "
+            f"{np.median(first):.3f} |"
+        )
+        assert row in method, row
+    lady, _ = ask_json(SHIPPED, "Lady Gaga", "--minus", "Britney Spears", "--minus", "Rihanna")
+    rosetta, _ = ask_json(SHIPPED, "Rosetta", "--minus", "Metallica")
+    assert f"Rihanna` has {lady['results'][0]['similarity']:.3f} and is flagged" in method.replace("\n", " ")
+    assert f"Metallica` has {rosetta['results'][0]['similarity']:.3f} and is not" in method.replace("\n", " ")
+    total, folded = len(records), sum(r["evidence"] != "vector" for r in answered)
+    share = f"{len(answered) / total:.1%}"
+    for text in (readme, method):
+        flat = " ".join(text.split())
+        assert f"{len(answered):,} of the {total:,} artists ({share})" in flat
+        assert (
+            f"The other **{total - len(answered)} cannot" in flat
+            or f"The other {total - len(answered)} each" in flat
+        )
+    assert f"{folded:,} folded in" in " ".join(method.split())

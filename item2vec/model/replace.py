@@ -176,7 +176,8 @@ def check_replaceable(out_dir, files):
     """Refuse an ``out_dir`` that is a file, or a folder holding anything this tool did not write."""
     entries = list_folder(out_dir)
     if entries is False:
-        raise ModelError(f"{out_dir}: exists and is not a folder")
+        # A usage error (exit 2): --out names a file, which training never replaces.
+        raise OutputFolderError(f"{out_dir}: exists and is a file, not a folder; give --out a folder")
     foreign = sorted(set(entries or ()) - set(files))
     if foreign:
         shown = ", ".join(repr(n) for n in foreign[:3]) + (
