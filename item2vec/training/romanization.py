@@ -15,9 +15,9 @@ Per script (a name may have several; Latin parts pass through):
   short ("Koda", "Otsuka");
 * Han alone: the Japanese readings and pinyin without tones (a name in Han alone may be
   either), the pinyin also with the given name first (周杰伦: "Zhou Jielun", "Jielun Zhou");
-* Hangul: the Revised Romanisation (korean-romanizer); for a personal name of 2-4 syllables
-  also the family name in its usual spellings ("Lee", "Kim", "Park": :data:`KOREAN_FAMILY_NAMES`),
-  and given name first;
+* Hangul: the Revised Romanisation (korean-romanizer), also with "shi" for its "si"; for a
+  personal name of 2-4 syllables also the family name in its usual spellings ("Lee", "Kim",
+  "Park": :data:`KOREAN_FAMILY_NAMES`), and given name first;
 * Cyrillic: the schemes of :data:`CYRILLIC_SCHEMES` (iuliia), which differ where people's
   spellings differ ("Mumiy", "Mumii", "Mumy", "Mumij").
 
@@ -223,7 +223,11 @@ def _chinese(name, libs):
 
 def _korean(name, libs):
     romanize = libs["korean"]
-    yield words(romanize(name).romanize())
+    revised = words(romanize(name).romanize())
+    yield revised
+    # 시 is "si" in the Revised Romanisation and "shi" in most names as written ("Dong Bang Shin Ki").
+    if any("si" in w for w in revised):
+        yield [w.replace("si", "shi") for w in revised]
     plain = name.strip()
     if 2 <= len(plain) <= 4 and all(_script(c) == "hangul" for c in plain):
         given = "".join(words(romanize(plain[1:]).romanize()))
