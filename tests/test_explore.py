@@ -706,3 +706,11 @@ def test_the_map_zooms_out_after_an_error(page):
     time.sleep(0.3)
     zoomed_out = page.execute_script(ranges)
     assert [[round(v, 6) for v in r] for r in zoomed_out] == [[round(v, 6) for v in r] for r in whole]
+
+
+def test_the_page_of_the_shipped_model_is_the_size_the_readme_says(shipped_page):
+    """At most 15 MB with the font inlined, and README's figure is the built page's."""
+    size = shipped_page.stat().st_size / 1e6
+    assert size <= 15
+    readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
+    assert f"({size:.1f} MB for the shipped model" in readme

@@ -264,11 +264,25 @@ def main(argv=None, prog="train_item2vec.py"):
 
 
 def confidence_table(args, config, dataset):
-    """The confidence table for the model (``--confidence``), or None; ValueError on a bad file."""
-    source = measured_confidence.default_source() if args.confidence == "auto" else args.confidence
-    if source is None or source == "none":
+    """The confidence table for the model (``--confidence``), or None.
+
+    A file named with ``--confidence`` that cannot be used is a ValueError (exit 2); the
+    default (the checkout's docs/evaluation.json) is only used when it can be, else logged.
+    """
+    if args.confidence == "none":
         return None
-    return measured_confidence.measured_table(source, dataclasses.asdict(config), dataset.checksums)
+    if args.confidence != "auto":
+        return measured_confidence.measured_table(
+            args.confidence, dataclasses.asdict(config), dataset.checksums
+        )
+    source = measured_confidence.default_source()
+    if source is None:
+        return None
+    try:
+        return measured_confidence.measured_table(source, dataclasses.asdict(config), dataset.checksums)
+    except ValueError as exc:
+        logging.getLogger(__name__).info("confidence: %s; this model gets no confidence table", exc)
+        return None
 
 
 def _not_from_py4j(record):

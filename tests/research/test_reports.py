@@ -93,8 +93,10 @@ LITERAL_DIGITS = {
         "P@10",
         "RP3beta",
         "Word2Vec",
-        "issue-10",
+        "train_item2vec.py",
     },
+    "METHOD_confidence.md.j2": {"train_item2vec.py"},
+    "confidence_table.md.j2": set(),
     "EDA.md.j2": {
         "1",
         "1%",
