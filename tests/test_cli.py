@@ -177,3 +177,17 @@ def test_model_path_that_is_a_file_says_so(tmp_path):
     path.write_bytes(b"x")
     code, _, err = run(["Rosetta", "--model", str(path)])
     assert code == 3 and "is a file, not a model folder" in err
+
+
+def test_help_names_the_program_as_it_was_started():
+    """item2vec-ask --help shows item2vec-ask in its usage and examples; ask.py shows python ask.py."""
+    console = os.path.join(os.path.dirname(sys.executable), "item2vec-ask")
+    if not os.path.exists(console):
+        pytest.skip("the package is not installed with its console scripts")
+    text = subprocess.run([console, "--help"], capture_output=True, text=True, check=True).stdout
+    assert text.startswith("usage: item2vec-ask ") and "  item2vec-ask Rosetta --minus Metallica" in text
+    assert "python ask.py" not in text
+    text = subprocess.run(
+        [sys.executable, os.path.join(REPO, "ask.py"), "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert text.startswith("usage: python ask.py ") and "  python ask.py Rosetta" in text
