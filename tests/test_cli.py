@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from conftest import REPO, Stdin, genre_of
 from item2vec.cli import ask_command as ask
 

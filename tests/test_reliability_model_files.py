@@ -157,7 +157,61 @@ DAMAGES = {
         True,
         "not a NumPy array file",
     ),
+    "Latin spellings without their rows": (
+        lambda d: _catalog(d, lambda a: a.pop("romanized_rows")),
+        True,
+        "lacks romanized_rows",
+    ),
+    "Latin spelling of a row outside the catalogue": (
+        lambda d: _catalog(d, lambda a: a.update(_latin(b"hamasaki ayumi", 10**6))),
+        True,
+        "romanized rows outside the catalogue",
+    ),
+    "Latin spelling that is not lower-case ASCII words": (
+        lambda d: _catalog(d, lambda a: a.update(_latin(b"Hamasaki  Ayumi", 0))),
+        True,
+        "lower-case ASCII words",
+    ),
+    "Latin spellings cut short": (
+        lambda d: _catalog(
+            d, lambda a: a.update({**_latin(b"hamasaki ayumi", 0), "romanized_ascii": _bytes(b"ham")})
+        ),
+        True,
+        "romanized keys table truncated",
+    ),
+    "confidence table with a share above 1": (
+        lambda d: _set_metadata(d, lambda m: m.update(confidence=_confidence(value=1.5))),
+        False,
+        "malformed confidence table",
+    ),
+    "confidence table with overlapping bands": (
+        lambda d: _set_metadata(d, lambda m: m.update(confidence=_confidence(overlap=True))),
+        False,
+        "overlap",
+    ),
 }
+
+
+def _bytes(text):
+    return np.frombuffer(text, dtype=np.uint8)
+
+
+def _latin(key, row):
+    """The three arrays of one Latin spelling ``key`` of catalogue ``row``."""
+    return {
+        "romanized_ascii": _bytes(key),
+        "romanized_offsets": np.array([0, len(key)], dtype=np.int64),
+        "romanized_rows": np.array([row], dtype=np.int64),
+    }
+
+
+def _confidence(value=0.5, overlap=False):
+    ranking = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5}
+    band = {"min_listeners": 3, "max_listeners": 9, "folded": False, "value": value, "low": 0.4, "high": 0.6}
+    bands = [{**band, "queries": 10, "users": 5}]
+    if overlap:
+        bands.append({**bands[0], "min_listeners": 5, "max_listeners": None})
+    return {"k": 10, "ranking": ranking, "rare_ranking": ranking, "bands": bands}
 
 
 @pytest.mark.parametrize("case", list(DAMAGES))
