@@ -1,0 +1,121 @@
+"""How far to trust an answer: the measured table in the model folder, on every answer, worded once."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from reliability import run
+
+from conftest import REPO
+from item2vec.model.storage import load_model, save_model
+
+SHIPPED = os.path.join(REPO, "models")
+RANKING = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5}
+RARE = {**RANKING, "weight": 0.5}
+
+
+def band(low, high, value, folded=False):
+    return {
+        "min_listeners": low,
+        "max_listeners": high,
+        "folded": folded,
+        "value": value,
+        "low": round(value - 0.05, 4),
+        "high": round(value + 0.05, 4),
+        "queries": 400,
+        "users": 90,
+    }
+
+
+@pytest.fixture(scope="module")
+def measured_model(synthetic_model_dir, tmp_path_factory):
+    """The session's synthetic model (27-200 listeners), measured: low below 40 listeners."""
+    model = load_model(synthetic_model_dir)
+    metadata = {k: v for k, v in model.metadata.items() if k not in ("files", "format_version")}
+    metadata["confidence"] = {
+        "k": 10,
+        "ranking": RANKING,
+        "rare_ranking": RARE,
+        "bands": [band(1, 2, 0.2, True), band(3, 39, 0.35), band(40, 99, 0.7), band(100, None, 0.9)],
+    }
+    folder = str(tmp_path_factory.mktemp("measured") / "model")
+    save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, metadata)
+    return folder
+
+
+def artist_with(folder, low, high):
+    catalog = load_model(folder).catalog
+    row = next(i for i, n in enumerate(catalog.listeners) if low <= n <= high)
+    return f"id:{int(catalog.ids[row])}", int(catalog.listeners[row])
+
+
+def ask(folder, *argv):
+    code, out, err = run([*argv, "--model", folder])
+    return code, out, err
+
+
+def test_a_low_confidence_answer_says_so_above_the_table(measured_model):
+    query, listeners = artist_with(measured_model, 3, 39)
+    code, out, err = ask(measured_model, query)
+    assert code == 0
+    line = out.splitlines()[1]
+    assert line == (
+        f"Confidence: low ({listeners} listeners): on held-out users, only 4 in 10 answers for artists "
+        "with 3-39 listeners held, in their top 10, an artist that their listeners also list."
+    )
+    code, out, err = ask(measured_model, "--json", query)
+    confidence = json.loads(out)["confidence"]
+    assert confidence == {
+        "value": 0.35,
+        "level": "low",
+        "band": [3, 39],
+        "interval": [0.3, 0.4],
+        "queries": 400,
+        "k": 10,
+        "reason": None,
+        "folded": False,
+        "listeners": listeners,
+    }
+    code, out, err = run(["--batch", "-", "--model", measured_model], stdin=f"{query}\n".encode())
+    assert "[low confidence]:" in out
+
+
+def test_a_high_confidence_answer_has_no_line_but_its_json_value(measured_model):
+    query, _ = artist_with(measured_model, 100, 10**9)
+    code, out, err = ask(measured_model, query)
+    assert code == 0 and "Confidence" not in out
+    code, out, err = ask(measured_model, "--json", query)
+    assert json.loads(out)["confidence"]["level"] == "high"
+
+
+def test_what_was_not_measured_says_why(measured_model, synthetic_model_dir):
+    query, _ = artist_with(measured_model, 3, 39)
+    other, _ = artist_with(measured_model, 100, 10**9)
+    cases = [
+        (["--plus", other], "measured for single-artist answers"),
+        (["--rank", "cosine"], "measured for the default ranking"),
+        (["--min-listeners", "5"], "measured without a listener filter"),
+    ]
+    for extra, reason in cases:
+        code, out, err = ask(measured_model, "--json", query, *extra)
+        confidence = json.loads(out)["confidence"]
+        assert confidence["value"] is None and confidence["reason"] == reason
+        code, out, err = ask(measured_model, query, *extra)
+        assert "Confidence" not in out
+    code, out, err = ask(synthetic_model_dir, "--json", query)
+    assert json.loads(out)["confidence"]["reason"] == "not measured for this model"
+
+
+def test_the_shipped_model_carries_its_measured_confidence_and_it_grows_with_listeners():
+    """The table the evaluation measured (docs/evaluation.json) is the one the shipped model carries."""
+    model = load_model(SHIPPED)
+    assert model.confidence is not None, "the shipped model has no confidence table: retrain it"
+    measured = json.load(open(os.path.join(REPO, "docs", "evaluation.json"), encoding="utf-8"))["confidence"]
+    assert model.metadata["confidence"]["bands"] == measured["bands"]
+    values = [b.value for b in model.confidence.bands if not b.folded]
+    assert values == sorted(values) and values[0] < values[-1]
+    # Every answer carries it: a popular artist and one of few listeners.
+    for name in ("Madonna", "Dean Martin", "Sister Rosetta Tharpe"):
+        code, out, err = run([name, "--json", "--model", SHIPPED])
+        assert code == 0 and json.loads(out)["confidence"]["value"] is not None
