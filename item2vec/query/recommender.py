@@ -30,13 +30,10 @@ DEFAULT_RANK = "evidence"
 DEFAULT_TOP = 10
 MAX_TOP = 1000
 #: An answer whose first result has a raw similarity (cosine) below this gets a note that
-#: it is weak. Measured on a bag of 8 models (``--members 8 --negative 5``, issue 10's
-#: configuration), default ranking, every plain single-artist query: the first result's
-#: similarity is at least 0.533 (1st percentile 0.615, median 0.811) for the 4,617 artists
-#: with a vector and at least 0.592 (0.750, 0.916) for the 12,811 folded in; arithmetic
-#: that cancels out gives less ("Lady Gaga" - "Britney Spears" - Rihanna: 0.172), while
-#: "Rosetta - Metallica" (0.585) is not flagged. docs/METHOD.md, "Weak results";
-#: tests/test_rare_artists.py checks the shipped model; remeasure after retraining.
+#: it is weak. On the shipped bag, default ranking, every plain single-artist query's first
+#: result is above it by a margin, while arithmetic that cancels out falls below; the
+#: figures are in docs/METHOD.md, "Weak results", which tests/test_rare_artists.py
+#: recomputes from the shipped model.
 WEAK_SCORE = 0.5
 #: An answer is of "low" confidence when fewer than this share of the measured answers
 #: of its band held a co-listened artist (the table and the explorer then say so above
