@@ -20,7 +20,6 @@ import numpy as np
 from ..model.arrays import top_k_rows
 from ..model.confidence import parse_confidence
 from ..query.ranking import DEFAULT_RANKING
-from ..query.recommender import HIGH_CONFIDENCE, LOW_CONFIDENCE
 from .rare import RARE_RANKING, RareQueries
 
 #: (first, last listeners, folded in): the bands. An artist needs 3 training listeners for a
@@ -191,8 +190,7 @@ def measure(folds, config, checksums, n_boot=1000, level=0.95, k=10):
     -------
     dict
         ``k``, ``ranking``, ``rare_ranking``, ``bands`` (:mod:`item2vec.model.confidence`), and
-        ``config``, ``data_sha256``, ``folds`` (what it was measured on), ``low_below`` and
-        ``high_from`` (the tool's levels, for the reports).
+        ``config``, ``data_sha256``, ``folds`` (what it was measured on).
     """
     per_fold = []
     for fold in folds:
@@ -214,6 +212,4 @@ def measure(folds, config, checksums, n_boot=1000, level=0.95, k=10):
         "config": dataclasses.asdict(config),
         "data_sha256": dict(checksums),
         "folds": [f"{fold.split.kind} {fold.split.seed}" for fold in folds],
-        "low_below": LOW_CONFIDENCE,
-        "high_from": HIGH_CONFIDENCE,
     }

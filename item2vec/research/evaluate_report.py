@@ -5,6 +5,7 @@ them in ``evaluation.json``, so the verdicts are data like every other number.
 :func:`render` fills ``templates/EVALUATION.md.j2`` from that dict; the words are in the template.
 """
 
+from ..query.recommender import HIGH_CONFIDENCE, LOW_CONFIDENCE
 from . import report
 
 #: Baselines whose tuned curves item2vec must dominate (issue 10, "Targets").
@@ -189,6 +190,8 @@ def _render(template, result):
         methods=result["methods"],
         rare=result["rare"],
         conf=result.get("confidence"),
+        # The tool's levels are its constants, not results: taken from the code at rendering.
+        levels={"low_below": LOW_CONFIDENCE, "high_from": HIGH_CONFIDENCE},
         ex=result["example"],
         train_share=1 - p["fold_share"],
         # Validation folds come after all test folds; a validation model also leaves out its own fold.
