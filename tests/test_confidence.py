@@ -93,9 +93,9 @@ def test_what_was_not_measured_says_why(measured_model, synthetic_model_dir):
     query, _ = artist_with(measured_model, 3, 39)
     other, _ = artist_with(measured_model, 100, 10**9)
     cases = [
-        (["--plus", other], "measured for single-artist answers"),
-        (["--rank", "cosine"], "measured for the default ranking"),
-        (["--min-listeners", "5"], "measured without a listener filter"),
+        (["--plus", other], "arithmetic"),
+        (["--rank", "cosine"], "ranking"),
+        (["--min-listeners", "5"], "listener_filter"),
     ]
     for extra, reason in cases:
         code, out, err = ask(measured_model, "--json", query, *extra)
@@ -104,7 +104,7 @@ def test_what_was_not_measured_says_why(measured_model, synthetic_model_dir):
         code, out, err = ask(measured_model, query, *extra)
         assert "Confidence" not in out
     code, out, err = ask(synthetic_model_dir, "--json", query)
-    assert json.loads(out)["confidence"]["reason"] == "not measured for this model"
+    assert json.loads(out)["confidence"]["reason"] == "not_measured"
 
 
 def test_the_shipped_model_carries_its_measured_confidence_and_it_grows_with_listeners():

@@ -145,7 +145,7 @@ def json_record(answer):
 
 
 def band_label(confidence):
-    """``"5-9 listeners"``, ``"100 or more listeners"``, ``"1 listener, folded in"``."""
+    """``"5-9 listeners"``, ``"100 or more listeners"``, ``"1 listener (folded in)"``."""
     first, last = confidence["band"]
     if last is None:
         text = f"{first} or more listeners"
@@ -153,7 +153,7 @@ def band_label(confidence):
         text = plural(first, "listener")
     else:
         text = f"{first}-{last} listeners"
-    return text + (", folded in" if confidence["folded"] else "")
+    return text + (" (folded in)" if confidence["folded"] else "")
 
 
 def confidence_line(answer):

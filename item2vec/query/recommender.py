@@ -205,25 +205,31 @@ class Recommender:
             (:data:`LOW_CONFIDENCE`, :data:`HIGH_CONFIDENCE`); ``band`` ``[first, last]``
             listeners (``last`` None: open); ``interval`` its bootstrap interval;
             ``queries`` the answers it was measured on. When it was not measured, these are
-            None and ``reason`` says why (else None).
+            None and ``reason`` says why (else None): ``"not_measured"`` (the model has no
+            table), ``"other_ranking"`` (measured with another version's ranking),
+            ``"arithmetic"`` (``--plus``/``--minus``), ``"ranking"`` (not the default
+            ranking), ``"listener_filter"`` (``--min-listeners``), ``"no_band"`` (no band
+            covers the artist's listeners).
         """
         listeners = int(self.catalog.listeners[artist.position])
-        out = dict.fromkeys(("value", "level", "band", "interval", "queries", "k", "reason"))
+        out = dict.fromkeys(
+            ("value", "level", "band", "folded", "listeners", "interval", "queries", "k", "reason")
+        )
         out.update(folded=artist.folded, listeners=listeners)
         table = self.model.confidence
         band = None if table is None else table.band(listeners, artist.folded)
         rare = replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT)
         reasons = [
-            (table is None, "not measured for this model"),
+            (table is None, "not_measured"),
             (
                 table is not None
                 and (table.ranking != asdict(DEFAULT_RANKING) or table.rare_ranking != asdict(rare)),
-                "measured with another ranking than this version's",
+                "other_ranking",
             ),
-            (not plain, "measured for single-artist answers"),
-            (rank != DEFAULT_RANK, "measured for the default ranking"),
-            (min_listeners > 1, "measured without a listener filter"),
-            (band is None, "no measurement for artists with this many listeners"),
+            (not plain, "arithmetic"),
+            (rank != DEFAULT_RANK, "ranking"),
+            (min_listeners > 1, "listener_filter"),
+            (band is None, "no_band"),
         ]
         out["reason"] = next((why for bad, why in reasons if bad), None)
         if out["reason"] is None:

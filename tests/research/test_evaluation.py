@@ -569,7 +569,7 @@ def _check_confidence_reaches_the_tool(result, data, out, tmp_path):
         ask_command.main([f"id:{catalog.ids[row]}", "--json", "--model", str(tmp_path / "n")], out=answered)
         == 0
     )
-    assert json.loads(answered.getvalue())["confidence"]["reason"] == "not measured for this model"
+    assert json.loads(answered.getvalue())["confidence"]["reason"] == "not_measured"
 
 
 def test_evaluate_command_reports_missing_data(tmp_path, capsys):
