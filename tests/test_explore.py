@@ -238,8 +238,11 @@ def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
     assert ask.main(["Rosetta", "--explain", "--model", SHIPPED_MODEL], out=out, err=err) == 0
     printed = out.getvalue().splitlines()
     assert by_css(page, ".heading")[0].text == printed[0]
-    assert [th.text for th in by_css(page, "#results thead th")][2:] == printed[2].split()[2:]
-    for tr, line in zip(by_css(page, "#results tbody tr"), printed[3:], strict=True):
+    # Rosetta has 3 listeners: the same low-confidence line as ask.py's, above the table.
+    assert printed[1].startswith("Confidence: low") and by_css(page, "#confidence")[0].text == printed[1]
+    header = next(i for i, line in enumerate(printed) if line.startswith(" rank"))
+    assert [th.text for th in by_css(page, "#results thead th")][2:] == printed[header].split()[2:]
+    for tr, line in zip(by_css(page, "#results tbody tr"), printed[header + 1 :], strict=True):
         cells = [td.text for td in tr.find_elements("css selector", "td")]
         # " rank  artist  score  similarity  listeners  shared", the artist padded to a column
         rank, rest = line[:5], line[7:]
