@@ -717,3 +717,16 @@ def test_the_page_of_the_shipped_model_is_the_size_the_readme_says(shipped_page)
     assert size <= 15
     readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
     assert f"({size:.1f} MB for the shipped model" in readme
+
+
+def test_the_readme_s_module_command_runs_the_explorer():
+    """`python -m item2vec.cli.explore_command` (README) is the program, not a silent no-op."""
+    result = subprocess.run(
+        [sys.executable, "-m", "item2vec.cli.explore_command", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and result.stdout.startswith(
+        "usage: python -m item2vec.cli.explore_command"
+    )

@@ -93,3 +93,7 @@ def run():
     name = os.path.basename(sys.argv[0])
     module_run = name in ("", "explore_command.py")
     sys.exit(main(prog="python -m item2vec.cli.explore_command" if module_run else name))
+
+
+if __name__ == "__main__":
+    run()

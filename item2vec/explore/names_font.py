@@ -4,7 +4,8 @@ A machine without CJK fonts (a fresh Debian, a headless server) draws 浜崎あ�
 boxes, in the answer panel and on the map. The page therefore carries a subset of Noto Sans
 CJK JP (SIL Open Font License 1.1; ``assets/fonts/OFL.txt``) that holds exactly the
 characters of the shipped catalogue's names in those scripts: ``assets/fonts/names.woff``,
-with the list of its characters beside it (``names.txt``), inlined by :func:`font_face`
+with the list of its characters beside it (``names.txt``: those it draws, then those its
+source lacks), inlined by :func:`font_face`
 and declared with a ``unicode-range``, so it draws those characters and nothing else.
 
 The subset is rebuilt, after a change of the catalogue, by::
@@ -59,9 +60,18 @@ def _asset(name):
     return resources.files(__package__).joinpath("assets", name)
 
 
+def _lines():
+    return (_asset(CHARACTERS).read_text(encoding="utf-8").split("\n") + ["", ""])[:2]
+
+
 def covered():
-    """The characters the shipped subset holds (``names.txt``)."""
-    return set(_asset(CHARACTERS).read_text(encoding="utf-8").strip())
+    """The characters the shipped subset holds (``names.txt``, first line)."""
+    return set(_lines()[0])
+
+
+def lacking():
+    """Characters of the catalogue the source font has no glyph for (``names.txt``, second line)."""
+    return set(_lines()[1])
 
 
 def font_face(texts):
@@ -72,7 +82,8 @@ def font_face(texts):
     str
         CSS: the face :data:`FAMILY`, its WOFF as a ``data:`` URL, its ``unicode-range``.
     """
-    missing = [c for c in wanted(texts) if c not in covered()]
+    # Characters the source font lacks too (Noto Sans CJK has no Ukrainian і) cannot be helped.
+    missing = [c for c in wanted(texts) if c not in covered() and c not in lacking()]
     if missing:
         log.warning(
             "%d characters of the names are not in the page's font (they fall back to the browser's "
@@ -98,6 +109,7 @@ def build_subset(font_path, characters, out_dir, license_text, font_number=0):
 
     font = TTFont(font_path, fontNumber=font_number, lazy=False)
     available = set(font.getBestCmap())
+    absent = [c for c in characters if ord(c) not in available]
     characters = [c for c in characters if ord(c) in available]
     options = subset.Options()
     options.flavor = "woff"
@@ -114,10 +126,12 @@ def build_subset(font_path, characters, out_dir, license_text, font_number=0):
         if record.nameID in names:
             record.string = names[record.nameID]
     font.flavor = "woff"
+    font.recalcTimestamp = False  # the source font's dates: the same subset gives the same bytes
     os.makedirs(out_dir, exist_ok=True)
     font.save(os.path.join(out_dir, os.path.basename(FONT)))
     with open(os.path.join(out_dir, os.path.basename(CHARACTERS)), "w", encoding="utf-8") as handle:
-        handle.write("".join(characters) + "\n")
+        # First line: the characters the subset draws; second: those its source lacks.
+        handle.write("".join(characters) + "\n" + "".join(absent) + "\n")
     notice = font["name"].getDebugName(0) or ""
     with open(os.path.join(out_dir, os.path.basename(LICENSE)), "w", encoding="utf-8") as handle:
         handle.write(f"{os.path.basename(FONT)}: a subset of {original}, renamed {FAMILY}.\n{notice}\n\n")
