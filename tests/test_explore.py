@@ -688,6 +688,12 @@ def test_a_narrow_window_keeps_room_for_the_map(page):
             " document.getElementById('map').getBoundingClientRect().width]"
         )
         assert panel <= 400 and map_width >= 380
+        # The answer's table fits the narrower panel: no sideways scrolling.
+        page.execute_script("window.explorer.show(window.explorer.resolve('Rosetta').row)")
+        fits = page.execute_script(
+            "var p = document.getElementById('panel'); return p.scrollWidth <= p.clientWidth;"
+        )
+        assert fits
     finally:
         page.set_window_size(size["width"], size["height"])
 
