@@ -125,3 +125,12 @@ def test_the_events_benchmark_runs_both_engines_and_renders_the_section(tmp_path
     assert text.startswith("# before\n") and text.endswith("# after\n") and "old" not in text
     assert f"| {row['events']:,} | {row['pairs']:,} |" in text
     assert (tmp_path / "s.png").stat().st_size > 0
+
+
+def test_the_reproduced_model_s_checksums_are_the_shipped_ones():
+    """PERFORMANCE.md names the SHA-256 of the shipped arrays that retraining reproduces."""
+    import json
+
+    meta = json.load(open(os.path.join(REPO, "models", "metadata.json"), encoding="utf-8"))["files"]
+    text = open(os.path.join(REPO, "docs", "PERFORMANCE.md"), encoding="utf-8").read()
+    assert f"(SHA-256 `{meta['vectors.npy'][:8]}…`, `{meta['catalog.npz'][:8]}…`:" in text
