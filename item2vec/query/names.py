@@ -207,6 +207,7 @@ class NameIndex:
         self._keys = {}  # built on first need: most queries match exactly
         self._fuzzy = None
         self._latin = None  # {catalogue row: its Latin spellings}, built on first need
+        self._better = None  # the spellings of the best-known artists (_better_table)
 
     def _index(self, kind):
         """``{key: [positions]}`` of every name under one key function (cached)."""
@@ -256,25 +257,38 @@ class NameIndex:
         """
         position = self.catalog.index(int(artist_id))
         mine = int(self.catalog.listeners[position])
+        needed = max(factor * mine, at_least)
+        if needed > int(self.catalog.listeners.max(initial=0)):
+            return None  # nobody is that much better known: no name needs keying
         keys = self._spellings(position)
         if not keys:
             return None
-        # Only artists with at_least listeners can be offered, so only they are keyed: a
-        # few thousand names instead of the whole catalogue on every cold start.
-        table = self._keys.get(("better", at_least))
-        if table is None:
-            table = self._keys[("better", at_least)] = {}
-            for i in map(int, (self.catalog.listeners >= at_least).nonzero()[0]):
-                for key in self._spellings(i):
-                    table.setdefault(key, []).append(i)
-        candidates = [i for key in keys for i in table.get(key, ())]
+        table = self._better_table(needed)
+        listeners = self.catalog.listeners
+        candidates = [i for key in keys for i in table.get(key, ()) if int(listeners[i]) >= needed]
         if not candidates:
             return None
-        best = max(candidates, key=lambda i: (int(self.catalog.listeners[i]), -int(self.catalog.ids[i])))
-        theirs = int(self.catalog.listeners[best])
-        if best != position and theirs >= max(factor * mine, at_least):
-            return best
-        return None
+        best = max(candidates, key=lambda i: (int(listeners[i]), -int(self.catalog.ids[i])))
+        return best if best != position else None
+
+    def _better_table(self, needed):
+        """``{spelling: [positions]}`` covering at least every artist with ``needed`` listeners.
+
+        Keyed from the most listened down, only as far as a query needs: a cold start
+        that asks about a popular artist keys nobody, one about a rare artist a few
+        thousand names, and no name is keyed twice.
+        """
+        if self._better is None:
+            order = (-self.catalog.listeners).argsort(kind="stable").tolist()
+            self._better = {"order": order, "counts": self.catalog.listeners.tolist(), "done": 0, "table": {}}
+        state = self._better
+        order, counts, table = state["order"], state["counts"], state["table"]
+        while state["done"] < len(order) and counts[order[state["done"]]] >= needed:
+            i = order[state["done"]]
+            for key in self._spellings(i):
+                table.setdefault(key, []).append(i)
+            state["done"] += 1
+        return table
 
     def _pick(self, positions):
         # Most listeners first; ties by lower id, so the choice is stable.
