@@ -130,3 +130,49 @@ def test_token_keys_are_splitmix64_chained_over_the_tokens_coordinates():
         expected = mix(mix(mix(mix(seed & mask) ^ (user & mask)) ^ artist) ^ copy) >> 1
         got = token_keys(seed, np.array([user]), np.array([artist]), np.array([copy]))
         assert got.dtype == np.int64 and int(got[0]) == expected
+
+
+@pytest.mark.parametrize(("cosine", "weak"), [(0.49, True), (0.51, False)])
+def test_a_best_similarity_below_one_half_is_called_weak(cosine, weak):
+    # The 0.5 of docs/METHOD.md "Weak results", without patching the constant.
+    model = _model([[1, 0], [cosine, np.sqrt(1 - cosine**2)], [-1, 0.01]], [1, 2, 3], [9, 9, 9])
+    answer = Recommender(model).answer("a1", topn=2, min_listeners=0, rank="cosine")
+    notes = [n for n in answer["notes"] if n.startswith("weak result")]
+    expected = [
+        f"weak result: the best result's similarity is {cosine:.2f}, below 0.5 (lower than any plain "
+        "single-artist query gives), so these answers are noise"
+    ]
+    assert notes == (expected if weak else [])
+
+
+def _spellings(listeners):
+    ids = np.arange(1, len(listeners) + 1)
+    labels = ["Blink 182", "Blink-182", "blink.182"][: len(listeners)]
+    return NameIndex(Catalog(ids, labels, np.array(listeners), np.zeros(len(ids) + 1, np.int64), np.empty(0)))
+
+
+@pytest.mark.parametrize(
+    ("listeners", "offered"),
+    [
+        ([2, 10], 2),  # exactly 5 times, and 10: offered
+        ([2, 9], None),  # 4.5 times
+        ([1, 9], None),  # 9 times, but fewer than 10 listeners
+        ([1, 10], 2),
+        ([3, 14], None),  # 14 < 15
+        ([3, 15, 12], 2),  # the most listened of the same spellings
+        ([3, 12, 15], 3),
+    ],
+)
+def test_a_better_known_spelling_needs_five_times_the_listeners_and_at_least_ten(listeners, offered):
+    index = _spellings(listeners)
+    best = index.better_known(1)
+    assert (None if best is None else int(index.catalog.ids[best])) == offered
+
+
+def test_equal_suggestion_scores_put_the_better_known_then_the_alphabetically_first_artist_first():
+    # "abcx", "abcy", "abcz" are equally close to "abcd" (ratio 75).
+    labels = ["abcz", "abcx", "abcy", "abcw"]
+    catalog = Catalog(np.arange(1, 5), labels, np.array([1, 1, 5, 1]), np.zeros(5, np.int64), np.empty(0))
+    with pytest.raises(UnknownArtistError) as caught:
+        NameIndex(catalog).resolve("abcd")
+    assert caught.value.suggestions == ["abcy", "abcw", "abcx", "abcz"]

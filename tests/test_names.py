@@ -6,7 +6,7 @@ import pytest
 from item2vec.errors import UnknownArtistError
 from item2vec.model.catalog import Catalog
 from item2vec.query import formatting
-from item2vec.query.names import NameIndex, normalize
+from item2vec.query.names import NameIndex, ascii_key, normalize, plural, skeleton
 
 NAMES = ["Metallica", "Björk", "Ляпис Трубецкой", "Red", "Red", "The Beatles", "Sigur Rós", "Beatallica"]
 LISTENERS = [224, 172, 10, 22, 2, 480, 80, 3]
@@ -71,3 +71,115 @@ def test_normalize_folds_compatibility_forms():
 def test_completion_prefers_popular_artists(index):
     assert index.complete("be") == ["Beatallica"]
     assert index.complete("")[0] == "The Beatles"
+
+
+# -- the keys and notes, exactly (mutation survivors) ------------------------------------------
+
+
+def test_keys_exactly():
+    assert normalize("  The\tBeatles \u3000") == "the beatles"
+    assert ascii_key(" Erlend  Øye ") == "erlend oye" and ascii_key("A  B") == "a b"
+    assert skeleton("P!Nk") == skeleton("pink") == "pink" and skeleton("Blink - 182") == "blink182"
+    assert [plural(n, "listener") for n in (0, 1, 2)] == ["0 listeners", "1 listener", "2 listeners"]
+
+
+def test_the_ambiguity_note_word_for_word():
+    catalog = Catalog(
+        np.array([3, 5, 8]), ["Red", "RED", "Blue"], np.array([1, 7, 2]), np.zeros(4, np.int64), np.empty(0)
+    )
+    hit = NameIndex(catalog).resolve("red")
+    assert hit.ambiguity_note(catalog) == (
+        "2 artists are named 'RED'; using id:5 (7 listeners). Others: id:3 'Red' (1 listener); "
+        "ask for 'id:N' to pick one."
+    )
+    assert NameIndex(catalog).resolve("Blue").ambiguity_note(catalog) is None
+
+
+def _index(names, listeners=None):
+    ids = np.arange(1, len(names) + 1)
+    listeners = np.ones(len(names), dtype=np.int64) if listeners is None else np.asarray(listeners)
+    return NameIndex(Catalog(ids, names, listeners, np.zeros(len(names) + 1, np.int64), np.empty(0)))
+
+
+def _suggestions(index, typed):
+    with pytest.raises(UnknownArtistError) as caught:
+        index.resolve(typed)
+    return caught.value.suggestions
+
+
+def test_a_name_is_scored_by_the_better_of_both_scorers():
+    # "cdbc a" is close to "dbca" by edit ratio (80) but not as a token set (60); "dc" 67 by both.
+    assert _suggestions(_index(["dc", "cdbc a"]), "dbca") == ["cdbc a", "dc"]
+
+
+def test_a_misspelling_without_the_article_is_scored_against_the_name_without_it():
+    # "betles" is 92 from "beatles" but 71 from "the beatles"; "Beat Les" scores 86.
+    assert _suggestions(_index(["Beat Les", "The Beatles"]), "betles") == ["The Beatles", "Beat Les"]
+
+
+def test_a_one_letter_name_is_not_suggested_for_a_longer_one():
+    # Rapidfuzz's default scorer (WRatio) would give "A" 90 for "kanye".
+    assert _suggestions(_index(["A", "Kanye West"]), "kanye") == ["Kanye West"]
+
+
+def test_at_most_five_suggestions_the_best_known_of_equal_scores_however_many():
+    # 30 names equally close to what was typed: the five with the most listeners, not
+    # the first five rapidfuzz happens to return.
+    names = [f"abcx{c}" for c in "0123456789abcdefghijklmnopqrst"]  # each 80 from "abcx-"
+    listeners = list(range(1, 31))
+    assert _suggestions(_index(names, listeners), "abcx-") == names[::-1][:5]
+
+
+def test_completion_gives_at_most_fifty_names_and_three_same_named_are_all_listed():
+    index = _index([f"band {i:02d}" for i in range(60)])
+    assert len(index.complete("band")) == 50
+    catalog = Catalog(
+        np.array([1, 2, 3]), ["Red", "RED", "red"], np.array([1, 5, 2]), np.zeros(4, np.int64), np.empty(0)
+    )
+    assert (
+        NameIndex(catalog)
+        .resolve("Red ")
+        .ambiguity_note(catalog)
+        .endswith("Others: id:3 'red' (2 listeners), id:1 'Red' (1 listener); ask for 'id:N' to pick one.")
+    )
+
+
+def test_lookup_rules_that_only_a_catalogue_of_odd_names_shows():
+    # An artist named "#1" is found by its name before "#1" is read as id 1.
+    index = _index(["Other", "#1", "Beatles", "\u200b"])
+    assert index.resolve("#1").artist_id == 2 and index.resolve(" #1 ").artist_id == 2
+    assert index.resolve("#2").artist_id == 2
+    # "The Beatles" typed finds an artist listed without the article.
+    assert index.resolve("The Beatles").artist_id == 3
+    # A query whose ASCII form is empty matches no artist whose ASCII form is empty.
+    assert ascii_key("\u200b\u200b") == "" and normalize("\u200b\u200b") != normalize("\u200b")
+    with pytest.raises(UnknownArtistError):
+        index.resolve("\u200b\u200b")
+
+
+@pytest.mark.parametrize("query", ["", "   ", None, 5])
+def test_an_empty_or_non_text_query_is_an_empty_name(query):
+    with pytest.raises(UnknownArtistError) as caught:
+        _index(["A"]).resolve(query)
+    assert (
+        str(caught.value) == "Empty artist name: type the name of an artist."
+        and caught.value.suggestions == []
+    )
+
+
+def test_ids_and_the_longest_name_looked_up():
+    long_name = "x" * 300  # MAX_QUERY_LENGTH: still looked up; one more is refused unread
+    index = _index(["First", "B", long_name])
+    hit = index.resolve("id:1")
+    assert (hit.artist_id, hit.name, hit.others) == (1, "First", [])
+    assert index.resolve("#2").name == "B" and index.resolve(long_name).artist_id == 3
+    with pytest.raises(UnknownArtistError) as caught:
+        index.resolve(long_name + "x")
+    assert str(caught.value) == "Unknown artist '" + "x" * 77 + "...'." and caught.value.suggestions == []
+
+
+@pytest.mark.parametrize("query", ["id:999", "\u0301\u0301"], ids=["unknown id", "only combining marks"])
+def test_queries_that_name_nothing_say_so_without_suggestions(query):
+    with pytest.raises(UnknownArtistError) as caught:
+        _index(["A", "B"]).resolve(query)
+    assert str(caught.value) == f"Unknown artist {query!r}." and caught.value.suggestions == []

@@ -1,10 +1,11 @@
-"""Property-based tests (hypothesis): name lookup and command-line handling under arbitrary text.
+"""Property-based tests (hypothesis): name lookup and command-line handling under arbitrary text, top-k.
 
 * normalisation and lookup never crash on any Unicode, and any known name typed
   in any casing, with any extra spacing, resolves to that artist;
 * ``safe`` never lets a control character or escape sequence through;
 * ``ask.main`` given arbitrary arguments and arbitrary bytes on stdin never
-  raises, returns a documented exit code, and never echoes a control character.
+  raises, returns a documented exit code, and never echoes a control character;
+* ``top_k`` and ``top_k_rows`` give ``sorted(key=(-score, row))[:k]`` whatever the ties.
 """
 
 import io
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from item2vec.cli import ask_command as ask
 from item2vec.errors import UnknownArtistError
+from item2vec.model.arrays import rows_of, top_k, top_k_rows
 from item2vec.model.catalog import Catalog
 from item2vec.query.formatting import safe
 from item2vec.query.names import NameIndex, Resolution, normalize
@@ -178,3 +180,77 @@ def test_the_ascii_fast_paths_give_the_full_unicode_results(text):
 
     assert normalize(text) == _normalize_unicode(text)
     assert anyascii(text) == text  # so ascii_key may skip it for ASCII keys
+
+
+# -- top-k ------------------------------------------------------------------------------------
+
+#: Few distinct values, so that ties are the rule and straddle the cut.
+TIED_SCORES = st.lists(st.sampled_from([0.0, 1.0, 2.0, 2.5, np.nan]), min_size=1, max_size=40)
+
+
+#: The audit's example: k=6 returned row 21 instead of 16.
+AUDIT_SCORES = [1, 0, 0, 2, 0, 0, 1, 1, 0, 2, 2, 2, 0, 2, 0, 1, 2, 0, 2, 0, 0, 2, 1, 1, 0, 0, 1]
+
+
+@SETTINGS
+@example(scores=AUDIT_SCORES, data=None, k=6)
+@example(scores=[np.nan, 1.0, np.nan, 2.0, np.nan], data=None, k=3)  # fewer numbers than k
+@given(TIED_SCORES, st.data(), st.integers(-1, 45))
+def test_top_k_is_sorted_by_score_then_row(scores, data, k):
+    """top_k keeps its rule "ties go to the lower row" when tied scores straddle the cut, NaN last."""
+    scores = np.asarray(scores, dtype=np.float64)
+    candidates = (
+        np.ones(len(scores), dtype=bool)
+        if data is None
+        else np.asarray(data.draw(st.lists(st.booleans(), min_size=len(scores), max_size=len(scores))))
+    )
+    # NaN ranks below every number (NaN compares false, so it needs its own key).
+    key = lambda r: (bool(np.isnan(scores[r])), -np.nan_to_num(scores[r]), r)  # noqa: E731
+    expected = sorted(np.flatnonzero(candidates).tolist(), key=key)[: max(k, 0)]
+    assert top_k(scores, candidates, k).tolist() == expected
+
+
+@st.composite
+def tied_matrices(draw):
+    """(m, n) scores of few distinct values, some -inf (rows that may not be returned) or NaN."""
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 30))
+    values = st.sampled_from([0.0, 1.0, 2.0, 2.5, -np.inf, np.nan])
+    return np.array(draw(st.lists(st.lists(values, min_size=n, max_size=n), min_size=m, max_size=m)))
+
+
+@SETTINGS
+@given(tied_matrices(), st.integers(0, 35))
+def test_top_k_rows_is_sorted_by_score_then_column(scores, k):
+    """Row by row the rule of top_k; -inf and NaN columns are never returned (-1 fills the row)."""
+    got = top_k_rows(scores, k)
+    assert got.shape == (len(scores), min(k, scores.shape[1]))
+    for row, best in zip(scores, got, strict=True):
+        finite = [c for c in range(len(row)) if np.isfinite(row[c])]
+        expected = sorted(finite, key=lambda c: (-row[c], c))[:k]
+        assert best.tolist() == expected + [-1] * (len(best) - len(expected))
+
+
+def test_top_k_rows_on_long_rows_with_many_ties_and_its_dtypes():
+    # Long rows: numpy's introselect really partitions them (short ones it just sorts).
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 20, (6, 3000)).astype(np.float64)
+    scores[0, :2000] = -np.inf
+    for k in (1, 2, 10, 150):
+        got = top_k_rows(scores, k)
+        assert got.dtype == np.int64 and got.shape == (6, k)
+        for row, best in zip(scores, got, strict=True):
+            assert best.tolist() == sorted(range(len(row)), key=lambda c: (-row[c], c))[:k]
+        pool = rng.random(3000) < 0.5
+        for row in scores[1:]:
+            expected = sorted(np.flatnonzero(pool), key=lambda r: (-row[r], r))[:k]
+            assert top_k(row, pool, k).tolist() == expected
+    assert top_k_rows(scores, 0).dtype == np.int64 and top_k_rows(scores, 0).shape == (6, 0)
+    assert top_k(scores[1], pool, 0).dtype == np.int64 and top_k(scores[1], pool, 0).shape == (0,)
+
+
+def test_rows_of_finds_ids_in_small_and_empty_id_arrays():
+    assert rows_of(np.array([5]), [5, 6, 4]).tolist() == [0, -1, -1]
+    assert rows_of(np.array([], dtype=np.int64), [3, 4]).tolist() == [-1, -1]
+    empty = rows_of(np.array([], dtype=np.int64), 3)
+    assert empty.dtype == np.int64 and empty.shape == () and int(empty) == -1
+    assert rows_of(np.array([2, 9]), np.array([[9, 2], [3, 10]])).tolist() == [[1, 0], [-1, -1]]

@@ -198,3 +198,42 @@ def _check_the_documents_figures(answered, records):
             or f"The other {total - len(answered)} each" in flat
         )
     assert f"{folded:,} folded in" in " ".join(method.split())
+
+
+def _scores_with(recommender, positive, ranking):
+    """Scores of every vector row under ``ranking`` for the positive QueryArtists (no negatives)."""
+    from item2vec.model.vectors import arithmetic_mean
+
+    query = arithmetic_mean(
+        np.array([a.vector for a in positive]), np.empty((0, recommender.vectors.vector_size))
+    )
+    users = set().union(*(set(recommender.colistens.users_at(a.position).tolist()) for a in positive))
+    users = np.array(sorted(users), dtype=np.int64)
+    shared = recommender.colistens.counts_of_users(users)[recommender.vector_positions]
+    shared[[a.row for a in positive if not a.folded]] = 0
+    return ranking.scores(
+        recommender.vectors.cosines(query), shared, len(users), recommender.vector_listeners
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "weight"),
+    [(["Thin Two", "Thin One"], RARE_EVIDENCE_WEIGHT), (["Thin Two", "g2-a1"], DEFAULT_RANKING.weight)],
+    ids=["every positive artist folded in", "one with a vector"],
+)
+def test_the_rare_weight_applies_only_when_every_positive_artist_is_folded_in(rare, names, weight):
+    # all(), not any(): one artist with a vector of its own makes the co-listens real evidence.
+    from dataclasses import replace
+
+    from item2vec.query.recommender import Recommender
+
+    recommender = Recommender(load_model(rare[0]))
+    positive = [recommender.query_artist(name) for name in names]
+    ranked = recommender.rank(positive, topn=1000, min_listeners=0)
+    expected = _scores_with(recommender, positive, replace(DEFAULT_RANKING, weight=weight))
+    np.testing.assert_allclose(ranked.scores, expected[ranked.rows], rtol=1e-6)
+    other = RARE_EVIDENCE_WEIGHT + DEFAULT_RANKING.weight - weight
+    assert not np.allclose(
+        ranked.scores,
+        _scores_with(recommender, positive, replace(DEFAULT_RANKING, weight=other))[ranked.rows],
+    )

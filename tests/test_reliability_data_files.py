@@ -3,9 +3,11 @@
 Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY.md.
 """
 
+import contextlib
 import logging
 import os
 import shutil
+import signal
 
 import pytest
 from reliability import TRAIN_ARGS, copy_model, file_bytes, one_error_line
@@ -66,7 +68,7 @@ def test_missing_column(synthetic_dir, tmp_path):
         load_dataset(folder)
 
 
-@pytest.mark.parametrize("value", ["abc", "-5", "0", "2.5", "", "1e400"])
+@pytest.mark.parametrize("value", ["abc", "-5", "0", "2.5", "", "1e400", "1" + "0" * 30, str(2**62)])
 def test_bad_play_counts_are_dropped_counted_and_logged(
     synthetic_dir, synthetic_dataset, tmp_path, caplog, value
 ):
@@ -75,7 +77,8 @@ def test_bad_play_counts_are_dropped_counted_and_logged(
     with caplog.at_level(logging.WARNING, logger="item2vec.ingest.formats"):
         dataset = load_dataset(folder)
     assert dataset.repairs == {"play_rows_bad_count": 3}
-    assert "dropped 3 play rows whose play count is not a positive integer" in caplog.text
+    # 10**30 is a positive integer: the message says what the rule is (below 2**62).
+    assert "dropped 3 play rows whose play count is not a positive integer below 2**62" in caplog.text
     assert len(dataset.plays) == len(synthetic_dataset.plays) - 3
     assert (dataset.plays["plays"] > 0).all()
 
@@ -236,3 +239,54 @@ def test_an_artist_name_with_an_unquoted_comma_is_dropped_and_counted(synthetic_
     dataset = load_dataset(folder, max_dropped_share=1)
     assert dataset.repairs["artist_rows_malformed"] == 1
     assert dataset.repairs["play_rows_unknown_artist"] > 0
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise TimeoutError in the main thread after ``seconds`` (a hang fails instead of stalling the run)."""
+
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "character device"])
+def test_a_data_file_that_is_not_a_regular_file_is_refused_in_one_line(
+    synthetic_dir, synthetic_model_dir, tmp_path, capsys, kind
+):
+    # A FIFO used to hang the trainer (open() waits for a writer); /dev/zero is endless.
+    model = copy_model(synthetic_model_dir, tmp_path)
+    before = file_bytes(model)
+    folder = data_copy(synthetic_dir, tmp_path)
+    plays = os.path.join(folder, KAGGLE_PLAYS)
+    os.remove(plays)
+    if kind == "fifo":
+        os.mkfifo(plays)
+    else:
+        os.symlink("/dev/zero", plays)
+    with time_limit(20):
+        code = train_item2vec.main(["--data", folder, "--out", model] + TRAIN_ARGS)
+    words = "a FIFO (named pipe)" if kind == "fifo" else "a character device"
+    assert code == 2
+    assert (
+        one_error_line(capsys.readouterr().err)
+        == f"error: {plays}: is {words}, not a regular file; give the data file itself"
+    )
+    assert file_bytes(model) == before
+
+
+def test_a_fifo_given_as_the_data_path_is_refused_in_one_line(tmp_path):
+    fifo = str(tmp_path / "events.tsv")
+    os.mkfifo(fifo)
+    with (
+        time_limit(20),
+        pytest.raises(DataError, match=r"is a FIFO \(named pipe\), not a data folder or file"),
+    ):
+        load_dataset(fifo)

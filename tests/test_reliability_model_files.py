@@ -56,6 +56,16 @@ DAMAGES = {
         False,
         "metadata.json is missing",
     ),
+    "metadata a FIFO": (
+        lambda d: (os.remove(os.path.join(d, "metadata.json")), os.mkfifo(os.path.join(d, "metadata.json"))),
+        False,
+        "metadata.json is not a regular file",
+    ),
+    "vectors a folder": (
+        lambda d: (os.remove(os.path.join(d, "vectors.npy")), os.mkdir(os.path.join(d, "vectors.npy"))),
+        False,
+        "vectors.npy is not a regular file",
+    ),
     "vectors truncated": (_truncate, False, "does not match its checksum"),
     "vectors truncated, checksum rewritten": (_truncate, True, "vectors.npy is truncated"),
     "catalog truncated": (lambda d: _truncate(d, "catalog.npz"), False, "does not match its checksum"),
@@ -113,12 +123,12 @@ DAMAGES = {
     "metadata without checksums": (
         lambda d: _set_metadata(d, lambda m: m.pop("files")),
         False,
-        "lists no file checksums",
+        "metadata.json: lacks the field 'files'",
     ),
     "metadata hyperparameters mangled": (
         lambda d: _set_metadata(d, lambda m: m.update(hyperparameters="x")),
         False,
-        "malformed hyperparameters",
+        "metadata.json: hyperparameters is 'x', expected an object",
     ),
     "format version 2": (
         lambda d: _set_metadata(d, lambda m: m.update(format_version=2)),

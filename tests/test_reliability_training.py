@@ -8,12 +8,15 @@ import errno
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -28,6 +31,7 @@ from reliability import (
 
 from conftest import REPO
 from item2vec.cli import train_command as train_item2vec
+from item2vec.errors import OutputFolderError
 from item2vec.model import storage
 from item2vec.model.storage import load_model, save_model
 from item2vec.model.vectors import unit_rows
@@ -168,7 +172,9 @@ def test_full_disk_is_reported_and_leaves_the_previous_model(
         monkeypatch.setattr(os, "fsync", fsync)
     code = train_item2vec.main(["--data", synthetic_dir, "--out", folder] + TRAIN_ARGS)
     assert code == 3
-    assert "disk full" in one_error_line(capsys.readouterr().err)
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: {folder}: disk full while writing the model; the previous model (if any) is untouched"
+    )
     monkeypatch.undo()
     assert_previous_model_intact(folder, before)
 
@@ -218,23 +224,24 @@ def test_concurrent_saves_from_threads_never_mix_or_fail(synthetic_model_dir, tm
     folder = str(tmp_path / "model")
     errors = []
 
-    def save(vectors, tag):
+    # Each model says which it is by its seed (metadata.json holds only known fields).
+    def save(vectors, seed):
         for _ in range(6):
             try:
-                save_model(folder, model.vectors.ids, vectors, model.catalog, {"tag": tag})
+                save_model(
+                    folder, model.vectors.ids, vectors, model.catalog, {"hyperparameters": {"seed": seed}}
+                )
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)
 
-    threads = [
-        threading.Thread(target=save, args=(v, t)) for v, t in ((a, "a"), (b, "b"), (a, "a"), (b, "b"))
-    ]
+    threads = [threading.Thread(target=save, args=(v, t)) for v, t in ((a, 0), (b, 1), (a, 0), (b, 1))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     assert errors == []
     loaded = load_model(folder)  # checksums verify: the files belong together
-    expected = unit_rows(a if loaded.metadata["tag"] == "a" else b)
+    expected = unit_rows(a if loaded.metadata["hyperparameters"]["seed"] == 0 else b)
     assert np.array_equal(np.asarray(loaded.vectors.unit), expected)
     assert leftovers(str(tmp_path)) == []
 
@@ -244,10 +251,10 @@ import sys
 import numpy as np
 from item2vec.model.storage import load_model, save_model
 model = load_model({src!r})
-sign = float(sys.argv[1])
+sign = int(sys.argv[1])
 for _ in range(8):
     save_model({dst!r}, model.vectors.ids, sign * np.asarray(model.vectors.unit), model.catalog,
-               {{"sign": sign}})
+               {{"hyperparameters": {{"seed": sign}}}})
 """
 
 
@@ -262,7 +269,9 @@ def test_concurrent_saves_from_two_processes_never_mix(synthetic_model_dir, tmp_
         assert proc.returncode == 0, err.decode()
     loaded = load_model(folder)
     original = np.asarray(load_model(synthetic_model_dir).vectors.unit)
-    assert np.array_equal(np.asarray(loaded.vectors.unit), unit_rows(loaded.metadata["sign"] * original))
+    assert np.array_equal(
+        np.asarray(loaded.vectors.unit), unit_rows(loaded.metadata["hyperparameters"]["seed"] * original)
+    )
     assert leftovers(str(tmp_path)) == []
 
 
@@ -454,7 +463,7 @@ def two_models(synthetic_model_dir, tmp_path):
     model = load_model(synthetic_model_dir)
     noisy = np.asarray(model.vectors.unit) + np.random.default_rng(0).normal(0, 0.5, model.vectors.unit.shape)
     b = str(tmp_path / "b")
-    save_model(b, model.vectors.ids, noisy, model.catalog, {"tag": "b"})
+    save_model(b, model.vectors.ids, noisy, model.catalog, {"hyperparameters": {"seed": 1}})
     return synthetic_model_dir, b
 
 
@@ -568,3 +577,330 @@ while time.monotonic() < end:
     code = ask.main(argv, stdin=Stdin("{names}".encode()), out=out, err=err)
     print(json.dumps({{"code": code, "out": out.getvalue(), "err": err.getvalue()}}), flush=True)
 """
+
+
+# == durability: the order of fsyncs and renames, permissions ================================
+
+
+class DiskCalls:
+    """Records os.fsync (by the path of the fd) and os.rename, in order, as roles.
+
+    A power cut cannot be simulated here; what makes a save survive one is this order:
+    every file, then the temp folder, fsynced before the rename; the parent after it.
+    """
+
+    def __init__(self, monkeypatch, parent, out):
+        self.events = []
+        self.parent, self.out = parent, out
+        real_fsync, real_rename = os.fsync, os.rename
+
+        def fsync(fd):
+            self.events.append(("fsync", self.role(os.readlink(f"/proc/self/fd/{fd}"))))
+            return real_fsync(fd)
+
+        def rename(src, dst):
+            self.events.append(("rename", self.role(src), self.role(dst)))
+            return real_rename(src, dst)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        monkeypatch.setattr(os, "rename", rename)
+
+    def role(self, path):
+        """``tmp/vectors.npy``, ``tmp``, ``aside``, ``out`` or ``parent`` for a path of the save.
+
+        The temp and aside folders are named as a later run looks for them (mkdtemp's 8
+        characters after ``NAME.tmp-`` / ``NAME.old-item2vec-``); any other name is kept.
+        """
+        relative = os.path.relpath(path, self.parent)
+        base = os.path.basename(self.out)
+        top, _, rest = relative.partition(os.sep)
+        patterns = {
+            "tmp": re.escape(base) + r"\.tmp-[a-z0-9_]{8}",
+            "aside": re.escape(base) + r"\.old-item2vec-[a-z0-9_]{8}",
+        }
+        role = {base: "out", ".": "parent"}.get(top) or next(
+            (name for name, pattern in patterns.items() if re.fullmatch(pattern, top)), top
+        )
+        return role + ("/" + rest if rest else "")
+
+
+@pytest.mark.parametrize("replacing", [False, True], ids=["new folder", "replacing a model"])
+def test_a_save_fsyncs_files_then_the_folder_before_the_rename_and_the_parent_after(
+    synthetic_model_dir, tmp_path, monkeypatch, replacing
+):
+    model = load_model(synthetic_model_dir)
+    folder = copy_model(synthetic_model_dir, tmp_path) if replacing else str(tmp_path / "model")
+    calls = DiskCalls(monkeypatch, str(tmp_path), folder)
+    save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    files = [("fsync", f"tmp/{name}") for name in ("vectors.npy", "catalog.npz", "metadata.json")]
+    swap = [("rename", "out", "aside")] if replacing else []
+    assert calls.events == files + [("fsync", "tmp")] + swap + [("rename", "tmp", "out"), ("fsync", "parent")]
+    assert load_model(folder).metadata["n_vectors"] == len(model.vectors)
+
+
+def test_putting_back_a_model_left_aside_fsyncs_the_parent(previous_model, monkeypatch):
+    folder, before = previous_model
+    _kill_between_renames(folder, folder)
+    calls = DiskCalls(monkeypatch, os.path.dirname(folder), folder)
+    load_model(folder)
+    assert calls.events == [("rename", "aside", "out"), ("fsync", "parent")]
+    assert file_bytes(folder) == before
+
+
+def test_a_failing_fsync_of_the_temp_folder_fails_the_save_and_keeps_the_previous_model(
+    previous_model, monkeypatch
+):
+    folder, before = previous_model
+    model = load_model(folder)
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(storage.ModelError, match="cannot write the model: Input/output error"):
+        save_model(folder, model.vectors.ids, -np.asarray(model.vectors.unit), model.catalog, {})
+    monkeypatch.undo()
+    assert_previous_model_intact(folder, before)
+
+
+def test_a_saved_model_is_readable_by_every_user(synthetic_model_dir, tmp_path):
+    model = load_model(synthetic_model_dir)
+    folder = str(tmp_path / "model")
+    umask = os.umask(0o022)
+    try:
+        save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    finally:
+        os.umask(umask)
+    # mkdtemp makes the temp folder 0o700; the saved folder is 0o755 like any other.
+    assert oct(os.stat(folder).st_mode & 0o777) == oct(0o755)
+    assert {
+        name: oct(os.stat(os.path.join(folder, name)).st_mode & 0o777) for name in os.listdir(folder)
+    } == {name: oct(0o644) for name in ("metadata.json", "vectors.npy", "catalog.npz")}
+
+
+@pytest.mark.parametrize("newest_name", ["aaaaaaaa", "zzzzzzzz"])
+def test_the_newest_of_several_models_left_aside_is_put_back(synthetic_model_dir, tmp_path, newest_name):
+    # Two killed swaps left two complete previous models aside: the newer one is the
+    # model the folder held last, whatever the random names sort as.
+    model = load_model(synthetic_model_dir)
+    folder = str(tmp_path / "model")
+    oldest_name = "zzzzzzzz" if newest_name == "aaaaaaaa" else "aaaaaaaa"
+    for name, seed, mtime in ((oldest_name, 1, 1_000_000_000), (newest_name, 2, 1_500_000_000)):
+        aside = f"{folder}{storage.replace.ASIDE_INFIX}{name}"
+        save_model(
+            aside,
+            model.vectors.ids,
+            np.asarray(model.vectors.unit),
+            model.catalog,
+            {"hyperparameters": {"seed": seed}},
+        )
+        for file in os.listdir(aside):
+            os.utime(os.path.join(aside, file), (mtime, mtime))
+    assert load_model(folder).metadata["hyperparameters"]["seed"] == 2
+    assert os.path.isdir(f"{folder}{storage.replace.ASIDE_INFIX}{oldest_name}")
+
+
+def test_saving_the_shipped_model_again_writes_its_catalogue_and_metadata_byte_for_byte(tmp_path):
+    # The layout of the files (member order, fixed zip timestamps, no compression, JSON
+    # indentation and key order) is pinned by the shipped model itself, without the data.
+    shipped = os.path.join(REPO, "models")
+    model = load_model(shipped)
+    folder = str(tmp_path / "model")
+    written = save_model(
+        folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, model.metadata
+    )
+    before, after = file_bytes(shipped), file_bytes(folder)
+    assert after["catalog.npz"] == before["catalog.npz"]
+    # The vectors are normalised again (last-bit differences): only their checksum may differ.
+    expected = before["metadata.json"].replace(
+        model.metadata["files"]["vectors.npy"].encode(), written["files"]["vectors.npy"].encode()
+    )
+    assert after["metadata.json"] == expected
+    assert storage.Model(None, None, {}).min_count == 1 and load_model(folder).min_count == 3
+
+
+def test_a_file_system_that_cannot_fsync_a_folder_still_saves(synthetic_model_dir, tmp_path, monkeypatch):
+    # EINVAL from fsync of a directory: that file system offers no such guarantee at all.
+    model = load_model(synthetic_model_dir)
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    folder = str(tmp_path / "model")
+    save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    monkeypatch.undo()
+    assert len(load_model(folder).vectors) == len(model.vectors)
+
+
+def test_a_folder_of_many_foreign_files_names_three_and_counts_the_rest(synthetic_dir, tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in ("e.txt", "a.txt", "d.txt", "c.txt", "b.txt", "vectors.npy"):
+        (folder / name).write_text("x")
+    assert train_item2vec.main(["--data", synthetic_dir, "--out", str(folder)] + TRAIN_ARGS) == 2
+    assert one_error_line(capsys.readouterr().err) == (
+        f"error: {folder}: is not a model folder (it holds 'a.txt', 'b.txt', 'c.txt' and 2 more) and "
+        "training replaces the whole --out folder; give --out a new or empty folder, or a folder this "
+        "program wrote"
+    )
+    assert sorted(os.listdir(folder)) == ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "vectors.npy"]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 3e38])
+def test_non_finite_vectors_are_never_saved(previous_model, bad):
+    # 3e38 is a float32, but its row's norm overflows: unit_rows would make it a row of zeros.
+    folder, before = previous_model
+    model = load_model(folder)
+    vectors = np.asarray(model.vectors.unit).copy()
+    vectors[2, :] = bad
+    with pytest.raises(storage.ModelError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no numpy warning on the way
+        save_model(folder, model.vectors.ids, vectors, model.catalog, {})
+    assert str(caught.value) == "training produced non-finite vectors; refusing to save them"
+    assert_previous_model_intact(folder, before)
+
+
+def test_a_temp_folder_that_cannot_be_made_is_a_one_line_error(previous_model, monkeypatch):
+    folder, before = previous_model
+    model = load_model(folder)
+    made = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(kwargs)
+        if len(made) > 1:  # the first is check_writable's probe
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_mkdtemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    with pytest.raises(storage.ModelError) as caught:
+        save_model(folder, model.vectors.ids, -np.asarray(model.vectors.unit), model.catalog, {})
+    assert (
+        str(caught.value)
+        == f"{folder}: disk full while writing the model; the previous model (if any) is untouched"
+    )
+    monkeypatch.undo()
+    assert_previous_model_intact(folder, before)
+
+
+def test_only_dead_temp_folders_of_this_program_holding_only_model_files_are_deleted(previous_model):
+    # A killed save leaves NAME.tmp-XXXXXXXX (mkdtemp's 8 characters) holding model files:
+    # the next save deletes it. Anything else under a similar name is kept, and skipping
+    # one (they are visited in name order) never stops the search for the dead one.
+    folder, _ = previous_model
+    parent = os.path.dirname(folder)
+    model = load_model(folder)
+    a_file = os.path.join(parent, "model.tmp-aa99yy88")  # a file, not a folder
+    open(a_file, "w").write("mine")
+    live = os.path.join(parent, "model.tmp-bb34cd56")  # a save still writing it holds its lock
+    shutil.copytree(folder, live)
+    with_notes = os.path.join(parent, "model.tmp-cc56gh78")  # the user's file in it
+    shutil.copytree(folder, with_notes)
+    open(os.path.join(with_notes, "notes.txt"), "w").write("mine")
+    other_name = os.path.join(parent, "model.tmp-mine")  # not a name mkdtemp makes
+    shutil.copytree(folder, other_name)
+    dead = os.path.join(parent, "model.tmp-zz12cd34")
+    shutil.copytree(folder, dead)
+    held = storage.replace.hold(live)
+    try:
+        save_model(folder, model.vectors.ids, -np.asarray(model.vectors.unit), model.catalog, {})
+    finally:
+        os.close(held)
+    assert not os.path.exists(dead)
+    assert os.path.isfile(os.path.join(live, "vectors.npy")) and os.path.isfile(a_file)
+    assert os.path.isfile(os.path.join(with_notes, "notes.txt")) and os.path.isfile(
+        os.path.join(with_notes, "vectors.npy")
+    )
+    assert os.path.isfile(os.path.join(other_name, "vectors.npy"))
+
+
+def test_a_save_leaves_no_file_descriptor_open_and_the_model_knows_its_folder(synthetic_model_dir, tmp_path):
+    # The temp folder's lock is held through an fd: it must be closed once the folder is in place.
+    model = load_model(synthetic_model_dir)
+    folder = str(tmp_path / "model")
+    before = set(os.listdir("/proc/self/fd"))
+    for sign in (1, -1):
+        save_model(folder, model.vectors.ids, sign * np.asarray(model.vectors.unit), model.catalog, {})
+    assert set(os.listdir("/proc/self/fd")) - before == set()
+    assert load_model(folder).path == folder
+
+
+@pytest.mark.parametrize("failing", ["aside", "in"])
+def test_a_rename_that_fails_during_the_swap_is_reported_and_the_previous_state_kept(
+    synthetic_model_dir, tmp_path, monkeypatch, failing
+):
+    # "aside": renaming the previous model aside fails (nothing to put back: the error is
+    # the rename's); "in": renaming the new model in fails where there was no model before.
+    model = load_model(synthetic_model_dir)
+    folder = copy_model(synthetic_model_dir, tmp_path) if failing == "aside" else str(tmp_path / "model")
+    before = file_bytes(folder) if failing == "aside" else None
+    real_rename = os.rename
+
+    def rename(src, dst):
+        moving = (
+            "aside" if os.path.abspath(src) == folder else "in" if ".tmp-" in os.path.basename(src) else None
+        )
+        if moving == failing:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(storage.ModelError) as caught:
+        save_model(folder, model.vectors.ids, -np.asarray(model.vectors.unit), model.catalog, {})
+    monkeypatch.undo()
+    assert str(caught.value) == (
+        f"{folder}: cannot write the model: Permission denied; the previous model (if any) is untouched"
+    )
+    if failing == "aside":
+        assert_previous_model_intact(folder, before)
+    else:
+        assert not os.path.exists(folder) and leftovers(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    ("names", "shown"),
+    [(["a", "b", "c"], "'a', 'b', 'c'"), (["a", "b", "c", "d"], "'a', 'b', 'c' and 1 more")],
+)
+def test_foreign_files_are_listed_up_to_three(synthetic_model_dir, tmp_path, names, shown):
+    model = load_model(synthetic_model_dir)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text("x")
+    with pytest.raises(OutputFolderError) as caught:
+        save_model(str(folder), model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    assert str(caught.value).startswith(f"{folder}: is not a model folder (it holds {shown}) and training")
+    assert sorted(os.listdir(folder)) == names
+
+
+def test_an_out_path_that_is_a_file_is_named_so(synthetic_model_dir, tmp_path):
+    model = load_model(synthetic_model_dir)
+    path = tmp_path / "model"
+    path.write_text("mine")
+    with pytest.raises(storage.ModelError) as caught:
+        save_model(str(path), model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    assert str(caught.value) == f"{path}: exists and is not a folder" and path.read_text() == "mine"
+
+
+def test_the_early_check_probes_the_parent_with_a_temp_folder_named_like_a_save(tmp_path, monkeypatch):
+    # The probe proves that the parent is writable (root bypasses permissions, so the calls
+    # are recorded): made there, under the name a save's temp folder has, and removed.
+    made = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        made.append(kwargs)
+        return real_mkdtemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    out = tmp_path / "sub" / "model"
+    assert storage.check_writable(str(out)) == str(out.parent)
+    assert made == [{"prefix": "model.tmp-", "dir": str(out.parent)}]
+    assert os.listdir(out.parent) == []

@@ -20,6 +20,7 @@ import csv
 import dataclasses
 import logging
 import os
+import stat
 import warnings
 
 import numpy as np
@@ -92,17 +93,36 @@ def reading(path):
 
 
 def check_text_file(path):
-    """DataError unless ``path`` is a non-empty file that does not start with NUL bytes."""
+    """DataError unless ``path`` is a non-empty regular file that does not start with NUL bytes."""
     if not os.path.exists(path):
         raise DataError(f"{path}: file not found")
     if os.path.isdir(path):
         raise DataError(f"{path}: is a folder, expected a file")
-    with reading(path), open(path, "rb") as handle:
-        head = handle.read(1 << 16)
+    with reading(path):
+        # O_NONBLOCK: opening a FIFO for reading would wait for a writer, for ever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with open(fd, "rb") as handle:
+            kind = not_regular(os.fstat(fd).st_mode)
+            if kind:
+                raise DataError(f"{path}: is {kind}, not a regular file; give the data file itself")
+            head = handle.read(1 << 16)
     if not head:
         raise DataError(f"{path}: file is empty")
     if b"\x00" in head:
         raise DataError(f"{path}: not a text file (contains NUL bytes)")
+
+
+def not_regular(mode):
+    """What a non-regular file is ("a FIFO (named pipe)", ...), or None for a regular file."""
+    kinds = [
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    if stat.S_ISREG(mode):
+        return None
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def skipped_lines(caught):
@@ -184,9 +204,11 @@ def utf8_problem(path, chunk=1 << 20):
             try:
                 decoder.decode(block)
             except UnicodeDecodeError as exc:
-                # The decoder may hold up to 3 bytes of an unfinished sequence from the previous block.
-                start = max(0, exc.start - len(exc.object) + len(block))
-                line = lines + block[:start].count(b"\n")
+                # The decoder may hold up to 3 bytes of an unfinished sequence from the previous
+                # block: then the bad sequence starts before this block (start < 0). Those bytes
+                # hold no newline (they are part of a multi-byte character).
+                start = exc.start - len(exc.object) + len(block)
+                line = lines + block[: max(0, start)].count(b"\n")
                 return f"{exc.reason} at line {line} (byte {offset + start})"
             offset += len(block)
             lines += block.count(b"\n")
@@ -227,7 +249,11 @@ def clean_artists(artists, artists_path, repairs, max_dropped_share=MAX_DROPPED_
 
     # The id is the identity, so an unusable id drops the row.
     artist_ids, ok = as_int(artists["artist_id"])
-    note("artist_rows_bad_id", (~ok).sum(), "dropped %d artist rows whose id is not an integer")
+    note(
+        "artist_rows_bad_id",
+        (~ok).sum(),
+        "dropped %d artist rows whose id is not an integer between -2**62 and 2**62",
+    )
     artists = pd.DataFrame({"artist_id": artist_ids[ok], "name": artists["name"].to_numpy()[ok].astype(str)})
     dup = artists["artist_id"].duplicated()
     note("artist_rows_duplicate_id", dup.sum(), "dropped %d artist rows repeating an earlier id")
@@ -247,8 +273,9 @@ def clean_artists(artists, artists_path, repairs, max_dropped_share=MAX_DROPPED_
 #: The warning logged for each repair of a plays table (Kaggle, HetRec), by its ``repairs`` key.
 PLAY_REPAIRS = {
     "play_rows_malformed": "dropped %d play rows with more fields than the header",
-    "play_rows_bad_id": "dropped %d play rows whose user or artist id is not an integer",
-    "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
+    "play_rows_bad_id": "dropped %d play rows whose user or artist id is not an integer "
+    "between -2**62 and 2**62",
+    "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer below 2**62",
     "play_rows_unknown_artist": "dropped %d play rows whose artist id is not in the artist list",
     "play_rows_duplicate_summed": "summed %d duplicate (user, artist) rows into their first occurrence",
 }
@@ -277,7 +304,7 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
     total = len(plays) + play_long
     users = plays["user"].astype(str).str.strip()
     user_ints, user_ok = as_int(users)
-    if user_ok.mean() > 0.5:
+    if len(user_ok) and user_ok.mean() > 0.5:  # (no rows: every row was too long)
         bad_user = ~user_ok
         user_codes = user_ints
     else:  # ids that are not numbers (e.g. Last.fm-360K's SHA-1s): number them

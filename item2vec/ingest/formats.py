@@ -11,7 +11,7 @@ import logging
 import os
 
 from ..errors import DataError
-from .cleaning import MAX_DROPPED_SHARE, Dataset, check_dropped, clean, read_table
+from .cleaning import MAX_DROPPED_SHARE, Dataset, check_dropped, clean, not_regular, read_table
 from .lastfm360k import LASTFM360K_PLAYS, read_lastfm360k
 from .lfm1b import LFM1B_ARTISTS, LFM1B_EVENTS, read_lfm1b
 
@@ -60,6 +60,8 @@ def detect_format(path):
         raise DataError(
             f"{path}: not a data folder; give the folder that holds {KAGGLE_PLAYS} and {KAGGLE_ARTISTS}"
         )
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise DataError(f"{path}: is {not_regular(os.stat(path).st_mode)}, not a data folder or file")
     if not os.path.isdir(path):
         raise DataError(
             f"{path}: no such data folder. Download the Kaggle data set "

@@ -32,7 +32,7 @@ LASTFM360K_PLAYS = "usersha1-artmbid-artname-plays.tsv"
 LASTFM360K_REPAIRS = {
     "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
     "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
-    "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer",
+    "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer below 2**62",
 }
 
 

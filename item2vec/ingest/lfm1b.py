@@ -55,8 +55,9 @@ LFM1B_ARTISTS = "LFM-1b_artists.txt"
 _COLUMNS = ["user", "artist_id", "album_id", "track_id", "timestamp"]
 EVENT_REPAIRS = {
     "play_rows_malformed": "dropped %d event lines that do not have 5 tab-separated fields",
-    "play_rows_bad_id": "dropped %d events whose user or artist id is not an integer",
-    "play_rows_bad_timestamp": "dropped %d events whose timestamp is not an integer >= 0",
+    "play_rows_bad_id": "dropped %d events whose user or artist id is not an integer "
+    "between -2**62 and 2**62",
+    "play_rows_bad_timestamp": "dropped %d events whose timestamp is not an integer from 0 to 2**62",
     "play_rows_unknown_artist": "dropped %d events whose artist id is not in the artist list",
 }
 

@@ -1,6 +1,7 @@
 """The model folder: what a trained model is on disk, and reading it back.
 
 * :mod:`.storage`: saving and validated, checksummed, pickle-free loading (:class:`Model`);
+* :mod:`.validation`: what each field of ``metadata.json`` and array of ``catalog.npz`` may hold;
 * :mod:`.catalog`: the artist catalogue (ids, names, listeners, who listens to what);
 * :mod:`.vectors`: read-only unit vectors and ``most_similar`` in numpy alone;
 * :mod:`.replace`: replacing a folder atomically, under locks, recoverably after a kill;

@@ -29,11 +29,30 @@ def rows_of(sorted_ids, ids):
     return np.where(sorted_ids[pos] == ids, pos, -1).astype(np.int64)
 
 
+def _best_positions(neg, k):
+    """Positions of the ``k`` smallest of ``neg`` (negated scores), ties to the lower position, unordered.
+
+    ``argpartition`` alone picks an arbitrary subset of the scores tied with the k-th best,
+    so a tie straddling the cut could keep a higher row and drop a lower one. Then every
+    score better than the k-th best is kept, and the lowest positions equal to it.
+    """
+    part = np.argpartition(neg, k - 1)[:k]
+    kth = neg[part].max()
+    if np.isnan(kth):  # fewer than k numbers: NaN ranks below everything, in row order
+        better, tied = np.flatnonzero(~np.isnan(neg)), np.flatnonzero(np.isnan(neg))
+    elif np.count_nonzero(neg <= kth) > k:
+        better, tied = np.flatnonzero(neg < kth), np.flatnonzero(neg == kth)
+    else:
+        return part
+    return np.concatenate([better, tied[: k - len(better)]])
+
+
 def top_k(scores, candidates, k):
     """The ``k`` best candidate rows of a score vector, best first.
 
     Ties go to the lower row (artists are stored in id order, so the lower id),
-    which keeps answers stable across runs and between the tool and its evaluation.
+    which keeps answers stable across runs and between the tool and its evaluation:
+    the result is ``sorted(rows, key=lambda r: (-scores[r], r))[:k]``, NaN last.
 
     Parameters
     ----------
@@ -51,9 +70,9 @@ def top_k(scores, candidates, k):
     k = max(0, min(int(k), len(pool)))
     if k == 0:
         return np.empty(0, dtype=np.int64)
-    sub = np.asarray(scores)[pool]
-    part = np.argpartition(-sub, k - 1)[:k] if k < len(pool) else np.arange(len(pool))
-    return pool[part[np.lexsort((pool[part], -sub[part]))]].astype(np.int64)
+    neg = -np.asarray(scores)[pool]
+    part = _best_positions(neg, k) if k < len(pool) else np.arange(len(pool))
+    return pool[part[np.lexsort((pool[part], neg[part]))]].astype(np.int64)
 
 
 def top_k_rows(scores, k):
@@ -71,12 +90,25 @@ def top_k_rows(scores, k):
         -1 where fewer than ``k`` finite scores exist.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    kk = min(int(k), scores.shape[1])
+    kk = max(0, min(int(k), scores.shape[1]))
     if kk == 0:
         return np.empty((scores.shape[0], 0), dtype=np.int64)
-    part = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-    part_scores = np.take_along_axis(scores, part, axis=1)
-    order = np.lexsort((part, -part_scores), axis=1)
+    # NaN and -inf are both "not returned" (-1 below); as -inf they tie, and ties are ordered.
+    neg = -np.where(np.isnan(scores), -np.inf, scores)
+    part = np.argpartition(neg, kk - 1, axis=1)[:, :kk]
+    kth = np.take_along_axis(neg, part, axis=1).max(axis=1, keepdims=True)
+    # argpartition is right unless more columns tie with a row's k-th best than fit: in
+    # those rows take every column better than it, then the lowest columns equal to it.
+    # (Ties among -inf do not matter: they all come out as -1.)
+    straddle = np.flatnonzero((np.count_nonzero(neg <= kth, axis=1) > kk) & np.isfinite(kth[:, 0]))
+    if len(straddle):
+        sub, cut = neg[straddle], kth[straddle]
+        tied = sub == cut
+        need = kk - np.count_nonzero(sub < cut, axis=1, keepdims=True)
+        keep = (sub < cut) | (tied & (np.cumsum(tied, axis=1) <= need))
+        part[straddle] = np.nonzero(keep)[1].reshape(len(straddle), kk)
+    part_neg = np.take_along_axis(neg, part, axis=1)
+    order = np.lexsort((part, part_neg), axis=1)
     best = np.take_along_axis(part, order, axis=1)
-    best_scores = np.take_along_axis(part_scores, order, axis=1)
-    return np.where(np.isfinite(best_scores), best, -1).astype(np.int64)
+    best_neg = np.take_along_axis(part_neg, order, axis=1)
+    return np.where(np.isfinite(best_neg), best, -1).astype(np.int64)

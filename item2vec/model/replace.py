@@ -30,13 +30,22 @@ logger = logging.getLogger(__name__)
 ASIDE_INFIX = ".old-item2vec-"
 
 
-def fsync_dir(path):
-    with contextlib.suppress(OSError):
+def fsync_dir(path, strict=False):
+    """Make a folder's entries (new files, renames) durable.
+
+    Not ``strict`` (after a rename, when the model is already in place) an error is
+    ignored: saying the save failed would be false. ``strict`` (the temp folder, before
+    its rename) it is raised, except where the file system cannot fsync a folder at all.
+    """
+    try:
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+    except OSError as exc:
+        if strict and exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
 
 
 @contextlib.contextmanager
@@ -106,7 +115,7 @@ def remove_dead_temps(out_dir, files):
     import glob
 
     pattern = re.compile(re.escape(os.path.basename(out_dir)) + r"\.tmp-[a-z0-9_]{8}")
-    for path in glob.glob(glob.escape(out_dir) + ".tmp-*"):
+    for path in sorted(glob.glob(glob.escape(out_dir) + ".tmp-*")):  # the same order every run
         entries = list_folder(path)
         if (
             not pattern.fullmatch(os.path.basename(path))

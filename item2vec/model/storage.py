@@ -30,14 +30,14 @@ import numpy as np
 
 from ..checksums import sha256_file
 from ..errors import ModelError
-from . import replace
+from . import replace, validation
 from .catalog import Catalog
 from .confidence import parse_confidence
 from .vectors import ArtistVectors, unit_rows
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = validation.FORMAT_VERSION
 VECTORS_FILE = "vectors.npy"
 CATALOG_FILE = "catalog.npz"
 METADATA_FILE = "metadata.json"
@@ -82,7 +82,12 @@ def _encode_names(names, encoding="utf-8"):
 
 
 def save_model(out_dir, artist_ids, vectors, catalog, metadata):
-    """Write a model folder atomically.
+    """Write a model folder atomically and durably.
+
+    The files go to a temporary sibling folder, each is fsynced, then the folder itself
+    (its entries), before the folder is renamed into place; the parent is fsynced after
+    the rename (:func:`~item2vec.model.replace.swap_into_place`). A power cut therefore
+    leaves the previous model or the new one, each complete.
 
     Parameters
     ----------
@@ -94,22 +99,40 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
         Raw embeddings; stored unit-normalised.
     catalog : Catalog
     metadata : dict
-        JSON-serialisable facts about the run; ``format_version`` and the file
-        checksums are added here.
+        JSON-serialisable facts about the run, only fields of
+        :data:`item2vec.model.validation.METADATA`; ``format_version``, the counts and
+        the file checksums are added here.
 
     Returns
     -------
     dict
         The metadata as written.
+
+    Raises
+    ------
+    ModelError
+        When the model could not be written, or would not load (non-finite vectors, a
+        field or array the loader refuses); the previous model is then untouched.
     """
     out_dir = os.path.abspath(os.fspath(out_dir))
     parent = check_writable(out_dir)
-    unit = unit_rows(vectors)
-    if not np.isfinite(unit).all():
+    # An infinite row becomes NaN, a row whose norm overflows float32 becomes zeros: both
+    # are refused just below, without numpy's warnings on the way.
+    with np.errstate(invalid="ignore", over="ignore"):
+        unit = unit_rows(vectors)
+        norms_finite = np.isfinite(np.linalg.norm(np.asarray(vectors, dtype=np.float32), axis=1)).all()
+    if not (norms_finite and np.isfinite(unit).all()):
         raise ModelError("training produced non-finite vectors; refusing to save them")
-    names_utf8, names_offsets = _encode_names(catalog.names)
-    romanized_ascii, romanized_offsets = _encode_names(catalog.romanized_keys, "ascii")
-    vector_ids = np.asarray(artist_ids, dtype=np.int64)
+    arrays = _catalog_arrays(catalog, artist_ids)
+    metadata = dict(
+        metadata,
+        format_version=FORMAT_VERSION,
+        n_vectors=int(unit.shape[0]),
+        vector_size=int(unit.shape[1]),
+        n_artists=len(catalog),
+        files={VECTORS_FILE: "0" * 64, CATALOG_FILE: "0" * 64},  # the real ones once written
+    )
+    _refuse_unloadable(unit, arrays, metadata)
     try:
         import tempfile  # write path only: keeps ask.py's start-up lean
 
@@ -121,37 +144,10 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     except OSError as exc:
         raise replace.write_error(out_dir, exc) from None
     try:
-        np.save(os.path.join(tmp, VECTORS_FILE), unit, allow_pickle=False)
-        _write_npz(
-            os.path.join(tmp, CATALOG_FILE),
-            {
-                "artist_ids": catalog.ids,
-                "listeners": catalog.listeners.astype(np.int64),
-                "names_utf8": names_utf8,
-                "names_offsets": names_offsets,
-                "listen_indptr": catalog.listen_indptr,
-                "listen_users": catalog.listen_users,
-                "vector_ids": vector_ids,
-                "romanized_ascii": romanized_ascii,
-                "romanized_offsets": romanized_offsets,
-                "romanized_rows": catalog.romanized_rows,
-            },
-        )
-        metadata = dict(metadata)
-        metadata["format_version"] = FORMAT_VERSION
-        metadata["n_vectors"] = int(unit.shape[0])
-        metadata["vector_size"] = int(unit.shape[1])
-        metadata["n_artists"] = len(catalog)
-        metadata["files"] = {
-            name: sha256_file(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)
-        }
-        with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as handle:
-            json.dump(metadata, handle, indent=2, sort_keys=True, ensure_ascii=False)
-            handle.write("\n")
-        for name in (VECTORS_FILE, CATALOG_FILE, METADATA_FILE):
-            with open(os.path.join(tmp, name), "rb") as handle:
-                os.fsync(handle.fileno())
+        _write_files(tmp, unit, arrays, metadata)
+        # mkdtemp made it 0o700: the model is for every user of the machine to read.
         os.chmod(tmp, 0o755)
+        replace.fsync_dir(tmp, strict=True)  # its entries, before it is renamed into place
         replace.swap_into_place(tmp, out_dir, parent, MODEL_FILES)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -163,6 +159,49 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
         if held is not None:
             os.close(held)
     return metadata
+
+
+def _catalog_arrays(catalog, artist_ids):
+    """The arrays of ``catalog.npz`` (:data:`item2vec.model.validation.CATALOG`)."""
+    names_utf8, names_offsets = _encode_names(catalog.names)
+    romanized_ascii, romanized_offsets = _encode_names(catalog.romanized_keys, "ascii")
+    return {
+        "artist_ids": catalog.ids,
+        "listeners": catalog.listeners.astype(np.int64),
+        "names_utf8": names_utf8,
+        "names_offsets": names_offsets,
+        "listen_indptr": catalog.listen_indptr,
+        "listen_users": catalog.listen_users,
+        "vector_ids": np.asarray(artist_ids, dtype=np.int64),
+        "romanized_ascii": romanized_ascii,
+        "romanized_offsets": romanized_offsets,
+        "romanized_rows": catalog.romanized_rows,
+    }
+
+
+def _refuse_unloadable(unit, arrays, metadata):
+    """The loader's own checks, before anything is written: never save what would not load."""
+    problem = validation.metadata_problem(metadata)
+    if problem is None:
+        problem = validation.catalog_problem(arrays, unit, metadata)
+        problem = problem and f"{CATALOG_FILE}: {problem}"
+    else:
+        problem = f"{METADATA_FILE}: {problem}"
+    if problem is not None:
+        raise ModelError(f"refusing to write a model this program could not load: {problem}")
+
+
+def _write_files(tmp, unit, arrays, metadata):
+    """The three files into ``tmp``, each fsynced; fills in ``metadata["files"]``."""
+    np.save(os.path.join(tmp, VECTORS_FILE), unit, allow_pickle=False)
+    _write_npz(os.path.join(tmp, CATALOG_FILE), arrays)
+    metadata["files"] = {name: sha256_file(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)}
+    with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as handle:
+        json.dump(metadata, handle, indent=2, sort_keys=True, ensure_ascii=False)
+        handle.write("\n")
+    for name in (VECTORS_FILE, CATALOG_FILE, METADATA_FILE):
+        with open(os.path.join(tmp, name), "rb") as handle:
+            os.fsync(handle.fileno())
 
 
 def check_writable(out_dir):
@@ -211,23 +250,6 @@ def load_model(path, verify=True):
         return _load(folder if source in (None, target) else source, verify)
 
 
-#: The arrays of ``catalog.npz``; ``names_utf8`` holds bytes, the others integers.
-CATALOG_ARRAYS = (
-    "artist_ids",
-    "listeners",
-    "names_utf8",
-    "names_offsets",
-    "listen_indptr",
-    "listen_users",
-    "vector_ids",
-)
-#: Arrays of ``catalog.npz`` that a folder written before they existed lacks (read as empty).
-#: ``romanized_ascii`` holds the keys' bytes; ``romanized_rows`` the catalogue row of each.
-OPTIONAL_ARRAYS = ("romanized_ascii", "romanized_offsets", "romanized_rows")
-#: What a romanised key is: lower-case ASCII words separated by single spaces.
-_ROMANIZED_KEY = re.compile(r"[0-9a-z]+(?: [0-9a-z]+)*")
-
-
 def _load(folder, verify):
     """Read a model folder that is in place, checking each step; raises ModelError."""
     fail = _Failure(folder)
@@ -236,7 +258,7 @@ def _load(folder, verify):
     if verify:
         _verify_checksums(folder, metadata, fail)
     unit, arrays = _read_arrays(folder, fail)
-    _check_arrays(unit, arrays, fail)
+    _check_arrays(unit, arrays, metadata, fail)
     _check_vectors(unit, fail)
     names = _decode_names(arrays, fail)
     catalog = Catalog(
@@ -278,39 +300,40 @@ def _check_model_files(folder, fail):
             "give --model the folder that train_item2vec.py wrote",
         )
     if missing:
-        raise fail(f"{missing[0]} is missing")
+        gone = [name for name in missing if not os.path.lexists(os.path.join(folder, name))]
+        # Something else under the name (a folder, a FIFO that would block the read): not ours.
+        raise fail(f"{gone[0]} is missing" if gone else f"{missing[0]} is not a regular file")
 
 
 def _read_metadata(folder, fail):
-    """``metadata.json`` as a dict of a format version this program reads."""
+    """``metadata.json`` as a dict of a format version this program reads, every field checked."""
+    path = os.path.join(folder, METADATA_FILE)
+    if os.path.getsize(path) > validation.MAX_METADATA_BYTES:
+        raise fail(f"{METADATA_FILE} is larger than any model's ({os.path.getsize(path)} bytes)")
     try:
-        with open(os.path.join(folder, METADATA_FILE), encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             metadata = json.load(handle)
     except (ValueError, UnicodeDecodeError) as exc:
         raise fail(f"{METADATA_FILE} is not valid JSON ({exc})") from None
+    except RecursionError:  # no checksum covers this file: it can be anything
+        raise fail(f"{METADATA_FILE} is nested too deeply to be a model's") from None
     if not isinstance(metadata, dict):
         raise fail(f"{METADATA_FILE} is not a JSON object")
     version = metadata.get("format_version")
-    if version != FORMAT_VERSION:
+    if validation.Exactly(FORMAT_VERSION)(version) is not None:
         raise fail(
-            f"format version {version!r} is not supported (this program reads version {FORMAT_VERSION})"
+            f"format version {validation.shown(version)} is not supported "
+            f"(this program reads version {FORMAT_VERSION})"
         )
-    hyper = metadata.get("hyperparameters", {})
-    if not isinstance(hyper, dict) or not isinstance(hyper.get("min_count", 1), int):
-        raise fail(f"{METADATA_FILE} has malformed hyperparameters")
-    if "confidence" in metadata:
-        try:
-            parse_confidence(metadata["confidence"])
-        except ValueError as exc:
-            raise fail(f"{METADATA_FILE} has a malformed confidence table ({exc})") from None
+    problem = validation.metadata_problem(metadata)
+    if problem is not None:
+        raise fail(f"{METADATA_FILE}: {problem}")
     return metadata
 
 
 def _verify_checksums(folder, metadata, fail):
     """The two array files are the ones ``metadata.json`` was written with."""
-    expected = metadata.get("files")
-    if not isinstance(expected, dict):
-        raise fail(f"{METADATA_FILE} lists no file checksums")
+    expected = metadata["files"]  # validated: both checksums are there
     for name in (VECTORS_FILE, CATALOG_FILE):
         if sha256_file(os.path.join(folder, name)) != expected.get(name):
             raise fail(
@@ -339,77 +362,59 @@ def _read_arrays(folder, fail):
             ) from None
         if "mmap length" in str(exc):
             raise fail(f"{VECTORS_FILE} is truncated") from None
-        raise fail(f"cannot read arrays ({exc})") from None
+        raise fail(f"cannot read arrays ({_first_line(exc)})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise fail(f"cannot read arrays ({exc})") from None
+        raise fail(f"cannot read arrays ({_first_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001
+        # numpy's header parser lets its tokenizer's errors through (TokenError, SyntaxError)
+        # and a header declaring a huge shape asks for that much memory (MemoryError).
+        raise fail(f"cannot read arrays ({type(exc).__name__}: {_first_line(exc)})") from None
     return unit, arrays
 
 
-def _check_arrays(unit, arrays, fail):
-    """Shapes, types and the consistency of the catalogue's tables with each other and the vectors."""
-    missing = [k for k in CATALOG_ARRAYS if k not in arrays]
-    if missing:
-        raise fail(f"{CATALOG_FILE} lacks {', '.join(missing)}")
+def _first_line(exc, limit=200):
+    """An exception's message fit for a one-line error."""
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    return lines[0][:limit]
+
+
+def _check_arrays(unit, arrays, metadata, fail):
+    """Shapes, types and ranges of every array, and their consistency (:mod:`.validation`)."""
     if unit.ndim != 2 or unit.dtype != np.float32:
         raise fail(f"{VECTORS_FILE} holds {unit.dtype} of shape {unit.shape}, expected 2-D float32")
-    for key in CATALOG_ARRAYS:
-        kind = "u" if key == "names_utf8" else "iu"
-        if arrays[key].ndim != 1 or arrays[key].dtype.kind not in kind:
-            raise fail(
-                f"{CATALOG_FILE}: {key} holds {arrays[key].dtype} of shape "
-                f"{arrays[key].shape}, expected 1-D integers"
-            )
-    ids, offsets, vector_ids = arrays["artist_ids"], arrays["names_offsets"], arrays["vector_ids"]
-    n = len(ids)
-    indptr = arrays["listen_indptr"]
-    # Checked in order, each only once the previous ones hold (so none can index out of range).
-    problems = [
-        (
-            lambda: len(vector_ids) == unit.shape[0],
-            f"{len(vector_ids)} vector ids for {unit.shape[0]} vectors",
-        ),
-        (
-            lambda: len(arrays["listeners"]) == n and len(offsets) == n + 1 and len(indptr) == n + 1,
-            "artist tables of different lengths",
-        ),
-        (lambda: n == 0 or bool(np.all(np.diff(ids) > 0)), "artist ids not sorted"),
-        (lambda: len(vector_ids) == 0 or bool(np.all(np.diff(vector_ids) > 0)), "vector ids not sorted"),
-        (lambda: bool(np.isin(vector_ids, ids).all()), "vector ids missing from the artist table"),
-        (lambda: offsets[-1] == len(arrays["names_utf8"]), "names table truncated"),
-        (lambda: indptr[-1] == len(arrays["listen_users"]), "listener table truncated"),
-        (lambda: offsets[0] == 0 and bool(np.all(np.diff(offsets) >= 0)), "names table offsets out of order"),
-        (
-            lambda: indptr[0] == 0 and bool(np.all(np.diff(indptr) >= 0)),
-            "listener table offsets out of order",
-        ),
-    ]
-    for ok, problem in problems:
-        if not ok():
-            raise fail(f"inconsistent files: {problem}")
+    problem = validation.catalog_problem(arrays, unit, metadata)
+    if problem is not None:
+        raise fail(f"{CATALOG_FILE}: {problem}")
 
 
 def _check_vectors(unit, fail):
     """Finite rows of unit length (a zero row stays zero); anything else is not our file."""
     if not np.isfinite(unit).all():
         raise fail(f"{VECTORS_FILE} contains NaN or infinite values")
-    norms = np.linalg.norm(unit, axis=1)
+    with np.errstate(over="ignore"):  # huge finite values: an infinite norm, refused below
+        norms = np.linalg.norm(unit, axis=1)
     if not bool(np.all((np.abs(norms - 1) < 1e-3) | (norms == 0))):
         raise fail(f"{VECTORS_FILE} holds vectors that are not unit length")
 
 
+#: What a romanised key is: lower-case ASCII words separated by single spaces.
+_ROMANIZED_KEY = re.compile(r"[0-9a-z]+(?: [0-9a-z]+)*")
+
+
 def _romanized(arrays, n, fail):
-    """``(rows, keys)`` of the Latin keys (:attr:`Catalog.romanized_rows`), checked; empty when absent."""
-    present = [k for k in OPTIONAL_ARRAYS if k in arrays]
+    """``(rows, keys)`` of the Latin keys (:attr:`Catalog.romanized_rows`), checked; empty when absent.
+
+    The three arrays (:data:`item2vec.model.validation.ROMANIZED`) come together or not at
+    all (a folder written before them lacks them); their dtypes and ranges are checked
+    with the other arrays'.
+    """
+    present = [k for k in validation.ROMANIZED if k in arrays]
     if not present:
         return None
-    if len(present) < len(OPTIONAL_ARRAYS):
-        missing = sorted(set(OPTIONAL_ARRAYS) - set(present))
+    if len(present) < len(validation.ROMANIZED):
+        missing = sorted(set(validation.ROMANIZED) - set(present))
         raise fail(f"{CATALOG_FILE} lacks {', '.join(missing)}")
-    blob, offsets, rows = (arrays[k] for k in OPTIONAL_ARRAYS)
-    for key in OPTIONAL_ARRAYS:
-        kind = "u" if key == "romanized_ascii" else "iu"
-        if arrays[key].ndim != 1 or arrays[key].dtype.kind not in kind:
-            raise fail(f"{CATALOG_FILE}: {key} holds {arrays[key].dtype} of shape {arrays[key].shape}")
+    blob, offsets, rows = (arrays[k] for k in validation.ROMANIZED)
     problems = [
         (lambda: len(offsets) == len(rows) + 1, "romanized keys and rows of different lengths"),
         (lambda: offsets[0] == 0 and offsets[-1] == len(blob), "romanized keys table truncated"),

@@ -406,7 +406,9 @@ class NameIndex:
         keys = list(index)
         best = {}
         for scorer in (fuzz.ratio, fuzz.token_set_ratio):
-            hits = process.extract(key, keys, scorer=scorer, limit=limit * 4, score_cutoff=SUGGEST_CUTOFF)
+            # Every name above the cutoff (limit=None): a cap would let rapidfuzz pick among
+            # equal scores, before the tie-break below (better known first) could.
+            hits = process.extract(key, keys, scorer=scorer, limit=None, score_cutoff=SUGGEST_CUTOFF)
             for hit_key, score, _ in hits:
                 for i in index[hit_key]:
                     best[i] = max(best.get(i, 0), round(score))

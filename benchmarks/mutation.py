@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Mutation testing of the product packages: how many deliberate one-token bugs the tests catch.
+
+mutmut (the ``test`` extra) rewrites one module into many mutants, each with one small
+change (an operator, a constant, an argument dropped), and runs the tests that call the
+changed function against each; a mutant the tests still pass "survived". Each scope below
+is one module with the fast test files that cover it, so a run costs minutes on two
+cores, not hours, and needs no real data. The run happens in a scratch copy of the
+tracked files of this checkout (mutmut writes its ``mutants/`` folder beside them).
+
+  nice -n 10 python benchmarks/mutation.py --json docs/mutation.json           # every scope
+  nice -n 10 python benchmarks/mutation.py --scope model.arrays --json docs/mutation.json
+
+``--json`` merges the scopes run into that file (per scope: counts, score and every
+surviving mutant's name; its ``equivalent`` holds the survivors argued equivalent, by
+hand, with the argument). ``--reliability docs/RELIABILITY.md`` rewrites the generated
+block of "Mutation testing" from it (``--report-only``: without running anything), which
+tests/test_mutation_record.py checks. ``--work DIR`` keeps the scratch folders, and
+``--show NAME --work DIR`` then prints one mutant's diff.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: Scope name -> (module, test files, pytest -k expression or None). Only fast tests:
+#: subprocess tests (SIGKILL loops, launched programs, concurrent processes) import the
+#: unmutated package and only cost time here; hypothesis tests that call everything
+#: (the CLI on arbitrary arguments, the fuzzing pass) cost seconds per mutant.
+SLOW = "sigkill or four_batch or two_processes or same_data_seed or arbitrary_arguments"
+SCOPES = {
+    "model.arrays": (
+        "item2vec/model/arrays.py",
+        ["tests/test_properties.py", "tests/test_vectors.py", "tests/test_mutations.py"],
+        f"not ({SLOW})",
+    ),
+    "model.validation": (
+        "item2vec/model/validation.py",
+        ["tests/test_model_validation.py", "tests/test_reliability_model_files.py"],
+        None,
+    ),
+    "model.storage": (
+        "item2vec/model/storage.py",
+        [
+            "tests/test_reliability_model_files.py",
+            "tests/test_model_validation.py",
+            "tests/test_reliability_training.py",
+            "tests/test_mutations.py",
+        ],
+        f"not ({SLOW})",
+    ),
+    "model.replace": (
+        "item2vec/model/replace.py",
+        ["tests/test_reliability_training.py", "tests/test_reliability_model_files.py"],
+        f"not ({SLOW})",
+    ),
+    "ingest.cleaning": (
+        "item2vec/ingest/cleaning.py",
+        [
+            "tests/test_data.py",
+            "tests/test_reliability_data_files.py",
+            "tests/test_formats.py",
+            "tests/test_events.py",
+        ],
+        None,
+    ),
+    "query.names": (
+        "item2vec/query/names.py",
+        [
+            "tests/test_names.py",
+            "tests/test_names_cli.py",
+            "tests/test_mutations.py",
+            "tests/test_properties.py",
+        ],
+        f"not ({SLOW})",
+    ),
+    "query.recommender": (
+        "item2vec/query/recommender.py",
+        [
+            "tests/test_evidence_ranking.py",
+            "tests/test_ask_ranking.py",
+            "tests/test_rare_artists.py",
+            "tests/test_mutations.py",
+            "tests/test_reliability_query_input.py",
+        ],
+        f"not ({SLOW})",
+    ),
+}
+#: mutmut's verdicts (its exit codes) as counted here: a timeout is a kill (the tests did
+#: notice: the mutant never finished), "no tests" a survivor (nothing checks that code).
+KILLED = {1, 3, 36, -24, 24, 152, 255}
+NOT_RUN = {None, 2, 34}
+
+
+def scratch_copy(work):
+    """The tracked files of the checkout as they are now (edits included) in ``work``."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout.split(
+        b"\0"
+    )
+    for name in filter(None, (f.decode() for f in files)):
+        source = os.path.join(REPO, name)
+        if os.path.isfile(source):
+            os.makedirs(os.path.dirname(os.path.join(work, name)) or work, exist_ok=True)
+            shutil.copy2(source, os.path.join(work, name))
+
+
+def configure(work, module, tests, keyword):
+    """Append mutmut's settings for one scope to the scratch copy's pyproject.toml."""
+    tests = [t for t in tests if os.path.isfile(os.path.join(work, t))]
+    selection = ["-q", "-x", "-p", "no:randomly"] + (["-k", keyword] if keyword else [])
+    with open(os.path.join(work, "pyproject.toml"), "a", encoding="utf-8") as handle:
+        handle.write(
+            "\n[tool.mutmut]\n"
+            'source_paths = ["item2vec/"]\n'
+            f"only_mutate = {json.dumps([module])}\n"
+            f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
+            f"pytest_add_cli_args = {json.dumps(selection)}\n"
+            'also_copy = ["models/", "docs/", "ask.py", "train_item2vec.py", "benchmarks/"]\n'
+        )
+    return tests
+
+
+def verdicts(work, module):
+    """Exit code of every mutant of ``module`` (mutmut's .meta file)."""
+    with open(os.path.join(work, "mutants", module + ".meta"), encoding="utf-8") as handle:
+        return json.load(handle)["exit_code_by_key"]
+
+
+def summarise(codes):
+    run = {name: code for name, code in codes.items() if code not in NOT_RUN}
+    killed = sorted(name for name, code in run.items() if code in KILLED)
+    survived = sorted(name for name, code in run.items() if code not in KILLED)
+    return {
+        "mutants": len(run),
+        "killed": len(killed),
+        "survived": survived,
+        "not_covered": sorted(name for name in survived if codes[name] in (5, 33)),
+        "not_run": len(codes) - len(run),
+        "score": round(len(killed) / len(run), 4) if run else None,
+    }
+
+
+def collect_scope(name, work):
+    """The result of a run kept in ``work`` (``--collect``), finished or stopped early."""
+    module, tests, keyword = SCOPES[name]
+    result = summarise(verdicts(work, module))
+    result.update(module=module, tests=tests, keyword=keyword, seconds=None)
+    return result
+
+
+def recheck_scope(name, work, children):
+    """Run a kept scope's survivors again with the checkout's current tests (``--recheck``).
+
+    Only valid while the module is the one the run mutated: the mutants are of that copy.
+    """
+    module = SCOPES[name][0]
+    with open(os.path.join(REPO, module), "rb") as now, open(os.path.join(work, module), "rb") as then:
+        if now.read() != then.read():
+            raise SystemExit(f"{module} changed since the run in {work}: run the scope again instead")
+    codes = verdicts(work, module)
+    survivors = [m for m, code in codes.items() if code not in KILLED and code not in NOT_RUN]
+    for folder in (os.path.join(work, "tests"), os.path.join(work, "mutants", "tests")):
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(os.path.join(REPO, "tests"), folder)
+    mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
+    if survivors:
+        with open(os.path.join(work, "recheck.log"), "wb") as log:
+            command = [mutmut, "run", "--max-children", str(children), *survivors]
+            subprocess.run(command, cwd=work, stdout=log, stderr=log)
+    return collect_scope(name, work)
+
+
+def run_scope(name, work, children):
+    module, tests, keyword = SCOPES[name]
+    scratch_copy(work)
+    tests = configure(work, module, tests, keyword)
+    mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
+    started = time.monotonic()
+    with open(os.path.join(work, "mutmut.log"), "wb") as log:
+        done = subprocess.run(
+            [mutmut, "run", "--max-children", str(children)], cwd=work, stdout=log, stderr=log
+        )
+    if done.returncode != 0:
+        raise SystemExit(f"mutmut failed on {name} (exit {done.returncode}); see {work}/mutmut.log")
+    result = summarise(verdicts(work, module))
+    result.update(module=module, tests=tests, keyword=keyword, seconds=round(time.monotonic() - started))
+    return result
+
+
+def show(work, mutant):
+    """Print one mutant's diff from a kept scratch folder (``--work``)."""
+    scope = next((n for n, (module, _, _) in SCOPES.items() if mutant.startswith(_dotted(module))), None)
+    if scope is None or not os.path.isdir(os.path.join(work, scope, "mutants")):
+        raise SystemExit(f"no kept run of the module of {mutant!r} under {work} (run with --work {work})")
+    mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
+    return subprocess.run([mutmut, "show", mutant], cwd=os.path.join(work, scope)).returncode
+
+
+def _dotted(module):
+    return module[: -len(".py")].replace("/", ".") + "."
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scope", action="append", choices=sorted(SCOPES), help="default: every scope")
+    parser.add_argument("--json", help="merge the results into this file (docs/mutation.json)")
+    parser.add_argument(
+        "--reliability", help="rewrite the generated mutation block of this file (docs/RELIABILITY.md)"
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="render --json into --reliability, run nothing"
+    )
+    parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--work", help="scratch folder to use and keep (default: a temporary one)")
+    parser.add_argument("--show", metavar="MUTANT", help="print a mutant's diff from a run kept with --work")
+    parser.add_argument(
+        "--collect",
+        action="store_true",
+        help="record the runs kept under --work (stopped ones too) without running",
+    )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="run the survivors of the runs kept under --work again with the current tests, and record them",
+    )
+    args = parser.parse_args(argv)
+    if args.show:
+        return show(args.work or ".", args.show)
+    for name in [] if args.report_only else args.scope or sorted(SCOPES):
+        result = run_and_report(name, args)
+        if args.json:
+            # Read again: the arguments of equivalent mutants may have been edited meanwhile.
+            results = _read(args.json)
+            results.setdefault("scopes", {})[name] = result
+            with open(args.json, "w", encoding="utf-8") as handle:
+                json.dump(results, handle, indent=1, sort_keys=True, ensure_ascii=False)
+                handle.write("\n")
+    results = _read(args.json) if args.json else {}
+    if args.reliability:
+        from item2vec.research import mutation_report, report
+
+        report.replace_block(args.reliability, "mutation", mutation_report.render(results))
+        print(f"wrote the mutation block of {args.reliability}")
+    return 0
+
+
+def _read(path):
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def run_and_report(name, args):
+    """One scope's result, printed as a line."""
+    work = os.path.join(args.work, name) if args.work else tempfile.mkdtemp(prefix="mutation-")
+    os.makedirs(work, exist_ok=True)
+    try:
+        if args.recheck:
+            result = recheck_scope(name, work, args.children)
+        else:
+            result = collect_scope(name, work) if args.collect else run_scope(name, work, args.children)
+    finally:
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    result["date"] = datetime.date.today().isoformat()
+    print(
+        f"{name}: {result['killed']} of {result['mutants']} mutants killed "
+        f"({len(result['survived'])} survived, {len(result['not_covered'])} of them never run by the "
+        f"tests; {result['not_run']} not run) in {result['seconds']} s",
+        flush=True,
+    )
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

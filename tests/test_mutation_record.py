@@ -1,0 +1,57 @@
+"""docs/RELIABILITY.md's mutation score is docs/mutation.json's, and its arguments name real survivors."""
+
+import json
+import os
+
+import pytest
+
+from conftest import REPO
+
+jinja2 = pytest.importorskip("jinja2")
+from item2vec.research import mutation_report, report  # noqa: E402  (needs the eval extra)
+
+RELIABILITY = os.path.join(REPO, "docs", "RELIABILITY.md")
+RESULT = os.path.join(REPO, "docs", "mutation.json")
+
+
+def _result():
+    with open(RESULT, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def test_the_page_holds_exactly_the_rendering_of_the_result():
+    assert report.block(RELIABILITY, "mutation") == mutation_report.render(_result()).strip(), (
+        "docs/RELIABILITY.md is out of date: python benchmarks/mutation.py --json docs/mutation.json "
+        "--reliability docs/RELIABILITY.md --report-only"
+    )
+
+
+def test_every_mutant_argued_equivalent_is_a_survivor_of_the_last_run():
+    # An argument for a mutant that no longer survives (or no longer exists) is stale.
+    result = _result()
+    survivors = {m for scope in result["scopes"].values() for m in scope["survived"]}
+    assert sorted(set(result.get("equivalent", {})) - survivors) == []
+    assert all(len(why) > 20 for why in result.get("equivalent", {}).values())
+
+
+def test_the_score_leaves_out_only_the_argued_survivors():
+    result = {
+        "scopes": {
+            "a": {
+                "module": "a.py",
+                "tests": ["t.py"],
+                "mutants": 10,
+                "killed": 7,
+                "survived": ["a.x_1", "a.x_2", "a.x_3"],
+                "not_covered": ["a.x_3"],
+                "seconds": 1,
+                "date": "2026-01-01",
+            },  # fmt: skip
+        },
+        "equivalent": {"a.x_1": "the same value either way"},
+    }
+    total = mutation_report.summary(result)["total"]
+    assert (total["score"], total["unargued"], total["equivalent"]) == (7 / 9, 2, 1)
+    assert "| `a.py` | 10 | 7 | 1 | 2 (1 never run by these tests) | 77.8% |" in mutation_report.render(
+        result
+    )
