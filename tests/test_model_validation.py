@@ -113,6 +113,11 @@ BAD_FIELDS = [
     ("trainer", "fasttext", "trainer is 'fasttext', expected one of gensim, mllib"),
     ("mllib", {"seed": [1]}, "mllib['seed'] holds an item that is 1"),
     ("mllib", {"seed": None}, "mllib['seed'] is None, expected a finite number"),
+    (
+        "confidence",
+        {"k": 10},
+        "confidence is a malformed confidence table (the confidence table lacks ranking",
+    ),
     ("tag", "a", "has a field this program does not know: 'tag' (written by a newer version?)"),
 ]
 
@@ -218,6 +223,18 @@ BAD_ARRAYS = {
     "listeners as booleans": (lambda a: a.update(listeners=a["listeners"] > 0), "listeners holds bool"),
     "ids as a 2-D column": (lambda a: a.update(artist_ids=a["artist_ids"][:, None]), "expected 1-D integers"),
     "ids as strings": (lambda a: a.update(vector_ids=a["vector_ids"].astype(str)), "vector_ids holds <U"),
+    "Latin keys as int64": (
+        lambda a: a.update(romanized_ascii=a["romanized_ascii"].astype(np.int64)),
+        "romanized_ascii holds int64 of shape",
+    ),
+    "a negative Latin key offset": (
+        lambda a: a.update(romanized_offsets=np.array([-1], dtype=np.int64)),
+        "romanized_offsets holds -1, outside",
+    ),
+    "Latin key rows as floats": (
+        lambda a: a.update(romanized_rows=a["romanized_rows"].astype(np.float64)),
+        "romanized_rows holds float64 of shape",
+    ),
     "an unknown array": (
         lambda a: a.update(confidence=np.zeros(3)),
         "an array this program does not know: 'confidence'",

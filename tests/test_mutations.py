@@ -137,12 +137,8 @@ def test_a_best_similarity_below_one_half_is_called_weak(cosine, weak):
     # The 0.5 of docs/METHOD.md "Weak results", without patching the constant.
     model = _model([[1, 0], [cosine, np.sqrt(1 - cosine**2)], [-1, 0.01]], [1, 2, 3], [9, 9, 9])
     answer = Recommender(model).answer("a1", topn=2, min_listeners=0, rank="cosine")
-    notes = [n for n in answer["notes"] if n.startswith("weak result")]
-    expected = [
-        f"weak result: the best result's similarity is {cosine:.2f}, below 0.5 (lower than any plain "
-        "single-artist query gives), so these answers are noise"
-    ]
-    assert notes == (expected if weak else [])
+    facts = [f for f in answer["facts"] if f["fact"] == "weak_result"]
+    assert facts == ([{"fact": "weak_result", "similarity": cosine, "threshold": 0.5}] if weak else [])
 
 
 def _spellings(listeners):
@@ -154,16 +150,17 @@ def _spellings(listeners):
 @pytest.mark.parametrize(
     ("listeners", "offered"),
     [
-        ([2, 10], 2),  # exactly 5 times, and 10: offered
+        ([2, 10], 2),  # exactly 5 times, and at least 5: offered
         ([2, 9], None),  # 4.5 times
-        ([1, 9], None),  # 9 times, but fewer than 10 listeners
-        ([1, 10], 2),
+        ([0, 4], None),  # more than 5 times none, but fewer than 5 listeners
+        ([0, 5], 2),
         ([3, 14], None),  # 14 < 15
         ([3, 15, 12], 2),  # the most listened of the same spellings
         ([3, 12, 15], 3),
+        ([3, 15, 15], 2),  # equally listened: the lower id
     ],
 )
-def test_a_better_known_spelling_needs_five_times_the_listeners_and_at_least_ten(listeners, offered):
+def test_a_better_known_spelling_needs_five_times_the_listeners_and_at_least_five(listeners, offered):
     index = _spellings(listeners)
     best = index.better_known(1)
     assert (None if best is None else int(index.catalog.ids[best])) == offered

@@ -83,16 +83,27 @@ def test_keys_exactly():
     assert [plural(n, "listener") for n in (0, 1, 2)] == ["0 listeners", "1 listener", "2 listeners"]
 
 
-def test_the_ambiguity_note_word_for_word():
+def test_the_same_name_fact_names_the_chosen_and_the_others_most_listened_first():
     catalog = Catalog(
-        np.array([3, 5, 8]), ["Red", "RED", "Blue"], np.array([1, 7, 2]), np.zeros(4, np.int64), np.empty(0)
+        np.array([3, 5, 8, 9]),
+        ["Red", "RED", "Blue", "red"],
+        np.array([1, 7, 2, 4]),
+        np.zeros(5, np.int64),
+        np.empty(0),
     )
-    hit = NameIndex(catalog).resolve("red")
-    assert hit.ambiguity_note(catalog) == (
-        "2 artists are named 'RED'; using id:5 (7 listeners). Others: id:3 'Red' (1 listener); "
-        "ask for 'id:N' to pick one."
-    )
-    assert NameIndex(catalog).resolve("Blue").ambiguity_note(catalog) is None
+    hit = NameIndex(catalog).resolve("red ")
+    assert hit.facts(catalog) == [
+        {
+            "fact": "same_name",
+            "name": "RED",
+            "chosen": {"artist_id": 5, "name": "RED", "listeners": 7},
+            "others": [
+                {"artist_id": 9, "name": "red", "listeners": 4},
+                {"artist_id": 3, "name": "Red", "listeners": 1},
+            ],
+        }
+    ]
+    assert NameIndex(catalog).resolve("Blue").facts(catalog) == []
 
 
 def _index(names, listeners=None):
@@ -130,18 +141,9 @@ def test_at_most_five_suggestions_the_best_known_of_equal_scores_however_many():
     assert _suggestions(_index(names, listeners), "abcx-") == names[::-1][:5]
 
 
-def test_completion_gives_at_most_fifty_names_and_three_same_named_are_all_listed():
+def test_completion_gives_at_most_fifty_names():
     index = _index([f"band {i:02d}" for i in range(60)])
     assert len(index.complete("band")) == 50
-    catalog = Catalog(
-        np.array([1, 2, 3]), ["Red", "RED", "red"], np.array([1, 5, 2]), np.zeros(4, np.int64), np.empty(0)
-    )
-    assert (
-        NameIndex(catalog)
-        .resolve("Red ")
-        .ambiguity_note(catalog)
-        .endswith("Others: id:3 'red' (2 listeners), id:1 'Red' (1 listener); ask for 'id:N' to pick one.")
-    )
 
 
 def test_lookup_rules_that_only_a_catalogue_of_odd_names_shows():
