@@ -290,10 +290,11 @@ def test_header_names_lose_blanks_and_a_byte_order_mark_only():
 
 
 def test_listeners_per_artist_every_artist_by_default_or_only_the_heard_sorted_by_id():
-    data = _clean([(1, 30, 1), (2, 30, 1), (1, 10, 1)], [(30, "C"), (20, "B"), (10, "A")])
-    assert data.listeners().to_dict() == {10: 1, 20: 0, 30: 2}
+    # User 1 lists only artist 30, users 2 and 3 artist 10: by user, 30 comes first.
+    data = _clean([(1, 30, 1), (2, 10, 1), (3, 10, 1)], [(30, "C"), (20, "B"), (10, "A")])
+    assert data.listeners().to_dict() == {10: 2, 20: 0, 30: 1}
     heard = data.listeners(heard_only=True)
-    assert heard.index.tolist() == [10, 30] and heard.tolist() == [1, 2]
+    assert heard.index.tolist() == [10, 30] and heard.tolist() == [2, 1]
 
 
 def test_long_artist_rows_and_an_artist_list_without_ids_are_said_exactly(caplog):
