@@ -884,9 +884,10 @@ def test_an_out_path_that_is_a_file_is_named_so(synthetic_model_dir, tmp_path):
     model = load_model(synthetic_model_dir)
     path = tmp_path / "model"
     path.write_text("mine")
-    with pytest.raises(storage.ModelError) as caught:
+    with pytest.raises(OutputFolderError) as caught:
         save_model(str(path), model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
-    assert str(caught.value) == f"{path}: exists and is not a folder" and path.read_text() == "mine"
+    assert str(caught.value) == f"{path}: exists and is a file, not a folder; give --out a folder"
+    assert path.read_text() == "mine"
 
 
 def test_the_early_check_probes_the_parent_with_a_temp_folder_named_like_a_save(tmp_path, monkeypatch):

@@ -310,14 +310,14 @@
     ];
     var best = new Map();
     scorers.forEach(function (scorer) {
-      // process.extract: the limit * 4 best keys at or above the cutoff, ties in index order.
+      // process.extract with limit=None: every key at or above the cutoff (the tie-break below decides).
       var hits = [];
       for (var k = 0; k < index.keys.length; k++) {
         var score = scorer(k);
         if (score !== null) hits.push([score, k]);
       }
       hits.sort(function (x, y) { return y[0] - x[0] || x[1] - y[1]; });
-      hits.slice(0, limit * 4).forEach(function (hit) {
+      hits.forEach(function (hit) {
         index.rows[hit[1]].forEach(function (r) {
           best.set(r, Math.max(best.has(r) ? best.get(r) : 0, roundHalfEven(hit[0])));
         });
