@@ -50,9 +50,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def corpus_child(path, mode):
     """Peak RSS of loading plus building the corpus only (``memory``: Python lists; ``stream``: a file)."""
-    from item2vec.training.trainer import TrainConfig, vocabulary  # isort: skip  (first: pins OpenBLAS's kernels)
     from item2vec.ingest.formats import load_dataset
     from item2vec.training.corpus import build_sentences, write_corpus
+    from item2vec.training.trainer import TrainConfig, vocabulary
 
     config = TrainConfig()
     dataset = load_dataset(path, "lastfm360k")
@@ -95,10 +95,10 @@ def child(path, mode, epochs, workers):
     logging.basicConfig(level=logging.WARNING)
     if mode.startswith("corpus-"):
         return corpus_child(path, mode[len("corpus-") :])
-    from item2vec.training.trainer import TrainConfig, save_trained, train  # isort: skip  (first: pins OpenBLAS)
     from item2vec.ingest.formats import load_dataset
     from item2vec.model.storage import load_model
     from item2vec.research.synthetic import genre_accuracy
+    from item2vec.training.trainer import TrainConfig, save_trained, train
 
     # One member, as these results were measured before the shipped model became a bag of
     # TrainConfig().members of them: a bag costs that many times the training time.

@@ -133,10 +133,9 @@ def child(folder, engine, repeat, train_epochs, master):
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    from item2vec.training.trainer import STREAM_ABOVE_ROWS, TrainConfig, train_corpus_file  # isort: skip
     from item2vec.ingest.formats import load_dataset
     from item2vec.training.corpus import write_corpus
-    from item2vec.training.trainer import vocabulary
+    from item2vec.training.trainer import TrainConfig, should_stream, train_corpus_file, vocabulary
 
     # One member: the shipped bag is eight of these, and the Spark engine trains one.
     config = TrainConfig(epochs=max(1, train_epochs), members=1)
@@ -186,7 +185,7 @@ def child(folder, engine, repeat, train_epochs, master):
         "corpus_mb": os.path.getsize(path) / 1e6,
     }
     if train_epochs:
-        stream = len(dataset.plays) > STREAM_ABOVE_ROWS
+        stream = should_stream(len(dataset.plays))
         trained = stages.run(
             "train", lambda: train_corpus_file(path, counts, n_artists, config, False, stream)
         )

@@ -26,12 +26,12 @@ import time
 
 import numpy as np
 
-from item2vec.training.trainer import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.ingest.formats import load_dataset
 from item2vec.research import baselines
 from item2vec.research.evaluate import CHOICE_HR_FLOOR, CHOICE_MAX_SECONDS
 from item2vec.research.metrics import evaluate_filters
 from item2vec.research.splits import make_split
+from item2vec.training.trainer import TrainConfig
 
 FILTERS = (3, 5, 7, 10, 15, 20)
 #: Coordinate search: each step tries these values of one setting with the others held at the

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from item2vec.training.trainer import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.ingest.formats import load_dataset
 from item2vec.research.synthetic import make_plays, write_kaggle
+from item2vec.training.trainer import TrainConfig, train_and_save
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Where the real-data tests look for the Kaggle files, first match wins: $ITEM2VEC_DATA,

@@ -19,7 +19,8 @@ from item2vec.cli import train_command as train_item2vec
 from item2vec.model.storage import load_model
 from item2vec.model.vectors import unit_rows
 from item2vec.training import trainer as train_module
-from item2vec.training.trainer import TrainConfig, train
+from item2vec.training.corpus import write_corpus
+from item2vec.training.trainer import TrainConfig, train, train_member
 
 SMALL = TrainConfig(**SMALL_CONFIG)
 
@@ -54,10 +55,40 @@ def test_bag_cosine_is_the_mean_member_cosine(members):
     np.testing.assert_allclose(np.linalg.norm(bag.vectors, axis=1), 1, atol=1e-5)
 
 
-def test_bagged_training_is_byte_reproducible_whatever_the_process_count(synthetic_dataset, members):
-    _, bag = members
-    again = train(synthetic_dataset, dataclasses.replace(SMALL, members=2), progress=False, processes=1)
-    assert again.vectors.tobytes() == bag.vectors.tobytes()
+@pytest.fixture(scope="module")
+def three_members(synthetic_dataset):
+    """Member i of a bag of three, each trained alone in this process (``train_member``)."""
+    config = dataclasses.replace(SMALL, members=3)
+    return config, [train_member(synthetic_dataset, config, i) for i in range(3)]
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_bagged_training_is_byte_identical_whatever_the_process_count(
+    synthetic_dataset, three_members, processes
+):
+    # 1: one member after another in this process; 2: two processes for three members (one
+    # trains two); 3: one process each. Every way gives the bytes of the members trained alone.
+    config, alone = three_members
+    bag = train(synthetic_dataset, config, progress=False, processes=processes)
+    assert bag.vectors.tobytes() == train_module.bag_vectors(m.vectors for m in alone).tobytes()
+    assert bag.artist_ids.tolist() == alone[0].artist_ids.tolist()
+    assert bag.config == config and bag.n_tokens == alone[0].n_tokens
+
+
+def test_a_member_trains_alike_from_the_data_or_from_its_corpus_file(
+    synthetic_dataset, three_members, tmp_path
+):
+    # The way the Spark engine hands a member over: the corpus written with the member's seed.
+    config, alone = three_members
+    vocab = train_module.vocabulary(synthetic_dataset, config.min_count)
+    path = str(tmp_path / "corpus.txt")
+    counts = write_corpus(
+        path, synthetic_dataset.plays, vocab, config.weighting, config.max_repeat, config.seed + 2
+    )
+    corpus = train_module.CorpusFile(path, *counts, len(vocab))
+    from_file = train_member(corpus, config, 2, stream=False)
+    assert from_file.vectors.tobytes() == alone[2].vectors.tobytes()
+    assert from_file.config.seed == config.seed + 2 and from_file.config.members == 1
 
 
 def test_one_member_is_the_plain_model(synthetic_dataset, members):

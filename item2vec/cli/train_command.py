@@ -27,13 +27,20 @@ import sys
 import tempfile
 import time
 
-# The training module first: importing it pins OpenBLAS's kernels before anything loads them.
-from ..training.trainer import HELP, STREAM_ABOVE_ROWS, TrainConfig, save_trained, train, train_corpus_file  # isort: skip
 from ..errors import EngineError, ExitCode, Item2VecError
 from ..ingest.formats import MAX_DROPPED_SHARE, READERS, load_dataset
 from ..model.storage import check_writable
 from ..query.formatting import safe
 from ..training import measured_confidence, romanization
+from ..training.trainer import (
+    HELP,
+    STREAM_ABOVE_ROWS,
+    TrainConfig,
+    save_trained,
+    should_stream,
+    train,
+    train_corpus_file,
+)
 from .parser import HelpShown, Parser, UsageError, add_version
 
 
@@ -233,7 +240,7 @@ def main(argv=None, prog="train_item2vec.py"):
         else:
             dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
             confidence = confidence_table(args, config, dataset)
-            stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
+            stream = should_stream(len(dataset.plays), args.stream)
             trained = train(dataset, config, progress=not args.quiet, stream=stream, processes=args.processes)
             state["saving"] = True
             metadata = save_trained(args.out, trained, dataset, confidence)
@@ -330,7 +337,7 @@ def run_spark(args, config, state):
                     counts, n_artists = pipeline.write_corpus_file(spark, clean, config, path)
             confidence = confidence_table(args, config, dataset)
             if args.trainer == "gensim":  # Spark is stopped (if this run started it): gensim trains here
-                stream = len(dataset.plays) > STREAM_ABOVE_ROWS if args.stream is None else args.stream
+                stream = should_stream(len(dataset.plays), args.stream)
                 trained = train_corpus_file(path, counts, n_artists, config, not args.quiet, stream, start)
                 trained.engine = "spark"
     except (PySparkException, Py4JError) as exc:  # outside the session: while it starts or stops

@@ -38,10 +38,10 @@ import time
 
 import numpy as np
 
-from ..training.trainer import TrainConfig  # isort: skip  (first: pins OpenBLAS's kernels)
 from ..errors import DataError
 from ..ingest.formats import load_dataset
 from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
+from ..training.trainer import TrainConfig
 from . import confidence_bands, evaluate_figures, report
 from .baselines import MethodUnavailable, fit_itemknn
 from .evaluate_report import render, render_method, render_readme, targets

@@ -10,10 +10,10 @@ them itself, with the product's own :func:`~item2vec.training.trainer.train` and
 Each member is stored as ``<folder>/<key>.npz`` (artist ids and raw vectors). The key
 hashes everything that decides its bytes: the training rows of the split (so the data
 and the fold), the member's :class:`~item2vec.training.trainer.TrainConfig`, gensim's version and
-the source of ``item2vec/training/trainer.py`` and ``item2vec/training/corpus.py``. Changing the data, the
+the source of the training modules (:data:`TRAINING_SOURCES`). Changing the data, the
 split layout, a hyperparameter or the training code therefore retrains; a rerun of the
 same evaluation loads every member in a fraction of a second. Missing members are
-trained in parallel processes (one Word2Vec worker each, as the product trains).
+trained in parallel processes (one Word2Vec worker each, the product bag's processes).
 """
 
 import dataclasses
@@ -23,10 +23,11 @@ import os
 
 import numpy as np
 
+from ..training.member_pool import run_in_processes
 from ..training.trainer import bag_vectors, member_config, train
 
 #: Product sources whose change must retrain every cached member.
-TRAINING_SOURCES = ("training/trainer.py", "training/corpus.py")
+TRAINING_SOURCES = ("training/trainer.py", "training/corpus.py", "training/blas.py")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,16 +133,10 @@ class MemberStore:
             for job in jobs:
                 self._save(job, _fit(job.dataset, job.config), progress)
             return
-        import concurrent.futures
-        import multiprocessing
-
-        # "spawn", as the product's bag trainer: fresh interpreters, no forked BLAS state.
-        with concurrent.futures.ProcessPoolExecutor(
-            min(self.processes, len(jobs)), mp_context=multiprocessing.get_context("spawn")
-        ) as pool:
-            futures = {pool.submit(_fit, job.dataset, job.config): job for job in jobs}
-            for future in concurrent.futures.as_completed(futures):
-                self._save(futures[future], future.result(), progress)
+        # The product bag's processes: spawned, on the pinned BLAS kernels, stopped on Ctrl-C.
+        finished = run_in_processes(_fit, [(job.dataset, job.config) for job in jobs], self.processes)
+        for i, result in finished:
+            self._save(jobs[i], result, progress)
 
     def _save(self, job, result, progress):
         ids, vectors, seconds = result

@@ -11,7 +11,6 @@ import logging
 import math
 import os
 import platform
-import signal
 import sys
 import tempfile
 import time
@@ -20,47 +19,11 @@ import numpy as np
 
 from ..model.vectors import unit_rows
 from ..version import __version__
+from . import blas
 from .corpus import WEIGHTINGS, build_sentences, write_corpus
+from .member_pool import run_in_processes
 
 logger = logging.getLogger(__name__)
-
-#: gensim's inner loop calls scipy's OpenBLAS, which picks its kernels by CPU when it
-#: loads, and kernels round differently: the same seed gives other vectors on another
-#: CPU. Haswell kernels (AVX2 + FMA) run on every x86-64 CPU since 2013 and are the ones
-#: the shipped model was built with, so training pins them unless the user chose.
-BLAS_CORETYPE = "Haswell"
-
-
-def _scipy_blas_loaded():
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            return any("scipy.libs" in line and "openblas" in line for line in maps)
-    except OSError:  # not Linux: cannot tell, assume it is too late
-        return True
-
-
-def pin_blas_kernels():
-    """Ask OpenBLAS for :data:`BLAS_CORETYPE` kernels, if it can still be asked.
-
-    Only sets ``OPENBLAS_CORETYPE`` when the user has not, the CPU is x86-64 with
-    AVX2 and FMA, and scipy's OpenBLAS is not loaded yet (it reads the variable
-    once, at load). Returns the kernel type in force for training, or ``None``
-    when it is the CPU's own choice.
-    """
-    chosen = os.environ.get("OPENBLAS_CORETYPE")
-    if chosen or platform.machine().lower() not in ("x86_64", "amd64"):
-        return chosen
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
-            flags = next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), [])
-        if {"avx2", "fma"} <= set(flags) and not _scipy_blas_loaded():
-            os.environ["OPENBLAS_CORETYPE"] = BLAS_CORETYPE
-            return BLAS_CORETYPE
-    return None
-
-
-# Importing this module pins the kernels, before anything can load scipy's BLAS.
-pin_blas_kernels()
 
 
 @dataclasses.dataclass
@@ -141,6 +104,28 @@ def vocabulary(dataset, min_count):
 STREAM_ABOVE_ROWS = 1_000_000
 
 
+def should_stream(n_rows, choice=None):
+    """Whether to train from a corpus file: ``choice`` (``--stream``/``--no-stream``) if given,
+    else only above :data:`STREAM_ABOVE_ROWS` (user, artist) rows."""
+    return n_rows > STREAM_ABOVE_ROWS if choice is None else bool(choice)
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusFile:
+    """A corpus file written for one member's seed, and its counts.
+
+    As :func:`~item2vec.training.corpus.write_corpus` writes it (or the Spark engine, the same
+    bytes) with seed ``config.seed + index`` for member ``index``: one sentence per line,
+    artist ids separated by spaces.
+    """
+
+    path: str
+    n_sentences: int
+    n_tokens: int
+    longest: int  # tokens of the longest line (the window of window=0)
+    n_artists: int  # the vocabulary's size (for the log line)
+
+
 def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, processes=None):
     """Train item2vec on a :class:`~item2vec.ingest.formats.Dataset`.
 
@@ -163,10 +148,10 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, proce
         With ``config.members`` > 1, how many member processes run at once
         (default and most: ``min(members, os.cpu_count())``). Does not change the result.
 
-    With ``config.members == 1`` this is one Word2Vec run. With K > 1 (the default is 8) it
-    trains K members, member i exactly as ``members=1`` with seed ``seed + i``, in
-    parallel processes (:func:`_train_bag`), and returns their unit vectors side by side
-    divided by sqrt(K): a cosine between two such rows is the members' mean cosine.
+    With ``config.members == 1`` this is one Word2Vec run (:func:`train_member`). With K > 1
+    (the default is 8) it trains K members, member i exactly as :func:`train_member` ``(dataset,
+    config, i)``, in parallel processes, and returns their unit vectors side by side divided
+    by sqrt(K) (:func:`bag_vectors`): a cosine between two such rows is the members' mean cosine.
 
     Returns
     -------
@@ -174,9 +159,10 @@ def train(dataset, config=None, progress=True, stream=False, tmp_dir=None, proce
     """
     config = config or TrainConfig()
     config.validate()
+    check_vocabulary(len(vocabulary(dataset, config.min_count)), config.min_count)
     if config.members > 1:
         return _train_bag(dataset, config, progress, stream, tmp_dir, processes)
-    return _train_one(dataset, config, progress, stream, tmp_dir)
+    return train_member(dataset, config, 0, progress=progress, stream=stream, tmp_dir=tmp_dir)
 
 
 def check_vocabulary(n_artists, min_count):
@@ -188,27 +174,72 @@ def check_vocabulary(n_artists, min_count):
         )
 
 
-def _train_one(dataset, config, progress, stream, tmp_dir):
-    """One Word2Vec run (``config.members`` is not looked at)."""
+def member_config(config, index):
+    """The one-model config of bagged member ``index``: seed ``config.seed + index``."""
+    return dataclasses.replace(config, seed=config.seed + index, members=1)
+
+
+def train_member(source, config, index=0, *, progress=False, stream=False, tmp_dir=None):
+    """Train member ``index`` of ``config``'s bag: one Word2Vec run with seed ``config.seed + index``.
+
+    The one function every way of training goes through (:func:`train`, the bag's processes,
+    :func:`train_corpus_file`), so a member's bytes depend on its data, config and index only.
+    It trains in this process when this process's scipy BLAS runs the pinned kernels
+    (:func:`~item2vec.training.blas.kernels_ready`), else in one fresh process that does.
+
+    Parameters
+    ----------
+    source : Dataset or CorpusFile
+        The data (the member builds its corpus with its own seed), or a corpus file already
+        written with that seed (``config.seed + index``).
+    config : TrainConfig
+        The bag's config (``members`` is not looked at; the result carries
+        :func:`member_config` ``(config, index)``).
+    index : int
+        Which member (0 for a one-model run).
+    progress : bool
+        A tqdm bar per epoch.
+    stream : bool
+        With a Dataset: write the corpus to a temporary file in ``tmp_dir`` and train in
+        gensim's ``corpus_file`` mode (see :func:`train`). With a CorpusFile: True trains in
+        ``corpus_file`` mode, False reads its lines into memory (then the model is the
+        in-memory one of a Dataset, byte for byte).
+    tmp_dir : str, optional
+
+    Returns
+    -------
+    TrainedModel
+    """
+    config = member_config(config, index)
+    config.validate()
+    if blas.kernels_ready():
+        return _train_here(source, config, progress, stream, tmp_dir)
+    logger.info("scipy's BLAS was loaded before its kernels could be pinned: training in a fresh process")
+    for _, trained in run_in_processes(_train_here, [(source, config, progress, stream, tmp_dir)], 1):
+        return trained
+
+
+def _train_here(source, config, progress, stream, tmp_dir):
+    """:func:`train_member` in this process, whatever its BLAS kernels (a member process's body)."""
     start = time.perf_counter()
-    vocab = vocabulary(dataset, config.min_count)
+    if isinstance(source, CorpusFile):
+        return _train_corpus(source, config, progress, stream, start)
+    vocab = vocabulary(source, config.min_count)
     check_vocabulary(len(vocab), config.min_count)
     if stream:
         with tempfile.TemporaryDirectory(prefix="item2vec-corpus-", dir=tmp_dir) as folder:
             path = os.path.join(folder, "corpus.txt")
-            counts = write_corpus(
-                path, dataset.plays, vocab, config.weighting, config.max_repeat, config.seed
-            )
-            return train_corpus_file(path, counts, len(vocab), config, progress, stream=True, start=start)
-    sentences = build_sentences(dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+            counts = write_corpus(path, source.plays, vocab, config.weighting, config.max_repeat, config.seed)
+            return _train_corpus(CorpusFile(path, *counts, len(vocab)), config, progress, True, start)
+    sentences = build_sentences(source.plays, vocab, config.weighting, config.max_repeat, config.seed)
     return _train_sentences(sentences, len(vocab), config, progress, start)
 
 
 def train_corpus_file(path, counts, n_artists, config, progress=True, stream=True, start=None):
-    """Train Word2Vec on a corpus file written elsewhere (one sentence per line, artist ids).
+    """Train one Word2Vec model on a corpus file written elsewhere (one sentence per line, artist ids).
 
-    The way the Spark engine hands its corpus to gensim; also the second half of the
-    pandas streamed mode.
+    The way the Spark engine hands its corpus to gensim: :func:`train_member` on a
+    :class:`CorpusFile`.
 
     Parameters
     ----------
@@ -219,6 +250,7 @@ def train_corpus_file(path, counts, n_artists, config, progress=True, stream=Tru
     n_artists : int
         Vocabulary size (for the log line).
     config : TrainConfig
+        Its seed is the one the corpus was written with.
     progress : bool
     stream : bool
         True: gensim's ``corpus_file`` mode. False: the lines are read into lists and
@@ -231,17 +263,24 @@ def train_corpus_file(path, counts, n_artists, config, progress=True, stream=Tru
     -------
     TrainedModel
     """
-    start = time.perf_counter() if start is None else start
-    n_sentences, n_tokens, longest = counts
-    if not n_sentences:
+    trained = train_member(CorpusFile(path, *counts, n_artists), config, progress=progress, stream=stream)
+    if start is not None:
+        trained.seconds = time.perf_counter() - start
+    return trained
+
+
+def _train_corpus(corpus, config, progress, stream, start):
+    """Word2Vec on a :class:`CorpusFile`, in ``corpus_file`` mode or read into memory."""
+    if not corpus.n_sentences:
         raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
     if not stream:
-        with open(path, encoding="ascii") as handle:
+        with open(corpus.path, encoding="ascii") as handle:
             sentences = [line.split() for line in handle]
-        return _train_sentences(sentences, n_artists, config, progress, start)
-    model = _fit(
-        {"corpus_file": path}, n_sentences, n_tokens, config.window or longest, n_artists, config, progress
-    )
+        return _train_sentences(sentences, corpus.n_artists, config, progress, start)
+    n_sentences, n_tokens = corpus.n_sentences, corpus.n_tokens
+    window = config.window or corpus.longest
+    files = {"corpus_file": corpus.path}
+    model = _fit(files, n_sentences, n_tokens, window, corpus.n_artists, config, progress)
     return _trained(model, config, start, n_sentences, n_tokens, streamed=True)
 
 
@@ -273,11 +312,6 @@ def _trained(model, config, start, n_sentences, n_tokens, streamed):
     )
 
 
-def member_config(config, index):
-    """The one-model config of bagged member ``index``: seed ``config.seed + index``."""
-    return dataclasses.replace(config, seed=config.seed + index, members=1)
-
-
 def bag_vectors(members):
     """Combine member vectors (same rows): unit rows side by side, divided by sqrt(K), float32.
 
@@ -289,76 +323,37 @@ def bag_vectors(members):
     return np.ascontiguousarray(np.hstack([unit_rows(m) for m in members]) * scale, dtype=np.float32)
 
 
-def _member_process_init():
-    # Ctrl-C in a terminal reaches the whole process group: the parent alone handles it
-    # (and terminates the members), so they print no tracebacks of their own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _train_member(dataset, config, stream, tmp_dir):
-    """Train one member in a worker process; returns what the parent needs, as arrays."""
-    trained = _train_one(dataset, config, False, stream, tmp_dir)
-    return trained.artist_ids, trained.vectors, trained.n_sentences, trained.n_tokens
-
-
-def _stop_pool(pool):
-    """Shut ``pool`` down now: cancel what has not started, terminate and reap the members."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
-    for process in processes:
-        with contextlib.suppress(Exception):
-            process.join()
-
-
 def _train_bag(dataset, config, progress, stream, tmp_dir, processes):
     """Train ``config.members`` members in parallel processes and combine them (:func:`bag_vectors`)."""
-    import concurrent.futures
-    import multiprocessing
-
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    vocab = vocabulary(dataset, config.min_count)
-    check_vocabulary(len(vocab), config.min_count)  # the members would each say so; say it before
     k = config.members
     processes = max(1, min(k, processes or os.cpu_count() or 1))
-    pin_blas_kernels()  # the members inherit the environment, OPENBLAS_CORETYPE with it
     logger.info("training %d bagged members in %d processes", k, processes)
-    # "spawn": fresh interpreters, no forked gensim/BLAS/thread state.
-    pool = concurrent.futures.ProcessPoolExecutor(
-        processes, mp_context=multiprocessing.get_context("spawn"), initializer=_member_process_init
-    )
-    results = [None] * k
-    try:
-        futures = {
-            pool.submit(_train_member, dataset, member_config(config, i), stream, tmp_dir): i
-            for i in range(k)
-        }
-        with tqdm(total=k, desc="training members", unit="member", disable=not progress) as bar:
-            for future in concurrent.futures.as_completed(futures):
-                results[futures[future]] = future.result()
-                bar.update(1)
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-    ids = results[0][0]
-    for i, (member_ids, *_rest) in enumerate(results):
-        if not np.array_equal(member_ids, ids):
+    jobs = [(dataset, member_config(config, i), False, stream, tmp_dir) for i in range(k)]
+    members = [None] * k
+    with tqdm(total=k, desc="training members", unit="member", disable=not progress) as bar:
+        if processes == 1 and blas.kernels_ready():  # no process to start: one after another, here
+            finished = ((i, _train_here(*job)) for i, job in enumerate(jobs))
+        else:
+            finished = run_in_processes(_train_here, jobs, processes)
+        for i, trained in finished:
+            members[i] = trained
+            bar.update(1)
+    for i, member in enumerate(members):
+        if not np.array_equal(member.artist_ids, members[0].artist_ids):
             raise AssertionError(f"bagged member {i} has another vocabulary than member 0")
-    vectors = bag_vectors(r[1] for r in results)
     seconds = time.perf_counter() - start
-    logger.info("trained %d bagged artist vectors (%d members) in %.1f s", len(ids), k, seconds)
+    n = len(members[0].artist_ids)
+    logger.info("trained %d bagged artist vectors (%d members) in %.1f s", n, k, seconds)
     return TrainedModel(
-        artist_ids=ids,
-        vectors=vectors,
+        artist_ids=members[0].artist_ids,
+        vectors=bag_vectors(m.vectors for m in members),
         config=config,
         seconds=seconds,
-        n_sentences=results[0][2],
-        n_tokens=results[0][3],
+        n_sentences=members[0].n_sentences,
+        n_tokens=members[0].n_tokens,
         streamed=bool(stream),
     )
 

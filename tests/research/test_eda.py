@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from item2vec.training.trainer import TrainConfig, train_and_save  # isort: skip  (first: pins OpenBLAS's kernels)
 from item2vec.ingest.formats import load_dataset
 from item2vec.research import eda, eda_figures, eda_stats
 from item2vec.research.synthetic import make_plays, write_kaggle
+from item2vec.training.trainer import TrainConfig, train_and_save
 
 PROMISED = eda_figures.FIGURES + (eda_figures.MAP_FIGURE, "eda.json", "EDA.md")
 

@@ -1,0 +1,72 @@
+"""Training members in other processes: fresh interpreters on the pinned BLAS kernels, one clean Ctrl-C.
+
+Word2Vec with one worker thread is single-threaded, so a bag's members run in parallel
+processes, one per core. The processes are *spawned*, not forked: fresh interpreters with
+no copied gensim, BLAS or thread state, whose environment carries the pinned
+``OPENBLAS_CORETYPE`` from their start (:mod:`.blas`), so a member's bytes do not depend on
+which process trains it or on what the parent imported before.
+"""
+
+import concurrent.futures
+import contextlib
+import logging
+import multiprocessing
+import signal
+
+from . import blas
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["run_in_processes"]
+
+
+def _ignore_sigint():
+    # Ctrl-C in a terminal reaches the whole process group: the parent alone handles it
+    # (and terminates the members), so they print no tracebacks of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(pool):
+    """Shut ``pool`` down now: cancel what has not started, terminate and reap its processes."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join()
+
+
+def run_in_processes(function, jobs, processes):
+    """``function(*job)`` for every job, in at most ``processes`` spawned processes at once.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (the processes import it by name).
+    jobs : list of tuple
+        Arguments of each call (pickled to the processes).
+    processes : int
+
+    Yields
+    ------
+    index, result
+        As each call finishes: its index in ``jobs`` and what it returned. An exception in
+        a call, an interrupt (KeyboardInterrupt) or the caller leaving the loop early
+        terminates every process before it propagates: nothing is left running.
+    """
+    blas.pin_kernels()  # before the processes start: they inherit the environment
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max(1, min(processes, len(jobs))),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_ignore_sigint,
+    )
+    try:
+        futures = {pool.submit(function, *job): i for i, job in enumerate(jobs)}
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future.result()
+    except BaseException:  # KeyboardInterrupt and GeneratorExit too
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
