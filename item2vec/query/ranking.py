@@ -78,7 +78,7 @@ class Ranking:
         score = np.asarray(cosine, dtype=np.float64).copy()
         n = np.maximum(np.asarray(listeners, dtype=np.float64), 1.0)
         if self.discount:
-            score -= self.discount * n**-self.power
+            score -= listener_discount(n, self.discount, self.power)
         if self.weight:
             shrunk = colisten_cosine(shared, query_listeners, n, self.shrink)
             top = shrunk.max(axis=-1, keepdims=True)
@@ -96,6 +96,27 @@ COSINE_RANKING = Ranking(weight=0.0, discount=0.0)
 #: Co-listen weight for a folded-in (rare) query artist: its vector is a guess from
 #: one or two lists, so the direct evidence counts for more (chosen on validation).
 RARE_EVIDENCE_WEIGHT = 0.5
+
+
+def listener_discount(listeners, strength, power):
+    """The evidence discount ``strength / n ** power`` of each candidate (``n`` at least 1).
+
+    The one formula behind :meth:`Ranking.scores` and the evaluation's discount of every
+    method (``item2vec.research.tuning.Discounted``): the comparison is fair only while both
+    subtract the same numbers.
+
+    Parameters
+    ----------
+    listeners : ndarray of int or float, shape (n,)
+        ``n_j``, each candidate's listeners.
+    strength, power : float
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+    """
+    n = np.maximum(np.asarray(listeners, dtype=np.float64), 1.0)
+    return strength * np.power(n, -power)
 
 
 def colisten_cosine(shared, query_listeners, listeners, shrink):

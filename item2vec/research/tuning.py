@@ -23,6 +23,7 @@ import itertools
 
 import numpy as np
 
+from ..query.ranking import listener_discount
 from .baselines import SimilarityModel
 from .metrics import evaluate_model
 
@@ -51,7 +52,7 @@ class Discounted(SimilarityModel):
         self.model = model
         self.ids = model.ids
         self.c, self.p, self.rowmax = float(c), float(p), bool(rowmax)
-        self.penalty = self.c * np.power(np.maximum(listeners, 1.0), -self.p)
+        self.penalty = listener_discount(listeners, self.c, self.p)
         scaled = ", row-max" if rowmax else ""
         self.name = f"{model.name}{scaled} - {c:g}/n^{p:g}"
         self.fit_seconds = model.fit_seconds

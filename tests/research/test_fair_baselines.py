@@ -6,6 +6,7 @@ import scipy.sparse as sp
 
 from item2vec.ingest import Dataset
 from item2vec.model.arrays import top_k_rows
+from item2vec.query.ranking import Ranking
 from item2vec.research import baselines
 from item2vec.research.splits import make_split
 from item2vec.research.synthetic import make_plays
@@ -114,6 +115,17 @@ def test_large_discount_ranks_the_most_listened_first():
             assert top[q].tolist() == expected
         score = model.scores(np.array([0]))[0]
         np.testing.assert_allclose(score, base.matrix[0] - 1000.0 / listeners**p, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("c", "p"), [(0.2, 0.5), (0.7, 1.0), (1.5, 0.25)])
+def test_the_evaluation_subtracts_the_tools_own_discount(c, p):
+    # The comparison is fair only while every method loses what the tool's ranking takes off.
+    listeners = np.array([0, 1, 3, 17, 250, 4096])
+    zero = np.zeros((len(listeners), len(listeners)))
+    tool = Ranking(weight=0.0, discount=c, power=p).scores(zero, zero, 5, listeners)
+    evaluation = Discounted(baselines.DenseSimilarity(np.arange(6), zero, "zero"), listeners, c, p)
+    np.testing.assert_array_equal(evaluation.scores(np.arange(6)), tool)
+    assert tool[0, 0] == -c and tool[0, -1] == -c / 4096**p
 
 
 def test_rowmax_scales_each_row_by_its_best_other_artist():
