@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from item2vec.errors import ExitCode
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 HEAVY = ("gensim", "pandas", "scipy", "tqdm", "sklearn", "matplotlib", "implicit", "rapidfuzz")
@@ -148,7 +150,7 @@ def main(argv=None):
         f"--batch over all {names} artists with a vector, median of {args.batch_repeats} runs: "
         f"{batch_s:.2f} s ({batch_s / names * 1000:.2f} ms per artist incl. start-up; target < 10 s)"
     )
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

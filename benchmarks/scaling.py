@@ -45,6 +45,8 @@ import sys
 import tempfile
 import time
 
+from item2vec.errors import ExitCode
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -397,7 +399,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if args.child:
         child(args.child[0], args.child[1], args.epochs, args.workers)
-        return 0
+        return ExitCode.OK
     results = []
     if args.json and os.path.exists(args.json):
         with open(args.json, encoding="utf-8") as handle:
@@ -434,7 +436,7 @@ def main(argv=None):
     if args.plot:
         plot([r for r in plotted if not r.get("mode", "").startswith("corpus-")], args.plot)
         print(f"wrote {args.plot}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

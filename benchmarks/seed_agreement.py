@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from item2vec import load_model
+from item2vec.errors import ExitCode
 from item2vec.model.arrays import rows_of
 
 
@@ -40,7 +41,7 @@ def main(argv=None):
     members, size = config.get("members", 1), config["vector_size"]
     if members < 2:
         print("error: the model has one member; train one with --members 2 or more", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     vectors = np.asarray(model.vectors.unit)
     listeners = model.catalog.listeners[rows_of(model.catalog.ids, model.vectors.ids)]
     queries = np.flatnonzero(listeners >= args.min_listeners)
@@ -54,7 +55,7 @@ def main(argv=None):
         f"overlap@{args.k} of two members' neighbours, mean {np.mean(overlaps):.3f} "
         f"(pairs from {min(overlaps):.3f} to {max(overlaps):.3f})"
     )
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from item2vec.errors import ExitCode
 from item2vec.ingest.formats import load_dataset
 from item2vec.training.trainer import TrainConfig, train
 
@@ -72,7 +73,7 @@ def main(argv=None):
     print(f"ratio {' / '.join(configs)} (median wall): {first / second:.2f}")
     print(f"ratio on idle cores (ideal walls): {ideal[next(iter(configs))] / ideal['one member']:.2f}")
     print(f"target: shipped <= 5x one member's wall on 2 cores; load average now {os.getloadavg()[0]:.2f}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import time
 
 import numpy as np
 
+from item2vec.errors import ExitCode
 from item2vec.ingest.formats import load_dataset
 from item2vec.research import baselines
 from item2vec.research.evaluate import CHOICE_HR_FLOOR, CHOICE_MAX_SECONDS
@@ -323,7 +324,7 @@ def main(argv=None):
     search.result["winner"] = max(winners, key=lambda s: s["ips_recall"]) if winners else None
     search.save()
     print("winner:", json.dumps(search.result["winner"]))
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

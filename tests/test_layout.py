@@ -227,6 +227,37 @@ def test_nothing_patches_sys_path():
     assert offenders == [], offenders
 
 
+def _int_constant(node):
+    return isinstance(node, ast.Constant) and type(node.value) is int
+
+
+def literal_exit_codes(source):
+    """Lines of ``return <int>`` in a main or exit-code helper, and of ``sys.exit(<int>)``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if node.name == "main" or "exit code" in (ast.get_docstring(node) or ""):
+                found += [
+                    r.lineno for r in ast.walk(node) if isinstance(r, ast.Return) and _int_constant(r.value)
+                ]
+        elif isinstance(node, ast.Call) and ast.unparse(node.func) == "sys.exit" and node.args:
+            if _int_constant(node.args[0]):
+                found.append(node.lineno)
+    return found
+
+
+def test_every_program_returns_the_exit_code_enum():
+    # One place per rule: what 2 or 130 means is said once, in item2vec.errors.ExitCode.
+    offenders = [
+        f"{path.relative_to(REPO)}:{line}"
+        for path, _ in source_files()
+        for line in literal_exit_codes(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+    sample = 'def main():\n    """Run."""\n    return 2\n\ndef run():\n    sys.exit(0)\n'
+    assert literal_exit_codes(sample) == [3, 6]
+
+
 def test_file_names_are_unique_in_the_tree():
     tracked = subprocess.run(
         ["git", "ls-files", "*.py"], cwd=REPO, capture_output=True, text=True, check=False

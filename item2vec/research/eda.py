@@ -25,7 +25,7 @@ import unicodedata
 
 import numpy as np
 
-from ..errors import Item2VecError, NotInModelError
+from ..errors import ExitCode, Item2VecError, NotInModelError
 from ..ingest import formats
 from ..query.names import normalize
 from ..training.corpus import repeats
@@ -482,7 +482,7 @@ def main(argv=None):
         if args.data is None and not args.render_only:
             parser.error("the following arguments are required: --data")
     except SystemExit as exc:  # --help or a usage error: a return code, not an exit, for callers of main()
-        return exc.code
+        return ExitCode.USAGE if exc.code else ExitCode.OK
     if args.render_only:
         return report.render_only(args.out, "eda.json", "EDA.md", render)
     import matplotlib
@@ -516,7 +516,7 @@ def main(argv=None):
     written += [os.path.join(args.out, "eda.json"), os.path.join(args.out, "EDA.md")]
     print(summary(stats))
     print("wrote " + ", ".join(written))
-    return 0
+    return ExitCode.OK
 
 
 def summary(s):

@@ -38,7 +38,7 @@ import time
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, ExitCode
 from ..ingest.formats import load_dataset
 from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
 from ..training.trainer import TrainConfig
@@ -493,7 +493,7 @@ def main(argv=None):
     args.argv = list(argv if argv is not None else sys.argv[1:])
     if args.render_only:
         code = report.render_only(args.out, "evaluation.json", "EVALUATION.md", render)
-        if code == 0:
+        if code == ExitCode.OK:
             result = report.read_json(os.path.join(args.out, "evaluation.json"))
             evaluate_figures.plot(result, os.path.join(args.out, "frontier.png"))
             code = _write_readme(args.readme, result) or _write_method(args.method, result)
@@ -530,14 +530,14 @@ def _write_method(path, result):
 def _write_readme(path, result):
     """Rewrite the README's generated quality section, if asked to; returns the exit code."""
     if path is None:
-        return 0
+        return ExitCode.OK
     try:
         report.replace_block(path, "quality", render_readme(result))
     except (OSError, ValueError) as exc:
         print(f"error: cannot update {path}: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(f"rewrote the quality section of {path}")
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

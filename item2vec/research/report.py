@@ -12,6 +12,8 @@ import json
 
 import numpy as np
 
+from ..errors import ExitCode
+
 TEMPLATES = "templates"
 
 
@@ -199,9 +201,9 @@ def render_only(out, json_name, markdown_name, render_result):
         result = read_json(path)
     except OSError as exc:
         print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     target = os.path.join(out, markdown_name)
     with open(target, "w", encoding="utf-8") as handle:
         handle.write(render_result(result))
     print(f"wrote {target} from {path}")
-    return 0
+    return ExitCode.OK

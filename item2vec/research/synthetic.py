@@ -9,6 +9,7 @@ one genre near each other.
 import numpy as np
 import pandas as pd
 
+from ..errors import ExitCode
 from ..model.vectors import unit_rows
 
 
@@ -474,14 +475,14 @@ def main(argv=None):
             f"wrote {args.out}: {rows} events ({size / 1e9:.2f} GB), {args.genres * per_genre} artists "
             f"in {time.perf_counter() - start:.1f} s"
         )
-        return 0
+        return ExitCode.OK
     per_genre = args.artists_per_genre or 500
     rows = write_lastfm360k(args.out, args.users, args.genres, per_genre, seed=args.seed)
     print(
         f"wrote {args.out}: {rows} rows, {args.users} users, {args.genres * per_genre} artists "
         f"in {time.perf_counter() - start:.1f} s"
     )
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":
