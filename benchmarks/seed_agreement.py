@@ -20,6 +20,7 @@ import numpy as np
 from item2vec import load_model
 from item2vec.errors import ExitCode
 from item2vec.model.arrays import rows_of
+from item2vec.query.recommender import DEFAULT_TOP
 
 
 def neighbours(block, queries, k):
@@ -33,7 +34,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="models")
     parser.add_argument("--min-listeners", type=int, default=5)
-    parser.add_argument("-k", type=int, default=10)
+    parser.add_argument(
+        "-k", type=int, default=DEFAULT_TOP, help=f"neighbours compared (default {DEFAULT_TOP}, as ask.py)"
+    )
     args = parser.parse_args(argv)
     model = load_model(args.model)
     with open(os.path.join(args.model, "metadata.json"), encoding="utf-8") as handle:

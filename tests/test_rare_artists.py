@@ -18,6 +18,7 @@ from conftest import REPO, SMALL_CONFIG, genre_of
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.storage import load_model
 from item2vec.query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
+from item2vec.query.recommender import DEFAULT_TOP
 from item2vec.research.synthetic import make_plays, write_kaggle
 from item2vec.training.trainer import TrainConfig, train_and_save
 
@@ -86,7 +87,7 @@ def test_the_fold_in_and_its_score_by_hand(rare):
     r = DEFAULT_RANKING
     e = shared / (np.sqrt(2 * n) + r.shrink)
     score = cosine + RARE_EVIDENCE_WEIGHT * e / e.max() - r.discount / n**r.power
-    best = sorted(range(len(ids)), key=lambda k: (-score[k], ids[k]))[:10]
+    best = sorted(range(len(ids)), key=lambda k: (-score[k], ids[k]))[:DEFAULT_TOP]
     answer, _ = ask_json(folder, "Thin Two")
     assert [x["artist_id"] for x in answer["results"]] == [int(ids[k]) for k in best]
     for result, k in zip(answer["results"], best, strict=True):
@@ -168,7 +169,7 @@ def test_the_shipped_model_answers_at_least_95_percent_of_the_catalogue():
     _check_the_documents_figures(answered, records)
     answer, _ = ask_json(SHIPPED, "Sister Rosetta Tharpe")
     assert answer["listeners"] == 1 and answer["evidence"] == "thin (folded in from 1 listener)"
-    assert len(answer["results"]) == 10
+    assert len(answer["results"]) == DEFAULT_TOP
 
 
 def _check_the_documents_figures(answered, records):

@@ -23,6 +23,7 @@ from conftest import REPO, shared_data_or_skip
 from item2vec.cli import ask_command as ask
 from item2vec.cli import train_command as train_item2vec
 from item2vec.ingest.formats import LFM1B_ARTISTS, LFM1B_EVENTS
+from item2vec.query.recommender import DEFAULT_TOP
 from item2vec.research.synthetic import write_lfm1b
 
 SPARK = ["--engine", "spark", "--spark-master", "local[2]"]
@@ -81,7 +82,7 @@ def test_mllib_model_answers_rosetta_through_ask(spark, tmp_path):
         ask.main(["Rosetta", "--json", "--explain", "--model", str(out)], out=answer_out, err=answer_err) == 0
     )
     results = json.loads(answer_out.getvalue())["results"]
-    assert len(results) == 10
+    assert len(results) == DEFAULT_TOP
     # Rosetta has 3 listeners: neighbours that share one of them are what the vectors learnt from.
     assert sum(r["shared_listeners"] > 0 for r in results) >= 3
 

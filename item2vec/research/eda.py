@@ -374,7 +374,7 @@ def compute(dataset, path, model=None, config=None):
 
 def _filter_demo(model, min_count, default_min):
     """Neighbours of one example artist with the default result filter and with none."""
-    from ..query.recommender import Recommender
+    from ..query.recommender import DEFAULT_TOP, Recommender
 
     recommender = Recommender(model)
     for name in FILTER_EXAMPLES[1:] + FILTER_EXAMPLES[:1]:
@@ -384,7 +384,7 @@ def _filter_demo(model, min_count, default_min):
             continue
         runs = {}
         for label, floor in (("default", default_min), ("min_count", min_count)):
-            answer = recommender.answer(name, topn=10, min_listeners=floor, explain=True)
+            answer = recommender.answer(name, topn=DEFAULT_TOP, min_listeners=floor, explain=True)
             runs[label] = [
                 {k: r[k] for k in ("artist", "score", "listeners", "shared_listeners")}
                 for r in answer["results"]
