@@ -63,24 +63,6 @@ def spark():
     session.stop()
 
 
-def genre_of(name):
-    """Planted genre of a synthetic artist name "g<genre>-a<k>"."""
-    return int(name.split("-")[0][1:])
-
-
-def planted_genre_share(dataset, artist_ids, vectors, topn=5):
-    """Share of each artist's ``topn`` nearest artists (cosine) that are in its planted genre."""
-    import numpy as np
-
-    names = dict(dataset.artists[["artist_id", "name"]].values.tolist())
-    genres = np.array([genre_of(names[int(i)]) for i in artist_ids])
-    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    scores = unit @ unit.T
-    np.fill_diagonal(scores, -np.inf)
-    top = np.argsort(-scores, axis=1)[:, :topn]
-    return (genres[top] == genres[:, None]).mean()
-
-
 def shared_data_or_skip():
     if not os.path.isfile(os.path.join(SHARED_DATA, "lastfm_user_scrobbles.csv")):
         pytest.skip("the Kaggle data is in none of $ITEM2VEC_DATA, data/, ../shared/data")

@@ -11,8 +11,9 @@ import time
 
 import pytest
 
-from conftest import REPO, Stdin, genre_of
+from conftest import REPO, Stdin
 from item2vec.cli import ask_command as ask
+from item2vec.research.synthetic import genre_of_name
 
 
 def run(argv, stdin=b""):
@@ -28,7 +29,7 @@ def test_one_shot_prints_a_table_of_same_genre_artists(synthetic_model_dir):
     assert lines[0].startswith("Artists similar to g1-a3 (")
     rows = [line.split() for line in lines[3:]]
     assert [int(r[0]) for r in rows] == list(range(1, 11))
-    assert all(genre_of(r[1]) == 1 for r in rows)
+    assert all(genre_of_name(r[1]) == 1 for r in rows)
     assert "g1-a3" not in [r[1] for r in rows]
 
 
@@ -70,7 +71,8 @@ def test_minus_and_plus_change_the_answer_and_exclude_queries(synthetic_model_di
     names = [r["artist"] for r in mixed["results"]]
     assert not {"g0-a6", "g3-a5", "g0-a7"} & set(names)
     assert mixed["plus"] == ["g3-a5"] and mixed["minus"] == ["g0-a7"]
-    assert sum(genre_of(n) == 3 for n in names) > sum(genre_of(r["artist"]) == 3 for r in plain["results"])
+    in_genre_3 = sum(genre_of_name(r["artist"]) == 3 for r in plain["results"])
+    assert sum(genre_of_name(n) == 3 for n in names) > in_genre_3
 
 
 def test_unknown_artist_suggests_and_exits_1(synthetic_model_dir):

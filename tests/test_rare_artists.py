@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from reliability import one_error_line, run
 
-from conftest import REPO, SMALL_CONFIG, genre_of
+from conftest import REPO, SMALL_CONFIG
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.storage import load_model
 from item2vec.query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
 from item2vec.query.recommender import DEFAULT_TOP
-from item2vec.research.synthetic import make_plays, write_kaggle
+from item2vec.research.synthetic import genre_of_name, make_plays, write_kaggle
 from item2vec.training.trainer import TrainConfig, train_and_save
 
 SHIPPED = os.path.join(REPO, "models")
@@ -67,10 +67,10 @@ def test_a_thin_artist_is_answered_from_its_listeners_genre(rare):
     answer, _ = ask_json(folder, "Thin Two")
     assert answer["evidence"] == "thin (folded in from 2 listeners)" and answer["listeners"] == 2
     names = [r["artist"] for r in answer["results"]]
-    assert sum(genre_of(n) == 2 for n in names) >= 9, names
+    assert sum(genre_of_name(n) == 2 for n in names) >= 9, names
     answer, _ = ask_json(folder, "Thin One")
     assert answer["evidence"] == "thin (folded in from 1 listener)"
-    assert sum(genre_of(r["artist"]) == 1 for r in answer["results"]) >= 9
+    assert sum(genre_of_name(r["artist"]) == 1 for r in answer["results"]) >= 9
 
 
 def test_the_fold_in_and_its_score_by_hand(rare):
@@ -139,7 +139,7 @@ def test_folded_in_artists_work_in_plus_and_minus(rare):
         "artists its 2 listeners list" in err
     )
     plain, _ = ask_json(folder, "g0-a5", "-k", "20")
-    genre_2 = [sum(genre_of(r["artist"]) == 2 for r in a["results"]) for a in (plain, answer)]
+    genre_2 = [sum(genre_of_name(r["artist"]) == 2 for r in a["results"]) for a in (plain, answer)]
     assert genre_2[1] > genre_2[0]
     answer, err = ask_json(folder, "Thin Two", "--minus", "Thin One", "-k", "5")
     assert answer["minus"] == ["Thin One"] and answer["evidence"].startswith("thin")

@@ -104,27 +104,37 @@ def genre_of_name(name):
     return -1
 
 
-def genre_accuracy(artist_ids, vectors, names, listeners, topn=10, min_listeners=5):
-    """Share of the ``topn`` neighbours of each well-heard artist that are in its planted genre.
+def genre_accuracy(artist_ids, vectors, names, listeners=None, topn=10, min_listeners=5):
+    """Share of the ``topn`` cosine neighbours of each artist that are in its planted genre.
+
+    The one check of "did the model learn the planted genres" for the tests and the
+    scaling benchmarks.
 
     Parameters
     ----------
     artist_ids : ndarray of int, shape (n,)
     vectors : ndarray of float, shape (n, d)
-        The trained vectors of ``artist_ids``.
-    names : dict
-        Artist id to synthetic name (``G3-A17``).
-    listeners : dict
-        Artist id to listeners; only artists with at least ``min_listeners`` are scored.
+        The vectors of ``artist_ids`` (raw or unit rows, one model or a bag).
+    names : dict or callable
+        Artist id to synthetic name ("G3-A17" or "g3-a17"): a mapping, or a function such
+        as ``Catalog.name``.
+    listeners : dict, optional
+        Artist id to listeners: only artists with at least ``min_listeners`` are scored.
+        Default: every artist.
+    topn, min_listeners : int
 
     Returns
     -------
     (float, int)
         The share (NaN when fewer than two artists qualify) and the number of artists scored.
     """
-    keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids])
-    unit = unit_rows(vectors[keep])
-    genres = np.array([genre_of_name(names[int(i)]) for i in artist_ids[keep]])
+    name_of = names if callable(names) else names.__getitem__
+    artist_ids = np.asarray(artist_ids)
+    keep = np.ones(len(artist_ids), bool)
+    if listeners is not None:
+        keep = np.array([listeners.get(int(i), 0) >= min_listeners for i in artist_ids], bool)
+    unit = unit_rows(np.asarray(vectors)[keep])
+    genres = np.array([genre_of_name(name_of(int(i))) for i in artist_ids[keep]])
     topn = min(topn, len(unit) - 1)  # a tiny run has fewer well-heard artists than topn
     if topn < 1:
         return float("nan"), int(keep.sum())
@@ -177,27 +187,69 @@ def sample_lists(
         max_size,
         rng.integers(min(min_artists_per_user, max_size), max_size + 1, size=n_users),
     )
-    favourite = rng.integers(0, n_genres, size=(n_users, 2))
-    two = rng.random(n_users) < 0.2
-    favourite[~two, 1] = favourite[~two, 0]
-    in_cdf = np.cumsum(np.arange(1, artists_per_genre + 1, dtype=float) ** -zipf)
-    in_cdf /= in_cdf[-1]
+    favourite = _favourite_genres(rng, n_users, n_genres)
+    in_cdf = _rank_cdf(artists_per_genre, zipf)
     all_cdf = np.cumsum(np.tile(np.arange(1, artists_per_genre + 1, dtype=float) ** -zipf, n_genres))
     all_cdf /= all_cdf[-1]
-    kept_users, kept_artists = np.empty(0, np.int64), np.empty(0, np.int64)
-    missing = sizes.copy()
-    for _ in range(20):
-        short = np.flatnonzero(missing > 0)
-        if len(short) == 0:
-            break
-        draws = 3 * missing[short] + 10
-        users = np.repeat(short, draws)
+
+    def draw(users):
         genre = favourite[users, rng.integers(0, 2, size=len(users))]
         own = genre * artists_per_genre + np.minimum(
             np.searchsorted(in_cdf, rng.random(len(users))), artists_per_genre - 1
         )
         anywhere = np.minimum(np.searchsorted(all_cdf, rng.random(len(users))), n_artists - 1)
-        artists = np.where(rng.random(len(users)) < in_genre, own, anywhere)
+        return np.where(rng.random(len(users)) < in_genre, own, anywhere)
+
+    users, artists = _distinct_lists(sizes, n_artists, draw, rounds=20, spare=(3, 10))
+    return users.astype(np.int64), artists.astype(np.int64)
+
+
+def _favourite_genres(rng, n_users, n_genres):
+    """Each user's two favourite genres, the same one twice for 80% of users."""
+    favourite = rng.integers(0, n_genres, size=(n_users, 2))
+    two = rng.random(n_users) < 0.2
+    favourite[~two, 1] = favourite[~two, 0]
+    return favourite
+
+
+def _rank_cdf(artists_per_genre, zipf):
+    """Cumulative power-law popularity of the ranks 1..artists_per_genre within a genre."""
+    cdf = np.cumsum(np.arange(1, artists_per_genre + 1, dtype=float) ** -zipf)
+    return cdf / cdf[-1]
+
+
+def _distinct_lists(sizes, n_artists, draw, rounds, spare):
+    """Each user's first ``sizes[u]`` distinct artists, in draw order, from rounds of ``draw``.
+
+    Draws with replacement deduplicated keeping the first occurrence are exactly successive
+    sampling without replacement; a round gives every user still short of its size
+    ``spare[0] * missing + spare[1]`` more draws, for at most ``rounds`` rounds (a catalogue
+    smaller than a list leaves it short).
+
+    Parameters
+    ----------
+    sizes : ndarray of int, shape (n_users,)
+    n_artists : int
+    draw : callable
+        ``draw(users)``: one artist index per element of ``users`` (user indexes, each
+        repeated once per draw).
+    rounds : int
+    spare : (int, int)
+
+    Returns
+    -------
+    users, artists : ndarray
+        Sorted by user; within a user, in draw order.
+    """
+    n_users = len(sizes)
+    kept_users, kept_artists = np.empty(0, np.int64), np.empty(0, np.int64)
+    missing = sizes.copy()
+    for _ in range(rounds):
+        short = np.flatnonzero(missing > 0)
+        if len(short) == 0:
+            break
+        users = np.repeat(short, spare[0] * missing[short] + spare[1])
+        artists = draw(users)
         # Earlier rounds first, then this round in draw order; keep first occurrences.
         users = np.concatenate([kept_users, users])
         artists = np.concatenate([kept_artists, artists])
@@ -206,11 +258,10 @@ def sample_lists(
         users, artists = users[first], artists[first]
         order = np.argsort(users, kind="stable")
         users, artists = users[order], artists[order]
-        starts = np.searchsorted(users, users, side="left")
-        keep = np.arange(len(users)) - starts < sizes[users]
+        keep = np.arange(len(users)) - np.searchsorted(users, users, side="left") < sizes[users]
         kept_users, kept_artists = users[keep], artists[keep]
         missing = sizes - np.bincount(kept_users, minlength=n_users)
-    return kept_users.astype(np.int64), kept_artists.astype(np.int64)
+    return kept_users, kept_artists
 
 
 def write_lastfm360k(
@@ -394,34 +445,19 @@ def _user_events(rng, events_per_user, n_genres, artists_per_genre, in_genre, zi
     sizes = np.clip(np.round(rng.lognormal(np.log(60), 1.0, size=n_users)), 5, 2000).astype(np.int64)
     sizes = np.minimum(np.minimum(sizes, events_per_user), n_artists)
     # Personal lists in draw order (the personal rank), without repeats.
-    favourite = rng.integers(0, n_genres, size=(n_users, 2))
-    two = rng.random(n_users) < 0.2
-    favourite[~two, 1] = favourite[~two, 0]
-    in_cdf = np.cumsum(np.arange(1, artists_per_genre + 1, dtype=float) ** -zipf)
-    in_cdf /= in_cdf[-1]
-    kept_users, kept_artists = np.empty(0, np.int64), np.empty(0, np.int64)
-    missing = sizes.copy()
-    for _ in range(30):
-        short = np.flatnonzero(missing > 0)
-        if not len(short):
-            break
-        users = np.repeat(short, 2 * missing[short] + 5)
+    favourite = _favourite_genres(rng, n_users, n_genres)
+    in_cdf = _rank_cdf(artists_per_genre, zipf)
+
+    def draw(users):
         genre = np.where(
             rng.random(len(users)) < in_genre,
             favourite[users, rng.integers(0, 2, size=len(users))],
             rng.integers(0, n_genres, size=len(users)),
         )
         rank = np.minimum(np.searchsorted(in_cdf, rng.random(len(users))), artists_per_genre - 1)
-        users = np.concatenate([kept_users, users])
-        artists = np.concatenate([kept_artists, genre * artists_per_genre + rank])
-        _, first = np.unique(users * n_artists + artists, return_index=True)
-        first.sort()  # first occurrences in draw order
-        users, artists = users[first], artists[first]
-        order = np.argsort(users, kind="stable")
-        users, artists = users[order], artists[order]
-        keep = np.arange(len(users)) - np.searchsorted(users, users, side="left") < sizes[users]
-        kept_users, kept_artists = users[keep], artists[keep]
-        missing = sizes - np.bincount(kept_users, minlength=n_users)
+        return genre * artists_per_genre + rank
+
+    kept_users, kept_artists = _distinct_lists(sizes, n_artists, draw, rounds=30, spare=(2, 5))
     sizes = np.bincount(kept_users, minlength=n_users)  # a tiny catalogue may leave a user short
     offsets = np.cumsum(sizes) - sizes
     user = np.repeat(np.arange(n_users), events_per_user)
