@@ -12,8 +12,7 @@ cannot leave a stale number behind. ``--render-only --out docs/`` rewrites ``EDA
 the saved ``eda.json`` without recomputing.
 
 The figures are drawn by :mod:`.eda_figures`, the reusable statistics are in :mod:`.eda_stats`.
-This module stays above ~400 lines because :func:`compute` is one function that produces the
-document's numbers section by section, in the document's order; split, that order would be lost.
+:func:`compute` calls one named step per section of the document, in the document's order.
 """
 
 import argparse
@@ -64,8 +63,61 @@ def _quantiles(values, qs=(0.5, 0.9, 0.99, 0.999)):
     return {f"p{str(q * 100).rstrip('0').rstrip('.')}": float(np.quantile(values, q)) for q in qs}
 
 
+@dataclasses.dataclass
+class _Facts:
+    """The data and the per-user and per-artist totals every section of the EDA reads."""
+
+    dataset: object
+    names: object  # artist id -> name (a pandas Series)
+    listeners: object  # artist id -> distinct listeners, every artist of the list (Series)
+    artist_plays: object  # artist id -> total plays, every artist of the list (Series)
+    per_user: object  # user -> artists listed (Series)
+    user_plays: object  # user -> total plays (Series)
+
+    @classmethod
+    def of(cls, dataset):
+        plays, artists = dataset.plays, dataset.artists
+        return cls(
+            dataset=dataset,
+            names=artists.set_index("artist_id")["name"],
+            listeners=dataset.listeners(),
+            artist_plays=plays.groupby("artist_id")["plays"]
+            .sum()
+            .reindex(artists["artist_id"], fill_value=0),
+            per_user=plays.groupby("user").size(),
+            user_plays=plays.groupby("user")["plays"].sum(),
+        )
+
+    @property
+    def plays(self):
+        return self.dataset.plays
+
+    @property
+    def artists(self):
+        return self.dataset.artists
+
+    @property
+    def n_rows(self):
+        return len(self.dataset.plays)
+
+    @property
+    def n_artists(self):
+        return len(self.dataset.artists)
+
+    @property
+    def total_plays(self):
+        return int(self.dataset.plays["plays"].sum())
+
+    @property
+    def cap(self):
+        """The most artists one user lists (the export's per-user cap)."""
+        return int(self.per_user.max())
+
+
 def compute(dataset, path, model=None, config=None):
     """Every number of the EDA, as a JSON-ready dict (plus a few frames for the figures).
+
+    One named step per section of the document, in the document's order.
 
     Parameters
     ----------
@@ -84,39 +136,61 @@ def compute(dataset, path, model=None, config=None):
     frames : dict
         Arrays the figures need (per-user, per-artist and per-row values).
     """
-    plays, artists = dataset.plays, dataset.artists
-    names = artists.set_index("artist_id")["name"]
-    listeners = dataset.listeners()
-    artist_plays = plays.groupby("artist_id")["plays"].sum().reindex(artists["artist_id"], fill_value=0)
-    per_user = plays.groupby("user").size()
-    user_plays = plays.groupby("user")["plays"].sum()
-    n_rows, n_users, n_artists = len(plays), dataset.n_users, len(artists)
-    total_plays = int(plays["plays"].sum())
+    f = _Facts.of(dataset)
     s = {"format": dataset.format, "sha256": dataset.checksums, "repairs": dataset.repairs}
-
-    # Size and shape.
-    cap = int(per_user.max())
-    at_cap = per_user == cap
-    s["size"] = {
-        "rows": n_rows,
-        "users": n_users,
-        "artists": n_artists,
-        "artists_heard": int((listeners > 0).sum()),
-        "artists_unheard": int((listeners == 0).sum()),
-        "plays": total_plays,
-        "density_pct": _pct(n_rows, n_users * n_artists),
+    s["size"] = size_and_shape(f)
+    s["artists_per_user"] = artists_per_user(f)
+    s["co_listen"] = co_listen(f)
+    s["plays_per_pair"] = plays_per_pair(f)
+    s["long_tail"] = long_tail(f)
+    s["faults"] = {
+        **duplicate_faults(f, path),
+        **name_faults(f),
+        **script_faults(f),
+        **casing_faults(f),
+        **one_listener_faults(f),
     }
-    # What the per-user cap hides: the plays of the last artist kept by a capped user.
-    ranked = plays.sort_values(["user", "plays"], ascending=[True, False], kind="stable")
+    s["method"] = method_facts(f, model, config or TrainConfig())
+    # What the files do not contain.
+    s["columns"] = {"plays": ["user", "artist_id", "plays"], "artists": ["artist_id", "name"]}
+    frames = {
+        "per_user": f.per_user,
+        "plays": f.plays["plays"].to_numpy(),
+        "listeners": f.listeners,
+        "artist_plays": f.artist_plays,
+        "user_plays": f.user_plays,
+        "script_counts": f.artists["name"].map(script_of).value_counts(),
+    }
+    return s, frames
+
+
+def size_and_shape(f):
+    """Rows, users, artists, plays and density."""
+    return {
+        "rows": f.n_rows,
+        "users": f.dataset.n_users,
+        "artists": f.n_artists,
+        "artists_heard": int((f.listeners > 0).sum()),
+        "artists_unheard": int((f.listeners == 0).sum()),
+        "plays": f.total_plays,
+        "density_pct": _pct(f.n_rows, f.dataset.n_users * f.n_artists),
+    }
+
+
+def artists_per_user(f):
+    """List lengths, and what the per-user cap hides: the plays of the last artist a capped user kept."""
+    per_user, cap = f.per_user, f.cap
+    at_cap = per_user == cap
+    ranked = f.plays.sort_values(["user", "plays"], ascending=[True, False], kind="stable")
     last_kept = ranked.groupby("user")["plays"].last()[at_cap[at_cap].index]
     pair_occ = per_user * (per_user - 1) // 2
-    s["artists_per_user"] = {
+    return {
         "min": int(per_user.min()),
         "median": float(per_user.median()),
         "mean": float(per_user.mean()),
         "max": cap,
         "users_at_max": int(at_cap.sum()),
-        "users_at_max_pct": _pct(at_cap.sum(), n_users),
+        "users_at_max_pct": _pct(at_cap.sum(), f.dataset.n_users),
         "users_below_10": int((per_user < 10).sum()),
         "last_kept_plays_median": float(last_kept.median()) if len(last_kept) else 0.0,
         "last_kept_plays_p10": float(last_kept.quantile(0.1)) if len(last_kept) else 0.0,
@@ -125,43 +199,49 @@ def compute(dataset, path, model=None, config=None):
         "pair_occurrences": int(pair_occ.sum()),
         "pair_occurrences_from_capped_pct": _pct(pair_occ[at_cap].sum(), pair_occ.sum()),
     }
-    support = co_listen_pairs(plays)
-    s["co_listen"] = {
+
+
+def co_listen(f):
+    """How many users support each co-listened pair of artists."""
+    support = co_listen_pairs(f.plays)
+    return {
         "distinct_pairs": int(len(support)),
         "support_1_pct": _pct((support == 1).sum(), len(support)),
         "support_5plus_pct": _pct((support >= 5).sum(), len(support)),
         "max_support": int(support.max()) if len(support) else 0,
     }
 
-    # Plays per (user, artist) row.
-    p = plays["plays"].to_numpy()
-    top_rows = plays.nlargest(5, "plays")
-    top_share = np.sort(p)[::-1][: max(1, n_rows // 100)].sum()
-    s["plays_per_pair"] = {
+
+def plays_per_pair(f):
+    """Plays per (user, artist) row: spread, the largest rows, per-user totals."""
+    p = f.plays["plays"].to_numpy()
+    top_share = np.sort(p)[::-1][: max(1, f.n_rows // 100)].sum()
+    return {
         "min": int(p.min()),
         "mean": float(p.mean()),
         "max": int(p.max()),
         **_quantiles(p),
         "rows_with_1_play": int((p == 1).sum()),
-        "top_1pct_rows_share_of_plays_pct": _pct(top_share, total_plays),
+        "top_1pct_rows_share_of_plays_pct": _pct(top_share, f.total_plays),
         "largest": [
             {
                 "user": int(r.user),
-                "artist": names[r.artist_id],
+                "artist": f.names[r.artist_id],
                 "artist_id": int(r.artist_id),
                 "plays": int(r.plays),
-                "share_of_user_plays_pct": _pct(r.plays, user_plays[r.user]),
+                "share_of_user_plays_pct": _pct(r.plays, f.user_plays[r.user]),
             }
-            for r in top_rows.itertuples()
+            for r in f.plays.nlargest(5, "plays").itertuples()
         ],
-        "user_total_min": int(user_plays.min()),
-        "user_total_median": float(user_plays.median()),
-        "user_total_max": int(user_plays.max()),
+        "user_total_min": int(f.user_plays.min()),
+        "user_total_median": float(f.user_plays.median()),
+        "user_total_max": int(f.user_plays.max()),
     }
 
-    # The long tail.
-    heard = listeners[listeners > 0]
-    rows_by_artist = plays.groupby("artist_id").size()
+
+def _listener_bins(f, heard):
+    """Rows of the long-tail table: artists, rows and plays per listener bin."""
+    rows_by_artist = f.plays.groupby("artist_id").size()
     bins = []
     for label, lo, hi in LISTENER_BINS:
         mask = (heard >= lo) & (heard <= hi if hi is not None else True)
@@ -171,146 +251,199 @@ def compute(dataset, path, model=None, config=None):
                 "listeners": label,
                 "artists": int(mask.sum()),
                 "artists_pct": _pct(mask.sum(), len(heard)),
-                "rows_pct": _pct(rows_by_artist[ids].sum(), n_rows),
-                "plays_pct": _pct(artist_plays[ids].sum(), total_plays),
+                "rows_pct": _pct(rows_by_artist[ids].sum(), f.n_rows),
+                "plays_pct": _pct(f.artist_plays[ids].sum(), f.total_plays),
             }
         )
-    order = np.argsort(-artist_plays.to_numpy(), kind="stable")
-    sorted_plays = artist_plays.to_numpy()[order]
-    most = listeners.idxmax()
+    return bins
+
+
+def long_tail(f):
+    """Listeners per artist: the power-law slope, the bins, concentration (Gini, top shares)."""
+    heard = f.listeners[f.listeners > 0]
+    sorted_plays = f.artist_plays.to_numpy()[np.argsort(-f.artist_plays.to_numpy(), kind="stable")]
     k, count = np.unique(heard.to_numpy(), return_counts=True)
     fit = k <= 100
     slope, intercept = np.polyfit(np.log10(k[fit]), np.log10(count[fit]), 1)
-    s["long_tail"] = {
+    return {
         "loglog_slope_k_le_100": float(slope),
         "loglog_intercept": float(intercept),
         "listeners_median": float(heard.median()),
         "listeners_max": int(heard.max()),
-        "most_listened": names[most],
-        "bins": bins,
-        "gini_plays_per_artist": gini(artist_plays),
-        "gini_listeners_per_artist": gini(listeners),
-        "gini_plays_per_user": gini(user_plays),
-        "top_1pct_artists_plays_pct": _pct(sorted_plays[: max(1, n_artists // 100)].sum(), total_plays),
-        "top_10pct_artists_plays_pct": _pct(sorted_plays[: max(1, n_artists // 10)].sum(), total_plays),
+        "most_listened": f.names[f.listeners.idxmax()],
+        "bins": _listener_bins(f, heard),
+        "gini_plays_per_artist": gini(f.artist_plays),
+        "gini_listeners_per_artist": gini(f.listeners),
+        "gini_plays_per_user": gini(f.user_plays),
+        "top_1pct_artists_plays_pct": _pct(sorted_plays[: max(1, f.n_artists // 100)].sum(), f.total_plays),
+        "top_10pct_artists_plays_pct": _pct(sorted_plays[: max(1, f.n_artists // 10)].sum(), f.total_plays),
     }
 
-    # Faults.
-    dup, raw_rows = raw_duplicates(path, dataset.format)
+
+def duplicate_faults(f, path):
+    """Rows the source listed twice for one (user, artist), which the loader summed."""
+    dup, raw_rows = raw_duplicates(path, f.dataset.format)
     faults = {
         "raw_rows": raw_rows,
-        "duplicate_rows_summed": int(dataset.repairs.get("play_rows_duplicate_summed", 0)),
+        "duplicate_rows_summed": int(f.dataset.repairs.get("play_rows_duplicate_summed", 0)),
     }
-    if dup is not None:
-        groups = dup.groupby(["user", "artist_id"]).size()
-        by_artist = dup.drop_duplicates(["user", "artist_id"])["artist_id"].value_counts()
-        faults.update(
-            {
-                "duplicate_pairs": int(len(groups)),
-                "duplicate_pair_rows": int(len(dup)),
-                "duplicate_pairs_by_copies": {
-                    str(k): int(v) for k, v in groups.value_counts().sort_index().items()
-                },
-                "duplicate_users": int(dup["user"].nunique()),
-                "duplicate_artists": int(dup["artist_id"].nunique()),
-                "duplicate_examples": [
-                    {"artist": names.get(a, str(a)), "artist_id": int(a), "users": int(c)}
-                    for a, c in by_artist.head(8).items()
-                ],
-            }
-        )
-        # A user whose raw list was full but held one artist twice is one short after the merge.
-        raw_sizes = per_user.add(
-            dup.groupby("user").size() - dup.groupby("user")["artist_id"].nunique(), fill_value=0
-        )
-        faults["users_shortened_by_merge"] = int(((raw_sizes >= cap) & (per_user < cap)).sum())
+    if dup is None:
+        return faults
+    groups = dup.groupby(["user", "artist_id"]).size()
+    copies = groups.value_counts().sort_index()
+    by_artist = dup.drop_duplicates(["user", "artist_id"])["artist_id"].value_counts()
+    faults.update(
+        {
+            "duplicate_pairs": int(len(groups)),
+            "duplicate_pair_rows": int(len(dup)),
+            "duplicate_pairs_by_copies": {str(k): int(v) for k, v in copies.items()},
+            "duplicate_users": int(dup["user"].nunique()),
+            "duplicate_artists": int(dup["artist_id"].nunique()),
+            "duplicate_examples": [
+                {"artist": f.names.get(a, str(a)), "artist_id": int(a), "users": int(c)}
+                for a, c in by_artist.head(8).items()
+            ],
+        }
+    )
+    # A user whose raw list was full but held one artist twice is one short after the merge.
+    raw_sizes = f.per_user.add(
+        dup.groupby("user").size() - dup.groupby("user")["artist_id"].nunique(), fill_value=0
+    )
+    faults["users_shortened_by_merge"] = int(((raw_sizes >= f.cap) & (f.per_user < f.cap)).sum())
+    return faults
+
+
+def name_faults(f):
+    """Different artists with one name, and names equal once normalised as ask.py matches them."""
+    artists, listeners = f.artists, f.listeners
     same = artists.groupby("name")["artist_id"].apply(list)
-    faults["same_name"] = [
-        {"name": n, "ids": [int(i) for i in ids], "listeners": [int(listeners[i]) for i in ids]}
-        for n, ids in same[same.map(len) > 1].items()
-    ]
     norm = artists.groupby(artists["name"].map(normalize))["artist_id"].apply(list)
     norm = norm[norm.map(len) > 1]
-    faults["normalized_name_groups"] = int(len(norm))
-    faults["normalized_name_examples"] = sorted(
-        (
-            {
-                "names": [names[i] for i in ids],
-                "ids": [int(i) for i in ids],
-                "listeners": [int(listeners[i]) for i in ids],
-            }
-            for ids in norm
-        ),
-        key=lambda g: -max(g["listeners"]),
-    )[:8]
-    scripts = artists["name"].map(script_of)
-    script_counts = scripts.value_counts()
-    faults["scripts"] = [
+    examples = (
         {
-            "script": k,
-            "artists": int(v),
-            "artists_pct": _pct(v, n_artists),
-            "artists_5plus": int((listeners[artists["artist_id"][scripts == k]] >= 5).sum()),
-            "examples": artists["name"][scripts == k].head(3).tolist(),
+            "names": [f.names[i] for i in ids],
+            "ids": [int(i) for i in ids],
+            "listeners": [int(listeners[i]) for i in ids],
         }
-        for k, v in script_counts.items()
-    ]
+        for ids in norm
+    )
+    return {
+        "same_name": [
+            {"name": n, "ids": [int(i) for i in ids], "listeners": [int(listeners[i]) for i in ids]}
+            for n, ids in same[same.map(len) > 1].items()
+        ],
+        "normalized_name_groups": int(len(norm)),
+        "normalized_name_examples": sorted(examples, key=lambda g: -max(g["listeners"]))[:8],
+    }
+
+
+def _by_listeners(f, names):
+    """Rows of ``names`` (a slice of the artist table) with their listeners, most listened first."""
+    return names.assign(listeners=f.listeners[names["artist_id"]].to_numpy()).sort_values(
+        ["listeners", "artist_id"], ascending=[False, True]
+    )
+
+
+def script_faults(f):
+    """Writing systems of the names, stray suffixes, words mixing Latin and Cyrillic letters."""
+    artists, listeners = f.artists, f.listeners
+    scripts = artists["name"].map(script_of)
     stray = artists[artists["name"].map(stray_suffix)]
-    faults["stray_suffix"] = [
-        {"name": n, "artist_id": int(i), "listeners": int(listeners[i])}
-        for i, n in zip(stray["artist_id"], stray["name"], strict=True)
-    ]
-    mixed = artists[artists["name"].map(mixes_latin_cyrillic)]
-    mixed = mixed.assign(listeners=listeners[mixed["artist_id"]].to_numpy()).sort_values(
-        ["listeners", "artist_id"], ascending=[False, True]
-    )
-    faults["latin_cyrillic_word_names"] = int(len(mixed))
-    faults["latin_cyrillic_word_examples"] = [
-        {"name": n, "listeners": int(c)}
-        for n, c in zip(mixed["name"].head(10), mixed["listeners"].head(10), strict=True)
-    ]
-    # The source title-cased its names, so stylised capitals are lost (P!nk -> P!Nk).
-    titled = artists["name"].map(lambda t: t == t.title())
-    styled = artists[titled & artists["name"].map(title_case_damage)]
-    styled = styled.assign(listeners=listeners[styled["artist_id"]].to_numpy()).sort_values(
-        ["listeners", "artist_id"], ascending=[False, True]
-    )
-    faults["title_case"] = {
-        "names": int(titled.sum()),
-        "pct": _pct(int(titled.sum()), n_artists),
-        "styled_names": int(len(styled)),
-        "styled_examples": [
+    mixed = _by_listeners(f, artists[artists["name"].map(mixes_latin_cyrillic)])
+    return {
+        "scripts": [
+            {
+                "script": k,
+                "artists": int(v),
+                "artists_pct": _pct(v, f.n_artists),
+                "artists_5plus": int((listeners[artists["artist_id"][scripts == k]] >= 5).sum()),
+                "examples": artists["name"][scripts == k].head(3).tolist(),
+            }
+            for k, v in scripts.value_counts().items()
+        ],
+        "stray_suffix": [
+            {"name": n, "artist_id": int(i), "listeners": int(listeners[i])}
+            for i, n in zip(stray["artist_id"], stray["name"], strict=True)
+        ],
+        "latin_cyrillic_word_names": int(len(mixed)),
+        "latin_cyrillic_word_examples": [
             {"name": n, "listeners": int(c)}
-            for n, c in zip(styled["name"].head(8), styled["listeners"].head(8), strict=True)
+            for n, c in zip(mixed["name"].head(10), mixed["listeners"].head(10), strict=True)
         ],
     }
-    faults["names_not_nfc"] = int(
-        (artists["name"] != artists["name"].map(lambda t: unicodedata.normalize("NFC", t))).sum()
-    )
-    one = listeners[listeners == 1]
-    faults["one_listener_artists"] = int(len(one))
-    faults["one_listener_pct"] = _pct(len(one), n_artists)
-    faults["one_listener_plays_pct"] = _pct(artist_plays[one.index].sum(), total_plays)
-    s["faults"] = faults
 
-    # How the facts shaped the method.
-    config = config or TrainConfig()
+
+def casing_faults(f):
+    """The source title-cased its names, so stylised capitals are lost (P!nk -> P!Nk); NFC."""
+    names = f.artists["name"]
+    titled = names.map(lambda t: t == t.title())
+    styled = _by_listeners(f, f.artists[titled & names.map(title_case_damage)])
+    return {
+        "title_case": {
+            "names": int(titled.sum()),
+            "pct": _pct(int(titled.sum()), f.n_artists),
+            "styled_names": int(len(styled)),
+            "styled_examples": [
+                {"name": n, "listeners": int(c)}
+                for n, c in zip(styled["name"].head(8), styled["listeners"].head(8), strict=True)
+            ],
+        },
+        "names_not_nfc": int((names != names.map(lambda t: unicodedata.normalize("NFC", t))).sum()),
+    }
+
+
+def one_listener_faults(f):
+    """Artists only one user lists: too few to learn a vector from."""
+    one = f.listeners[f.listeners == 1]
+    return {
+        "one_listener_artists": int(len(one)),
+        "one_listener_pct": _pct(len(one), f.n_artists),
+        "one_listener_plays_pct": _pct(f.artist_plays[one.index].sum(), f.total_plays),
+    }
+
+
+def method_facts(f, model, config):
+    """How the facts shaped the method: vocabulary, sentences, weighting, the shipped model."""
     hyper = (
         dict(model.metadata.get("hyperparameters", {})) if model is not None else dataclasses.asdict(config)
     )
     min_count = int(hyper.get("min_count", config.min_count))
-    vocab = vocabulary(dataset, min_count)
-    in_vocab = plays["artist_id"].isin(vocab)
-    vocab_sizes = plays[in_vocab].groupby("user").size()
-    vocab_support = co_listen_pairs(plays, vocab)
     method = {
         "hyperparameters": hyper,
         "hyperparameters_from": "model" if model is not None else "TrainConfig defaults",
+        **_vocabulary_facts(f, min_count),
+    }
+    one = f.listeners[f.listeners == 1]
+    if len(one):
+        method["one_listener_example"] = _one_listener_example(f, one, model, min_count)
+    max_repeat = int(hyper.get("max_repeat", config.max_repeat))
+    for weighting in ("log", "rank"):
+        reps = repeats(f.plays["plays"].to_numpy(), f.plays["user"].to_numpy(), weighting, max_repeat)
+        method[f"{weighting}_repeats_pct"] = {
+            str(k): _pct((reps == k).sum(), f.n_rows) for k in range(1, max_repeat + 1)
+        }
+    if model is not None:
+        method["model_vectors"] = len(model.vectors)
+        method["model_created"] = model.metadata.get("created")
+        method["model_data_sha256"] = model.metadata.get("data", {}).get("sha256")
+        method["model_matches_data"] = method["model_data_sha256"] == f.dataset.checksums
+        method["filter_demo"] = _filter_demo(model, min_count, DEMO_MIN_LISTENERS)
+    return method
+
+
+def _vocabulary_facts(f, min_count):
+    """What ``min_count`` keeps: artists, rows, plays, sentences, pairs; the example artists."""
+    plays, listeners = f.plays, f.listeners
+    vocab = vocabulary(f.dataset, min_count)
+    in_vocab = plays["artist_id"].isin(vocab)
+    vocab_sizes = plays[in_vocab].groupby("user").size()
+    vocab_support = co_listen_pairs(plays, vocab)
+    return {
         "min_count": min_count,
         "vocab": int(len(vocab)),
-        "vocab_pct": _pct(len(vocab), n_artists),
-        "vocab_rows_pct": _pct(in_vocab.sum(), n_rows),
-        "vocab_plays_pct": _pct(plays.loc[in_vocab, "plays"].sum(), total_plays),
+        "vocab_pct": _pct(len(vocab), f.n_artists),
+        "vocab_rows_pct": _pct(in_vocab.sum(), f.n_rows),
+        "vocab_plays_pct": _pct(plays.loc[in_vocab, "plays"].sum(), f.total_plays),
         "sentences": int((vocab_sizes >= 2).sum()),
         "vocab_pairs": int(len(vocab_support)),
         "vocab_pairs_support_1_pct": _pct((vocab_support == 1).sum(), len(vocab_support)),
@@ -325,51 +458,29 @@ def compute(dataset, path, model=None, config=None):
                 "returned_by_default": bool(listeners[i] >= max(min_count, DEMO_MIN_LISTENERS)),
             }
             for n in FILTER_EXAMPLES
-            for i in artists["artist_id"][artists["name"] == n]
+            for i in f.artists["artist_id"][f.artists["name"] == n]
         ],
     }
-    if len(one):
-        example = artist_plays[one.index].idxmax()
-        message = str(NotInModelError(names[example], 1, min_count))
-        if model is not None:  # what ask.py really answers, from the model's own catalogue
-            from ..query.recommender import Recommender
 
-            try:
-                answer = Recommender(model).answer(f"id:{int(example)}")
-                message = f"(answered, evidence: {answer['evidence']})"
-            except Item2VecError as exc:
-                message = str(exc)
-        method["one_listener_example"] = {
-            "artist": names[example],
-            "artist_id": int(example),
-            "plays": int(artist_plays[example]),
-            "message": message,
-        }
-    max_repeat = int(hyper.get("max_repeat", config.max_repeat))
-    for weighting in ("log", "rank"):
-        reps = repeats(p, plays["user"].to_numpy(), weighting, max_repeat)
-        method[f"{weighting}_repeats_pct"] = {
-            str(k): _pct((reps == k).sum(), n_rows) for k in range(1, max_repeat + 1)
-        }
-    if model is not None:
-        method["model_vectors"] = len(model.vectors)
-        method["model_created"] = model.metadata.get("created")
-        method["model_data_sha256"] = model.metadata.get("data", {}).get("sha256")
-        method["model_matches_data"] = method["model_data_sha256"] == dataset.checksums
-        method["filter_demo"] = _filter_demo(model, min_count, DEMO_MIN_LISTENERS)
-    s["method"] = method
 
-    # What the files do not contain.
-    s["columns"] = {"plays": ["user", "artist_id", "plays"], "artists": ["artist_id", "name"]}
-    frames = {
-        "per_user": per_user,
-        "plays": p,
-        "listeners": listeners,
-        "artist_plays": artist_plays,
-        "user_plays": user_plays,
-        "script_counts": script_counts,
+def _one_listener_example(f, one, model, min_count):
+    """The most played one-listener artist, and what ask.py says about it."""
+    example = f.artist_plays[one.index].idxmax()
+    message = str(NotInModelError(f.names[example], 1, min_count))
+    if model is not None:  # what ask.py really answers, from the model's own catalogue
+        from ..query.recommender import Recommender
+
+        try:
+            answer = Recommender(model).answer(f"id:{int(example)}")
+            message = f"(answered, evidence: {answer['evidence']})"
+        except Item2VecError as exc:
+            message = str(exc)
+    return {
+        "artist": f.names[example],
+        "artist_id": int(example),
+        "plays": int(f.artist_plays[example]),
+        "message": message,
     }
-    return s, frames
 
 
 def _filter_demo(model, min_count, default_min):
