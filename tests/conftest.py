@@ -63,6 +63,19 @@ def spark():
     session.stop()
 
 
+def pytest_collection_modifyitems(config, items):
+    """The tiers (pyproject.toml's markers): a test that starts Spark or Chromium is slow.
+
+    A test that opens Chromium (it uses test_explore.py's ``chrome`` fixture) is marked
+    ``browser`` here, so a new browser test cannot land in the everyday tier by mistake.
+    """
+    for item in items:
+        if "chrome" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("spark") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
+
+
 def shared_data_or_skip():
     if not os.path.isfile(os.path.join(SHARED_DATA, "lastfm_user_scrobbles.csv")):
         pytest.skip("the Kaggle data is in none of $ITEM2VEC_DATA, data/, ../shared/data")

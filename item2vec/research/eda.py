@@ -606,8 +606,12 @@ def main(argv=None):
     except Item2VecError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    try:
+        stats, frames = compute(dataset, args.data, model)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: nothing was written to {args.out}", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     os.makedirs(args.out, exist_ok=True)
-    stats, frames = compute(dataset, args.data, model)
     with matplotlib.rc_context(eda_figures.STYLE):
         written = [
             eda_figures.plot_artists_per_user(frames["per_user"], args.out),

@@ -505,6 +505,9 @@ def main(argv=None):
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # the member processes are stopped; the cache holds whole files only
+        print(f"\ninterrupted: nothing was written to {args.out}", file=sys.stderr)
+        return ExitCode.INTERRUPTED
     os.makedirs(args.out, exist_ok=True)
     report.write_json(os.path.join(args.out, "evaluation.json"), result)
     evaluate_figures.plot(result, os.path.join(args.out, "frontier.png"))

@@ -138,6 +138,17 @@ def test_missing_data_folder_is_a_clean_error(tmp_path, capsys):
     assert not os.path.exists(tmp_path / "docs")
 
 
+def test_ctrl_c_while_computing_writes_nothing_and_returns_130(synthetic_dir, tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(eda, "compute", interrupted)
+    out = tmp_path / "docs"
+    assert eda.main(["--data", synthetic_dir, "--out", str(out)]) == 130
+    assert capsys.readouterr().err.strip() == f"interrupted: nothing was written to {out}"
+    assert not out.exists()
+
+
 def test_usage_errors_return_2(tmp_path, capsys):
     assert eda.main(["--data", str(tmp_path), "--map-artists", "3"]) == 2
     assert "--map-artists" in capsys.readouterr().err

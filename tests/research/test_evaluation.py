@@ -572,6 +572,19 @@ def _check_confidence_reaches_the_tool(result, data, out, tmp_path):
     assert json.loads(answered.getvalue())["confidence"]["reason"] == "not_measured"
 
 
+def test_ctrl_c_during_the_evaluation_writes_nothing_and_returns_130(tmp_path, monkeypatch, capsys):
+    from item2vec.research import evaluate
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evaluate, "run", interrupted)
+    out = tmp_path / "docs"
+    assert evaluate.main(["--data", str(tmp_path), "--out", str(out), "--quiet"]) == 130
+    assert capsys.readouterr().err.strip() == f"interrupted: nothing was written to {out}"
+    assert not out.exists()
+
+
 def test_evaluate_command_reports_missing_data(tmp_path, capsys):
     from item2vec.research import evaluate
 
