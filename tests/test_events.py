@@ -150,7 +150,7 @@ def test_events_files_that_cannot_be_used_raise_data_errors(tmp_path):
 def test_train_script_end_to_end_on_events_and_ask_answers(tmp_path, events_dir):
     out = tmp_path / "model"
     argv = ["--data", str(events_dir), "--out", str(out), "--quiet", "--vector-size", "16"]
-    code = train_item2vec.main(argv + ["--epochs", "5", "--sample", "0.001", "--seed", "1"])
+    code = train_item2vec.main(argv + ["--epochs", "5", "--sample", "0.001", "--seed", "1", "--members", "1"])
     assert code == 0
     with open(out / "metadata.json", encoding="utf-8") as handle:
         assert json.load(handle)["data"]["format"] == "lfm1b"

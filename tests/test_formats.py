@@ -212,6 +212,8 @@ def test_train_script_end_to_end_on_360k_format(tmp_path):
             "0.001",
             "--seed",
             "1",
+            "--members",
+            "1",
         ]
     )
     assert code == 0

@@ -15,7 +15,8 @@ from item2vec.cli import ask_command as ask
 from item2vec.cli import train_command as train_item2vec
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.vectors import unit_rows
-from item2vec.training.trainer import TrainConfig, build_metadata, member_config, train
+from item2vec.training.member_pool import run_in_processes
+from item2vec.training.trainer import TrainConfig, build_metadata, member_config, train_member
 
 SHIPPED = os.path.join(REPO, "models")
 
@@ -69,19 +70,34 @@ def test_shipped_model_was_trained_with_the_default_settings():
     assert shipped["hyperparameters"] == dataclasses.asdict(TrainConfig())
 
 
-@pytest.mark.parametrize("member", [0, TrainConfig().members - 1])
-def test_shipped_members_are_what_the_default_settings_retrain(member):
+#: The members retrained by the CI-sized check: the first and the last.
+CHECKED_MEMBERS = (0, TrainConfig().members - 1)
+
+
+@pytest.fixture(scope="module")
+def retrained_members():
+    """The data and :data:`CHECKED_MEMBERS` retrained with the default settings, side by side."""
+    dataset = load_dataset(shared_data_or_skip())
+    jobs = [(dataset, TrainConfig(), member) for member in CHECKED_MEMBERS]
+    trained = dict(run_in_processes(train_member, jobs, len(jobs)))
+    return dataset, {member: trained[i] for i, member in enumerate(CHECKED_MEMBERS)}
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+@pytest.mark.parametrize("member", CHECKED_MEMBERS)
+def test_shipped_members_are_what_the_default_settings_retrain(retrained_members, member):
     """Each member's block of the shipped vectors is that member retrained (CI-sized check).
 
     The stored rows are the bag re-normalised as a whole (storage.save_model), so one
     member's block matches its retraining to float32 rounding, not bit for bit; the
     byte-identity of the whole folder is checked by the ITEM2VEC_FULL_REBUILD test below.
     """
-    data = shared_data_or_skip()
     shipped = json.load(open(os.path.join(SHIPPED, "metadata.json")))
     config = TrainConfig()
-    dataset = load_dataset(data)
-    trained = train(dataset, member_config(config, member), progress=False)
+    dataset, members = retrained_members
+    trained = members[member]
+    assert trained.config == member_config(config, member)
     _comparable(shipped, build_metadata(config, dataset, 0, 0, 0))
     model = load_model(SHIPPED)
     np.testing.assert_array_equal(model.vectors.ids, trained.artist_ids)
@@ -91,6 +107,8 @@ def test_shipped_members_are_what_the_default_settings_retrain(member):
     np.testing.assert_allclose(block, expected, atol=1e-6, rtol=0)
 
 
+@pytest.mark.slow
+@pytest.mark.realdata
 def test_shipped_model_is_what_the_default_command_rebuilds(retrained):
     shipped = json.load(open(os.path.join(SHIPPED, "metadata.json")))
     rebuilt = json.load(open(os.path.join(retrained, "metadata.json")))

@@ -28,7 +28,7 @@ def test_vocabulary_counts_listeners_not_plays(synthetic_dataset):
 
 
 def test_save_load_round_trip(synthetic_dataset, tmp_path):
-    config = TrainConfig(vector_size=8, epochs=2, seed=3)
+    config = TrainConfig(vector_size=8, epochs=2, seed=3, members=1)
     trained, _ = train_and_save(synthetic_dataset, tmp_path / "m", config, progress=False)
     model = load_model(tmp_path / "m")
     assert model.vectors.ids.tolist() == trained.artist_ids.tolist()
