@@ -36,6 +36,7 @@ def members(synthetic_dataset):
     return single, bag
 
 
+@pytest.mark.slow
 def test_bag_is_the_members_unit_rows_side_by_side_over_sqrt_k(members):
     (first, second), bag = members
     assert bag.artist_ids.tolist() == first.artist_ids.tolist() == second.artist_ids.tolist()
@@ -48,6 +49,7 @@ def test_bag_is_the_members_unit_rows_side_by_side_over_sqrt_k(members):
     assert bag.config.members == 2
 
 
+@pytest.mark.slow
 def test_bag_cosine_is_the_mean_member_cosine(members):
     (first, second), bag = members
     cosines = [unit_rows(m.vectors) @ unit_rows(m.vectors).T for m in (first, second)]
@@ -62,6 +64,7 @@ def three_members(synthetic_dataset):
     return config, [train_member(synthetic_dataset, config, i) for i in range(3)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", [1, 2, 3])
 def test_bagged_training_is_byte_identical_whatever_the_process_count(
     synthetic_dataset, three_members, processes
@@ -91,6 +94,7 @@ def test_a_member_trains_alike_from_the_data_or_from_its_corpus_file(
     assert from_file.config.seed == config.seed + 2 and from_file.config.members == 1
 
 
+@pytest.mark.slow
 def test_one_member_is_the_plain_model(synthetic_dataset, members):
     (first, _), _ = members
     assert train(
@@ -98,6 +102,7 @@ def test_one_member_is_the_plain_model(synthetic_dataset, members):
     ).vectors.tobytes() == (first.vectors.tobytes())
 
 
+@pytest.mark.slow
 def test_train_script_with_members_writes_a_model_ask_answers_from(synthetic_dir, tmp_path):
     out = str(tmp_path / "bag")
     args = ["--data", synthetic_dir, "--out", out, "--quiet", "--vector-size", "8", "--epochs", "2"]
@@ -133,6 +138,7 @@ def _alive(pid):
     return True
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_bagged_training_stops_the_members_and_keeps_the_previous_model(
     synthetic_dir, synthetic_model_dir, tmp_path, monkeypatch, capsys, request
 ):
@@ -174,6 +180,7 @@ def test_ctrl_c_during_bagged_training_stops_the_members_and_keeps_the_previous_
     assert leftovers(os.path.dirname(folder)) == []
 
 
+@pytest.mark.slow
 def test_streamed_members_bag_like_the_in_memory_ones(synthetic_dataset, tmp_path):
     # --stream and --members combine: each member writes and trains from its own corpus file.
     config = dataclasses.replace(SMALL, members=2)

@@ -43,6 +43,7 @@ def test_kernels_are_ready_unless_scipy_loaded_other_ones(monkeypatch):
         assert blas.kernels_ready() is ready, loaded
 
 
+@pytest.mark.slow
 def test_a_member_trains_in_a_fresh_process_when_this_ones_kernels_are_not_the_pinned_ones(
     synthetic_dataset, monkeypatch
 ):

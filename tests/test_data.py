@@ -73,6 +73,7 @@ def test_missing_column_names_the_file(tmp_path):
         load_dataset(tmp_path)
 
 
+@pytest.mark.realdata
 def test_real_files_load_with_the_documented_faults():
     from conftest import shared_data_or_skip
 

@@ -63,6 +63,7 @@ def test_usage_errors_and_a_missing_model_have_their_exit_codes(tmp_path):
     assert code == 2 and "folder does not exist" in err
 
 
+@pytest.mark.slow
 def test_the_same_model_gives_the_same_bytes(synthetic_model_dir, tmp_path):
     first, second = tmp_path / "a.html", tmp_path / "b.html"
     assert explore(["--model", synthetic_model_dir, "--out", str(first), "--quiet"])[0] == 0

@@ -148,6 +148,7 @@ def test_folded_in_artists_work_in_plus_and_minus(rare):
     assert code == 1 and "--minus" in one_error_line(err)
 
 
+@pytest.mark.slow
 def test_the_shipped_model_answers_at_least_95_percent_of_the_catalogue():
     """Every catalogue artist asked for by id through --batch; also: no plain query is flagged weak."""
     model = load_model(SHIPPED)

@@ -278,6 +278,7 @@ def test_concurrent_saves_from_two_processes_never_mix(synthetic_model_dir, tmp_
 # == determinism ============================================================================
 
 
+@pytest.mark.slow
 def test_same_data_seed_and_one_worker_give_byte_identical_vectors(synthetic_dir, tmp_path):
     first, second = str(tmp_path / "first"), str(tmp_path / "second")
     assert train_item2vec.main(["--data", synthetic_dir, "--out", first] + TRAIN_ARGS) == 0
@@ -478,6 +479,7 @@ def _writer(a, b, folder):
 KILLS = int(os.environ.get("ITEM2VEC_KILLS", "30"))
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_always_leaves_one_complete_model(two_models, tmp_path):
     a, b = two_models
     names = ["g0-a1", "g1-a2", "g3-a3"]
@@ -506,6 +508,7 @@ def test_sigkill_at_random_moments_always_leaves_one_complete_model(two_models, 
     assert leftovers(str(tmp_path)) == []
 
 
+@pytest.mark.slow
 def test_sigkill_of_the_real_trainer_at_random_moments_leaves_one_complete_model(synthetic_dir, tmp_path):
     # The same promise through the real program: train_item2vec.py killed anywhere in its
     # run (start-up, loading, training, writing, the swap), 30 times, alternating two seeds.
@@ -532,6 +535,7 @@ def test_sigkill_of_the_real_trainer_at_random_moments_leaves_one_complete_model
         assert _answers(folder, names) in expected, f"kill {kill}"
 
 
+@pytest.mark.slow
 def test_four_batch_readers_during_replacement_never_fail(two_models, tmp_path):
     a, b = two_models
     names = ["g0-a1", "g1-a2", "g3-a3"]

@@ -49,6 +49,7 @@ def previous_model(tmp_path, synthetic_model_dir):
     return out
 
 
+@pytest.mark.realdata
 @pytest.mark.spark
 def test_kaggle_spark_and_pandas_engines_write_the_same_model(spark, tmp_path):
     data = shared_data_or_skip()
@@ -64,6 +65,7 @@ def test_kaggle_spark_and_pandas_engines_write_the_same_model(spark, tmp_path):
     assert "pyspark" in meta["library_versions"]
 
 
+@pytest.mark.realdata
 @pytest.mark.spark
 def test_mllib_model_answers_rosetta_through_ask(spark, tmp_path):
     data = shared_data_or_skip()

@@ -57,6 +57,7 @@ def same_corpus(spark, clean, dataset, tmp_path, config):
     return (tmp_path / "spark.txt").read_bytes(), (tmp_path / "pandas.txt").read_bytes()
 
 
+@pytest.mark.realdata
 def test_kaggle_data_and_corpus_are_byte_identical(spark, tmp_path):
     from item2vec.spark import pipeline
 

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from item2vec.cli import train_command as train_item2vec
 from item2vec.model.storage import load_model
@@ -39,6 +40,7 @@ def test_save_load_round_trip(synthetic_dataset, tmp_path):
     assert model.min_count == config.min_count
 
 
+@pytest.mark.slow
 def test_train_script_writes_a_complete_model(synthetic_dir, tmp_path, capsys):
     out = tmp_path / "model"
     code = train_item2vec.main(

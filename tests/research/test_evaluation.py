@@ -472,6 +472,8 @@ def _write_example_data(folder):
     write_kaggle(str(folder), plays, artists)
 
 
+@pytest.mark.slow
+@pytest.mark.spark
 def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
     from item2vec.research import evaluate, methods
 
