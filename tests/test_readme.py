@@ -111,5 +111,34 @@ def test_the_quality_section_is_the_rendering_of_the_committed_evaluation():
     )
 
 
+def test_the_test_section_is_the_rendering_of_the_committed_suite_times():
+    pytest.importorskip("jinja2")
+    from item2vec.research import report
+    from item2vec.research.suite_report import render_readme
+
+    result = report.read_json(os.path.join(REPO, "docs", "suite_time.json"))
+    assert report.block(README, "tests") == render_readme(result).strip(), (
+        "README's test section is stale: python benchmarks/suite_time.py --render-only --readme README.md"
+    )
+    assert 'python -m pytest -q -m "not slow"' in report.block(README, "tests")
+
+
+def test_pytest_summaries_are_counted():
+    from item2vec.research.suite_report import counts
+
+    assert counts("459 passed, 1 skipped, 55 deselected in 107.46s (0:01:47)") == {
+        "passed": 459,
+        "failed": 0,
+        "skipped": 1,
+        "deselected": 55,
+        "xfailed": 0,
+        "xpassed": 0,
+        "errors": 0,
+    }
+    mixed = counts("2 failed, 10 passed, 1 xfailed, 3 errors in 1.0s")
+    assert (mixed["failed"], mixed["passed"], mixed["xfailed"], mixed["errors"]) == (2, 10, 1, 3)
+    assert counts("1 error in 0.5s")["errors"] == 1
+
+
 if __name__ == "__main__":
     update_readme()

@@ -182,10 +182,11 @@ def member_config(config, index):
 def train_member(source, config, index=0, *, progress=False, stream=False, tmp_dir=None):
     """Train member ``index`` of ``config``'s bag: one Word2Vec run with seed ``config.seed + index``.
 
-    The one function every way of training goes through (:func:`train`, the bag's processes,
-    :func:`train_corpus_file`), so a member's bytes depend on its data, config and index only.
-    It trains in this process when this process's scipy BLAS runs the pinned kernels
-    (:func:`~item2vec.training.blas.kernels_ready`), else in one fresh process that does.
+    What :func:`train` runs for one model and :func:`train_corpus_file` for a corpus file; each
+    of the bag's processes runs the same body for its member. A member's bytes therefore depend
+    on its data, config and index only. It trains in this process when this process's scipy
+    BLAS runs the pinned kernels (:func:`~item2vec.training.blas.kernels_ready`), else in one
+    fresh process that does.
 
     Parameters
     ----------

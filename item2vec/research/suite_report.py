@@ -1,0 +1,30 @@
+"""The README's paragraph on the test tiers, rendered from the times ``benchmarks/suite_time.py`` measured.
+
+The result (``docs/suite_time.json``) holds, per tier, the pytest arguments, the counts
+pytest reported, the wall and CPU seconds and the load average around the run; the prose is
+``templates/README_tests.md.j2``. ``tests/test_readme.py`` checks that README.md holds
+exactly this rendering of the committed JSON.
+"""
+
+import re
+
+from . import report
+
+__all__ = ["counts", "render_readme"]
+
+#: What pytest's last line reports, e.g. "459 passed, 1 skipped, 55 deselected in 107.46s".
+OUTCOMES = ("passed", "failed", "skipped", "deselected", "xfailed", "xpassed", "errors", "error")
+
+
+def counts(summary):
+    """``{"passed": 459, "deselected": 55, ...}`` from pytest's summary line (absent outcomes are 0)."""
+    found = {outcome: 0 for outcome in OUTCOMES if outcome != "error"}
+    for number, outcome in re.findall(r"(\d+) (" + "|".join(OUTCOMES) + r")\b", summary):
+        found["errors" if outcome == "error" else outcome] += int(number)
+    return found
+
+
+def render_readme(result):
+    """The README's test section: ``templates/README_tests.md.j2`` filled from ``result``."""
+    tiers = {tier["name"]: tier for tier in result["tiers"]}
+    return report.render("README_tests.md.j2", r=result, fast=tiers["fast"], full=tiers["full"])
