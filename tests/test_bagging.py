@@ -181,6 +181,32 @@ def test_ctrl_c_during_bagged_training_stops_the_members_and_keeps_the_previous_
 
 
 @pytest.mark.slow
+def test_an_interrupt_between_two_finished_members_stops_the_others_at_once(synthetic_dataset, monkeypatch):
+    # Member 0 finishes at once, the others would train for minutes; the interrupt lands
+    # while the parent counts member 0 on the progress bar, outside the wait for results.
+    quick = train_module.member_config
+    monkeypatch.setattr(
+        train_module,
+        "member_config",
+        lambda c, i: dataclasses.replace(quick(c, i), epochs=1 if i == 0 else 100_000),
+    )
+    import tqdm.auto
+
+    class Interrupted(tqdm.auto.tqdm):
+        def update(self, n=1):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Interrupted)
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt) as caught:
+        train(synthetic_dataset, dataclasses.replace(SMALL, members=3), progress=False, processes=2)
+    # The traceback (so the trainer's frames) is still alive here, as in a caller's except
+    # block (train_item2vec.py prints its message there): the members must be gone already.
+    assert caught.traceback and multiprocessing.active_children() == []
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.slow
 def test_streamed_members_bag_like_the_in_memory_ones(synthetic_dataset, tmp_path):
     # --stream and --members combine: each member writes and trains from its own corpus file.
     config = dataclasses.replace(SMALL, members=2)

@@ -16,6 +16,7 @@ same evaluation loads every member in a fraction of a second. Missing members ar
 trained in parallel processes (one Word2Vec worker each, the product bag's processes).
 """
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -135,8 +136,9 @@ class MemberStore:
             return
         # The product bag's processes: spawned, on the pinned BLAS kernels, stopped on Ctrl-C.
         finished = run_in_processes(_fit, [(job.dataset, job.config) for job in jobs], self.processes)
-        for i, result in finished:
-            self._save(jobs[i], result, progress)
+        with contextlib.closing(finished):  # a failed save stops the other members at once
+            for i, result in finished:
+                self._save(jobs[i], result, progress)
 
     def _save(self, job, result, progress):
         ids, vectors, seconds = result

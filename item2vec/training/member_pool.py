@@ -53,8 +53,9 @@ def run_in_processes(function, jobs, processes):
     ------
     index, result
         As each call finishes: its index in ``jobs`` and what it returned. An exception in
-        a call, an interrupt (KeyboardInterrupt) or the caller leaving the loop early
-        terminates every process before it propagates: nothing is left running.
+        a call, an interrupt (KeyboardInterrupt) or closing the generator terminates every
+        process: nothing is left running. Callers wrap it in :func:`contextlib.closing`, so
+        that leaving their loop early (an exception of their own) closes it at once.
     """
     blas.pin_kernels()  # before the processes start: they inherit the environment
     pool = concurrent.futures.ProcessPoolExecutor(

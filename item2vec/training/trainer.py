@@ -216,8 +216,9 @@ def train_member(source, config, index=0, *, progress=False, stream=False, tmp_d
     if blas.kernels_ready():
         return _train_here(source, config, progress, stream, tmp_dir)
     logger.info("scipy's BLAS was loaded before its kernels could be pinned: training in a fresh process")
-    for _, trained in run_in_processes(_train_here, [(source, config, progress, stream, tmp_dir)], 1):
-        return trained
+    job = (source, config, progress, stream, tmp_dir)
+    with contextlib.closing(run_in_processes(_train_here, [job], 1)) as finished:
+        return dict(finished)[0]
 
 
 def _train_here(source, config, progress, stream, tmp_dir):
@@ -334,11 +335,13 @@ def _train_bag(dataset, config, progress, stream, tmp_dir, processes):
     logger.info("training %d bagged members in %d processes", k, processes)
     jobs = [(dataset, member_config(config, i), False, stream, tmp_dir) for i in range(k)]
     members = [None] * k
-    with tqdm(total=k, desc="training members", unit="member", disable=not progress) as bar:
-        if processes == 1 and blas.kernels_ready():  # no process to start: one after another, here
-            finished = ((i, _train_here(*job)) for i, job in enumerate(jobs))
-        else:
-            finished = run_in_processes(_train_here, jobs, processes)
+    if processes == 1 and blas.kernels_ready():  # no process to start: one after another, here
+        finished = ((i, _train_here(*job)) for i, job in enumerate(jobs))
+    else:
+        finished = run_in_processes(_train_here, jobs, processes)
+    bar = tqdm(total=k, desc="training members", unit="member", disable=not progress)
+    # closing: an interrupt between two results still stops the member processes at once.
+    with contextlib.closing(finished), bar:
         for i, trained in finished:
             members[i] = trained
             bar.update(1)
