@@ -1,11 +1,14 @@
 """Bagged embeddings (``--members K``): K seeds, unit rows side by side / sqrt(K)."""
 
+import contextlib
 import dataclasses
 import io
 import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -13,7 +16,7 @@ import numpy as np
 import pytest
 from reliability import copy_model, file_bytes, leftovers
 
-from conftest import SMALL_CONFIG
+from conftest import REPO, SMALL_CONFIG
 from item2vec.cli import ask_command as ask
 from item2vec.cli import train_command as train_item2vec
 from item2vec.model.storage import load_model
@@ -204,6 +207,65 @@ def test_an_interrupt_between_two_finished_members_stops_the_others_at_once(synt
     # block (train_item2vec.py prints its message there): the members must be gone already.
     assert caught.traceback and multiprocessing.active_children() == []
     assert time.monotonic() - started < 60
+
+
+def _members_of(pid):
+    """Pids of the member processes of ``pid`` (its spawned pool workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (OSError, ValueError):  # not a process, or gone meanwhile
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in command:
+            found.append(int(entry))
+    return found
+
+
+def _running(pid):
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux stops a dead parent's members")
+def test_a_trainer_killed_outright_leaves_no_member_running(synthetic_dir, tmp_path):
+    # SIGKILL (or an uncaught SIGTERM) gives the trainer no chance to stop its members:
+    # they must stop by themselves, not train on for minutes as orphans.
+    trainer = subprocess.Popen(
+        [sys.executable, os.path.join(REPO, "train_item2vec.py"), "--data", synthetic_dir]
+        + ["--out", str(tmp_path / "model"), "--quiet", "--members", "2", "--processes", "2"]
+        + ["--epochs", "100000"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    members = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(members) < 2 and time.monotonic() < deadline:
+            members = _members_of(trainer.pid)
+            time.sleep(0.1)
+        assert len(members) == 2, "the members did not start"
+        time.sleep(1.0)  # past start-up: training
+        trainer.kill()
+        trainer.wait()
+        deadline = time.monotonic() + 20
+        while any(_running(pid) for pid in members) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_running(pid) for pid in members), "members still training after their parent died"
+    finally:
+        trainer.kill()
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert not os.path.exists(tmp_path / "model")
 
 
 @pytest.mark.slow

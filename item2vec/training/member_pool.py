@@ -1,17 +1,21 @@
-"""Training members in other processes: fresh interpreters on the pinned BLAS kernels, one clean Ctrl-C.
+"""Training members in other processes: fresh interpreters on the pinned BLAS kernels, one clean stop.
 
 Word2Vec with one worker thread is single-threaded, so a bag's members run in parallel
 processes, one per core. The processes are *spawned*, not forked: fresh interpreters with
 no copied gensim, BLAS or thread state, whose environment carries the pinned
 ``OPENBLAS_CORETYPE`` from their start (:mod:`.blas`), so a member's bytes do not depend on
-which process trains it or on what the parent imported before.
+which process trains it or on what the parent imported before. Ctrl-C reaches the parent
+alone, which terminates the members; a parent killed outright takes them with it (Linux).
 """
 
 import concurrent.futures
 import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
+import sys
 
 from . import blas
 
@@ -20,10 +24,31 @@ logger = logging.getLogger(__name__)
 __all__ = ["run_in_processes"]
 
 
-def _ignore_sigint():
+#: Linux's prctl option that sends this process a signal when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _member_init(parent):
+    """Set up a member process: no Ctrl-C of its own, and no life after its parent's."""
     # Ctrl-C in a terminal reaches the whole process group: the parent alone handles it
     # (and terminates the members), so they print no tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop_with_parent(parent)
+
+
+def _stop_with_parent(parent):
+    # A parent killed outright (SIGKILL, or SIGTERM, which it does not catch) cannot stop
+    # its members; Linux can, when asked. Elsewhere a member finishes its current job and
+    # exits when it finds the parent gone.
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _stop(pool):
@@ -61,7 +86,8 @@ def run_in_processes(function, jobs, processes):
     pool = concurrent.futures.ProcessPoolExecutor(
         max(1, min(processes, len(jobs))),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_sigint,
+        initializer=_member_init,
+        initargs=(os.getpid(),),
     )
     try:
         futures = {pool.submit(function, *job): i for i, job in enumerate(jobs)}
