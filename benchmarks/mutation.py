@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 
+from item2vec.errors import ExitCode
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: Scope name -> (module, test files, pytest -k expression or None). Only fast tests:
@@ -249,7 +251,7 @@ def main(argv=None):
 
         report.replace_block(args.reliability, "mutation", mutation_report.render(results))
         print(f"wrote the mutation block of {args.reliability}")
-    return 0
+    return ExitCode.OK
 
 
 def _read(path):

@@ -67,12 +67,16 @@ def pytest_collection_modifyitems(config, items):
     """The tiers (pyproject.toml's markers): a test that starts Spark or Chromium is slow.
 
     A test that opens Chromium (it uses test_explore.py's ``chrome`` fixture) is marked
-    ``browser`` here, so a new browser test cannot land in the everyday tier by mistake.
+    ``browser`` here, and one that builds the shipped model's explorer page (``shipped_page``,
+    a t-SNE of every artist: half a minute) ``slow``, so that neither lands in the everyday
+    tier by mistake.
     """
     for item in items:
-        if "chrome" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "chrome" in fixtures:
             item.add_marker(pytest.mark.browser)
-        if item.get_closest_marker("spark") or item.get_closest_marker("browser"):
+        heavy = item.get_closest_marker("spark") or item.get_closest_marker("browser")
+        if heavy or "shipped_page" in fixtures:
             item.add_marker(pytest.mark.slow)
 
 

@@ -25,6 +25,8 @@ import os
 import sys
 from importlib import resources
 
+from ..errors import ExitCode
+
 log = logging.getLogger(__name__)
 
 #: The CSS name of the face.
@@ -169,7 +171,7 @@ def main(argv=None):
     out_dir = os.path.dirname(str(_asset(FONT)))
     got = build_subset(args.font, want, out_dir, debian_license(args.license), args.font_number)
     print(f"wrote {out_dir}: {len(got)} of the {len(want)} characters wanted", file=sys.stderr)
-    return 0
+    return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -520,14 +520,14 @@ def main(argv=None):
 def _write_method(path, result):
     """Rewrite METHOD.md's generated confidence section, if asked to; returns the exit code."""
     if path is None:
-        return 0
+        return ExitCode.OK
     try:
         report.replace_block(path, "confidence", render_method(result))
     except (OSError, ValueError) as exc:
         print(f"error: cannot update {path}: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     print(f"rewrote the confidence section of {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _write_readme(path, result):
