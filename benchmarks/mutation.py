@@ -34,10 +34,39 @@ from item2vec.errors import ExitCode
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: Scope name -> (module, test files, pytest -k expression or None). Only fast tests:
-#: subprocess tests (SIGKILL loops, launched programs, concurrent processes) import the
-#: unmutated package and only cost time here; hypothesis tests that call everything
-#: (the CLI on arbitrary arguments, the fuzzing pass) cost seconds per mutant.
+#: subprocess tests (SIGKILL loops, launched programs, concurrent processes) cost seconds
+#: per mutant and mutmut cannot see which functions they call; hypothesis tests that call
+#: everything (the CLI on arbitrary arguments, the fuzzing pass) cost seconds per mutant.
 SLOW = "sigkill or four_batch or two_processes or same_data_seed or arbitrary_arguments"
+#: Launched programs: the interactive prompt in a terminal, a closed pipe, --help as started.
+LAUNCHED = "interactive or at_the_prompt or closed_pipe or as_it_was_started"
+FAST = f"not ({SLOW} or {LAUNCHED})"
+#: The tests of the asking side (the query package and ask.py), by what they cover.
+ASKING = [
+    "tests/test_cli.py",
+    "tests/test_ask_ranking.py",
+    "tests/test_rare_artists.py",
+    "tests/test_confidence.py",
+    "tests/test_reliability_query_input.py",
+    "tests/test_names_cli.py",
+    "tests/test_mutations.py",
+]
+#: The tests of the training side (readers, corpus, trainer, train_item2vec.py).
+TRAINING = [
+    "tests/test_training.py",
+    "tests/test_streaming.py",
+    "tests/test_bagging.py",
+    "tests/test_mutations.py",
+    "tests/test_reliability_training.py",
+    "tests/test_reliability_data_files.py",
+]
+#: The readers' tests.
+READING = [
+    "tests/test_data.py",
+    "tests/test_formats.py",
+    "tests/test_events.py",
+    "tests/test_reliability_data_files.py",
+]
 SCOPES = {
     "model.arrays": (
         "item2vec/model/arrays.py",
@@ -64,6 +93,36 @@ SCOPES = {
         ["tests/test_reliability_training.py", "tests/test_reliability_model_files.py"],
         f"not ({SLOW})",
     ),
+    "model.catalog": (
+        "item2vec/model/catalog.py",
+        [
+            "tests/test_names.py",
+            "tests/test_model_validation.py",
+            "tests/test_reliability_model_files.py",
+            "tests/test_training.py",
+            "tests/test_mutations.py",
+        ],
+        FAST,
+    ),
+    "model.vectors": (
+        "item2vec/model/vectors.py",
+        [
+            "tests/test_vectors.py",
+            "tests/test_ask_ranking.py",
+            "tests/test_training.py",
+            "tests/test_mutations.py",
+        ],
+        FAST,
+    ),
+    "model.confidence": (
+        "item2vec/model/confidence.py",
+        [
+            "tests/test_confidence.py",
+            "tests/test_model_validation.py",
+            "tests/test_reliability_model_files.py",
+        ],
+        FAST,
+    ),
     "ingest.cleaning": (
         "item2vec/ingest/cleaning.py",
         [
@@ -73,6 +132,21 @@ SCOPES = {
             "tests/test_events.py",
         ],
         None,
+    ),
+    "ingest.formats": ("item2vec/ingest/formats.py", READING, FAST),
+    "ingest.lastfm360k": ("item2vec/ingest/lastfm360k.py", READING, FAST),
+    "ingest.lfm1b": ("item2vec/ingest/lfm1b.py", READING, FAST),
+    "training.corpus": ("item2vec/training/corpus.py", TRAINING, FAST),
+    "training.trainer": ("item2vec/training/trainer.py", TRAINING, FAST),
+    "training.romanization": (
+        "item2vec/training/romanization.py",
+        ["tests/test_romanization.py", "tests/test_names.py"],
+        FAST,
+    ),
+    "training.measured_confidence": (
+        "item2vec/training/measured_confidence.py",
+        ["tests/test_confidence.py", "tests/test_training.py"],
+        FAST,
     ),
     "query.names": (
         "item2vec/query/names.py",
@@ -84,22 +158,37 @@ SCOPES = {
         ],
         f"not ({SLOW})",
     ),
-    "query.recommender": (
-        "item2vec/query/recommender.py",
-        [
-            "tests/test_evidence_ranking.py",
-            "tests/test_ask_ranking.py",
-            "tests/test_rare_artists.py",
-            "tests/test_mutations.py",
-            "tests/test_reliability_query_input.py",
-        ],
-        f"not ({SLOW})",
+    "query.ranking": ("item2vec/query/ranking.py", ["tests/test_evidence_ranking.py", *ASKING], FAST),
+    "query.recommender": ("item2vec/query/recommender.py", ["tests/test_evidence_ranking.py", *ASKING], FAST),
+    "query.formatting": ("item2vec/query/formatting.py", [*ASKING, "tests/test_properties.py"], FAST),
+    "cli.ask_command": ("item2vec/cli/ask_command.py", [*ASKING, "tests/test_properties.py"], FAST),
+    "cli.parser": ("item2vec/cli/parser.py", ["tests/test_cli.py", "tests/test_training.py"], FAST),
+    "cli.train_command": (
+        "item2vec/cli/train_command.py",
+        [*TRAINING, "tests/test_formats.py", "tests/test_events.py"],
+        FAST,
     ),
+    "cli.export_command": ("item2vec/cli/export_command.py", ["tests/test_export.py"], FAST),
 }
+#: How long mutmut lets a mutant's tests run: (the tests' measured time + this many
+#: seconds) x 15, wall clock (its default is 1 s). The measured time leaves out fixture
+#: set-up (the session's synthetic data and model, seconds on a loaded machine), and a
+#: timeout counts as a kill: the margin keeps a slow set-up from passing for one.
+TIMEOUT_CONSTANT = 20
 #: mutmut's verdicts (its exit codes) as counted here: a timeout is a kill (the tests did
 #: notice: the mutant never finished), "no tests" a survivor (nothing checks that code).
 KILLED = {1, 3, 36, -24, 24, 152, 255}
+TIMEOUTS = KILLED - {1, 3}
 NOT_RUN = {None, 2, 34}
+
+
+def environment(work):
+    """mutmut's environment: the tests keep their synthetic model in ``work`` (tests/model_cache.py).
+
+    Each mutant is a new pytest session, which would train the model again; the cache's key
+    holds the mutant whenever it is in code that builds the model.
+    """
+    return dict(os.environ, ITEM2VEC_TEST_MODEL_CACHE=os.path.join(work, "model-cache"))
 
 
 def scratch_copy(work):
@@ -126,6 +215,7 @@ def configure(work, module, tests, keyword):
             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
             f"pytest_add_cli_args = {json.dumps(selection)}\n"
             'also_copy = ["models/", "docs/", "ask.py", "train_item2vec.py", "benchmarks/"]\n'
+            f"timeout_constant = {TIMEOUT_CONSTANT}\n"
         )
     return tests
 
@@ -145,6 +235,7 @@ def summarise(codes):
         "killed": len(killed),
         "survived": survived,
         "not_covered": sorted(name for name in survived if codes[name] in (5, 33)),
+        "timeouts": sum(code in TIMEOUTS for code in run.values()),
         "not_run": len(codes) - len(run),
         "score": round(len(killed) / len(run), 4) if run else None,
     }
@@ -176,7 +267,7 @@ def recheck_scope(name, work, children):
     if survivors:
         with open(os.path.join(work, "recheck.log"), "wb") as log:
             command = [mutmut, "run", "--max-children", str(children), *survivors]
-            subprocess.run(command, cwd=work, stdout=log, stderr=log)
+            subprocess.run(command, cwd=work, stdout=log, stderr=log, env=environment(work))
     return collect_scope(name, work)
 
 
@@ -188,7 +279,11 @@ def run_scope(name, work, children):
     started = time.monotonic()
     with open(os.path.join(work, "mutmut.log"), "wb") as log:
         done = subprocess.run(
-            [mutmut, "run", "--max-children", str(children)], cwd=work, stdout=log, stderr=log
+            [mutmut, "run", "--max-children", str(children)],
+            cwd=work,
+            stdout=log,
+            stderr=log,
+            env=environment(work),
         )
     if done.returncode != 0:
         raise SystemExit(f"mutmut failed on {name} (exit {done.returncode}); see {work}/mutmut.log")

@@ -3,6 +3,7 @@
 import io
 import os
 
+import model_cache
 import pytest
 
 from item2vec.ingest.formats import load_dataset
@@ -25,11 +26,15 @@ SMALL_CONFIG = dict(
 )
 
 
+#: The synthetic data set of the session's fixtures (make_plays' arguments).
+SYNTHETIC_DATA = dict(n_users=400, seed=7)
+
+
 @pytest.fixture(scope="session")
 def synthetic_dir(tmp_path_factory):
     """A folder holding the Kaggle CSV pair of the synthetic data set."""
     folder = tmp_path_factory.mktemp("synthetic-data")
-    plays, artists = make_plays(n_users=400, seed=7)
+    plays, artists = make_plays(**SYNTHETIC_DATA)
     write_kaggle(str(folder), plays, artists)
     return str(folder)
 
@@ -40,11 +45,20 @@ def synthetic_dataset(synthetic_dir):
 
 
 @pytest.fixture(scope="session")
-def synthetic_model_dir(tmp_path_factory, synthetic_dataset):
-    """A model folder trained on the synthetic data (read-only: copy it before damaging it)."""
-    folder = tmp_path_factory.mktemp("synthetic-model") / "model"
-    train_and_save(synthetic_dataset, str(folder), TrainConfig(**SMALL_CONFIG), progress=False)
-    return str(folder)
+def synthetic_model_dir(tmp_path_factory, request):
+    """A model folder trained on the synthetic data (read-only: copy it before damaging it).
+
+    Trained once per session, or copied from ``$ITEM2VEC_TEST_MODEL_CACHE`` when a session
+    before trained it with the same code (tests/model_cache.py; the mutation runs set it).
+    """
+    folder = str(tmp_path_factory.mktemp("synthetic-model") / "model")
+
+    def build(out):
+        dataset = request.getfixturevalue("synthetic_dataset")
+        train_and_save(dataset, out, TrainConfig(**SMALL_CONFIG), progress=False)
+
+    model_cache.provide(folder, {"data": SYNTHETIC_DATA, "config": SMALL_CONFIG}, build)
+    return folder
 
 
 @pytest.fixture(scope="session")
