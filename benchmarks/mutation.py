@@ -97,6 +97,9 @@ SCOPES = {
         "item2vec/model/catalog.py",
         [
             "tests/test_names.py",
+            "tests/test_names_shipped.py",
+            "tests/test_evidence_ranking.py",
+            "tests/test_export.py",
             "tests/test_model_validation.py",
             "tests/test_reliability_model_files.py",
             "tests/test_training.py",
