@@ -309,3 +309,31 @@ def test_long_artist_rows_and_an_artist_list_without_ids_are_said_exactly(caplog
     with pytest.raises(DataError) as caught:
         clean(plays, artists, "p.csv", "a.csv", "test", checksums={}, max_dropped_share=1)
     assert str(caught.value) == "a.csv: no artist rows with an integer id"
+
+
+def test_a_quoted_name_holding_commas_is_one_field_of_a_kaggle_file(tmp_path):
+    # The Kaggle files are CSV: a name with commas is quoted, and read as one field.
+    (tmp_path / "lastfm_artist_list.csv").write_text(
+        'artist_id,artist_name\n1,"Crosby, Stills, Nash & Young"\n2,"Earth, Wind & Fire"\n3,Mum\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "lastfm_user_scrobbles.csv").write_text(
+        "user_id,artist_id,scrobbles\n7,1,5\n7,2,1\n8,3,2\n", encoding="utf-8"
+    )
+    data = load_dataset(str(tmp_path))
+    assert data.artists["name"].tolist() == ["Crosby, Stills, Nash & Young", "Earth, Wind & Fire", "Mum"]
+    assert data.repairs == {}
+
+
+def test_a_file_longer_than_pandas_read_chunk_is_read_as_text_to_its_end(tmp_path):
+    # pandas reads a long file in chunks of 2**18 rows and, unless told that every column is
+    # text, guesses each chunk's types apart: the rows after the first chunk came back as
+    # numbers, which the cleaning (that parses text) took for bad rows.
+    n = 2**18 + 10
+    artists = "artist_id,artist_name\n" + "".join(f"{a},a{a}\n" for a in range(50))
+    plays = "user_id,artist_id,scrobbles\n" + "".join(f"{i // 50},{i % 50},{1 + i % 7}\n" for i in range(n))
+    (tmp_path / "lastfm_artist_list.csv").write_text(artists, encoding="utf-8")
+    (tmp_path / "lastfm_user_scrobbles.csv").write_text(plays, encoding="utf-8")
+    data = load_dataset(str(tmp_path))
+    assert data.repairs == {}
+    assert len(data.plays) == n and int(data.plays["plays"].sum()) == sum(1 + i % 7 for i in range(n))

@@ -31,6 +31,7 @@ def summary(result):
                 "tests": scope["tests"],
                 "mutants": scope["mutants"],
                 "killed": scope["killed"],
+                "timeouts": scope.get("timeouts"),
                 "equivalent": len(argued),
                 "unargued": unargued,
                 "not_covered": len(scope["not_covered"]),
