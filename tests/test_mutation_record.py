@@ -55,3 +55,22 @@ def test_the_score_leaves_out_only_the_argued_survivors():
     assert "| `a.py` | 10 | 7 | 1 | 2 (1 never run by these tests) | 77.8% |" in mutation_report.render(
         result
     )
+
+
+def test_kills_by_timeout_and_the_survivors_not_argued_are_shown():
+    scope = {
+        "module": "a.py",
+        "tests": ["t.py"],
+        "mutants": 4,
+        "killed": 3,
+        "timeouts": 2,
+        "survived": ["a.x_f__mutmut_4"],
+        "not_covered": [],
+        "seconds": 1,
+        "date": "2026-01-01",
+    }
+    text = mutation_report.render({"scopes": {"a": scope}})
+    assert "| `a.py` | 4 | 3 (2 by timeout) | 0 | 1 | 75.0% |" in text
+    assert "- `a.py`: `x_f__mutmut_4`" in text
+    argued = mutation_report.render({"scopes": {"a": scope}, "equivalent": {"a.x_f__mutmut_4": "same value"}})
+    assert "neither killed nor argued" not in argued
