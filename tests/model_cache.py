@@ -93,6 +93,13 @@ def key(inputs, sources=None, environ=None):
     return digest.hexdigest()[:32]
 
 
+def file_digest(path):
+    """A short digest of one file's bytes: a test module whose fixture builds a folder passes
+    its own, so that editing how the fixture makes its data is another key."""
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:16]
+
+
 def provide(out, inputs, build, environ=None):
     """Make the folder ``out``: a copy of the cached build when there is one, else ``build(out)``.
 

@@ -185,3 +185,95 @@ def test_queries_that_name_nothing_say_so_without_suggestions(query):
     with pytest.raises(UnknownArtistError) as caught:
         _index(["A", "B"]).resolve(query)
     assert str(caught.value) == f"Unknown artist {query!r}." and caught.value.suggestions == []
+
+
+# -- rules the mutation run of names.py found unpinned -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "bare"),
+    [
+        ('"Metallica"', "Metallica"),
+        (" \u00abMetallica\u00bb ", "Metallica"),
+        ("\u300c \u5d50 \u300d", "\u5d50"),
+        ('""', ""),  # two characters: a pair of quotes around nothing
+        ('"Weird Al" Yankovic', '"Weird Al" Yankovic'),  # the last character must close the first
+        ('Weird "Al"', 'Weird "Al"'),
+        ("Malcolm X", "Malcolm X"),  # no opening quote: nothing closes it
+        ('"', '"'),
+    ],
+)
+def test_unquote_takes_off_one_pair_of_matching_quotes(typed, bare):
+    from item2vec.query.names import unquote
+
+    assert unquote(typed) == bare
+
+
+def test_a_pair_of_quotes_around_nothing_is_unknown_as_typed():
+    with pytest.raises(UnknownArtistError) as caught:
+        _index(["A"]).resolve('""')
+    assert (caught.value.query, caught.value.suggestions) == ('""', [])
+
+
+def test_a_blank_query_is_reported_as_typed():
+    with pytest.raises(UnknownArtistError) as caught:
+        _index(["A"]).resolve(" \t ")
+    assert caught.value.query == " \t "
+
+
+def test_the_keys_of_non_ascii_names():
+    # Turkish dotless i, typed in lower or upper case ("IŞIK" casefolds to "işik").
+    assert normalize("ışık") == normalize("IŞIK") == "isik"
+    # Non-ASCII names go through ascii_key; punctuation and spaces still vanish entirely.
+    assert skeleton("Sigur Rós - Ágætis") == "sigurrosagaetis"
+
+
+def test_a_name_picked_by_id_says_so():
+    index = _index(["Red", "red"], [5, 1])
+    assert index.resolve("id:2").by_id is True
+    assert index.resolve("id:2").artist_id == 2 and index.resolve("red").by_id is False
+
+
+def test_a_name_with_a_trailing_space_is_found_by_its_name_before_id_syntax():
+    # Readers other than the Kaggle one keep a name's spaces: "#1 " typed exactly is that
+    # artist (id 2), not id 1 read from "#1".
+    index = _index(["One", "#1 "])
+    assert index.resolve("#1 ").artist_id == 2
+
+
+def test_spellings_of_different_names_under_one_key_take_the_most_listened():
+    # "JayZ" finds "Jay Z" and "Jay-Z" by their skeleton; neither is 5x better known, so
+    # the one with more listeners answers, whichever comes first in the catalogue.
+    index = _index(["Jay Z", "Jay-Z"], [10, 20])
+    hit = index.resolve("JayZ")
+    assert (hit.artist_id, hit.others, hit.matched) == (2, [1], None)
+
+
+def test_the_better_known_spelling_answers_under_its_own_name():
+    index = _index(["Blink 182", "Blink-182"], [1, 150])
+    hit = index.resolve("Blink 182")
+    assert (hit.artist_id, hit.name, hit.matched) == (2, "Blink-182", 1)
+
+
+def test_the_same_name_fact_of_a_better_known_answer_is_about_the_spelling_typed():
+    catalog = Catalog(
+        np.array([1, 2, 3]),
+        ["Blink 182", "BLINK 182", "Blink-182"],
+        np.array([2, 1, 150]),
+        np.zeros(4, np.int64),
+        np.empty(0),
+    )
+    hit = NameIndex(catalog).resolve("Blink 182")
+    assert (hit.artist_id, hit.matched, hit.others) == (3, 1, [2])
+    same_name, better = hit.facts(catalog)
+    assert same_name["name"] == "Blink 182" and same_name["chosen"]["artist_id"] == 1
+    assert better["typed"]["artist_id"] == 1 and better["used"]["artist_id"] == 3
+
+
+def test_better_known_never_offers_the_artist_itself_and_keys_every_name_when_asked_to():
+    # factor 1 and no minimum: everyone at least as listened qualifies, the artist itself
+    # too, and the table keys the whole catalogue (down to the least listened).
+    index = _index(["Blink 182", "Blink-182", "Other"], [3, 2, 0])
+    assert index.better_known(1, factor=1, at_least=0) is None
+    assert index.better_known(2, factor=1, at_least=0) == 0
+    assert index.better_known(3, factor=1, at_least=0) is None

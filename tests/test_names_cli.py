@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 
+import model_cache
 import pandas as pd
 import pytest
 from reliability import one_error_line, run
@@ -81,9 +82,13 @@ def names_model_dir(tmp_path_factory):
     )
     data = tmp_path_factory.mktemp("names-data")
     write_kaggle(str(data), plays, artists)
-    folder = tmp_path_factory.mktemp("names-model") / "model"
-    train_and_save(load_dataset(str(data)), str(folder), TrainConfig(**SMALL_CONFIG), progress=False)
-    return str(folder)
+    folder = str(tmp_path_factory.mktemp("names-model") / "model")
+
+    def build(out):
+        train_and_save(load_dataset(str(data)), out, TrainConfig(**SMALL_CONFIG), progress=False)
+
+    model_cache.provide(folder, {"fixture": model_cache.file_digest(__file__), "config": SMALL_CONFIG}, build)
+    return folder
 
 
 def catalogue_id(folder, name):

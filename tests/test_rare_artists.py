@@ -9,6 +9,7 @@ catalogue, Sister Rosetta Tharpe (1 listener) among them.
 import json
 import os
 
+import model_cache
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,9 +52,13 @@ def rare(tmp_path_factory):
     )
     data = tmp_path_factory.mktemp("rare-data")
     write_kaggle(str(data), plays, artists)
-    folder = tmp_path_factory.mktemp("rare-model") / "model"
-    train_and_save(load_dataset(str(data)), str(folder), TrainConfig(**SMALL_CONFIG), progress=False)
-    return str(folder), plays
+    folder = str(tmp_path_factory.mktemp("rare-model") / "model")
+
+    def build(out):
+        train_and_save(load_dataset(str(data)), out, TrainConfig(**SMALL_CONFIG), progress=False)
+
+    model_cache.provide(folder, {"fixture": model_cache.file_digest(__file__), "config": SMALL_CONFIG}, build)
+    return folder, plays
 
 
 def ask_json(folder, *argv):

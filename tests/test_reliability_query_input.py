@@ -6,6 +6,7 @@ Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY
 import io
 import json
 
+import model_cache
 import pytest
 from reliability import assert_no_raw_controls, one_error_line, run
 
@@ -32,10 +33,13 @@ def hostile_model_dir(tmp_path_factory):
     write_kaggle(str(data), plays, artists)
     dataset = load_dataset(str(data))
     assert set(HOSTILE.values()) <= set(dataset.artists["name"])
-    config = TrainConfig(**SMALL_CONFIG)
-    folder = tmp_path_factory.mktemp("hostile-model") / "model"
-    train_and_save(dataset, str(folder), config, progress=False)
-    return str(folder)
+    folder = str(tmp_path_factory.mktemp("hostile-model") / "model")
+
+    def build(out):
+        train_and_save(dataset, out, TrainConfig(**SMALL_CONFIG), progress=False)
+
+    model_cache.provide(folder, {"fixture": model_cache.file_digest(__file__), "config": SMALL_CONFIG}, build)
+    return folder
 
 
 # == query input ============================================================================
