@@ -20,10 +20,12 @@ tests/test_mutation_record.py checks. ``--work DIR`` keeps the scratch folders, 
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -173,6 +175,8 @@ SCOPES = {
     ),
     "cli.export_command": ("item2vec/cli/export_command.py", ["tests/test_export.py"], FAST),
 }
+#: The tests of every scope are the fast tier's (``-m``).
+MARKER = "not slow"
 #: How long mutmut lets a mutant's tests run: (the tests' measured time + this many
 #: seconds) x 15, wall clock (its default is 1 s). The measured time leaves out fixture
 #: set-up (the session's synthetic data and model, seconds on a loaded machine), and a
@@ -209,7 +213,9 @@ def scratch_copy(work):
 def configure(work, module, tests, keyword):
     """Append mutmut's settings for one scope to the scratch copy's pyproject.toml."""
     tests = [t for t in tests if os.path.isfile(os.path.join(work, t))]
-    selection = ["-q", "-x", "-p", "no:randomly"] + (["-k", keyword] if keyword else [])
+    # The fast tier only (pyproject's markers): a slow test (a bag trained, a process
+    # started) costs seconds for every mutant it is picked for.
+    selection = ["-q", "-x", "-p", "no:randomly", "-m", MARKER] + (["-k", keyword] if keyword else [])
     with open(os.path.join(work, "pyproject.toml"), "a", encoding="utf-8") as handle:
         handle.write(
             "\n[tool.mutmut]\n"
@@ -258,9 +264,7 @@ def recheck_scope(name, work, children):
     Only valid while the module is the one the run mutated: the mutants are of that copy.
     """
     module = SCOPES[name][0]
-    with open(os.path.join(REPO, module), "rb") as now, open(os.path.join(work, module), "rb") as then:
-        if now.read() != then.read():
-            raise SystemExit(f"{module} changed since the run in {work}: run the scope again instead")
+    _same_module(module, work)
     codes = verdicts(work, module)
     survivors = [m for m, code in codes.items() if code not in KILLED and code not in NOT_RUN]
     for folder in (os.path.join(work, "tests"), os.path.join(work, "mutants", "tests")):
@@ -274,25 +278,64 @@ def recheck_scope(name, work, children):
     return collect_scope(name, work)
 
 
-def run_scope(name, work, children):
+def run_scope(name, work, children, minutes=None, resume=False):
+    """Run one scope in ``work``; stopped after ``minutes``, continued there with ``resume``.
+
+    mutmut records each mutant's verdict as it comes and, run again in the same folder,
+    tries only the mutants without one; the seconds of every piece are added up.
+    """
     module, tests, keyword = SCOPES[name]
-    scratch_copy(work)
-    tests = configure(work, module, tests, keyword)
+    if resume:
+        _same_module(module, work)
+        tests = [t for t in tests if os.path.isfile(os.path.join(work, t))]
+    else:
+        scratch_copy(work)
+        tests = configure(work, module, tests, keyword)
     mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
     started = time.monotonic()
-    with open(os.path.join(work, "mutmut.log"), "wb") as log:
-        done = subprocess.run(
+    with open(os.path.join(work, "mutmut.log"), "ab" if resume else "wb") as log:
+        # A session of its own: stopping the run stops mutmut's forked children too.
+        process = subprocess.Popen(
             [mutmut, "run", "--max-children", str(children)],
             cwd=work,
             stdout=log,
             stderr=log,
             env=environment(work),
+            start_new_session=True,
         )
-    if done.returncode != 0:
-        raise SystemExit(f"mutmut failed on {name} (exit {done.returncode}); see {work}/mutmut.log")
+        try:
+            code = process.wait(timeout=None if minutes is None else minutes * 60)
+        except subprocess.TimeoutExpired:
+            # mutmut itself first, so that it records no verdict for the mutants it was
+            # testing (their tests die with it): they stay untried, not survivors.
+            process.kill()
+            process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            code = 0  # stopped on purpose: the mutants not tried are counted as such
+    if code != 0:
+        raise SystemExit(f"mutmut failed on {name} (exit {code}); see {work}/mutmut.log")
+    seconds = round(time.monotonic() - started) + _seconds_before(work, resume)
+    with open(os.path.join(work, "seconds"), "w", encoding="utf-8") as handle:
+        handle.write(str(seconds))
     result = summarise(verdicts(work, module))
-    result.update(module=module, tests=tests, keyword=keyword, seconds=round(time.monotonic() - started))
+    result.update(module=module, tests=tests, keyword=keyword, marker=MARKER, seconds=seconds)
     return result
+
+
+def _seconds_before(work, resume):
+    path = os.path.join(work, "seconds")
+    if not resume or not os.path.exists(path):
+        return 0
+    with open(path, encoding="utf-8") as handle:
+        return int(handle.read())
+
+
+def _same_module(module, work):
+    """Refuse to record a kept run of a module that has changed since (its mutants are of that copy)."""
+    with open(os.path.join(REPO, module), "rb") as now, open(os.path.join(work, module), "rb") as then:
+        if now.read() != then.read():
+            raise SystemExit(f"{module} changed since the run in {work}: run the scope again instead")
 
 
 def show(work, mutant):
@@ -325,6 +368,16 @@ def main(argv=None):
         "--collect",
         action="store_true",
         help="record the runs kept under --work (stopped ones too) without running",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        help="stop each scope after this many minutes (its untried mutants are counted as not run)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the runs kept under --work where they stopped (the module must be unchanged)",
     )
     parser.add_argument(
         "--recheck",
@@ -367,7 +420,11 @@ def run_and_report(name, args):
         if args.recheck:
             result = recheck_scope(name, work, args.children)
         else:
-            result = collect_scope(name, work) if args.collect else run_scope(name, work, args.children)
+            result = (
+                collect_scope(name, work)
+                if args.collect
+                else run_scope(name, work, args.children, args.minutes, args.resume)
+            )
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
