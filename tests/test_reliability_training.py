@@ -182,11 +182,14 @@ def test_full_disk_is_reported_and_leaves_the_previous_model(
 @pytest.mark.parametrize("out", ["file", "under-a-file", "nul"])
 def test_an_unusable_output_folder_fails_before_training(synthetic_dir, tmp_path, monkeypatch, capsys, out):
     (tmp_path / "afile").write_text("not a folder")
-    out = {
-        "file": tmp_path / "afile",
-        "under-a-file": tmp_path / "afile" / "model",
-        "nul": tmp_path / "a\x00b",
-    }[out]
+    kind, out = (
+        out,
+        {
+            "file": tmp_path / "afile",
+            "under-a-file": tmp_path / "afile" / "model",
+            "nul": tmp_path / "a\x00b",
+        }[out],
+    )
 
     def never(*args, **kwargs):
         raise AssertionError("trained although the model could not be written")
@@ -195,7 +198,17 @@ def test_an_unusable_output_folder_fails_before_training(synthetic_dir, tmp_path
     # --out naming a file is a usage error (2); a folder that cannot be made there, the model's (3).
     expected = 2 if out == tmp_path / "afile" else 3
     assert train_item2vec.main(["--data", synthetic_dir, "--out", str(out)] + TRAIN_ARGS) == expected
-    assert "error:" in one_error_line(capsys.readouterr().err)
+    line = one_error_line(capsys.readouterr().err)
+    assert line.startswith("error: ")
+    if expected == 3:
+        # Named by the folder given (a NUL byte shown escaped), with the reason.
+        shown = str(out).replace("\x00", "\\x00")
+        reason = {
+            "under-a-file": "cannot write the model: Not a directory; "
+            "the previous model (if any) is untouched",
+            "nul": "not a usable folder name (embedded null byte)",
+        }[kind]
+        assert line == f"error: {shown}: {reason}"
     assert (tmp_path / "afile").read_text() == "not a folder"
 
 
@@ -705,6 +718,52 @@ def test_the_newest_of_several_models_left_aside_is_put_back(synthetic_model_dir
             os.utime(os.path.join(aside, file), (mtime, mtime))
     assert load_model(folder).metadata["hyperparameters"]["seed"] == 2
     assert os.path.isdir(f"{folder}{storage.replace.ASIDE_INFIX}{oldest_name}")
+
+
+def test_a_model_aside_under_the_older_name_is_put_back_and_a_users_folders_beside_it_kept(
+    synthetic_model_dir, tmp_path, caplog
+):
+    # Older versions named the aside folder NAME.old-XXXXXXXX (mkdtemp's 8 characters).
+    # Folders of the user's named NAME.old-something are skipped, however many come first.
+    folder = str(tmp_path / "model")
+    legacy = f"{folder}.old-k1ll3d00"
+    shutil.copytree(synthetic_model_dir, legacy)
+    users = [f"{folder}.old-{name}" for name in ("backup", "2019", "K1LL3D00", "ab", "copy-1", "x" * 9)]
+    for path in users:
+        shutil.copytree(synthetic_model_dir, path)
+    with caplog.at_level("WARNING", logger="item2vec.model.replace"):
+        assert len(load_model(folder).vectors) > 0
+    assert not os.path.exists(legacy) and all(os.path.isdir(p) for p in users)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"put back the previous model that a killed run left in {legacy}"
+    ]
+
+
+def test_the_warning_of_a_reader_that_cannot_put_the_model_back(
+    synthetic_model_dir, tmp_path, monkeypatch, caplog
+):
+    folder = str(tmp_path / "model")
+    aside = f"{folder}{storage.replace.ASIDE_INFIX}ab12cd34"
+    shutil.copytree(synthetic_model_dir, aside)
+
+    def refused(src, dst):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "rename", refused)
+    with caplog.at_level("WARNING", logger="item2vec.model.replace"):
+        assert storage.replace.recover(folder, storage.MODEL_FILES) == aside
+    assert [r.getMessage() for r in caplog.records] == [
+        f"a run killed while replacing {folder} left the previous model in {aside}; cannot rename it "
+        "back (Permission denied): reading it from there"
+    ]
+
+
+def test_fsync_of_a_folder_ignores_errors_unless_strict(tmp_path):
+    # After the rename the model is in place: a folder that cannot be fsynced is no failure.
+    missing = str(tmp_path / "gone")
+    assert storage.replace.fsync_dir(missing) is None
+    with pytest.raises(FileNotFoundError):
+        storage.replace.fsync_dir(missing, strict=True)
 
 
 def test_saving_the_shipped_model_again_writes_its_catalogue_and_metadata_byte_for_byte(tmp_path):
