@@ -31,7 +31,7 @@ from reliability import (
 
 from conftest import REPO
 from item2vec.cli import train_command as train_item2vec
-from item2vec.errors import OutputFolderError
+from item2vec.errors import ModelError, OutputFolderError
 from item2vec.model import storage
 from item2vec.model.storage import load_model, save_model
 from item2vec.model.vectors import unit_rows
@@ -716,8 +716,34 @@ def test_the_newest_of_several_models_left_aside_is_put_back(synthetic_model_dir
         )
         for file in os.listdir(aside):
             os.utime(os.path.join(aside, file), (mtime, mtime))
+    # Newest by its metadata file, whatever the folders' own times or the other files' say.
+    newest, oldest = (f"{folder}{storage.replace.ASIDE_INFIX}{n}" for n in (newest_name, oldest_name))
+    for path, mtime in ((newest, 1_000_000_000), (oldest, 1_500_000_000)):
+        for name in ("vectors.npy", "catalog.npz", ""):
+            os.utime(os.path.join(path, name) if name else path, (mtime, mtime))
     assert load_model(folder).metadata["hyperparameters"]["seed"] == 2
-    assert os.path.isdir(f"{folder}{storage.replace.ASIDE_INFIX}{oldest_name}")
+    assert os.path.isdir(oldest)
+
+
+def test_names_like_an_aside_that_are_not_a_model_aside_are_never_touched(synthetic_model_dir, tmp_path):
+    # A file named like an aside folder, and folders named like one holding a user's files:
+    # a save and a load go past them (however many are listed first) and delete none.
+    folder = str(tmp_path / "model")
+    shutil.copytree(synthetic_model_dir, folder)
+    (tmp_path / f"model{storage.replace.ASIDE_INFIX}f1le0000").write_text("mine")
+    users = [f"{folder}{storage.replace.ASIDE_INFIX}user000{i}" for i in range(3)]
+    users += [f"{folder}.old-user000{i}" for i in range(3)]
+    for path in users:
+        os.makedirs(path)
+        with open(os.path.join(path, "notes.txt"), "w") as handle:
+            handle.write("mine")
+    model = load_model(folder)
+    save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    shutil.rmtree(folder)  # as a swap killed between its renames leaves it, with no model aside
+    with pytest.raises(ModelError):
+        load_model(folder)
+    assert (tmp_path / f"model{storage.replace.ASIDE_INFIX}f1le0000").read_text() == "mine"
+    assert all(os.listdir(path) == ["notes.txt"] for path in users)
 
 
 def test_a_model_aside_under_the_older_name_is_put_back_and_a_users_folders_beside_it_kept(
@@ -729,8 +755,14 @@ def test_a_model_aside_under_the_older_name_is_put_back_and_a_users_folders_besi
     legacy = f"{folder}.old-k1ll3d00"
     shutil.copytree(synthetic_model_dir, legacy)
     users = [f"{folder}.old-{name}" for name in ("backup", "2019", "K1LL3D00", "ab", "copy-1", "x" * 9)]
-    for path in users:
+    # Named like an aside but holding a file of the user's too: not a model aside either.
+    added = [f"{folder}.old-user000{i}" for i in range(4)]
+    for path in users + added:
         shutil.copytree(synthetic_model_dir, path)
+    for path in added:
+        with open(os.path.join(path, "notes.txt"), "w") as handle:
+            handle.write("mine")
+    users += added
     with caplog.at_level("WARNING", logger="item2vec.model.replace"):
         assert len(load_model(folder).vectors) > 0
     assert not os.path.exists(legacy) and all(os.path.isdir(p) for p in users)
