@@ -817,6 +817,50 @@ def test_saving_the_shipped_model_again_writes_its_catalogue_and_metadata_byte_f
     assert storage.Model(None, None, {}).min_count == 1 and load_model(folder).min_count == 3
 
 
+def test_leftovers_that_cannot_be_deleted_never_fail_a_save(previous_model, monkeypatch):
+    # The model is in place once the second rename is done: a stale copy aside, a dead
+    # save's temp folder or the previous model that an I/O error keeps from being deleted
+    # stays behind until a later save; the save itself succeeds.
+    folder, before = previous_model
+    parent = os.path.dirname(folder)
+    stale = os.path.join(parent, "model.old-item2vec-ab12cd34")
+    dead = os.path.join(parent, "model.tmp-ab12cd34")
+    for path in (stale, dead):
+        shutil.copytree(folder, path)
+    model = load_model(folder)
+
+    def unlink(path, *args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit)[::-1], model.catalog, {})
+    monkeypatch.undo()
+    assert file_bytes(folder) != before and len(load_model(folder).vectors) == len(model.vectors)
+    left = leftovers(parent)
+    assert {"model.old-item2vec-ab12cd34", "model.tmp-ab12cd34"} < set(left) and len(left) == 3
+
+
+def test_checking_the_out_folder_waits_for_no_reader(previous_model):
+    # Readers hold a shared lock on the parent while they load; the check before training
+    # takes a shared one too, so it never waits for them (an exclusive one would).
+    import fcntl
+
+    folder, _ = previous_model
+    reader = os.open(os.path.dirname(folder), os.O_RDONLY)
+    fcntl.flock(reader, fcntl.LOCK_SH)
+    done = []
+    thread = threading.Thread(
+        target=lambda: done.append(storage.replace.check_writable(folder, storage.MODEL_FILES))
+    )
+    try:
+        thread.start()
+        thread.join(timeout=10)
+        assert done == [os.path.dirname(folder)]
+    finally:
+        os.close(reader)  # lets a waiting check finish
+        thread.join()
+
+
 def test_a_file_system_that_cannot_fsync_a_folder_still_saves(synthetic_model_dir, tmp_path, monkeypatch):
     # EINVAL from fsync of a directory: that file system offers no such guarantee at all.
     model = load_model(synthetic_model_dir)
