@@ -9,6 +9,7 @@ from reliability import run
 
 from conftest import REPO
 from item2vec.model.storage import load_model, save_model
+from item2vec.query.recommender import Recommender
 
 SHIPPED = os.path.join(REPO, "models")
 RANKING = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5}
@@ -119,3 +120,10 @@ def test_the_shipped_model_carries_its_measured_confidence_and_it_grows_with_lis
     for name in ("Madonna", "Dean Martin", "Sister Rosetta Tharpe"):
         code, out, err = run([name, "--json", "--model", SHIPPED])
         assert code == 0 and json.loads(out)["confidence"]["value"] is not None
+
+
+def test_an_answer_asked_plainly_is_measured_by_default(measured_model):
+    recommender = Recommender(load_model(measured_model))
+    artist = recommender.query_artist(artist_with(measured_model, 100, 10**9)[0])
+    assert recommender.confidence(artist)["reason"] is None
+    assert recommender.confidence(artist, plain=False)["reason"] == "arithmetic"

@@ -173,3 +173,25 @@ def test_equal_suggestion_scores_put_the_better_known_then_the_alphabetically_fi
     with pytest.raises(UnknownArtistError) as caught:
         NameIndex(catalog).resolve("abcd")
     assert caught.value.suggestions == ["abcy", "abcw", "abcx", "abcz"]
+
+
+# -- the recommender (its mutation run) ------------------------------------------------------
+
+
+def test_resolve_hands_the_names_facts_to_the_caller():
+    model = _model([[1, 0], [0, 1]], [1, 2], [5, 3], ["Red", "red"])
+    facts = []
+    assert Recommender(model).resolve("RED", facts) == 1
+    assert [(f["fact"], [o["artist_id"] for o in f["others"]]) for f in facts] == [("same_name", [2])]
+
+
+def test_an_artist_nobody_lists_says_so():
+    from item2vec.errors import NotInModelError
+
+    ids = np.array([1, 2, 3], dtype=np.int64)
+    catalog = Catalog(ids, ["a1", "a2", "Ghost"], np.array([4, 4, 0]), np.zeros(4, np.int64), np.empty(0))
+    unit = np.array([[1, 0], [0, 1]], dtype=np.float32)
+    model = Model(ArtistVectors(ids[:2], unit), catalog, {"hyperparameters": {"min_count": 2}})
+    with pytest.raises(NotInModelError) as caught:
+        Recommender(model).resolve("Ghost")
+    assert caught.value.reason == "nobody in the data lists it"
