@@ -195,3 +195,53 @@ def test_an_artist_nobody_lists_says_so():
     with pytest.raises(NotInModelError) as caught:
         Recommender(model).resolve("Ghost")
     assert caught.value.reason == "nobody in the data lists it"
+
+
+def _measured(values, ranking=None):
+    """A 4-artist model (listeners 1, 2, 3, 9) whose bands 1, 2 and 3 listeners measured ``values``."""
+    from dataclasses import asdict, replace
+
+    from item2vec.query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
+
+    rare = asdict(replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT))
+    bands = [
+        {"min_listeners": n, "max_listeners": n, "folded": False, "value": v, "low": v, "high": v}
+        | {"queries": 10, "users": 10}
+        for n, v in zip((1, 2, 3), values, strict=True)
+    ]
+    table = {"k": 10, "ranking": ranking or asdict(DEFAULT_RANKING), "rare_ranking": rare, "bands": bands}
+    model = _model([[1, 0], [1, 1], [0, 1], [1, 2]], [1, 2, 3, 4], [1, 2, 3, 9])
+    model = Model(model.vectors, model.catalog, {"hyperparameters": {"min_count": 1}, "confidence": table})
+    return Recommender(model)
+
+
+def test_confidence_levels_at_their_thresholds():
+    from item2vec.query.recommender import HIGH_CONFIDENCE, LOW_CONFIDENCE
+
+    recommender = _measured([LOW_CONFIDENCE - 0.01, LOW_CONFIDENCE, HIGH_CONFIDENCE])
+    levels = [recommender.confidence(recommender.query_artist(f"a{i}"))["level"] for i in (1, 2, 3)]
+    assert levels == ["low", "medium", "high"]
+
+
+@pytest.mark.parametrize(
+    ("artist", "kwargs", "reason"),
+    [
+        ("a1", {}, None),
+        ("a1", {"min_listeners": 1}, None),  # a filter of 1 keeps every artist: no filter
+        ("a1", {"min_listeners": 2}, "listener_filter"),
+        ("a4", {}, "no_band"),  # 9 listeners: no band covers it
+    ],
+)
+def test_why_an_answer_was_not_measured(artist, kwargs, reason):
+    recommender = _measured([0.5, 0.5, 0.5])
+    assert recommender.confidence(recommender.query_artist(artist), **kwargs)["reason"] == reason
+
+
+def test_an_answer_measured_with_another_ranking_says_so():
+    from dataclasses import asdict, replace
+
+    from item2vec.query.ranking import DEFAULT_RANKING
+
+    other = asdict(replace(DEFAULT_RANKING, shrink=DEFAULT_RANKING.shrink + 1))
+    recommender = _measured([0.5, 0.5, 0.5], ranking=other)
+    assert recommender.confidence(recommender.query_artist("a1"))["reason"] == "other_ranking"
