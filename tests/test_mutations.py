@@ -245,3 +245,37 @@ def test_an_answer_measured_with_another_ranking_says_so():
     other = asdict(replace(DEFAULT_RANKING, shrink=DEFAULT_RANKING.shrink + 1))
     recommender = _measured([0.5, 0.5, 0.5], ranking=other)
     assert recommender.confidence(recommender.query_artist("a1"))["reason"] == "other_ranking"
+
+
+def test_the_rankings_refusals_say_why():
+    from item2vec.query.ranking import RANKINGS
+    from item2vec.query.recommender import QueryError
+
+    recommender = Recommender(_model([[1, 0], [0, 1]], [1, 2], [5, 3]))
+    a1 = recommender.query_artist("a1")
+    with pytest.raises(QueryError) as caught:
+        recommender.rank([a1], rank="bogus")
+    assert str(caught.value) == f"unknown ranking 'bogus'; choose one of {', '.join(RANKINGS)}"
+    with pytest.raises(QueryError) as caught:
+        recommender.rank([a1], [a1])
+    assert str(caught.value) == (
+        "the positive and negative artists cancel out; there is nothing to compare with"
+    )
+
+
+def test_the_query_artists_own_listeners_never_set_the_co_listen_maximum():
+    # a1's one listener also lists a2 (100 listeners): a2 holds the row's largest co-listen
+    # cosine, so its evidence term is the whole weight (0.25), less the discount 0.2 / 10.
+    users = [np.array([0]), np.arange(100), np.arange(100, 150)]
+    catalog = Catalog(
+        np.array([1, 2, 3]),
+        ["a1", "a2", "a3"],
+        np.array([1, 100, 50]),
+        np.concatenate([[0], np.cumsum([len(u) for u in users])]),
+        np.concatenate(users),
+    )
+    unit = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8]], dtype=np.float32)
+    model = Model(ArtistVectors(catalog.ids, unit), catalog, {"hyperparameters": {"min_count": 1}})
+    [best, _] = Recommender(model).answer("a1", topn=2)["results"]
+    assert best["artist"] == "a2"
+    assert best["score"] == pytest.approx(best["similarity"] + 0.25 - 0.02, abs=2e-4)
