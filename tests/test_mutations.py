@@ -279,3 +279,14 @@ def test_the_query_artists_own_listeners_never_set_the_co_listen_maximum():
     [best, _] = Recommender(model).answer("a1", topn=2)["results"]
     assert best["artist"] == "a2"
     assert best["score"] == pytest.approx(best["similarity"] + 0.25 - 0.02, abs=2e-4)
+
+
+def test_the_names_facts_of_plus_artists_and_the_top_refused():
+    from item2vec.query.recommender import MAX_TOP, QueryError
+
+    model = _model([[1, 0], [0, 1], [1, 1], [1, 2]], [1, 2, 3, 4], [5, 3, 4, 2], ["a", "Red", "red", "b"])
+    answer = Recommender(model).answer("a", plus=["RED"], topn=1)
+    assert [(f["fact"], f["chosen"]["artist_id"]) for f in answer["facts"]] == [("same_name", 3)]
+    with pytest.raises(QueryError) as caught:
+        Recommender(model).answer("a", topn=MAX_TOP + 1)
+    assert str(caught.value) == f"top must be between 1 and {MAX_TOP}, got {MAX_TOP + 1}"
