@@ -5,6 +5,7 @@ Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -182,6 +183,26 @@ DAMAGES = {
         True,
         "lower-case ASCII words",
     ),
+    "Latin spellings without two of their arrays": (
+        lambda d: _catalog(d, lambda a: (a.pop("romanized_rows"), a.pop("romanized_offsets"))),
+        True,
+        "lacks romanized_offsets, romanized_rows",
+    ),
+    "Latin spellings and rows of different lengths": (
+        lambda d: _catalog(d, lambda a: a.update(_latins(b"abcdef", [0, 3, 6], [0]))),
+        True,
+        "romanized keys and rows of different lengths",
+    ),
+    "Latin spelling offsets out of order": (
+        lambda d: _catalog(d, lambda a: a.update(_latins(b"abcdef", [0, 3, 3, 6], [0, 0, 0]))),
+        True,
+        "romanized keys table offsets out of order",
+    ),
+    "Latin spellings of rows out of order": (
+        lambda d: _catalog(d, lambda a: a.update(_latins(b"abcdef", [0, 3, 6], [1, 0]))),
+        True,
+        "romanized rows not sorted",
+    ),
     "Latin spellings cut short": (
         lambda d: _catalog(
             d, lambda a: a.update({**_latin(b"hamasaki ayumi", 0), "romanized_ascii": _bytes(b"ham")})
@@ -215,6 +236,15 @@ def _latin(key, row):
     }
 
 
+def _latins(blob, offsets, rows):
+    """The three arrays of Latin spellings as given, consistent or not."""
+    return {
+        "romanized_ascii": _bytes(blob),
+        "romanized_offsets": np.array(offsets, dtype=np.int64),
+        "romanized_rows": np.array(rows, dtype=np.int64),
+    }
+
+
 def _confidence(value=0.5, overlap=False):
     ranking = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5}
     band = {"min_listeners": 3, "max_listeners": 9, "folded": False, "value": value, "low": 0.4, "high": 0.6}
@@ -234,7 +264,9 @@ def test_damaged_model_is_refused_with_the_reason_and_a_rebuild_hint(synthetic_m
     with pytest.raises(ModelError) as caught:
         load_model(folder)
     message = str(caught.value)
-    assert words in message and "python train_item2vec.py" in message and folder in message
+    # The words as words (not inside longer ones), the rebuild hint and the folder.
+    assert re.search(rf"(^|\W){re.escape(words)}(\W|$)", message), message
+    assert "python train_item2vec.py" in message and folder in message
     # Through the query tool: exit 3, one line.
     code, out, err = run(["g0-a1", "--model", folder])
     assert code == 3 and out == ""

@@ -840,6 +840,30 @@ def test_leftovers_that_cannot_be_deleted_never_fail_a_save(previous_model, monk
     assert {"model.old-item2vec-ab12cd34", "model.tmp-ab12cd34"} < set(left) and len(left) == 3
 
 
+@pytest.mark.parametrize("failure", ["disk full", "Ctrl-C"])
+def test_a_failed_save_whose_temp_folder_cannot_be_deleted_reports_the_failure(
+    previous_model, monkeypatch, failure
+):
+    # The temp folder is cleaned up on the way out; an I/O error there must not hide why
+    # the save failed (a dead temp folder goes at the next save).
+    folder, before = previous_model
+    model = load_model(folder)
+    exc = OSError(errno.ENOSPC, "No space left on device") if failure == "disk full" else KeyboardInterrupt()
+    monkeypatch.setattr(storage, "_write_npz", _half_written_then(exc))
+
+    def unlink(path, *args, **kwargs):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    expected = ModelError if failure == "disk full" else KeyboardInterrupt
+    with pytest.raises(expected) as caught:
+        save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    monkeypatch.undo()
+    if failure == "disk full":
+        assert str(caught.value).startswith(f"{folder}: disk full while writing the model")
+    assert file_bytes(folder) == before
+
+
 def test_checking_the_out_folder_waits_for_no_reader(previous_model):
     # Readers hold a shared lock on the parent while they load; the check before training
     # takes a shared one too, so it never waits for them (an exclusive one would).
