@@ -290,3 +290,17 @@ def test_the_names_facts_of_plus_artists_and_the_top_refused():
     with pytest.raises(QueryError) as caught:
         Recommender(model).answer("a", topn=MAX_TOP + 1)
     assert str(caught.value) == f"top must be between 1 and {MAX_TOP}, got {MAX_TOP + 1}"
+
+
+def test_an_answer_with_no_result_says_why():
+    from item2vec.query.recommender import QueryError
+
+    model = _model([[1, 0], [0, 1], [1, 1]], [1, 2, 3], [5, 1, 1])
+    with pytest.raises(QueryError) as caught:
+        Recommender(model).answer("a1", min_listeners=2)
+    assert str(caught.value) == (
+        "no artist besides the query has at least 2 listeners; try a lower --min-listeners"
+    )
+    with pytest.raises(QueryError) as caught:
+        Recommender(_model([[1, 0]], [1], [5])).answer("a1")
+    assert str(caught.value) == "the model has no other artist to compare with"

@@ -183,6 +183,16 @@ DAMAGES = {
         True,
         "lower-case ASCII words",
     ),
+    "Latin spelling of the row just past the catalogue": (
+        lambda d: _catalog(d, lambda a: a.update(_latin(b"hamasaki ayumi", len(a["artist_ids"])))),
+        True,
+        "romanized rows outside the catalogue",
+    ),
+    "Latin spelling holding a byte that is not ASCII": (
+        lambda d: _catalog(d, lambda a: a.update(_latin("café".encode(), 0))),
+        True,
+        "lower-case ASCII words",
+    ),
     "Latin spellings without two of their arrays": (
         lambda d: _catalog(d, lambda a: (a.pop("romanized_rows"), a.pop("romanized_offsets"))),
         True,
