@@ -287,6 +287,11 @@ def test_the_names_facts_of_plus_artists_and_the_top_refused():
     model = _model([[1, 0], [0, 1], [1, 1], [1, 2]], [1, 2, 3, 4], [5, 3, 4, 2], ["a", "Red", "red", "b"])
     answer = Recommender(model).answer("a", plus=["RED"], topn=1)
     assert [(f["fact"], f["chosen"]["artist_id"]) for f in answer["facts"]] == [("same_name", 3)]
+    answer = Recommender(model).answer("a", minus=["RED"], topn=1)
+    assert [f["chosen"]["artist_id"] for f in answer["facts"] if f["fact"] == "same_name"] == [3]
+    with pytest.raises(QueryError) as caught:
+        Recommender(model).answer("a", minus=["a"])
+    assert str(caught.value) == "the artist is also in --minus; subtracting it from itself leaves nothing"
     with pytest.raises(QueryError) as caught:
         Recommender(model).answer("a", topn=MAX_TOP + 1)
     assert str(caught.value) == f"top must be between 1 and {MAX_TOP}, got {MAX_TOP + 1}"
@@ -301,6 +306,7 @@ def test_an_answer_with_no_result_says_why():
     assert str(caught.value) == (
         "no artist besides the query has at least 2 listeners; try a lower --min-listeners"
     )
-    with pytest.raises(QueryError) as caught:
-        Recommender(_model([[1, 0]], [1], [5])).answer("a1")
-    assert str(caught.value) == "the model has no other artist to compare with"
+    for min_listeners in (0, 1):  # a filter of 1 keeps everyone: the model has nobody else
+        with pytest.raises(QueryError) as caught:
+            Recommender(_model([[1, 0]], [1], [5])).answer("a1", min_listeners=min_listeners)
+        assert str(caught.value) == "the model has no other artist to compare with"
