@@ -310,3 +310,30 @@ def test_an_answer_with_no_result_says_why():
         with pytest.raises(QueryError) as caught:
             Recommender(_model([[1, 0]], [1], [5])).answer("a1", min_listeners=min_listeners)
         assert str(caught.value) == "the model has no other artist to compare with"
+
+
+# -- the ranking's arithmetic (its mutation run) ----------------------------------------------
+
+
+def test_fold_in_weighs_each_row_by_shared_over_its_listeners_for_one_query_or_many():
+    from item2vec.query.ranking import fold_in
+
+    unit = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.6, 0.8, 0]], dtype=np.float32)
+    listeners = np.array([1, 4, 0, 9])  # 0 listeners count as 1
+    shared = np.array([[1, 1, 0, 0], [0, 0, 2, 0], [0, 0, 0, 0]])
+    one = fold_in(shared[0], listeners, unit)
+    assert one.dtype == np.float32 and one.shape == (3,)
+    np.testing.assert_allclose(one, np.array([1, 0.25, 0]) / np.hypot(1, 0.25), rtol=1e-6)
+    many = fold_in(shared, listeners, unit)
+    assert many.dtype == np.float32 and many.shape == (3, 3)
+    # Row by row the same as one query at a time; unit length, or zeros without evidence.
+    np.testing.assert_allclose(many, [fold_in(s, listeners, unit) for s in shared], rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(many, axis=1), [1, 1, 0], rtol=1e-6)
+
+
+def test_scores_are_float64_whatever_the_cosines_dtype():
+    from item2vec.query.ranking import DEFAULT_RANKING
+
+    cosine = np.array([0.5, 0.25], dtype=np.float32)
+    scores = DEFAULT_RANKING.scores(cosine, np.array([3, 1]), 4, np.array([9, 4]))
+    assert scores.dtype == np.float64
