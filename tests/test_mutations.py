@@ -337,3 +337,15 @@ def test_scores_are_float64_whatever_the_cosines_dtype():
     cosine = np.array([0.5, 0.25], dtype=np.float32)
     scores = DEFAULT_RANKING.scores(cosine, np.array([3, 1]), 4, np.array([9, 4]))
     assert scores.dtype == np.float64
+
+
+@pytest.mark.parametrize("top", [65535, 65536, 70000])
+def test_co_listens_of_user_numbers_past_16_bits(top):
+    # User numbers are sorted as 16-bit keys only while they fit: one past 65535 would wrap to 0.
+    from item2vec.query.ranking import CoListens
+
+    catalog = Catalog(
+        np.array([1, 2]), ["a", "b"], np.array([1, 2]), np.array([0, 1, 3]), np.array([top, 0, top])
+    )
+    colistens = CoListens(catalog)
+    assert colistens.counts(0).tolist() == [1, 1] and colistens.counts(1).tolist() == [1, 2]
