@@ -393,16 +393,24 @@ def main(argv=None):
             # Read again: the arguments of equivalent mutants may have been edited meanwhile.
             results = _read(args.json)
             results.setdefault("scopes", {})[name] = result
-            with open(args.json, "w", encoding="utf-8") as handle:
-                json.dump(results, handle, indent=1, sort_keys=True, ensure_ascii=False)
-                handle.write("\n")
+            _write(args.json, results)
     results = _read(args.json) if args.json else {}
+    if args.json:
+        # Every scope defined, run or not: the page lists the modules not measured yet.
+        results["defined"] = {name: module for name, (module, _, _) in sorted(SCOPES.items())}
+        _write(args.json, results)
     if args.reliability:
         from item2vec.research import mutation_report, report
 
         report.replace_block(args.reliability, "mutation", mutation_report.render(results))
         print(f"wrote the mutation block of {args.reliability}")
     return ExitCode.OK
+
+
+def _write(path, results):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=1, sort_keys=True, ensure_ascii=False)
+        handle.write("\n")
 
 
 def _read(path):

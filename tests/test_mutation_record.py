@@ -74,3 +74,20 @@ def test_kills_by_timeout_and_the_survivors_not_argued_are_shown():
     assert "- `a.py`: `x_f__mutmut_4`" in text
     argued = mutation_report.render({"scopes": {"a": scope}, "equivalent": {"a.x_f__mutmut_4": "same value"}})
     assert "neither killed nor argued" not in argued
+
+
+def test_the_modules_of_scopes_never_run_are_listed_as_not_measured():
+    scope = {
+        "module": "a.py",
+        "tests": ["t.py"],
+        "mutants": 1,
+        "killed": 1,
+        "survived": [],
+        "not_covered": [],
+        "seconds": 1,
+        "date": "2026-01-01",
+    }
+    result = {"scopes": {"a": scope}, "defined": {"a": "a.py", "c": "c.py", "b": "b.py"}}
+    assert mutation_report.summary(result)["not_measured"] == ["b.py", "c.py"]
+    assert "nothing about them): `b.py`, `c.py`." in mutation_report.render(result)
+    assert "Not measured yet" not in mutation_report.render({"scopes": {"a": scope}})

@@ -16,7 +16,8 @@ def summary(result):
     Returns
     -------
     dict
-        ``rows`` (one per scope, in name order: counts and score) and ``total``.
+        ``rows`` (one per scope, in name order: counts and score), ``total``, and
+        ``not_measured``: the modules of the scopes defined (``defined``) never run.
     """
     equivalent = result.get("equivalent", {})
     rows = []
@@ -51,7 +52,9 @@ def summary(result):
         "unargued": sum(len(r["unargued"]) for r in rows),
         "score": killed / (mutants - argued) if mutants > argued else None,
     }
-    return {"rows": rows, "total": total}
+    measured = {r["module"] for r in rows}
+    not_measured = sorted(set(result.get("defined", {}).values()) - measured)
+    return {"rows": rows, "total": total, "not_measured": not_measured}
 
 
 def render(result):
