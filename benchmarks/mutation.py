@@ -148,6 +148,12 @@ SCOPES = {
         ["tests/test_romanization.py", "tests/test_names.py"],
         FAST,
     ),
+    "training.blas": ("item2vec/training/blas.py", ["tests/test_blas_kernels.py", "tests/test_training.py"], FAST),
+    "training.member_pool": (
+        "item2vec/training/member_pool.py",
+        ["tests/test_bagging.py", "tests/test_training.py", "tests/test_reliability_training.py"],
+        FAST,
+    ),
     "training.measured_confidence": (
         "item2vec/training/measured_confidence.py",
         ["tests/test_confidence.py", "tests/test_training.py"],
@@ -173,6 +179,7 @@ SCOPES = {
         [*TRAINING, "tests/test_formats.py", "tests/test_events.py"],
         FAST,
     ),
+    "cli.explore_command": ("item2vec/cli/explore_command.py", ["tests/test_explore.py"], FAST),
     "cli.export_command": ("item2vec/cli/export_command.py", ["tests/test_export.py"], FAST),
 }
 #: The tests of every scope are the fast tier's (``-m``).
