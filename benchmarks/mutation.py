@@ -148,7 +148,11 @@ SCOPES = {
         ["tests/test_romanization.py", "tests/test_names.py"],
         FAST,
     ),
-    "training.blas": ("item2vec/training/blas.py", ["tests/test_blas_kernels.py", "tests/test_training.py"], FAST),
+    "training.blas": (
+        "item2vec/training/blas.py",
+        ["tests/test_blas_kernels.py", "tests/test_training.py"],
+        FAST,
+    ),
     "training.member_pool": (
         "item2vec/training/member_pool.py",
         ["tests/test_bagging.py", "tests/test_training.py", "tests/test_reliability_training.py"],
