@@ -349,3 +349,19 @@ def test_co_listens_of_user_numbers_past_16_bits(top):
     )
     colistens = CoListens(catalog)
     assert colistens.counts(0).tolist() == [1, 1] and colistens.counts(1).tolist() == [1, 2]
+    assert colistens.counts_of_users(np.array([], dtype=np.int64)).dtype == np.int64
+
+
+def test_scores_of_many_queries_are_each_querys_own_and_no_evidence_adds_nothing():
+    # The evaluation scores many queries at once: each row is scaled by its own maximum,
+    # and a query that shares no listener with anyone gets exactly cosine - discount.
+    from item2vec.query.ranking import DEFAULT_RANKING, listener_discount
+
+    cosine = np.array([[0.5, 0.25, 0.1], [0.2, 0.4, 0.3], [0.9, 0.1, 0.0]])
+    shared = np.array([[3, 1, 0], [0, 30, 5], [0, 0, 0]])
+    query_listeners = np.array([4, 40, 7])
+    listeners = np.array([9, 4, 50])
+    together = DEFAULT_RANKING.scores(cosine, shared, query_listeners, listeners)
+    alone = [DEFAULT_RANKING.scores(cosine[i], shared[i], query_listeners[i], listeners) for i in range(3)]
+    np.testing.assert_allclose(together, alone, rtol=1e-12)
+    np.testing.assert_allclose(together[2], cosine[2] - listener_discount(listeners, 0.2, 0.5), rtol=1e-12)
