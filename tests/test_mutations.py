@@ -365,3 +365,89 @@ def test_scores_of_many_queries_are_each_querys_own_and_no_evidence_adds_nothing
     alone = [DEFAULT_RANKING.scores(cosine[i], shared[i], query_listeners[i], listeners) for i in range(3)]
     np.testing.assert_allclose(together, alone, rtol=1e-12)
     np.testing.assert_allclose(together[2], cosine[2] - listener_discount(listeners, 0.2, 0.5), rtol=1e-12)
+
+
+# -- the words of an answer (formatting.py's mutation run) --------------------------------------
+
+
+def _answer(**fields):
+    results = [
+        {"artist": "Björk", "score": 0.8123, "similarity": 0.9, "listeners": 120, "shared_listeners": 7},
+        {"artist": "浜崎あゆみ", "score": 0.5, "similarity": 0.6, "listeners": 3, "shared_listeners": 0},
+    ]
+    return {"artist": "Sigur Rós", "listeners": 40, "plus": [], "minus": [], "results": results} | fields
+
+
+def test_terminal_widths_of_wide_combining_and_plain_characters():
+    from item2vec.query.formatting import width
+
+    assert [width(t) for t in ("日本", "ＡＢ", "e\u0301", "ab", "")] == [4, 4, 1, 2, 0]
+
+
+def test_the_table_of_an_answer_exactly():
+    text = format_table(_answer(evidence="vector"))
+    assert text.split("\n") == [
+        "Artists similar to Sigur Rós (40 listeners):",
+        "",
+        " rank  artist       score  listeners",
+        "    1  Björk        0.812        120",
+        "    2  浜崎あゆみ   0.500          3",
+    ]
+    assert format_table(_answer(), min_listeners=2).split("\n")[0] == (
+        "Artists similar to Sigur Rós (40 listeners), among artists with at least 2 listeners:"
+    )
+
+
+def test_the_batch_line_of_an_answer_and_its_marks():
+    from item2vec.query.formatting import format_line
+
+    assert format_line(_answer()) == "Sigur Rós: Björk (0.81), 浜崎あゆみ (0.50)"
+    low = {"level": "low", "value": 0.3, "listeners": 40, "band": [10, 49], "folded": False, "k": 10}
+    thin = _answer(evidence="thin (folded in from 2 listeners)", confidence=low)
+    assert format_line(thin).startswith("Sigur Rós [thin evidence] [low confidence]: ")
+    long = _answer(results=[{"artist": "x" * 60, "score": 0.5}])
+    assert format_line(long) == "Sigur Rós: " + "x" * 47 + "… (0.50)"
+
+
+def test_the_notes_of_an_answer_exactly():
+    from item2vec.query.formatting import note, thin_note
+
+    assert thin_note(_answer()) is None  # an answer that does not say: it has a vector
+    one = {"name": "Ghost", "listeners": 1, "artist_id": 9}
+    assert note({"fact": "folded_operand", "option": "plus", "artist": one}) == (
+        "--plus 'Ghost' has no vector of its own (1 listener): it enters folded in from the other "
+        "artists its listener lists"
+    )
+    same = {
+        "fact": "same_name",
+        "name": "Red",
+        "chosen": {"artist_id": 4, "name": "Red", "listeners": 1},
+        "others": [
+            {"artist_id": 5, "name": "red", "listeners": 2},
+            {"artist_id": 9, "name": "RED", "listeners": 1},
+        ],
+    }
+    assert note(same) == (
+        "3 artists are named 'Red'; using id:4 (1 listener). Others: id:5 'red' (2 listeners), "
+        "id:9 'RED' (1 listener); ask for 'id:N' to pick one."
+    )
+    fewer = {"fact": "fewer_results", "returned": 2, "asked": 5}
+    assert note(fewer | {"min_listeners": 1}) == "only 2 of the 5 asked for: no other artist has a vector"
+    assert note(fewer | {"min_listeners": 2}) == (
+        "only 2 of the 5 asked for have at least 2 listeners; a lower --min-listeners gives more"
+    )
+
+
+@pytest.mark.parametrize(
+    ("band", "folded", "label"),
+    [
+        ([100, None], False, "100 or more listeners"),
+        ([1, 1], True, "1 listener (folded in)"),
+        ([2, 2], False, "2 listeners"),
+        ([5, 9], False, "5-9 listeners"),
+    ],
+)
+def test_band_labels(band, folded, label):
+    from item2vec.query.formatting import band_label
+
+    assert band_label({"band": band, "folded": folded}) == label
