@@ -451,3 +451,11 @@ def test_band_labels(band, folded, label):
     from item2vec.query.formatting import band_label
 
     assert band_label({"band": band, "folded": folded}) == label
+
+
+def test_a_table_with_no_row_or_a_long_name():
+    empty = format_table(_answer(results=[]), min_listeners=500)
+    assert empty.split("\n")[1:] == ["", "  (no artist passes the filter; try a lower --min-listeners)"]
+    row = {"artist": "x" * 60, "score": 0.5, "similarity": 0.5, "listeners": 3, "shared_listeners": 1}
+    last = format_table(_answer(results=[row])).split("\n")[-1]
+    assert last == "    1  " + "x" * 47 + "…   0.500          3"
