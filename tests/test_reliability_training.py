@@ -885,6 +885,18 @@ def test_checking_the_out_folder_waits_for_no_reader(previous_model):
         thread.join()
 
 
+def test_large_finite_rows_are_saved_each_row_checked_alone(synthetic_model_dir, tmp_path):
+    # Each row's norm fits a float32 (1.5e19 squared is 2.25e38); the norm of all of them
+    # together would not: the check is per row.
+    model = load_model(synthetic_model_dir)
+    vectors = np.asarray(model.vectors.unit).copy()
+    vectors[:2] = 0
+    vectors[0, 0] = vectors[1, 1] = 1.5e19
+    folder = str(tmp_path / "model")
+    save_model(folder, model.vectors.ids, vectors, model.catalog, {})
+    assert np.asarray(load_model(folder).vectors.unit)[0, 0] == 1
+
+
 def test_a_file_system_that_cannot_fsync_a_folder_still_saves(synthetic_model_dir, tmp_path, monkeypatch):
     # EINVAL from fsync of a directory: that file system offers no such guarantee at all.
     model = load_model(synthetic_model_dir)
@@ -916,12 +928,15 @@ def test_a_folder_of_many_foreign_files_names_three_and_counts_the_rest(syntheti
     assert sorted(os.listdir(folder)) == ["a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "vectors.npy"]
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, 3e38])
-def test_non_finite_vectors_are_never_saved(previous_model, bad):
+@pytest.mark.parametrize(
+    ("bad", "dtype"), [(np.nan, np.float32), (np.inf, np.float32), (3e38, np.float32), (1e30, np.float64)]
+)
+def test_non_finite_vectors_are_never_saved(previous_model, bad, dtype):
     # 3e38 is a float32, but its row's norm overflows: unit_rows would make it a row of zeros.
+    # So does 1e30 given as float64: the norms are taken as the file stores the rows (float32).
     folder, before = previous_model
     model = load_model(folder)
-    vectors = np.asarray(model.vectors.unit).copy()
+    vectors = np.asarray(model.vectors.unit).astype(dtype)
     vectors[2, :] = bad
     with pytest.raises(storage.ModelError) as caught, warnings.catch_warnings():
         warnings.simplefilter("error")  # and no numpy warning on the way
