@@ -393,6 +393,9 @@ def test_the_table_of_an_answer_exactly():
         "    1  Björk        0.812        120",
         "    2  浜崎あゆみ   0.500          3",
     ]
+    from item2vec.query.formatting import heading
+
+    assert heading(_answer()) == "Artists similar to Sigur Rós (40 listeners):"  # no filter by default
     assert format_table(_answer(), min_listeners=2).split("\n")[0] == (
         "Artists similar to Sigur Rós (40 listeners), among artists with at least 2 listeners:"
     )
