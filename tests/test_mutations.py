@@ -462,3 +462,68 @@ def test_a_table_with_no_row_or_a_long_name():
     row = {"artist": "x" * 60, "score": 0.5, "similarity": 0.5, "listeners": 3, "shared_listeners": 1}
     last = format_table(_answer(results=[row])).split("\n")[-1]
     assert last == "    1  " + "x" * 47 + "…   0.500          3"
+
+
+def test_safe_cuts_at_its_limit_and_queries_are_described_with_their_operands():
+    from item2vec.query.formatting import describe_query, safe
+
+    assert safe("x" * 120) == "x" * 120 and safe("x" * 121) == "x" * 119 + "…"
+    assert describe_query(_answer(plus=["A", "B"], minus=["C"])) == "Sigur Rós + A + B - C"
+
+
+@pytest.mark.parametrize(
+    ("listeners", "words"),
+    [
+        (1, "(1 listener); it is folded in from the other artists its listener lists, so this answer is "
+         "mostly that one listener's taste."),
+        (3, "(3 listeners); it is folded in from the other artists its 3 listeners list, so this answer "
+         "is mostly those 3 listeners' taste."),
+    ],
+)  # fmt: skip
+def test_the_thin_evidence_note(listeners, words):
+    from item2vec.query.formatting import thin_note
+
+    answer = _answer(listeners=listeners, evidence="thin")
+    assert thin_note(answer) == f"Thin evidence: Sigur Rós has no vector of its own {words}"
+
+
+def test_the_json_record_words_the_facts_as_notes_in_the_documented_key_order():
+    from item2vec.query.formatting import json_record
+
+    fewer = {"fact": "fewer_results", "returned": 2, "asked": 5, "min_listeners": 0}
+    answer = {
+        "results": [],
+        "confidence": None,
+        "facts": [fewer],
+        "notes": "replaced",
+        "minus": [],
+        "plus": [],
+        "rank": "evidence",
+        "evidence": "vector",
+        "listeners": 40,
+        "artist_id": 7,
+        "artist": "Sigur Rós",
+        "query": "sigur ros",
+    }
+    record = json_record(answer)
+    assert list(record) == [
+        "query", "artist", "artist_id", "listeners", "evidence", "rank", "plus", "minus", "notes",
+        "results", "confidence",
+    ]  # fmt: skip
+    assert record["notes"] == ["only 2 of the 5 asked for: no other artist has a vector"]
+
+
+def test_the_low_confidence_line_and_a_narrow_table():
+    from item2vec.query.formatting import confidence_line
+
+    low = {"level": "low", "value": 0.34, "listeners": 40, "band": [10, 49], "folded": False, "k": 10}
+    assert confidence_line(_answer(confidence=low)) == (
+        "Confidence: low (40 listeners): on held-out users, only 3 in 10 answers for artists with "
+        "10-49 listeners held, in their top 10, an artist that their listeners also list."
+    )
+    assert confidence_line(_answer(confidence=low | {"level": "medium"})) is None
+    row = {"artist": "A", "score": 0.5, "similarity": 0.5, "listeners": 3, "shared_listeners": 1}
+    assert format_table(_answer(results=[row]), explain=True).split("\n")[-2:] == [
+        " rank  artist   score  similarity  listeners  shared",
+        "    1  A        0.500       0.500          3       1",
+    ]
