@@ -311,3 +311,43 @@ def test_batch_errors_are_said_once_on_a_terminal(synthetic_model_dir):
 def test_batch_keeps_the_same_name_note(hostile_model_dir):
     code, out, err = run(["--batch", "-", "--model", hostile_model_dir, "-k", "1"], "\u202eRed\n".encode())
     assert code == 0 and "note: line 1: 2 artists are named" in err
+
+
+# -- --batch details its mutation run found unpinned ---------------------------------------------
+
+
+def test_batch_file_that_fails_while_being_read_is_cannot_read_with_the_reason(synthetic_model_dir):
+    # /proc/self/mem opens, and its first read fails (EIO): "cannot read", exit 2.
+    for extra in ([], ["--json"]):
+        code, out, err = run(["--batch", "/proc/self/mem", "--model", synthetic_model_dir, *extra])
+        assert code == 2
+        assert one_error_line(err).endswith("error: cannot read /proc/self/mem: Input/output error")
+    assert json.loads(out)["error"] == "cannot read /proc/self/mem: Input/output error"
+
+
+def test_batch_lines_ending_in_crlf_a_long_unknown_name_and_a_text_stream(synthetic_model_dir, tmp_path):
+    names = tmp_path / "names.txt"
+    names.write_bytes(b"g0-a1\r\n" + b"x" * 100 + b"\r\n")
+    code, out, err = run(["--batch", str(names), "-k", "1", "--model", synthetic_model_dir])
+    assert code == 1
+    first, second = out.splitlines()
+    assert first.startswith("g0-a1: ")  # the line's CR LF are not part of the name
+    assert second.startswith("x" * 79 + "…: error: Unknown artist")
+    text = io.StringIO("\r\ng0-a1\r\n")  # a text stream: its lines' CR LF go too, and only they
+    out = io.StringIO()
+    assert ask.main(["--batch", "-", "-k", "1", "--model", synthetic_model_dir], stdin=text, out=out) == 0
+    assert out.getvalue().startswith("g0-a1: ")
+
+
+def test_batch_lines_of_artists_named_with_a_hash_are_not_comments(hostile_model_dir):
+    code, out, err = run(
+        ["--batch", "-", "-k", "1", "--json", "--model", hostile_model_dir], stdin=b"#1\n #1\n# a comment\n"
+    )
+    assert code == 0, err
+    assert [json.loads(line)["artist"] for line in out.splitlines()] == ["#1", "#1"]
+
+
+def test_json_lines_keep_printable_non_ascii_names_as_they_are():
+    assert ask.to_json({"artist": "Björk 浜崎"}) == '{"artist": "Björk 浜崎"}'
+    # Not printable (a bidi override): the whole line in escaped ASCII.
+    assert ask.to_json({"artist": "Björk \u202e"}) == '{"artist": "Bj\\u00f6rk \\u202e"}'
