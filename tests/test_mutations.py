@@ -527,3 +527,35 @@ def test_the_low_confidence_line_and_a_narrow_table():
         " rank  artist   score  similarity  listeners  shared",
         "    1  A        0.500       0.500          3       1",
     ]
+
+
+# -- the corpus (its mutation run) -------------------------------------------------------------
+
+
+def _corpus_plays():
+    from item2vec.research.synthetic import make_plays
+
+    plays, _ = make_plays(n_users=60, seed=3)
+    return plays.reset_index(drop=True)
+
+
+def test_the_corpus_defaults_are_the_documented_ones(tmp_path):
+    plays = _corpus_plays()
+    vocab = np.unique(plays["artist_id"].to_numpy())
+    assert build_sentences(plays, vocab) == build_sentences(plays, vocab, "log", 4, 0)
+    assert max(repeats(plays["plays"].to_numpy(), plays["user"].to_numpy(), "log", 4)) == 4  # 4 is reached
+    default, explicit = tmp_path / "default.txt", tmp_path / "explicit.txt"
+    write_corpus(str(default), plays, vocab)
+    write_corpus(str(explicit), plays, vocab, "none", 4, 0)
+    assert default.read_bytes() == explicit.read_bytes()
+
+
+def test_a_corpus_written_in_chunks_of_shuffled_rows_counts_every_sentence(tmp_path):
+    plays = _corpus_plays()
+    vocab = np.unique(plays["artist_id"].to_numpy())
+    whole = build_sentences(plays, vocab, "log", 4, 0)
+    path = tmp_path / "corpus.txt"
+    shuffled = plays.sample(frac=1, random_state=1)
+    counts = write_corpus(str(path), shuffled, vocab, "log", 4, 0, chunk_users=7)
+    assert path.read_text(encoding="ascii").splitlines() == [" ".join(s) for s in whole]
+    assert counts == (len(whole), sum(len(s) for s in whole), max(len(s) for s in whole))
