@@ -265,8 +265,16 @@ def collect_scope(name, work):
     """The result of a run kept in ``work`` (``--collect``), finished or stopped early."""
     module, tests, keyword = SCOPES[name]
     result = summarise(verdicts(work, module))
-    result.update(module=module, tests=tests, keyword=keyword, seconds=None)
+    # The time of the run itself (its pieces added up), not of a --recheck of its survivors.
+    seconds = _seconds_before(work, True) if os.path.exists(os.path.join(work, "seconds")) else None
+    result.update(module=module, tests=tests, keyword=keyword, marker=_marker(work), seconds=seconds)
     return result
+
+
+def _marker(work):
+    """The ``-m`` expression a kept run was configured with (None: runs before the tiers had none)."""
+    with open(os.path.join(work, "pyproject.toml"), encoding="utf-8") as handle:
+        return MARKER if json.dumps(["-m", MARKER])[1:-1] in handle.read() else None
 
 
 def recheck_scope(name, work, children):
