@@ -351,3 +351,14 @@ def test_json_lines_keep_printable_non_ascii_names_as_they_are():
     assert ask.to_json({"artist": "Björk 浜崎"}) == '{"artist": "Björk 浜崎"}'
     # Not printable (a bidi override): the whole line in escaped ASCII.
     assert ask.to_json({"artist": "Björk \u202e"}) == '{"artist": "Bj\\u00f6rk \\u202e"}'
+
+
+def test_min_listeners_is_bounded_and_named_in_its_error(synthetic_model_dir):
+    code, out, err = run(["g0-a1", "--min-listeners", "1000000001", "--model", synthetic_model_dir])
+    assert code == 2 and out == ""
+    assert one_error_line(err).endswith(
+        "error: argument --min-listeners: --min-listeners must be between 1 and 1000000000, "
+        "got 1000000001 (see --help)"
+    )
+    code, out, err = run(["g0-a1", "--min-listeners", "1000000000", "--model", synthetic_model_dir])
+    assert code == 1 and "no artist besides the query" in one_error_line(err)
