@@ -362,3 +362,31 @@ def test_min_listeners_is_bounded_and_named_in_its_error(synthetic_model_dir):
     )
     code, out, err = run(["g0-a1", "--min-listeners", "1000000000", "--model", synthetic_model_dir])
     assert code == 1 and "no artist besides the query" in one_error_line(err)
+
+
+def test_the_help_names_every_option_its_argument_and_what_it_does():
+    # As a user reads it (line breaks aside): the interface README.md's table describes.
+    text = " ".join(ask.build_parser().format_help().split())
+    expected = (
+        "usage: python ask.py [-h] [-k TOP] [--plus NAME] [--minus NAME] [--rank {evidence,cosine}] "
+        "[--min-listeners N] [--explain] [--json] [--batch FILE] [--model DIR] [--version] [artist ...] "
+        "Which music artists are similar to this one? Answers from a trained item2vec model. "
+        "positional arguments: artist artist name (quotes optional; 'id:N' picks by id). Omit it for an "
+        "interactive prompt. options: -h, --help show this help message and exit "
+        "-k TOP, --top TOP number of similar artists to show (default 10) "
+        "--plus NAME add this artist's vector to the query (repeatable) "
+        "--minus NAME subtract this artist's vector from the query (repeatable) "
+        "--rank {evidence,cosine} evidence (default): embedding similarity plus a small bonus for users "
+        "listening to both and a soft penalty for artists with few listeners; cosine: embedding "
+        "similarity alone, as gensim's most_similar "
+        "--min-listeners N only return artists with at least N listeners in the data (default: no limit; "
+        "the evidence ranking already ranks thinly heard artists lower) "
+        "--explain add the raw similarity and how many users listen to both the query and each result "
+        "--json print JSON (one object per answer) "
+        "--batch FILE answer one artist name per line of FILE ('-' for stdin), one answer per line; a "
+        "line starting with '#' is a comment unless it is an artist's name "
+        "--model DIR model folder (default: $ITEM2VEC_MODEL, else models/ beside ask.py, else the model "
+        "installed with the package) "
+        "--version show program's version number and exit Examples:"
+    )
+    assert text.startswith(expected), text
