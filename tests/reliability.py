@@ -73,7 +73,7 @@ def rewrite_checksums(folder):
     path = os.path.join(folder, "metadata.json")
     with open(path, encoding="utf-8") as handle:
         meta = json.load(handle)
-    for name in ("vectors.npy", "catalog.npz"):
+    for name in ("vectors.npy", "catalog.npz", "item_weights.npz"):
         with open(os.path.join(folder, name), "rb") as handle:
             meta["files"][name] = hashlib.sha256(handle.read()).hexdigest()
     with open(path, "w", encoding="utf-8") as handle:
@@ -87,6 +87,15 @@ def catalog_arrays(folder):
 
 def write_catalog(folder, arrays, allow_pickle=False):
     np.savez(os.path.join(folder, "catalog.npz"), allow_pickle=allow_pickle, **arrays)
+
+
+def item_weight_arrays(folder):
+    with np.load(os.path.join(folder, "item_weights.npz")) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def write_item_weights(folder, arrays, allow_pickle=False):
+    np.savez(os.path.join(folder, "item_weights.npz"), allow_pickle=allow_pickle, **arrays)
 
 
 def leftovers(parent):

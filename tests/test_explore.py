@@ -26,6 +26,7 @@ from item2vec.explore import MARKER, is_explorer_file
 from item2vec.model.storage import load_model
 from item2vec.query import formatting
 from item2vec.query.names import ascii_key, normalize
+from item2vec.query.ranking import DEFAULT_DISCOVER, DIAL
 from item2vec.query.recommender import Recommender
 
 SHIPPED_MODEL = os.path.join(REPO, "models")
@@ -116,6 +117,28 @@ def test_a_lookup_step_the_page_does_not_know_stops_the_build(synthetic_model_di
     monkeypatch.setattr(names, "LOOKUP_KINDS", names.LOOKUP_KINDS + ("soundex",))
     with pytest.raises(Item2VecError, match="teach explorer.js"):
         name_tables(recommender)
+
+
+def test_packed_numbers_and_answers_read_back_exactly(synthetic_model_dir):
+    from item2vec.explore import lookup_tables as tables
+
+    numbers = [0, 1, 31, 32, 33, 1023, 1024, 10**6, 2**40 + 7]
+    assert tables.unpack(tables.pack(numbers)) == numbers
+    assert set(tables.pack(numbers)) <= set(tables.PACK_ALPHABET)
+    with pytest.raises(ValueError):
+        tables.pack([-1])
+    model = load_model(synthetic_model_dir)
+    recommender = Recommender(model)
+    row_of_id = {int(i): r for r, i in enumerate(model.catalog.ids.tolist())}
+    for query in ("g0-a1", "g2-a9", "g3-a29"):
+        lists = [a["results"] for a in recommender.answer_positions(query).values()]
+        assert tables.unpack_answers(tables.pack_answers(lists, row_of_id), model.catalog) == lists
+    # Negative scores and a short list survive too.
+    result = dict(lists[0][0], score=-2.2817)
+    assert tables.unpack_answers(tables.pack_answers([[result], []], row_of_id), model.catalog) == [
+        [result],
+        [],
+    ]
 
 
 def test_the_query_path_never_imports_the_explorer_libraries():
@@ -221,6 +244,29 @@ def suggestions(driver):
 
 def shown_results(driver):
     return [json.loads(tr.get_attribute("data-result")) for tr in by_css(driver, "#results tbody tr")]
+
+
+def test_the_slider_answers_as_ask_py_discover_does(page):
+    from selenium.webdriver.common.keys import Keys
+
+    page.execute_script("var r = window.explorer.resolve('Madonna'); window.explorer.show(r.row, r.note)")
+    slider = by_css(page, "#discover")[0]
+    assert by_css(page, "#discover-value")[0].text == f"--discover {DEFAULT_DISCOVER:g} (default)"
+    assert shown_results(page) == ask_json("Madonna")["results"]
+    slider.send_keys(Keys.HOME)  # the familiar end, as a user drags it there
+    wait_for(page, "return document.getElementById('discover-value').textContent === '--discover 0'")
+    assert shown_results(page) == ask_json("Madonna", "--discover", "0")["results"]
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        ask.main(["Madonna", "--explain", "--discover", "0", "--model", SHIPPED_MODEL], out=out, err=err) == 0
+    )
+    assert by_css(page, ".heading")[0].text == out.getvalue().splitlines()[0]
+    slider.send_keys(Keys.END)
+    wait_for(page, "return document.getElementById('discover-value').textContent === '--discover 1'")
+    assert shown_results(page) == ask_json("Madonna", "--discover", "1")["results"]
+    # The position stays while another artist is asked for.
+    page.execute_script("var r = window.explorer.resolve('Rosetta'); window.explorer.show(r.row, r.note)")
+    assert shown_results(page) == ask_json("Rosetta", "--discover", "1")["results"]
 
 
 def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
@@ -609,26 +655,29 @@ def test_the_page_shows_ask_py_notes(page, recommender):
 def test_every_answer_in_the_page_is_recommender_answer(page, recommender):
     catalog = recommender.catalog
     rows = list(range(0, len(catalog), 97))  # a spread of ~180 artists, with and without vectors
-    got = page.execute_script(
-        "return arguments[0].map(function (r) { var a = window.explorer.answerFor(r);"
-        " if (a.results) a.results.forEach(function (x) { delete x.row; }); return a; })",
-        rows,
-    )
     answered = thin = 0
-    for row, shown in zip(rows, got, strict=True):
-        try:
-            expected = recommender.answer(f"id:{int(catalog.ids[row])}")
-        except Exception as exc:
-            assert shown == {"error": str(exc)}
-            continue
-        answered += 1
-        assert shown["results"] == expected["results"]
-        assert shown["notes"] == formatting.notes(expected)
-        assert shown["confidence"] == formatting.confidence_line(expected)
-        assert shown["evidence"] == expected["evidence"]
-        assert (shown["artist"], shown["listeners"]) == (expected["artist"], expected["listeners"])
-        thin += expected["evidence"] != "vector"
-    assert answered >= 150 and thin >= 100
+    for position in DIAL:
+        got = page.execute_script(
+            "return arguments[0].map(function (r) { var a = window.explorer.answerFor(r, arguments[1]);"
+            " if (a.results) a.results.forEach(function (x) { delete x.row; }); return a; })",
+            rows,
+            position,
+        )
+        for row, shown in zip(rows, got, strict=True):
+            try:
+                expected = recommender.answer(f"id:{int(catalog.ids[row])}", discover=position)
+            except Exception as exc:
+                assert shown == {"error": str(exc)}
+                continue
+            answered += 1
+            assert shown["results"] == expected["results"]
+            assert shown["notes"] == formatting.notes(expected)
+            assert shown["confidence"] == formatting.confidence_line(expected)
+            assert shown["evidence"] == expected["evidence"]
+            assert shown["discover"] == expected["discover"] == position
+            assert (shown["artist"], shown["listeners"]) == (expected["artist"], expected["listeners"])
+            thin += expected["evidence"] != "vector"
+    assert answered >= 150 * len(DIAL) and thin >= 100 * len(DIAL)
 
 
 def test_the_confidence_line_is_ask_py_s(page):

@@ -1,4 +1,6 @@
-"""Every field of metadata.json and every array of catalog.npz is checked (item2vec/model/validation.py).
+"""Every field of metadata.json and every array of catalog.npz and item_weights.npz is checked.
+
+(item2vec/model/validation.py)
 
 Each case damages one field or array of a copy of the session's synthetic model (checksums
 rewritten where the damage is in an array file, so the check behind the checksum is what
@@ -19,10 +21,12 @@ from reliability import (
     catalog_arrays,
     copy_model,
     file_bytes,
+    item_weight_arrays,
     one_error_line,
     rewrite_checksums,
     run,
     write_catalog,
+    write_item_weights,
 )
 
 from item2vec.errors import ModelError
@@ -54,10 +58,12 @@ DELETE = object()
 #: path -> (bad value, words of the message). One or more cases for every field.
 BAD_FIELDS = [
     ("format_version", True, "format version True is not supported"),
-    ("format_version", 1.0, "format version 1.0 is not supported"),
+    ("format_version", 2.0, "format version 2.0 is not supported"),
+    ("format_version", 1, "format version 1 is not supported (this program reads version 2)"),
     ("files", [], "files is a list, expected an object"),
     ("files.vectors.npy", "0" * 63, "files.vectors.npy is '000"),
     ("files.catalog.npz", DELETE, "files lacks the field 'catalog.npz'"),
+    ("files.item_weights.npz", "x", "files.item_weights.npz is 'x', not in the form this program writes"),
     ("n_vectors", -1, "n_vectors is -1, expected a whole number of at least 0"),
     ("n_vectors", 10**30, "n_vectors is 1000000000000000000000000000000, expected at most"),
     ("n_vectors", DELETE, "lacks the field 'n_vectors'"),
@@ -118,6 +124,11 @@ BAD_FIELDS = [
         {"k": 10},
         "confidence is a malformed confidence table (the confidence table lacks ranking",
     ),
+    ("item_weights", [], "item_weights is a list, expected an object"),
+    ("item_weights.method", "SLIM", "item_weights.method is 'SLIM', expected one of EASE"),
+    ("item_weights.lambda", 0, "item_weights.lambda is 0, expected more than 0"),
+    ("item_weights.top", -1, "item_weights.top is -1, expected a whole number of at least 0"),
+    ("item_weights.artists", DELETE, "item_weights lacks the field 'artists'"),
     ("tag", "a", "has a field this program does not know: 'tag' (written by a newer version?)"),
 ]
 
@@ -312,6 +323,88 @@ def test_every_consistency_check_and_array_has_a_damaged_case():
     )
     assert [problem for _, problem in validation.CONSISTENCY if problem not in words] == []
     assert [name for name in validation.CATALOG if f"{name} holds" not in words] == []
+
+
+def _item_weights(folder, edit):
+    arrays = item_weight_arrays(folder)
+    edit(arrays)
+    write_item_weights(folder, arrays)
+    rewrite_checksums(folder)
+
+
+def _set(name, index, value):
+    def damage(arrays):
+        arrays[name] = arrays[name].copy()
+        arrays[name][index] = value
+
+    return damage
+
+
+#: case -> (damage of the item-item weights' arrays, words of the message).
+BAD_ITEM_WEIGHTS = {
+    "rows below -1": (_set("rows", (0, 0), -2), "rows holds -2, outside -1..2147483647"),
+    "rows as floats": (
+        lambda a: a.update(rows=a["rows"].astype(np.float32)),
+        "rows holds float32 of shape (120, 64), expected 2-D integers",
+    ),
+    "rows one-dimensional": (lambda a: a.update(rows=a["rows"][:, 0]), "expected 2-D integers"),
+    "weights as float64": (
+        lambda a: a.update(weights=a["weights"].astype(np.float64)),
+        "weights holds float64 of shape (120, 64), expected 2-D float32",
+    ),
+    "an unknown array": (
+        lambda a: a.update(scores=np.zeros(3)),
+        "an array this program does not know: 'scores'",
+    ),
+    "weights missing": (lambda a: a.pop("weights"), "item_weights.npz: lacks weights"),
+    "a row short": (
+        lambda a: a.update(rows=a["rows"][:-1], weights=a["weights"][:-1]),
+        "item weights for other vectors (row counts differ)",
+    ),
+    "weights of another shape": (
+        lambda a: a.update(weights=a["weights"][:, :-1].copy()),
+        "item weights and their rows of different shapes",
+    ),
+    "a row that does not exist": (_set("rows", (0, 0), 120), "item weights name rows that do not exist"),
+    "a NaN weight": (_set("weights", (0, 0), np.nan), "item weights that are not finite"),
+    "a negative weight": (
+        _set("weights", (0, 0), -0.5),
+        "item weights not positive where a partner is named",
+    ),
+    "a weight where no partner is named": (
+        lambda a: (_set("rows", (0, 0), -1)(a), _set("weights", (0, 0), -0.5)(a)),
+        "item weights not 0 where no partner is named",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ITEM_WEIGHTS))
+def test_every_item_weights_array_is_checked(synthetic_model_dir, tmp_path, case):
+    damage, words = BAD_ITEM_WEIGHTS[case]
+    folder = copy_model(synthetic_model_dir, tmp_path)
+    _item_weights(folder, damage)
+    with pytest.raises(ModelError) as caught:
+        load_model(folder)
+    assert words in str(caught.value) and "item_weights.npz" in str(caught.value)
+    code, out, err = run(["g0-a1", "--model", folder])
+    assert code == 3 and out == "" and words in one_error_line(err)
+
+
+def test_every_item_weights_check_and_array_has_a_damaged_case():
+    words = " ".join(w for _, w in BAD_ITEM_WEIGHTS.values())
+    assert [problem for _, problem in validation.ITEM_WEIGHTS_CONSISTENCY if problem not in words] == []
+    assert [name for name in validation.ITEM_WEIGHTS if f"{name} holds" not in words] == []
+
+
+def test_item_weights_that_would_not_load_are_never_written(synthetic_model_dir, tmp_path):
+    model = load_model(synthetic_model_dir)
+    table = model.item_weights
+    table.weights[0, 0] = -1.0  # a named partner with a negative weight
+    with pytest.raises(ModelError, match="item_weights.npz: inconsistent files: item weights not positive"):
+        save_model(
+            str(tmp_path / "m"), model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {}, table
+        )
+    assert os.listdir(tmp_path) == []
 
 
 def test_listener_codes_need_to_increase_only_within_each_artist(synthetic_model_dir):

@@ -172,14 +172,23 @@ def test_the_shipped_model_answers_at_least_95_percent_of_the_catalogue():
             assert "1 listener in the data" in record["error"]
             assert "its only listener lists no other artist the model knows" in record["error"]
     assert "weak result" not in err
-    _check_the_documents_figures(answered, records)
+    # The weak-result check compares the highest similarity of any artist, whatever the dial's
+    # position (tests/test_reliability_query_input.py): the first result of the cosine ranking.
+    code, best, err = run(
+        ["--batch", "-", "--json", "-k", "1", "--rank", "cosine", "--model", SHIPPED], stdin=lines
+    )
+    highest = [json.loads(line) for line in best.splitlines()]
+    _check_the_documents_figures([r for r in highest if "error" not in r], records)
     answer, _ = ask_json(SHIPPED, "Sister Rosetta Tharpe")
     assert answer["listeners"] == 1 and answer["evidence"] == "thin (folded in from 1 listener)"
     assert len(answer["results"]) == DEFAULT_TOP
 
 
 def _check_the_documents_figures(answered, records):
-    """METHOD.md's weak-result table and examples, and the answered counts of README and METHOD."""
+    """METHOD.md's weak-result table and examples, and the answered counts of README and METHOD.
+
+    ``answered``: the cosine ranking's answers (their first result is the highest similarity).
+    """
     method = open(os.path.join(REPO, "docs", "METHOD.md"), encoding="utf-8").read()
     readme = open(os.path.join(REPO, "README.md"), encoding="utf-8").read()
     for label, kind in (("with a vector", True), ("folded in", False)):
@@ -191,8 +200,10 @@ def _check_the_documents_figures(answered, records):
             f"{np.median(first):.3f} |"
         )
         assert row in method, row
-    lady, _ = ask_json(SHIPPED, "Lady Gaga", "--minus", "Britney Spears", "--minus", "Rihanna")
-    rosetta, _ = ask_json(SHIPPED, "Rosetta", "--minus", "Metallica")
+    lady, _ = ask_json(
+        SHIPPED, "Lady Gaga", "--minus", "Britney Spears", "--minus", "Rihanna", "--rank", "cosine"
+    )
+    rosetta, _ = ask_json(SHIPPED, "Rosetta", "--minus", "Metallica", "--rank", "cosine")
     assert f"Rihanna` has {lady['results'][0]['similarity']:.3f} and is flagged" in method.replace("\n", " ")
     assert f"Metallica` has {rosetta['results'][0]['similarity']:.3f} and is not" in method.replace("\n", " ")
     total, folded = len(records), sum(r["evidence"] != "vector" for r in answered)

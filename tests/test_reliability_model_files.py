@@ -9,7 +9,16 @@ import re
 
 import numpy as np
 import pytest
-from reliability import catalog_arrays, copy_model, one_error_line, rewrite_checksums, run, write_catalog
+from reliability import (
+    catalog_arrays,
+    copy_model,
+    item_weight_arrays,
+    one_error_line,
+    rewrite_checksums,
+    run,
+    write_catalog,
+    write_item_weights,
+)
 
 from conftest import REPO
 from item2vec.errors import ModelError
@@ -46,6 +55,19 @@ def _catalog(folder, edit):
 def _nan(v):
     v[3, 1] = np.nan
     return v
+
+
+def _item_weights(folder, edit):
+    arrays = item_weight_arrays(folder)
+    edit(arrays)
+    write_item_weights(folder, arrays)
+
+
+def _set(key, index, value):
+    def edit(arrays):
+        arrays[key][index] = value
+
+    return edit
 
 
 DAMAGES = {
@@ -131,10 +153,68 @@ DAMAGES = {
         False,
         "metadata.json: hyperparameters is 'x', expected an object",
     ),
-    "format version 2": (
-        lambda d: _set_metadata(d, lambda m: m.update(format_version=2)),
+    "format version 3": (
+        lambda d: _set_metadata(d, lambda m: m.update(format_version=3)),
         False,
-        "format version 2 is not supported",
+        "format version 3 is not supported",
+    ),
+    "format version 1 (before the item-item weights), their file gone": (
+        lambda d: (
+            _set_metadata(d, lambda m: m.update(format_version=1)),
+            os.remove(os.path.join(d, "item_weights.npz")),
+        ),
+        False,
+        "format version 1 is not supported",
+    ),
+    "item weights missing": (
+        lambda d: os.remove(os.path.join(d, "item_weights.npz")),
+        False,
+        "item_weights.npz is missing",
+    ),
+    "item weights truncated": (
+        lambda d: _truncate(d, "item_weights.npz"),
+        False,
+        "does not match its checksum",
+    ),
+    "item weights file is text": (
+        lambda d: open(os.path.join(d, "item_weights.npz"), "w").write("hello"),
+        True,
+        "item_weights.npz is not a NumPy archive",
+    ),
+    "item weights without their weights": (
+        lambda d: _item_weights(d, lambda a: a.pop("weights")),
+        True,
+        "item_weights.npz lacks weights",
+    ),
+    "item weights one row short": (
+        lambda d: _item_weights(d, lambda a: a.update(rows=a["rows"][:-1], weights=a["weights"][:-1])),
+        True,
+        "rows of item weights for",
+    ),
+    "item weights name a row that does not exist": (
+        lambda d: _item_weights(d, lambda a: a["rows"].__setitem__((2, 0), len(a["rows"]) + 5)),
+        True,
+        "item weights name rows that do not exist",
+    ),
+    "item weights negative": (
+        lambda d: _item_weights(d, _set("weights", (2, 0), -0.5)),
+        True,
+        "not positive where a partner is named",
+    ),
+    "item weights NaN": (
+        lambda d: _item_weights(d, _set("weights", (2, 0), np.nan)),
+        True,
+        "item weights that are not finite",
+    ),
+    "item weights as float64": (
+        lambda d: _item_weights(d, lambda a: a.update(weights=a["weights"].astype(np.float64))),
+        True,
+        "expected float32",
+    ),
+    "item weights rows as floats": (
+        lambda d: _item_weights(d, lambda a: a.update(rows=a["rows"] * 1.0)),
+        True,
+        "expected 2-D integers",
     ),
     "format version a string": (
         lambda d: _set_metadata(d, lambda m: m.update(format_version="1")),
@@ -326,7 +406,9 @@ def test_pickle_payload_is_live(tmp_path):
     assert os.path.isdir(sentinel)
 
 
-@pytest.mark.parametrize("where", ["vectors.npy", "catalog member", "catalog is a raw pickle"])
+@pytest.mark.parametrize(
+    "where", ["vectors.npy", "catalog member", "catalog is a raw pickle", "item weights member"]
+)
 def test_loading_never_unpickles(synthetic_model_dir, tmp_path, where):
     folder = copy_model(synthetic_model_dir, tmp_path)
     sentinel = str(tmp_path / "payload-ran")
@@ -337,6 +419,10 @@ def test_loading_never_unpickles(synthetic_model_dir, tmp_path, where):
         arrays = catalog_arrays(folder)
         arrays["names_utf8"] = evil
         write_catalog(folder, arrays, allow_pickle=True)
+    elif where == "item weights member":
+        arrays = item_weight_arrays(folder)
+        arrays["weights"] = evil
+        write_item_weights(folder, arrays, allow_pickle=True)
     else:
         import pickle
 

@@ -264,18 +264,22 @@ def test_an_empty_plus_or_minus_is_a_usage_error_like_an_empty_name(synthetic_mo
     assert code == 2 and "a --plus/--minus name is empty" in one_error_line(err)
 
 
-def test_a_weak_result_says_so(synthetic_model_dir, monkeypatch):
+@pytest.mark.parametrize("discover", ["0", "1"])
+def test_a_weak_result_says_so(synthetic_model_dir, monkeypatch, discover):
     from item2vec.query import recommender as query
 
-    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--json", "-k", "1"])
-    # The raw similarity of the best result is what is compared, not its ranking score.
+    # The highest raw similarity of any artist is what is compared: the first result of the
+    # cosine ranking, whatever the dial puts first.
+    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "--json", "-k", "1", "--rank", "cosine"])
     best = json.loads(out)["results"][0]["similarity"]
+    argv = ["g0-a1", "--model", synthetic_model_dir, "-k", "1", "--discover", discover]
+    code, out, err = run([*argv, "--json"])
     assert "weak result" not in err and best != json.loads(out)["results"][0]["score"]
     monkeypatch.setattr(query, "WEAK_SCORE", best)  # at the threshold: not weak
-    assert "weak result" not in run(["g0-a1", "--model", synthetic_model_dir, "-k", "1"])[2]
+    assert "weak result" not in run(argv)[2]
     monkeypatch.setattr(query, "WEAK_SCORE", best + 0.001)
-    code, out, err = run(["g0-a1", "--model", synthetic_model_dir, "-k", "1"])
-    assert code == 0 and f"weak result: the best result's similarity is {best:.2f}" in err
+    code, out, err = run(argv)
+    assert code == 0 and f"weak result: no artist is more similar to the query than {best:.2f}" in err
 
 
 def test_batch_skips_blank_lines_and_comments(synthetic_model_dir):

@@ -2,6 +2,7 @@
 
 Examples:
   %(prog)s Rosetta
+  %(prog)s Madonna --discover 0     (the familiar end of the dial; 1: the niche end)
   %(prog)s Rosetta --minus Metallica --explain
   %(prog)s "Sister Rosetta Tharpe" --rank cosine
   %(prog)s "Cult Of Luna" --json
@@ -27,9 +28,9 @@ import sys
 from ..errors import ExitCode, Item2VecError
 from ..model.storage import load_model
 from ..query.formatting import format_line, format_table, json_record, notes, safe
-from ..query.ranking import RANKINGS
+from ..query.ranking import DEFAULT_DISCOVER, DIAL, RANKINGS
 from ..query.recommender import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, DEFAULT_TOP, MAX_TOP, Recommender
-from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir, int_in
+from .parser import HelpShown, UsageError, add_version, command_parser, default_model_dir, int_in, number_in
 
 HISTORY = os.path.join(os.path.expanduser("~"), ".item2vec_history")
 
@@ -85,6 +86,17 @@ def build_parser(prog="python ask.py"):
         help="evidence (default): embedding similarity plus a small bonus for users listening to both "
         "and a soft penalty for artists with few listeners; "
         "cosine: embedding similarity alone, as gensim's most_similar",
+    )
+    parser.add_argument(
+        "--discover",
+        type=number_in(0, 1, "--discover"),
+        default=None,
+        metavar="X",
+        help="the familiar-to-niche dial of the evidence ranking, from 0 (the well-known artists "
+        "this one's listeners most often play: the highest hit rate) to 1 (the lesser-known ones "
+        "they share: the most niche co-listens found). It has the positions "
+        f"{', '.join(f'{x:g}' for x in DIAL)}; other values go to the nearest "
+        f"(default {DEFAULT_DISCOVER:g}). It only reorders: every position ranks the same artists.",
     )
     parser.add_argument(
         "--min-listeners",
@@ -164,6 +176,7 @@ class Session:
             topn=self.args.top,
             min_listeners=self.args.min_listeners,
             rank=self.args.rank,
+            discover=self.args.discover,
         )
 
     def one(self, query, plus, minus):
@@ -316,6 +329,8 @@ def parse_arguments(parser, argv, stdin):
         raise UsageError("no artist given (use --batch - to read names from standard input)")
     if any(not name.strip() for name in args.plus + args.minus):
         raise UsageError("a --plus/--minus name is empty")
+    if args.discover is not None and args.rank == "cosine":
+        raise UsageError("--discover moves the evidence ranking; --rank cosine has no dial")
     return args, query
 
 

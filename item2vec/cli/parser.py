@@ -52,6 +52,21 @@ def int_in(low, high, what):
     return parse
 
 
+def number_in(low, high, what):
+    """An argparse ``type`` accepting numbers in ``[low, high]`` (not ``nan``), with a one-line error."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} must be a number, got {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, got {text[:40]}")
+        return value
+
+    return parse
+
+
 def add_version(parser):
     """``--version``: the program and package version."""
     from ..version import __version__

@@ -3,10 +3,11 @@
     item2vec-explore --model models/ --out explorer.html
 
 The page holds a search box with the lookup rules of ``ask.py``, the answer
-``ask.py ARTIST --explain`` gives for the chosen artist, and a 2-D map of every
-artist with a vector. Nothing is computed twice in two languages where it
-matters: every answer is precomputed here by :meth:`item2vec.query.recommender.Recommender.answer`
-with ``ask.py``'s defaults and embedded as a table, so the page shows exactly
+``ask.py ARTIST --explain --discover X`` gives for the chosen artist at the position X of
+a slider (every position of the dial), and a 2-D map of every artist with a vector.
+Nothing is computed twice in two languages where it matters: every answer is
+precomputed here by :meth:`item2vec.query.recommender.Recommender.answer_positions`
+with ``ask.py``'s defaults and embedded as a packed table, so the page shows exactly
 what the console would, whatever the ranking rule becomes. The page only looks
 answers up; it ranks nothing itself.
 
@@ -14,7 +15,7 @@ Building needs the ``explore`` extra (plotly for the map's JavaScript, scikit-le
 for the layout); :mod:`item2vec.query.recommender` and ``ask.py`` never import this package.
 """
 
-from .lookup_tables import answer_tables, name_tables, unicode_tables
+from .lookup_tables import answer_tables, dial_table, name_tables, unicode_tables
 from .page import MARKER, ExploreError, build_page, check_target, is_explorer_file, page_data, write_page
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "answer_tables",
     "build_page",
     "check_target",
+    "dial_table",
     "is_explorer_file",
     "name_tables",
     "page_data",

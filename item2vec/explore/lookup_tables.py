@@ -12,6 +12,7 @@ import unicodedata
 from ..errors import Item2VecError
 from ..query import formatting
 from ..query import names as names_module
+from ..query.ranking import DEFAULT_DISCOVER, DIAL
 from ..query.recommender import DEFAULT_MIN_LISTENERS, DEFAULT_RANK, DEFAULT_TOP, evidence_label
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,10 @@ log = logging.getLogger(__name__)
 #: name back gives the original message exactly.
 NAME_SLOT = "\x00"
 
-#: Answer fields the page rebuilds from the artist table instead of storing per result.
-_ARTIST_FIELDS = ("artist", "artist_id", "listeners")
+#: The characters of a packed answer (:func:`pack`): base64url's, which JSON never escapes.
+PACK_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+#: Scores and similarities are stored as whole numbers of this unit (the answers round to it).
+PACK_UNIT = 10_000
 
 
 def ask_defaults():
@@ -32,6 +35,11 @@ def ask_defaults():
     changes the page too.
     """
     return {"top": DEFAULT_TOP, "min_listeners": DEFAULT_MIN_LISTENERS, "rank": DEFAULT_RANK}
+
+
+def dial_table():
+    """The dial positions the page offers (every one ``ask.py --discover`` has) and the default."""
+    return {"positions": list(DIAL), "default": DEFAULT_DISCOVER}
 
 
 def _id_query(recommender, artist_id):
@@ -45,72 +53,184 @@ def _id_query(recommender, artist_id):
     raise Item2VecError(f"artist id {artist_id} cannot be asked for by id")  # pragma: no cover
 
 
-def answer_tables(recommender, top, min_listeners, rank=DEFAULT_RANK):
-    """Every catalogue artist's answer, as ``Recommender.answer`` gives it, in compact form.
+def answer_tables(recommender, top, min_listeners):
+    """Every catalogue artist's answer at every dial position, as ``Recommender.answer`` gives it, packed.
 
     An answer's ``evidence`` is not stored: it is ``"vector"`` exactly for the artists on
     the map and ``"thin (folded in from N listener(s))"`` for the others, which the page
-    rebuilds from the artist table (checked here for every answer).
+    rebuilds from the artist table (checked here for every answer); nor are a result's
+    name and listeners, which the artist table holds.
 
     Parameters
     ----------
     recommender : Recommender
     top, min_listeners : int
-        As ``ask.py``'s ``--top`` and ``--min-listeners``.
-    rank : str
-        As ``ask.py``'s ``--rank``.
+        As ``ask.py``'s ``--top`` and ``--min-listeners`` (the evidence ranking).
 
     Returns
     -------
     dict
-        ``answers``: one entry per catalogue row, either a list of results
-        (each ``[row, value of each of result_fields...]``, ``row`` the result's
-        catalogue row) or the index of its error message in ``errors``;
-        ``result_fields``: the other keys of a result, in the order ``answer`` gives
-        them; ``errors``: message templates, the artist's name stood for by
-        :data:`NAME_SLOT`; ``answer_notes``: the notes of the answers that have any
-        (too few results, a weak result), ``of``: ``{row: [index in text, ...]}``;
-        ``answer_confidence``: the confidence line of the answers of low measured
-        confidence, ``of``: ``{row: index in text}``. All are worded by
-        :mod:`item2vec.query.formatting`, as ``ask.py`` words them. An ``id:N`` query has
-        no note about the name: the page adds those of the typed name in front, where
+        ``answers``: one entry per catalogue row, either a packed answer (:func:`pack_answers`,
+        every position of :func:`dial_table`) or the index of its error message in
+        ``errors``; ``errors``: message templates, the artist's name stood for by
+        :data:`NAME_SLOT`; ``answer_notes``: the notes of the answers that have any (too
+        few results, a weak result), ``of``: ``{row: [[index in text, ...] per
+        position]}``; ``answer_confidence``: the confidence line of the answers of low
+        measured confidence (measured at the default position only, so only its answer can
+        have one), ``of``: ``{row: index in text}``. All are worded by
+        :mod:`item2vec.query.formatting`, as ``ask.py`` words them. An ``id:N`` query has no
+        note about the name: the page adds those of the typed name in front, where
         ``ask.py`` prints them.
     """
     catalog = recommender.catalog
+    positions = dial_table()["positions"]
     row_of_id = {int(i): r for r, i in enumerate(catalog.ids.tolist())}
-    answers, errors, notes, notes_of, result_fields = [], Interned(), Interned(), {}, []
+    answers, errors, notes, notes_of = [], Interned(), Interned(), {}
     lines, lines_of = Interned(), {}
     for row, artist_id in enumerate(catalog.ids.tolist()):
         try:
-            answer = recommender.answer(
-                _id_query(recommender, artist_id), topn=top, min_listeners=min_listeners, rank=rank
+            by_position = recommender.answer_positions(
+                _id_query(recommender, artist_id), topn=top, min_listeners=min_listeners, positions=positions
             )
         except Item2VecError as exc:
             answers.append(errors(_error_template(str(exc), catalog.names[row])))
             continue
-        _check_answer(recommender, answer, artist_id, row)
-        if answer["facts"]:
-            notes_of[str(row)] = [notes(note) for note in formatting.notes(answer)]
-        line = formatting.confidence_line(answer)
+        each = [by_position[x] for x in positions]
+        for answer in each:
+            _check_answer(recommender, answer, artist_id, row, row_of_id)
+            if answer["discover"] != DEFAULT_DISCOVER and formatting.confidence_line(answer):
+                raise Item2VecError(f"id:{artist_id} has a confidence line away from the default position")
+        if any(answer["facts"] for answer in each):
+            notes_of[str(row)] = [[notes(note) for note in formatting.notes(answer)] for answer in each]
+        line = formatting.confidence_line(by_position[DEFAULT_DISCOVER])
         if line:
             lines_of[str(row)] = lines(line)
-        answers.append(
-            [_encode_result(result, catalog, row_of_id, result_fields) for result in answer["results"]]
-        )
-    answered = sum(isinstance(a, list) for a in answers)
+        packed = pack_answers([answer["results"] for answer in each], row_of_id)
+        if unpack_answers(packed, catalog) != [answer["results"] for answer in each]:
+            raise Item2VecError(f"the answer for id:{artist_id} does not survive packing")  # pragma: no cover
+        answers.append(packed)
+    answered = sum(isinstance(a, str) for a in answers)
     log.info(
-        "answers: %d artists answered, %d cannot be (%d message forms)",
+        "answers: %d artists answered at %d positions, %d cannot be (%d message forms)",
         answered,
+        len(positions),
         len(answers) - answered,
         len(errors.values),
     )
     return {
         "answers": answers,
-        "result_fields": result_fields,
         "errors": errors.values,
         "answer_notes": {"of": notes_of, "text": notes.values},
         "answer_confidence": {"of": lines_of, "text": lines.values},
     }
+
+
+def pack(numbers):
+    """Whole numbers >= 0 as one string: 5 bits a character, a sixth saying "more follows".
+
+    The page stores each answer this way (about a third of its JSON); ``unpack`` and
+    explorer.js's ``unpack`` read it back.
+    """
+    out = []
+    for value in numbers:
+        value = int(value)
+        if value < 0:
+            raise ValueError(f"cannot pack {value}: only whole numbers >= 0")
+        while value >= 32:
+            out.append(PACK_ALPHABET[32 | (value & 31)])
+            value >>= 5
+        out.append(PACK_ALPHABET[value])
+    return "".join(out)
+
+
+def unpack(text):
+    """The numbers :func:`pack` wrote."""
+    numbers, value, shift = [], 0, 0
+    for char in text:
+        digit = PACK_ALPHABET.index(char)
+        value |= (digit & 31) << shift
+        shift += 5
+        if digit < 32:
+            numbers.append(value)
+            value, shift = 0, 0
+    return numbers
+
+
+def _zigzag(value):
+    return 2 * value if value >= 0 else -2 * value - 1
+
+
+def _unzigzag(value):
+    return value // 2 if value % 2 == 0 else -(value + 1) // 2
+
+
+def pack_answers(result_lists, row_of_id):
+    """One artist's results at every dial position as one :func:`pack` string.
+
+    The numbers, in order: how many distinct artists the lists hold, then for each its
+    catalogue row, its similarity and its shared listeners (as at every position); then
+    for each position the length of its list, each result's index among those artists,
+    and the scores: the first as a signed whole number of :data:`PACK_UNIT`, each next one
+    as how much lower it is (lists are sorted by score).
+    """
+    artists, index, numbers = [], {}, []
+    for results in result_lists:
+        for result in results:
+            key = result["artist_id"]
+            if key not in index:
+                index[key] = len(artists)
+                artists.append(result)
+    numbers.append(len(artists))
+    for result in artists:
+        numbers += [
+            row_of_id[result["artist_id"]],
+            _zigzag(_units(result["similarity"])),
+            result["shared_listeners"],
+        ]
+    for results in result_lists:
+        scores = [_units(result["score"]) for result in results]
+        numbers.append(len(results))
+        numbers += [index[result["artist_id"]] for result in results]
+        numbers += [_zigzag(scores[0])] if scores else []
+        numbers += [a - b for a, b in zip(scores, scores[1:], strict=False)]
+    return pack(numbers)
+
+
+def unpack_answers(text, catalog):
+    """The result lists :func:`pack_answers` packed, as ``Recommender.answer`` gives them."""
+    numbers = iter(unpack(text))
+    count = next(numbers)
+    artists = []
+    for _ in range(count):
+        row, similarity, shared = next(numbers), _unzigzag(next(numbers)), next(numbers)
+        artists.append((row, similarity, shared))
+    lists = []
+    for length in numbers:
+        picked = [artists[next(numbers)] for _ in range(length)]
+        score = _unzigzag(next(numbers)) if length else 0
+        results = []
+        for i, (row, similarity, shared) in enumerate(picked):
+            score -= next(numbers) if i else 0
+            results.append(
+                {
+                    "artist": catalog.names[row],
+                    "artist_id": int(catalog.ids[row]),
+                    "score": score / PACK_UNIT,
+                    "similarity": similarity / PACK_UNIT,
+                    "listeners": int(catalog.listeners[row]),
+                    "shared_listeners": shared,
+                }
+            )
+        lists.append(results)
+    return lists
+
+
+def _units(value):
+    """A value rounded to 4 decimals as a whole number of :data:`PACK_UNIT` (exact: ``n / 10000`` is it)."""
+    units = round(value * PACK_UNIT)
+    if units / PACK_UNIT != value:
+        raise Item2VecError(f"{value!r} is not a number of 4 decimals")  # pragma: no cover
+    return units
 
 
 class Interned:
@@ -133,7 +253,7 @@ def _error_template(message, name):
     return template if template.replace(NAME_SLOT, name) == message else message
 
 
-def _check_answer(recommender, answer, artist_id, row):
+def _check_answer(recommender, answer, artist_id, row, row_of_id):
     """Stop the build when an answer is not what the page will rebuild from the artist table."""
     catalog = recommender.catalog
     if answer["artist_id"] != artist_id or answer["listeners"] != int(catalog.listeners[row]):
@@ -141,21 +261,12 @@ def _check_answer(recommender, answer, artist_id, row):
     on_map = artist_id in recommender.vectors
     if answer["evidence"] != ("vector" if on_map else evidence_label(answer["listeners"])):
         raise Item2VecError(f"the evidence of id:{artist_id} is not what the page would show")
-
-
-def _encode_result(result, catalog, row_of_id, result_fields):
-    """``[catalogue row, value of each of result_fields...]``; the first result sets ``result_fields``."""
-    fields = [k for k in result if k not in _ARTIST_FIELDS]
-    if not result_fields:
-        result_fields.extend(fields)
-    elif fields != result_fields:
-        raise Item2VecError(f"answers have different fields: {fields} and {result_fields}")
-    result_row = row_of_id[result["artist_id"]]
-    if result["artist"] != catalog.names[result_row]:
-        raise Item2VecError(f"result {result['artist_id']} is not named as in the catalogue")
-    if result["listeners"] != int(catalog.listeners[result_row]):
-        raise Item2VecError(f"result {result['artist_id']} has other listeners than in the catalogue")
-    return [result_row] + [result[k] for k in result_fields]
+    for result in answer["results"]:
+        result_row = row_of_id[result["artist_id"]]
+        if result["artist"] != catalog.names[result_row]:
+            raise Item2VecError(f"result {result['artist_id']} is not named as in the catalogue")
+        if result["listeners"] != int(catalog.listeners[result_row]):
+            raise Item2VecError(f"result {result['artist_id']} has other listeners than in the catalogue")
 
 
 #: Key kinds whose keys the page computes from the typed text itself (explorer.js

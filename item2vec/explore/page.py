@@ -95,7 +95,8 @@ def page_data(model, seed=0):
         "unicode": lookup_tables.unicode_tables(),
     }
     started = time.perf_counter()
-    data.update(lookup_tables.answer_tables(recommender, ask["top"], ask["min_listeners"], ask["rank"]))
+    data["dial"] = lookup_tables.dial_table()
+    data.update(lookup_tables.answer_tables(recommender, ask["top"], ask["min_listeners"]))
     log.info("answers computed in %.0f s", time.perf_counter() - started)
     names = lookup_tables.name_tables(recommender)
     data["artists"]["key"] = names.pop("key")

@@ -15,7 +15,7 @@ import dataclasses
 import math
 
 #: The fields of a ranking as the table records it (``item2vec.query.ranking.Ranking``).
-RANKING_FIELDS = ("weight", "shrink", "discount", "power")
+RANKING_FIELDS = ("weight", "shrink", "discount", "power", "ease")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,9 +8,12 @@ A model folder holds:
     the :class:`~item2vec.model.catalog.Catalog` as plain arrays (names as UTF-8
     bytes plus offsets; the Latin keys of names in other scripts as ASCII bytes,
     offsets and catalogue rows) and ``vector_ids``, the artist id of each vector row.
+``item_weights.npz``
+    the :class:`~item2vec.model.item_weights.ItemWeights` of the artists with a
+    vector (``rows``, ``weights``): the familiar end of the ``--discover`` dial.
 ``metadata.json``
     format version, hyperparameters, data checksums, library versions,
-    training time, and the SHA-256 of the two array files, checked at load so
+    training time, and the SHA-256 of the array files, checked at load so
     that a truncated or mismatched file is reported instead of used.
 
 Writing goes to a temporary sibling folder that replaces the target in one
@@ -33,6 +36,7 @@ from ..errors import ModelError
 from . import replace, validation
 from .catalog import Catalog
 from .confidence import parse_confidence
+from .item_weights import ItemWeights
 from .vectors import ArtistVectors, unit_rows
 
 logger = logging.getLogger(__name__)
@@ -40,15 +44,18 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = validation.FORMAT_VERSION
 VECTORS_FILE = "vectors.npy"
 CATALOG_FILE = "catalog.npz"
+ITEM_WEIGHTS_FILE = "item_weights.npz"
 METADATA_FILE = "metadata.json"
-MODEL_FILES = (METADATA_FILE, VECTORS_FILE, CATALOG_FILE)
+MODEL_FILES = (METADATA_FILE, VECTORS_FILE, CATALOG_FILE, ITEM_WEIGHTS_FILE)
+#: The files whose SHA-256 metadata.json records.
+ARRAY_FILES = (VECTORS_FILE, CATALOG_FILE, ITEM_WEIGHTS_FILE)
 REBUILD_HINT = "rebuild it with: python train_item2vec.py --data DIR --out {folder}"
 
 
 class Model:
-    """A loaded model: vectors, catalogue and metadata. Read-only."""
+    """A loaded model: vectors, catalogue, item-item weights and metadata. Read-only."""
 
-    def __init__(self, vectors, catalog, metadata, path=None):
+    def __init__(self, vectors, catalog, metadata, path=None, item_weights=None):
         self.vectors = vectors
         self.catalog = catalog
         self.metadata = metadata
@@ -56,6 +63,8 @@ class Model:
         #: The measured confidence of answers by listener band
         #: (:class:`~item2vec.model.confidence.ConfidenceTable`), or None when not measured.
         self.confidence = parse_confidence(metadata["confidence"]) if "confidence" in metadata else None
+        #: :class:`~item2vec.model.item_weights.ItemWeights` of the vector rows (none: an empty table).
+        self.item_weights = item_weights if item_weights is not None else empty_item_weights(len(vectors.ids))
 
     @property
     def min_count(self):
@@ -81,7 +90,12 @@ def _encode_names(names, encoding="utf-8"):
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
 
 
-def save_model(out_dir, artist_ids, vectors, catalog, metadata):
+def empty_item_weights(n):
+    """A table with no partners for ``n`` artists: the dial's familiar end then adds nothing."""
+    return ItemWeights(np.zeros((n, 0), dtype=np.int32), np.zeros((n, 0), dtype=np.float32))
+
+
+def save_model(out_dir, artist_ids, vectors, catalog, metadata, item_weights=None):
     """Write a model folder atomically and durably.
 
     The files go to a temporary sibling folder, each is fsynced, then the folder itself
@@ -102,6 +116,9 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
         JSON-serialisable facts about the run, only fields of
         :data:`item2vec.model.validation.METADATA`; ``format_version``, the counts and
         the file checksums are added here.
+    item_weights : ItemWeights, optional
+        One row per vector row (:func:`item2vec.training.ease.ease_weights`); without
+        it the folder holds an empty table.
 
     Returns
     -------
@@ -124,15 +141,16 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     if not (norms_finite and np.isfinite(unit).all()):
         raise ModelError("training produced non-finite vectors; refusing to save them")
     arrays = _catalog_arrays(catalog, artist_ids)
+    weights = _item_weights_arrays(item_weights, len(arrays["vector_ids"]))
     metadata = dict(
         metadata,
         format_version=FORMAT_VERSION,
         n_vectors=int(unit.shape[0]),
         vector_size=int(unit.shape[1]),
         n_artists=len(catalog),
-        files={VECTORS_FILE: "0" * 64, CATALOG_FILE: "0" * 64},  # the real ones once written
+        files=dict.fromkeys(ARRAY_FILES, "0" * 64),  # the real ones once written
     )
-    _refuse_unloadable(unit, arrays, metadata)
+    _refuse_unloadable(unit, arrays, weights, metadata)
     try:
         import tempfile  # write path only: keeps ask.py's start-up lean
 
@@ -144,7 +162,7 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata):
     except OSError as exc:
         raise replace.write_error(out_dir, exc) from None
     try:
-        _write_files(tmp, unit, arrays, metadata)
+        _write_files(tmp, unit, arrays, weights, metadata)
         # mkdtemp made it 0o700: the model is for every user of the machine to read.
         os.chmod(tmp, 0o755)
         replace.fsync_dir(tmp, strict=True)  # its entries, before it is renamed into place
@@ -179,27 +197,42 @@ def _catalog_arrays(catalog, artist_ids):
     }
 
 
-def _refuse_unloadable(unit, arrays, metadata):
+def _item_weights_arrays(item_weights, n_vectors):
+    """The arrays of ``item_weights.npz`` (:data:`item2vec.model.validation.ITEM_WEIGHTS`)."""
+    if item_weights is None:
+        item_weights = empty_item_weights(n_vectors)
+    return {
+        # int16 while the rows fit (32,767 artists with a vector): a quarter less to read.
+        "rows": item_weights.rows.astype(np.int16 if n_vectors < 2**15 else np.int32),
+        "weights": item_weights.weights.astype(np.float32),
+    }
+
+
+def _refuse_unloadable(unit, arrays, weights, metadata):
     """The loader's own checks, before anything is written: never save what would not load."""
     problem = validation.metadata_problem(metadata)
-    if problem is None:
+    if problem is not None:
+        problem = f"{METADATA_FILE}: {problem}"
+    else:
         problem = validation.catalog_problem(arrays, unit, metadata)
         problem = problem and f"{CATALOG_FILE}: {problem}"
-    else:
-        problem = f"{METADATA_FILE}: {problem}"
+    if problem is None:
+        problem = validation.item_weights_problem(weights, unit)
+        problem = problem and f"{ITEM_WEIGHTS_FILE}: {problem}"
     if problem is not None:
         raise ModelError(f"refusing to write a model this program could not load: {problem}")
 
 
-def _write_files(tmp, unit, arrays, metadata):
-    """The three files into ``tmp``, each fsynced; fills in ``metadata["files"]``."""
+def _write_files(tmp, unit, arrays, weights, metadata):
+    """The four files into ``tmp``, each fsynced; fills in ``metadata["files"]``."""
     np.save(os.path.join(tmp, VECTORS_FILE), unit, allow_pickle=False)
     _write_npz(os.path.join(tmp, CATALOG_FILE), arrays)
-    metadata["files"] = {name: sha256_file(os.path.join(tmp, name)) for name in (VECTORS_FILE, CATALOG_FILE)}
+    _write_npz(os.path.join(tmp, ITEM_WEIGHTS_FILE), weights)
+    metadata["files"] = {name: sha256_file(os.path.join(tmp, name)) for name in ARRAY_FILES}
     with open(os.path.join(tmp, METADATA_FILE), "w", encoding="utf-8") as handle:
         json.dump(metadata, handle, indent=2, sort_keys=True, ensure_ascii=False)
         handle.write("\n")
-    for name in (VECTORS_FILE, CATALOG_FILE, METADATA_FILE):
+    for name in (*ARRAY_FILES, METADATA_FILE):
         with open(os.path.join(tmp, name), "rb") as handle:
             os.fsync(handle.fileno())
 
@@ -261,6 +294,7 @@ def _load(folder, verify):
     _check_arrays(unit, arrays, metadata, fail)
     _check_vectors(unit, fail)
     names = _decode_names(arrays, fail)
+    item_weights = _read_item_weights(folder, unit, fail)
     catalog = Catalog(
         arrays["artist_ids"],
         names,
@@ -269,7 +303,8 @@ def _load(folder, verify):
         arrays["listen_users"],
         _romanized(arrays, len(names), fail),
     )
-    return Model(ArtistVectors(arrays["vector_ids"], unit), catalog, metadata, path=folder)
+    vectors = ArtistVectors(arrays["vector_ids"], unit)
+    return Model(vectors, catalog, metadata, path=folder, item_weights=item_weights)
 
 
 class _Failure:
@@ -284,13 +319,19 @@ class _Failure:
 
 
 def _check_model_files(folder, fail):
-    """The folder exists and holds the three files (a foreign folder is told apart from a damaged model)."""
+    """The folder exists and holds the model's files (a foreign folder is told apart from a damaged model)."""
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise fail("is a file, not a model folder")
     if not os.path.isdir(folder):
         raise fail("folder not found")
     entries = replace.list_folder(folder) or []
-    missing = [name for name in MODEL_FILES if not os.path.isfile(os.path.join(folder, name))]
+    # item_weights.npz is checked after the format version (_read_item_weights): a folder
+    # written before it existed is told it is of an older format, not that a file is missing.
+    missing = [
+        name
+        for name in MODEL_FILES
+        if name != ITEM_WEIGHTS_FILE and not os.path.isfile(os.path.join(folder, name))
+    ]
     if missing and not replace.only_ours(entries, MODEL_FILES):
         # Not a damaged model but some other folder: advising --out here would have
         # the trainer refuse it (it never replaces files it did not write).
@@ -332,9 +373,10 @@ def _read_metadata(folder, fail):
 
 
 def _verify_checksums(folder, metadata, fail):
-    """The two array files are the ones ``metadata.json`` was written with."""
-    expected = metadata["files"]  # validated: both checksums are there
-    for name in (VECTORS_FILE, CATALOG_FILE):
+    """The array files are the ones ``metadata.json`` was written with."""
+    expected = metadata["files"]  # validated: every checksum is there
+    _check_item_weights_file(folder, fail)
+    for name in ARRAY_FILES:
         if sha256_file(os.path.join(folder, name)) != expected.get(name):
             raise fail(
                 f"{name} does not match its checksum in {METADATA_FILE} "
@@ -431,6 +473,43 @@ def _romanized(arrays, n, fail):
     if not all(_ROMANIZED_KEY.fullmatch(k) for k in keys):
         raise fail("romanized keys table holds something other than lower-case ASCII words")
     return rows, keys
+
+
+def _check_item_weights_file(folder, fail):
+    """``item_weights.npz`` is there, a regular file (the others are checked before the metadata)."""
+    path = os.path.join(folder, ITEM_WEIGHTS_FILE)
+    if not os.path.isfile(path):
+        raise fail(
+            f"{ITEM_WEIGHTS_FILE} is missing"
+            if not os.path.lexists(path)
+            else f"{ITEM_WEIGHTS_FILE} is not a regular file"
+        )
+
+
+def _read_item_weights(folder, unit, fail):
+    """``item_weights.npz`` as :class:`ItemWeights`, every array checked; never unpickled."""
+    _check_item_weights_file(folder, fail)
+    path = os.path.join(folder, ITEM_WEIGHTS_FILE)
+    if not zipfile.is_zipfile(path):
+        raise fail(f"{ITEM_WEIGHTS_FILE} is not a NumPy archive")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except ValueError as exc:
+        if "pickle" in str(exc) or "Python objects" in str(exc):
+            raise fail(
+                f"{ITEM_WEIGHTS_FILE} holds Python objects (pickle), which are never loaded: "
+                "they could run code"
+            ) from None
+        raise fail(f"cannot read {ITEM_WEIGHTS_FILE} ({_first_line(exc)})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise fail(f"cannot read {ITEM_WEIGHTS_FILE} ({_first_line(exc)})") from None
+    except Exception as exc:  # noqa: BLE001  (as _read_arrays: numpy's header parser)
+        raise fail(f"cannot read {ITEM_WEIGHTS_FILE} ({type(exc).__name__}: {_first_line(exc)})") from None
+    problem = validation.item_weights_problem(arrays, unit)
+    if problem is not None:
+        raise fail(f"{ITEM_WEIGHTS_FILE}: {problem}")
+    return ItemWeights(arrays["rows"], arrays["weights"])
 
 
 def _decode_names(arrays, fail):

@@ -1,4 +1,4 @@
-"""What a model folder may hold: one entry per field of ``metadata.json`` and per array of ``catalog.npz``.
+"""What a model folder may hold: one entry per field of ``metadata.json``, per array of its archives.
 
 The loader (:mod:`item2vec.model.storage`) refuses a folder whose files break any entry, in
 one line, and the saver checks the same tables before it writes, so a model this program
@@ -13,6 +13,8 @@ marked required (``save_model``'s callers give the run's facts, which tests ofte
 Each catalogue array has a dtype kind and a range its values must lie in, and is required
 unless marked otherwise (arrays added after the first models, which those lack); the arrays'
 consistency with each other and with the vectors is :data:`CONSISTENCY`, checked in order.
+The item-item weights of the ``--discover`` dial (``item_weights.npz``) are :data:`ITEM_WEIGHTS`
+and :data:`ITEM_WEIGHTS_CONSISTENCY`, in the same style.
 """
 
 import dataclasses
@@ -24,7 +26,8 @@ import numpy as np
 
 from .confidence import parse_confidence
 
-FORMAT_VERSION = 1
+#: 2: the folder holds item_weights.npz (a version-1 folder is refused with the rebuild hint).
+FORMAT_VERSION = 2
 #: Larger than any model's metadata (the shipped one is 1.4 kB); read whole into memory.
 MAX_METADATA_BYTES = 1 << 20
 INT64_MAX = int(np.iinfo(np.int64).max)
@@ -247,7 +250,13 @@ DATA = {
 METADATA = {
     "format_version": Field(Exactly(FORMAT_VERSION), required=True),
     "files": Field(
-        Record({"vectors.npy": Field(SHA256, required=True), "catalog.npz": Field(SHA256, required=True)}),
+        Record(
+            {
+                "vectors.npy": Field(SHA256, required=True),
+                "catalog.npz": Field(SHA256, required=True),
+                "item_weights.npz": Field(SHA256, required=True),
+            }
+        ),
         required=True,
     ),
     "n_vectors": Field(Whole(0), required=True),
@@ -266,6 +275,17 @@ METADATA = {
     "trainer": Field(Text(("gensim", "mllib"))),
     "mllib": Field(Mapping(scalar_or_names)),  # MLlib's own parameters (trainer "mllib")
     "confidence": Field(confidence_table),  # measured by the evaluation, when it matched the run
+    # How item_weights.npz was computed (item2vec.training.ease, written by save_trained).
+    "item_weights": Field(
+        Record(
+            {
+                "method": Field(Text(("EASE",)), required=True),
+                "lambda": Field(Number(above=0), required=True),
+                "top": Field(Whole(0), required=True),
+                "artists": Field(Whole(0), required=True),
+            }
+        )
+    ),
 }
 
 
@@ -281,7 +301,8 @@ def metadata_problem(metadata):
 
 @dataclasses.dataclass(frozen=True)
 class Array:
-    """One array of ``catalog.npz``: 1-D, ``"int"`` (any integer dtype) or ``"bytes"`` (uint8).
+    """One array of a model's archive: ``"int"`` (any integer dtype), ``"bytes"`` (uint8) or
+    ``"float32"``, of ``ndim`` dimensions (1 unless given).
 
     Integers lie in ``[low, high]``, compared as Python ints (a uint64 never wraps).
     """
@@ -290,6 +311,7 @@ class Array:
     low: int = 0
     high: int = INT64_MAX
     required: bool = True
+    ndim: int = 1
 
 
 #: The Latin keys of names in other scripts (``Catalog.romanized_*``): a folder written
@@ -312,16 +334,23 @@ CATALOG = {
 }
 
 
-def array_problem(name, array):
-    """What is wrong with one catalogue array on its own (dtype, shape, range), or None."""
-    spec = CATALOG[name]
-    if spec.kind == "bytes":
-        ok_type = array.dtype == np.uint8
-    else:
-        ok_type = array.dtype.kind in ("i", "u")
-    if array.ndim != 1 or not ok_type:
-        expected = "bytes (uint8)" if spec.kind == "bytes" else "integers"
-        return f"{name} holds {array.dtype} of shape {array.shape}, expected 1-D {expected}"
+#: What each kind of :class:`Array` accepts, and how a message names it.
+_KINDS = {
+    "bytes": (lambda dtype: dtype == np.uint8, "bytes (uint8)"),
+    "int": (lambda dtype: dtype.kind in ("i", "u"), "integers"),
+    "float32": (lambda dtype: dtype == np.float32, "float32"),
+}
+
+
+def array_problem(name, array, table=None):
+    """What is wrong with one array of ``table`` (default :data:`CATALOG`) on its own, or None.
+
+    Its dtype, its shape, the range of its values.
+    """
+    spec = (CATALOG if table is None else table)[name]
+    ok_type, expected = _KINDS[spec.kind]
+    if array.ndim != spec.ndim or not ok_type(array.dtype):
+        return f"{name} holds {array.dtype} of shape {array.shape}, expected {spec.ndim}-D {expected}"
     if spec.kind == "int" and len(array):
         # Compared as Python ints: a uint64 above 2**63 must not wrap into range.
         low, high = int(array.min()), int(array.max())
@@ -387,19 +416,65 @@ CONSISTENCY = [
 ]
 
 
-def catalog_problem(arrays, unit, metadata):
-    """What is wrong with the catalogue's arrays and their fit with the vectors, or None."""
-    unknown = sorted(set(arrays) - set(CATALOG))
+def _archive_problem(arrays, table):
+    """Unknown, missing or malformed arrays of one archive against its ``table``, or None."""
+    unknown = sorted(set(arrays) - set(table))
     if unknown:
         return f"holds an array this program does not know: {unknown[0]!r} (written by a newer version?)"
-    missing = [name for name, spec in CATALOG.items() if spec.required and name not in arrays]
+    missing = [name for name, spec in table.items() if spec.required and name not in arrays]
     if missing:
         return f"lacks {', '.join(missing)}"
     for name, array in arrays.items():
-        problem = array_problem(name, array)
+        problem = array_problem(name, array, table)
         if problem is not None:
             return problem
+    return None
+
+
+def catalog_problem(arrays, unit, metadata):
+    """What is wrong with the catalogue's arrays and their fit with the vectors, or None."""
+    problem = _archive_problem(arrays, CATALOG)
+    if problem is not None:
+        return problem
     for ok, problem in CONSISTENCY:
         if not ok(arrays, unit, metadata):
+            return f"inconsistent files: {problem}"
+    return None
+
+
+# -- the item_weights.npz table ----------------------------------------------------------------
+
+#: Every array of ``item_weights.npz`` (:class:`~item2vec.model.item_weights.ItemWeights`):
+#: ``rows`` names each vector row's partners (vector rows, -1 pads), ``weights`` their weights.
+ITEM_WEIGHTS = {
+    "rows": Array("int", low=-1, high=INT32_MAX, ndim=2),
+    "weights": Array("float32", ndim=2),
+}
+
+#: Consistency of the item weights with each other and the vectors, as :data:`CONSISTENCY`:
+#: a check gets ``(arrays, unit)``.
+ITEM_WEIGHTS_CONSISTENCY = [
+    (lambda a, u: len(a["rows"]) == u.shape[0], "item weights for other vectors (row counts differ)"),
+    (lambda a, u: a["weights"].shape == a["rows"].shape, "item weights and their rows of different shapes"),
+    (lambda a, u: bool((a["rows"] < u.shape[0]).all()), "item weights name rows that do not exist"),
+    (lambda a, u: bool(np.isfinite(a["weights"]).all()), "item weights that are not finite"),
+    (
+        lambda a, u: bool(((a["rows"] < 0) | (a["weights"] > 0)).all()),
+        "item weights not positive where a partner is named",
+    ),
+    (
+        lambda a, u: bool((a["weights"][a["rows"] < 0] == 0).all()),
+        "item weights not 0 where no partner is named",
+    ),
+]
+
+
+def item_weights_problem(arrays, unit):
+    """What is wrong with the arrays of ``item_weights.npz`` and their fit with the vectors, or None."""
+    problem = _archive_problem(arrays, ITEM_WEIGHTS)
+    if problem is not None:
+        return problem
+    for ok, problem in ITEM_WEIGHTS_CONSISTENCY:
+        if not ok(arrays, unit):
             return f"inconsistent files: {problem}"
     return None

@@ -12,6 +12,7 @@ characters and escape sequences are shown escaped, never interpreted.
 import unicodedata
 
 from .names import plural
+from .ranking import DEFAULT_DISCOVER
 
 _HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -46,8 +47,13 @@ def describe_query(answer):
 
 
 def heading(answer, min_listeners=0):
-    """``Artists similar to X (N listeners)[, ranked by ...][, among artists with ...]:``."""
+    """``Artists similar to X (N listeners)[, discover X][, ranked by ...][, among artists with ...]:``.
+
+    The dial's position is named when it is not the default one.
+    """
     text = f"Artists similar to {describe_query(answer)} ({plural(answer['listeners'], 'listener')})"
+    if answer.get("discover") is not None and answer["discover"] != DEFAULT_DISCOVER:
+        text += f", discover {answer['discover']:g}"
     if answer.get("rank") == "cosine":
         text += ", ranked by similarity alone"
     if min_listeners > 0:
@@ -111,7 +117,7 @@ def _fewer_results(fact):
 
 def _weak_result(fact):
     return (
-        f"weak result: the best result's similarity is {fact['similarity']:.2f}, below "
+        f"weak result: no artist is more similar to the query than {fact['similarity']:.2f}, below "
         f"{fact['threshold']} (lower than any plain single-artist query gives), so these answers are noise"
     )
 
@@ -140,7 +146,18 @@ def json_record(answer):
     record = {k: v for k, v in answer.items() if k != "facts"}
     record["notes"] = notes(answer)
     # The documented key order: notes before confidence and results.
-    order = ("query", "artist", "artist_id", "listeners", "evidence", "rank", "plus", "minus", "notes")
+    order = (
+        "query",
+        "artist",
+        "artist_id",
+        "listeners",
+        "evidence",
+        "rank",
+        "discover",
+        "plus",
+        "minus",
+        "notes",
+    )
     return {k: record[k] for k in order if k in record} | {k: v for k, v in record.items() if k not in order}
 
 

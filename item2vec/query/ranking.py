@@ -12,9 +12,17 @@ docs/EVALUATION.md and docs/METHOD.md):
 - the **direct co-listen evidence** ``+ weight * E_qj / max_j E_qj`` with
   ``E_qj = C_qj / (sqrt(n_q n_j) + shrink)``: the shrunk co-listen cosine of the
   query and the candidate (``C_qj`` users list both), scaled by its row maximum so
-  the weight means the same for every query.
+  the weight means the same for every query;
+- the **item-item weights** ``+ ease * B_qj / max_j B_qj``: the model folder's EASE
+  weights (:mod:`item2vec.model.item_weights`), the strongest high-hit-rate signal, scaled
+  the same way.
 
-``score = cosine + weight * E / max(E) - discount / n ** power``
+``score = cosine + weight * E / max(E) + ease * B / max(B) - discount / n ** power``
+
+The ``--discover`` dial (:data:`DIAL`) is five fixed settings of these weights, from the
+familiar end (0: the highest hit rate on validation users, heavy item-item weights and a
+strong discount that favours well-known artists) to the niche end (1: the most niche
+co-listens found). Every position ranks the same candidates; it only reorders them.
 
 An artist too rare to have a vector (1-2 listeners) is **folded in**: its vector
 is the unit mean of the vectors of the artists its listeners play, each weighted
@@ -27,7 +35,7 @@ Everything here is plain numpy and broadcasts over leading axes, so the research
 evaluation scores thousands of queries with the very function the tool uses.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,14 +58,17 @@ class Ranking:
         Strength of the ``- discount / n ** power`` evidence discount; 0 leaves it out.
     power : float
         Exponent of the listener count in the discount.
+    ease : float
+        Weight of the row-max-scaled item-item term; 0 leaves it out.
     """
 
     weight: float = 0.25
     shrink: float = 5.0
     discount: float = 0.2
     power: float = 0.5
+    ease: float = 0.0
 
-    def scores(self, cosine, shared, query_listeners, listeners):
+    def scores(self, cosine, shared, query_listeners, listeners, item_weights=None):
         """Evidence-aware scores.
 
         Parameters
@@ -70,6 +81,10 @@ class Ranking:
             ``n_q``, the query artist's listeners.
         listeners : ndarray of int, shape (n,)
             ``n_j``, each candidate's listeners.
+        item_weights : ndarray of float, shape (..., n), optional
+            ``B_qj``, the query's item-item weights (:meth:`ItemWeights.of
+            <item2vec.model.item_weights.ItemWeights.of>`), 0 for the query itself; needed
+            when :attr:`ease` is not 0.
 
         Returns
         -------
@@ -84,17 +99,36 @@ class Ranking:
             top = shrunk.max(axis=-1, keepdims=True)
             # A query that shares no listener with any candidate gets no evidence term.
             score += self.weight * np.divide(shrunk, top, out=np.zeros_like(shrunk), where=top > 0)
+        if self.ease:
+            if item_weights is None:
+                raise ValueError("this ranking weighs the item-item term: pass the query's item_weights")
+            b = np.asarray(item_weights, dtype=np.float64)
+            top = b.max(axis=-1, keepdims=True)
+            score += self.ease * np.divide(b, top, out=np.zeros_like(b), where=top > 0)
         return score
 
 
-#: The shipped ranking: a point of the validation frontier (docs/EVALUATION.md), with a
-#: heavier co-listen weight than the frontier's IPS-recall corner (0.1) because the lists it
-#: gives stay in the query's scene with better-known peers (docs/METHOD.md, "Ranking").
-DEFAULT_RANKING = Ranking()
+#: ``--discover``: position -> the ranking there, familiar (0) to niche (1). Chosen on
+#: validation users only by the evaluation's search (:mod:`item2vec.research.dial`, its rule
+#: and results in docs/EVALUATION.md, "How the dial was chosen"); tests/test_dial.py checks
+#: that these are the settings it chose (docs/evaluation.json).
+DIAL = {
+    0.0: Ranking(weight=0.0, shrink=5.0, discount=3.0, power=0.25, ease=0.5),
+    0.25: Ranking(weight=0.25, shrink=5.0, discount=0.8, power=0.25, ease=1.0),
+    0.5: Ranking(weight=0.0, shrink=5.0, discount=0.2, power=0.5, ease=0.2),
+    0.75: Ranking(weight=0.0, shrink=5.0, discount=0.15, power=1.0, ease=0.1),
+    1.0: Ranking(weight=0.0, shrink=5.0, discount=0.05, power=1.0, ease=0.05),
+}
+#: The position used when none is asked for: the most niche co-listens found among the
+#: settings that keep the hit rate of validation users at 0.81 or more.
+DEFAULT_DISCOVER = 0.75
+#: The ranking at :data:`DEFAULT_DISCOVER`.
+DEFAULT_RANKING = DIAL[DEFAULT_DISCOVER]
 #: Plain ``most_similar`` order (``--rank cosine``).
 COSINE_RANKING = Ranking(weight=0.0, discount=0.0)
 #: Co-listen weight for a folded-in (rare) query artist: its vector is a guess from
-#: one or two lists, so the direct evidence counts for more (chosen on validation).
+#: one or two lists, so the direct evidence counts for more (chosen on validation). It
+#: has no item-item weights, so only the discount follows the dial.
 RARE_EVIDENCE_WEIGHT = 0.5
 
 
@@ -117,6 +151,34 @@ def listener_discount(listeners, strength, power):
     """
     n = np.maximum(np.asarray(listeners, dtype=np.float64), 1.0)
     return strength * np.power(n, -power)
+
+
+def dial_position(discover):
+    """The dial position nearest to ``discover`` (a number from 0 to 1).
+
+    Raises
+    ------
+    ValueError
+        When ``discover`` is not a number from 0 to 1.
+    """
+    try:
+        value = float(discover)
+    except (TypeError, ValueError):
+        raise ValueError(f"discover must be a number from 0 to 1, got {discover!r}") from None
+    if not 0.0 <= value <= 1.0:  # also false for NaN
+        raise ValueError(f"discover must be a number from 0 to 1, got {discover!r}")
+    # Ties (exactly between two positions) go to the familiar side.
+    return min(DIAL, key=lambda position: (abs(position - value), position))
+
+
+def dial_ranking(discover):
+    """The :class:`Ranking` of the dial position nearest to ``discover`` (see :func:`dial_position`)."""
+    return DIAL[dial_position(discover)]
+
+
+def rare_ranking(ranking):
+    """``ranking`` for a query artist without a vector: co-listen weight raised, no item-item term."""
+    return replace(ranking, weight=RARE_EVIDENCE_WEIGHT, ease=0.0)
 
 
 def colisten_cosine(shared, query_listeners, listeners, shrink):

@@ -18,7 +18,18 @@ from ..errors import Item2VecError, NotInModelError
 from ..model.arrays import rows_of, top_k
 from ..model.vectors import arithmetic_mean
 from .names import NameIndex, artist_fact, plural
-from .ranking import COSINE_RANKING, DEFAULT_RANKING, RANKINGS, RARE_EVIDENCE_WEIGHT, CoListens, fold_in
+from .ranking import (
+    COSINE_RANKING,
+    DEFAULT_DISCOVER,
+    DEFAULT_RANKING,
+    DIAL,
+    RANKINGS,
+    CoListens,
+    dial_position,
+    dial_ranking,
+    fold_in,
+    rare_ranking,
+)
 
 #: No hard listener filter by default: the evidence ranking discounts thinly heard
 #: artists softly (``- 0.2 / sqrt(n)``), which on the validation users beat the old
@@ -29,11 +40,13 @@ DEFAULT_RANK = "evidence"
 #: Answers per query when not asked otherwise (``--top``, the explorer page, the API).
 DEFAULT_TOP = 10
 MAX_TOP = 1000
-#: An answer whose first result has a raw similarity (cosine) below this gets a note that
-#: it is weak. On the shipped bag, default ranking, every plain single-artist query's first
-#: result is above it by a margin, while arithmetic that cancels out falls below; the
-#: figures are in docs/METHOD.md, "Weak results", which tests/test_rare_artists.py
-#: recomputes from the shipped model.
+#: An answer whose query is no closer than this (raw similarity, cosine) to any artist gets a
+#: note that it is weak. The highest similarity, not the first result's: the dial's familiar
+#: end puts well-known artists first whatever their cosine, while a query vector that is
+#: noise is far from every artist at every position. On the shipped bag every plain
+#: single-artist query has an artist above it by a margin, while arithmetic that cancels out
+#: falls below; the figures are in docs/METHOD.md, "Weak results", which
+#: tests/test_rare_artists.py recomputes from the shipped model.
 WEAK_SCORE = 0.5
 #: An answer is of "low" confidence when fewer than this share of the measured answers
 #: of its band held a co-listened artist (the table and the explorer then say so above
@@ -89,12 +102,16 @@ class Ranked:
         Its raw cosine with the query vector.
     shared : ndarray of int64
         Users who list the result and a positive query artist.
+    best_similarity : float
+        The highest similarity of any artist with a vector but the query's own to the query
+        vector, whatever the ranking or filter (what :data:`WEAK_SCORE` is compared with).
     """
 
     rows: np.ndarray
     scores: np.ndarray
     similarity: np.ndarray
     shared: np.ndarray
+    best_similarity: float = 1.0
 
 
 def evidence_label(listeners):
@@ -185,7 +202,14 @@ class Recommender:
             vector = fold_in(shared, self.vector_listeners, self.vectors.unit)
         return QueryArtist(int(artist_id), int(position), int(row), vector)
 
-    def confidence(self, artist, plain=True, rank=DEFAULT_RANK, min_listeners=DEFAULT_MIN_LISTENERS):
+    def confidence(
+        self,
+        artist,
+        plain=True,
+        rank=DEFAULT_RANK,
+        min_listeners=DEFAULT_MIN_LISTENERS,
+        discover=DEFAULT_DISCOVER,
+    ):
         """How far to trust an answer for ``artist``: its band's measured share, or why there is none.
 
         Parameters
@@ -193,8 +217,9 @@ class Recommender:
         artist : QueryArtist
         plain : bool
             False for arithmetic (``--plus``/``--minus``), which was not measured.
-        rank, min_listeners
-            As the answer was asked; measured are the default ranking without a filter.
+        rank, min_listeners, discover
+            As the answer was asked; measured are the default ranking at the dial's default
+            position, without a filter.
 
         Returns
         -------
@@ -208,8 +233,9 @@ class Recommender:
             None and ``reason`` says why (else None): ``"not_measured"`` (the model has no
             table), ``"other_ranking"`` (measured with another version's ranking),
             ``"arithmetic"`` (``--plus``/``--minus``), ``"ranking"`` (not the default
-            ranking), ``"listener_filter"`` (``--min-listeners``), ``"no_band"`` (no band
-            covers the artist's listeners).
+            ranking), ``"dial_position"`` (``--discover`` at another position),
+            ``"listener_filter"`` (``--min-listeners``), ``"no_band"`` (no band covers the
+            artist's listeners).
         """
         listeners = int(self.catalog.listeners[artist.position])
         out = dict.fromkeys(
@@ -218,7 +244,7 @@ class Recommender:
         out.update(folded=artist.folded, listeners=listeners)
         table = self.model.confidence
         band = None if table is None else table.band(listeners, artist.folded)
-        rare = replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT)
+        rare = rare_ranking(DEFAULT_RANKING)
         reasons = [
             (table is None, "not_measured"),
             (
@@ -228,6 +254,7 @@ class Recommender:
             ),
             (not plain, "arithmetic"),
             (rank != DEFAULT_RANK, "ranking"),
+            (rank == DEFAULT_RANK and discover != DEFAULT_DISCOVER, "dial_position"),
             (min_listeners > 1, "listener_filter"),
             (band is None, "no_band"),
         ]
@@ -251,19 +278,28 @@ class Recommender:
         return out
 
     def rank(
-        self, positive, negative=(), topn=DEFAULT_TOP, min_listeners=DEFAULT_MIN_LISTENERS, rank=DEFAULT_RANK
+        self,
+        positive,
+        negative=(),
+        topn=DEFAULT_TOP,
+        min_listeners=DEFAULT_MIN_LISTENERS,
+        rank=DEFAULT_RANK,
+        discover=DEFAULT_DISCOVER,
     ):
         """The ``topn`` best artists with a vector for a query, by the chosen ranking.
 
         The query vector is gensim's arithmetic over the artists' unit vectors
         (:func:`~item2vec.model.vectors.arithmetic_mean`). ``rank="cosine"`` orders by its cosine
-        alone (``most_similar``). ``rank="evidence"`` uses
-        :data:`~item2vec.query.ranking.DEFAULT_RANKING`, whose co-listen term treats the positive
-        artists as one: ``C_j`` counts the users who list ``j`` and at least one of them,
-        ``n_q`` the users who list at least one of them (for one artist, exactly its own
-        counts). When every positive artist was folded in, the co-listen weight is
-        :data:`~item2vec.query.ranking.RARE_EVIDENCE_WEIGHT`; with negative artists the co-listen
-        term is left out (co-listens cannot be subtracted) and the discount kept.
+        alone (``most_similar``). ``rank="evidence"`` uses the ranking of the ``--discover``
+        dial at ``discover`` (:func:`~item2vec.query.ranking.dial_ranking`), whose co-listen
+        term treats the positive artists as one: ``C_j`` counts the users who list ``j`` and
+        at least one of them, ``n_q`` the users who list at least one of them (for one
+        artist, exactly its own counts), and whose item-item term adds up the weights of the
+        positive artists with a vector (EASE's prediction for a list holding them). When
+        every positive artist was folded in, the co-listen weight is
+        :data:`~item2vec.query.ranking.RARE_EVIDENCE_WEIGHT` and there are no item-item
+        weights (:func:`~item2vec.query.ranking.rare_ranking`); with negative artists both
+        terms are left out (co-listens cannot be subtracted) and the discount kept.
 
         Parameters
         ----------
@@ -272,6 +308,9 @@ class Recommender:
         min_listeners : int
             Hard filter: only artists with at least this many listeners are returned.
         rank : {"evidence", "cosine"}
+        discover : float
+            Position of the dial, 0 (familiar) to 1 (niche); the nearest position is used.
+            Ignored by ``rank="cosine"``.
 
         Returns
         -------
@@ -280,10 +319,33 @@ class Recommender:
         Raises
         ------
         QueryError
-            When the artists cancel out, or ``rank`` is not a known ranking.
+            When the artists cancel out, ``rank`` is not a known ranking or ``discover`` is
+            not a number from 0 to 1.
+        """
+        return self.rank_positions(positive, negative, topn, min_listeners, rank, [discover])[0]
+
+    def rank_positions(
+        self,
+        positive,
+        negative=(),
+        topn=DEFAULT_TOP,
+        min_listeners=DEFAULT_MIN_LISTENERS,
+        rank=DEFAULT_RANK,
+        positions=(DEFAULT_DISCOVER,),
+    ):
+        """:meth:`rank` at several dial positions, sharing everything but the last sum.
+
+        Returns
+        -------
+        list of Ranked
+            One per position, in the order given.
         """
         if rank not in RANKINGS:
             raise QueryError(f"unknown ranking {rank!r}; choose one of {', '.join(RANKINGS)}")
+        try:
+            rankings = [dial_ranking(x) for x in positions]
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
         positive, negative = list(positive), list(negative)
         try:
             query = arithmetic_mean(*(self._stack(artists) for artists in (positive, negative)))
@@ -296,19 +358,27 @@ class Recommender:
         # The query artists are never returned, so their own (large) counts must not set
         # the row maximum the co-listen term is scaled by.
         shared[query_rows] = 0
-        if rank == "cosine":
-            ranking = COSINE_RANKING
-        elif negative:
-            ranking = replace(DEFAULT_RANKING, weight=0.0)
-        elif all(a.folded for a in positive):
-            ranking = replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT)
-        else:
-            ranking = DEFAULT_RANKING
-        scores = ranking.scores(similarity, shared, len(users), self.vector_listeners)
         candidates = self.allowed(min_listeners).copy()
         candidates[query_rows] = False
-        rows = top_k(scores, candidates, topn)
-        return Ranked(rows, scores[rows], similarity[rows], shared[rows])
+        others = np.ones(len(similarity), dtype=bool)
+        others[query_rows] = False
+        best = float(similarity[others].max()) if others.any() else 0.0
+        weights = None
+        out = []
+        for ranking in rankings:
+            if rank == "cosine":
+                ranking = COSINE_RANKING
+            elif negative:
+                ranking = replace(ranking, weight=0.0, ease=0.0)
+            elif all(a.folded for a in positive):
+                ranking = rare_ranking(ranking)
+            if ranking.ease and weights is None:
+                weights = self.model.item_weights.of([a.row for a in positive if not a.folded], len(shared))
+                weights[query_rows] = 0.0
+            scores = ranking.scores(similarity, shared, len(users), self.vector_listeners, weights)
+            rows = top_k(scores, candidates, topn)
+            out.append(Ranked(rows, scores[rows], similarity[rows], shared[rows], best))
+        return out
 
     def _stack(self, artists):
         """The artists' unit vectors as rows of one float32 array, shape (len(artists), d)."""
@@ -324,6 +394,7 @@ class Recommender:
         min_listeners=DEFAULT_MIN_LISTENERS,
         explain=False,
         rank=DEFAULT_RANK,
+        discover=None,
     ):
         """Answer one query as a dict.
 
@@ -342,24 +413,29 @@ class Recommender:
             the answer is the same either way (``ask.py --explain`` only changes the table).
         rank : {"evidence", "cosine"}
             The ranking (:meth:`rank`).
+        discover : float, optional
+            The ``--discover`` dial, 0 (familiar) to 1 (niche); the nearest of its positions
+            is used (default :data:`~item2vec.query.ranking.DEFAULT_DISCOVER`). Only the
+            evidence ranking has a dial: with ``rank="cosine"`` it must be left out.
 
         Returns
         -------
         dict
-            ``{"query", "artist", "artist_id", "listeners", "evidence", "rank", "plus", "minus",
-            "facts", "confidence", "results": [{"artist", "artist_id", "score", "similarity",
-            "listeners", "shared_listeners"}]}``. ``evidence`` is ``"vector"`` when the query
-            artist has a vector of its own, ``"thin (folded in from N listener(s))"`` when it
-            was folded in. ``facts`` are what the user should know about the answer, as dicts
-            with a ``"fact"`` kind (:mod:`.formatting` words them: ``--json``'s ``notes``):
-            ``same_name`` and ``better_known`` of each name
+            ``{"query", "artist", "artist_id", "listeners", "evidence", "rank", "discover",
+            "plus", "minus", "facts", "confidence", "results": [{"artist", "artist_id", "score",
+            "similarity", "listeners", "shared_listeners"}]}``. ``discover`` is the dial
+            position used (``None`` with ``rank="cosine"``). ``evidence`` is ``"vector"`` when
+            the query artist has a vector of its own, ``"thin (folded in from N
+            listener(s))"`` when it was folded in. ``facts`` are what the user should know
+            about the answer, as dicts with a ``"fact"`` kind (:mod:`.formatting` words them:
+            ``--json``'s ``notes``): ``same_name`` and ``better_known`` of each name
             (:meth:`~item2vec.query.names.Resolution.facts`), ``folded_operand`` (a
             ``--plus``/``--minus`` artist entered folded in: ``option``, ``artist``),
             ``fewer_results`` (``returned``, ``asked``, ``min_listeners``) and ``weak_result``
-            (``similarity``, ``threshold``). ``confidence`` is :meth:`confidence`. Per
-            result, ``score`` is what it was ranked by, ``similarity`` the raw cosine with
-            the query vector, ``shared_listeners`` the users who list it and the query artist
-            (or any ``plus`` artist).
+            (``similarity``: the highest of any artist to the query, ``threshold``).
+            ``confidence`` is :meth:`confidence`. Per result, ``score`` is what it was ranked
+            by, ``similarity`` the raw cosine with the query vector, ``shared_listeners`` the
+            users who list it and the query artist (or any ``plus`` artist).
 
         Raises
         ------
@@ -367,6 +443,33 @@ class Recommender:
             UnknownArtistError, NotInModelError or QueryError, with a message for the user.
         """
         del explain  # every result carries shared_listeners; see the docstring
+        position = self._position(rank, discover)
+        return self._answers(query, plus, minus, topn, min_listeners, rank, [position])[0]
+
+    def answer_positions(
+        self, query, plus=(), minus=(), topn=DEFAULT_TOP, min_listeners=DEFAULT_MIN_LISTENERS, positions=None
+    ):
+        """The evidence ranking's :meth:`answer` at several dial positions, the query's work done once.
+
+        Parameters
+        ----------
+        query, plus, minus, topn, min_listeners
+            As for :meth:`answer`.
+        positions : sequence of float, optional
+            Dial positions (default: every position of :data:`~item2vec.query.ranking.DIAL`).
+
+        Returns
+        -------
+        dict
+            ``{position: answer}``, each answer exactly what :meth:`answer` gives with that
+            ``discover``.
+        """
+        wanted = [self._position(DEFAULT_RANK, x) for x in (DIAL if positions is None else positions)]
+        answers = self._answers(query, plus, minus, topn, min_listeners, DEFAULT_RANK, wanted)
+        return dict(zip(wanted, answers, strict=True))
+
+    def _answers(self, query, plus, minus, topn, min_listeners, rank, positions):
+        """One answer dict per dial position (``None``: the cosine ranking); see :meth:`answer`."""
         if not 1 <= topn <= MAX_TOP:
             raise QueryError(f"top must be between 1 and {MAX_TOP}, got {topn}")
         facts = []
@@ -384,8 +487,43 @@ class Recommender:
                         "artist": artist_fact(self.catalog, artist.position),
                     }
                 )
-        ranked = self.rank([main] + plus_artists, minus_artists, topn, min_listeners, rank)
-        results = self._results(ranked)
+        ranked = self.rank_positions(
+            [main] + plus_artists,
+            minus_artists,
+            topn,
+            min_listeners,
+            rank,
+            [DEFAULT_DISCOVER if x is None else x for x in positions],
+        )
+        listeners = int(self.catalog.listeners[main.position])
+        head = {
+            "query": query,
+            "artist": self.catalog.name(main.artist_id),
+            "artist_id": main.artist_id,
+            "listeners": listeners,
+            "evidence": evidence_label(listeners) if main.folded else "vector",
+            "rank": rank,
+        }
+        plain = not (plus_artists or minus_artists)
+        out = []
+        for position, one in zip(positions, ranked, strict=True):
+            results = self._results(one)
+            out.append(
+                {
+                    **head,
+                    "discover": position,
+                    "plus": [self.catalog.name(a.artist_id) for a in plus_artists],
+                    "minus": [self.catalog.name(a.artist_id) for a in minus_artists],
+                    "facts": facts + self._result_facts(results, topn, min_listeners, one.best_similarity),
+                    "confidence": self.confidence(main, plain, rank, min_listeners, position),
+                    "results": results,
+                }
+            )
+        return out
+
+    @staticmethod
+    def _result_facts(results, topn, min_listeners, best_similarity):
+        """The facts an answer's results call for (too few, a weak query); QueryError for none."""
         if not results:
             if min_listeners > 1:
                 raise QueryError(
@@ -393,6 +531,7 @@ class Recommender:
                     f"try a lower --min-listeners"
                 )
             raise QueryError("the model has no other artist to compare with")
+        facts = []
         if len(results) < topn:
             facts.append(
                 {
@@ -402,24 +541,23 @@ class Recommender:
                     "min_listeners": min_listeners,
                 }
             )
-        if results[0]["similarity"] < WEAK_SCORE:
+        if round(best_similarity, 4) < WEAK_SCORE:
             facts.append(
-                {"fact": "weak_result", "similarity": results[0]["similarity"], "threshold": WEAK_SCORE}
+                {"fact": "weak_result", "similarity": round(best_similarity, 4), "threshold": WEAK_SCORE}
             )
-        listeners = int(self.catalog.listeners[main.position])
-        return {
-            "query": query,
-            "artist": self.catalog.name(main.artist_id),
-            "artist_id": main.artist_id,
-            "listeners": listeners,
-            "evidence": evidence_label(listeners) if main.folded else "vector",
-            "rank": rank,
-            "plus": [self.catalog.name(a.artist_id) for a in plus_artists],
-            "minus": [self.catalog.name(a.artist_id) for a in minus_artists],
-            "facts": facts,
-            "confidence": self.confidence(main, not (plus_artists or minus_artists), rank, min_listeners),
-            "results": results,
-        }
+        return facts
+
+    @staticmethod
+    def _position(rank, discover):
+        """The dial position an answer uses (None for the cosine ranking); QueryError if impossible."""
+        if rank == "cosine":
+            if discover is not None:
+                raise QueryError("--discover sets the evidence ranking; --rank cosine has no dial")
+            return None
+        try:
+            return dial_position(DEFAULT_DISCOVER if discover is None else discover)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
 
     def _results(self, ranked):
         """The result dicts of a :class:`Ranked`, best first."""

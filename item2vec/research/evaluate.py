@@ -10,18 +10,20 @@ figure is drawn by :mod:`.evaluate_figures`, and every number comes from ``evalu
 What is evaluated (protocol: :mod:`.splits`, :mod:`.metrics`):
 
 1. item2vec as it ships: the bag :data:`SHIPPED_CHANGES` (TrainConfig defaults otherwise),
-   ranked by the product's :data:`~item2vec.query.ranking.DEFAULT_RANKING`, scored with the
-   product's own functions (:mod:`.methods`); its ablation (one seed with the old hard
-   listener filter, bagging, discount and co-listen evidence alone and together) and its
-   discount curves, on the validation and the test folds;
-2. the baselines of :data:`.methods.METHODS`, each with the same discount family tuned
+   ranked by the product's ``--discover`` dial (:data:`~item2vec.query.ranking.DIAL`), scored
+   with the product's own functions (:mod:`.methods`): the dial's search on the validation
+   folds (:mod:`.dial`), its positions on the validation and the test folds, and the
+   ablation of the default position's ingredients;
+2. the leads that did not ship (:mod:`.leads`, more members, wider vectors, the weights
+   around the ranking shipped before), on the validation folds only;
+3. the baselines of :data:`.methods.METHODS`, each with the same discount family tuned
    on the validation folds, then evaluated once on the test folds;
-3. rare query artists (1-2 training listeners) answered by the product's fold-in, against
+4. rare query artists (1-2 training listeners) answered by the product's fold-in, against
    co-listen counts (:mod:`.rare`);
    the confidence of an answer by the asked-for artist's listener band, on the validation
    folds only (:mod:`.confidence_bands`), which the training command copies into the model;
-4. the README's example query (Rosetta) on models trained on all users, reported, never tuned on;
-5. the issue's targets, computed from the numbers above (:func:`.evaluate_report.targets`).
+5. the README's example query (Rosetta) on models trained on all users, reported, never tuned on;
+6. the issue's targets, computed from the numbers above (:func:`.evaluate_report.targets`).
 
 Trained item2vec members are cached in ``<out>/cache`` (:mod:`.members`): a second run, or one
 after a change that does not touch the data, the splits, the member config or the training
@@ -40,13 +42,22 @@ import numpy as np
 
 from ..errors import DataError, ExitCode
 from ..ingest.formats import load_dataset
-from ..query.ranking import COSINE_RANKING, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, Ranking
+from ..query.ranking import (
+    COSINE_RANKING,
+    DEFAULT_DISCOVER,
+    DEFAULT_RANKING,
+    DIAL,
+    RARE_EVIDENCE_WEIGHT,
+    Ranking,
+)
+from ..training.ease import EASE_LAMBDA, EASE_TOP
 from ..training.trainer import TrainConfig
-from . import confidence_bands, evaluate_figures, report
+from . import confidence_bands, dial, evaluate_figures, report
 from .baselines import MethodUnavailable, fit_itemknn
 from .evaluate_report import render, render_method, render_readme, targets
+from .leads import Doc2VecMember, WalkMember
 from .members import MemberStore, one_seed_requests
-from .methods import METHODS, EvidenceRanked, choose, colisten_counts
+from .methods import METHODS, EvidenceRanked, choose, colisten_counts, item_weights
 from .metrics import bootstrap, evaluate_model, rank_of
 from .rare import RARE_RANKING, RareQueries, answerable, paired
 from .splits import SET_MIN_LISTENERS, full_split, make_split
@@ -69,10 +80,21 @@ INTERVAL_LEVEL = 0.95
 #: Test folds of the split layout (make_split's n_seeds): validation folds are cut after them.
 TEST_FOLDS = 3
 FOLD_SHARE = 0.1
-#: item2vec's own curves: co-listen weights x discount strengths (the shipped shrink and power).
-I2V_WEIGHTS = tuple(sorted({DEFAULT_RANKING.weight, 0.1, 0.25, 0.5, 1.0}))
-I2V_STRENGTHS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.6, 1.0, 1.5)
-QUICK_I2V_STRENGTHS = (0.0, 0.2, 0.6)
+#: The ranking shipped before the dial: the leads are measured at it too, and the ablation
+#: starts from it.
+RANKING_BEFORE_DIAL = Ranking(weight=0.25, shrink=5.0, discount=0.2, power=0.5)
+#: The weights around that ranking (to check that they are flat within noise).
+AROUND_BEFORE_DIAL = (
+    ("weight", 0.1),
+    ("weight", 0.5),
+    ("discount", 0.1),
+    ("discount", 0.3),
+    ("shrink", 2.0),
+    ("shrink", 10.0),
+)
+#: Other vectors tried (the leads), each against the shipped vectors it would replace.
+LEAD_MEMBERS = 16
+LEAD_VECTOR_SIZE = 64
 EXAMPLE = ("Rosetta", ("Cult Of Luna", "Pelican", "Shels", "The Ocean"))
 #: ``--quick``: tiny models for tests on synthetic data (never the documented numbers).
 QUICK_CHANGES = {"epochs": 2, "vector_size": 8}
@@ -157,34 +179,31 @@ def configs(quick):
     return shipped, previous
 
 
+#: The terms of a ranking, by the field that weighs them.
+TERMS = ("discount", "weight", "ease")
+
+
 def ablation():
     """The ablation rows: (key, model, ranking, min listeners or None).
 
-    ``model`` is "previous" (the single model shipped before), "one" (member 0 of the
-    shipped bag, i.e. one seed of its config) or "bag". Each ranking derives from
-    DEFAULT_RANKING, so the rows follow it if it changes.
+    ``model`` is "previous" (the single model shipped before issue 10), "one" (member 0 of
+    the shipped bag, i.e. one seed of its config) or "bag". The rows take the default
+    position's ranking apart: each of its terms alone, and the ranking without each term;
+    they derive from DEFAULT_RANKING, so they follow it if it changes.
     """
     ranked = DEFAULT_RANKING
-    discount_only = dataclasses.replace(ranked, weight=0.0)
-    evidence_only = dataclasses.replace(ranked, discount=0.0)
+    present = [t for t in TERMS if getattr(ranked, t)]
+    alone = {t: dataclasses.replace(ranked, **{o: 0.0 for o in TERMS if o != t}) for t in present}
+    without = {t: dataclasses.replace(ranked, **{t: 0.0}) for t in present}
     return [
         ("previous", "previous", COSINE_RANKING, PREVIOUS_MIN_LISTENERS),
-        ("one_seed", "one", COSINE_RANKING, PREVIOUS_MIN_LISTENERS),
-        ("bagging", "bag", COSINE_RANKING, PREVIOUS_MIN_LISTENERS),
-        ("discount", "one", discount_only, None),
-        ("evidence", "one", evidence_only, PREVIOUS_MIN_LISTENERS),
-        ("one_seed_ranked", "one", ranked, None),
-        ("bag_discount", "bag", discount_only, None),
+        ("before_dial", "bag", RANKING_BEFORE_DIAL, None),
+        ("bag_cosine", "bag", COSINE_RANKING, None),
+        *((f"{t}_alone", "bag", alone[t], None) for t in present),
+        *((f"without_{t}", "bag", without[t], None) for t in present if len(present) > 1),
+        ("one_seed", "one", ranked, None),
         ("shipped", "bag", ranked, None),
     ]
-
-
-def i2v_grid(quick):
-    """item2vec's settings for its curves: Ranking(weight, shipped shrink, c, shipped power)."""
-    strengths = QUICK_I2V_STRENGTHS if quick else I2V_STRENGTHS
-    weights = I2V_WEIGHTS[:2] if quick else I2V_WEIGHTS
-    d = DEFAULT_RANKING
-    return [Ranking(weight=w, shrink=d.shrink, discount=c, power=d.power) for w in weights for c in strengths]
 
 
 def point(sums):
@@ -195,20 +214,35 @@ def point(sums):
 
 
 class Fold:
-    """One split with what every method on it shares: held-out lists, co-listens, item2vec vectors."""
+    """One split with what every method on it shares: held-out lists, co-listens, item-item
+    weights, item2vec vectors."""
 
     def __init__(self, split, store, shipped, previous):
         self.split = split
+        self.store = store
         self.lists = split.user_lists()
         self.shared = colisten_counts(split)
-        self.bag = store.bag(split.train, shipped, split.ids)
-        one = dataclasses.replace(shipped, members=1)
-        self.one = store.bag(split.train, one, split.ids)
-        self.previous = store.bag(split.train, previous, split.ids)
+        self.weights = item_weights(split)
+        self.vectors = {
+            "bag": store.bag(split.train, shipped, split.ids),
+            "one": store.bag(split.train, dataclasses.replace(shipped, members=1), split.ids),
+            "previous": store.bag(split.train, previous, split.ids),
+        }
+        self.bag = self.vectors["bag"]
+
+    def add_vectors(self, which, config, variant=None):
+        """Another bag (or member) of this split's training users, under the name ``which``."""
+        self.vectors[which] = self.store.bag(self.split.train, config, self.split.ids, variant)
 
     def item2vec(self, which, ranking):
-        unit = {"bag": self.bag, "one": self.one, "previous": self.previous}[which]
-        return EvidenceRanked(self.split.ids, unit, self.shared, self.split.listeners, ranking)
+        return EvidenceRanked(
+            self.split.ids,
+            self.vectors[which],
+            self.shared,
+            self.split.listeners,
+            ranking,
+            weights=self.weights,
+        )
 
     def evaluate(self, model, min_listeners=None):
         allowed = None if min_listeners is None else self.split.listeners >= min_listeners
@@ -237,31 +271,112 @@ class Runner:
     def splits(self, kind):
         return [make_split(self.dataset, kind, s, TEST_FOLDS, FOLD_SHARE) for s in range(self.args.seeds)]
 
-    def train_members(self, splits):
-        """Every member any phase needs, trained (or loaded) in one parallel batch."""
+    def lead_configs(self):
+        """The leads' vectors: (name, config, variant, the shipped vectors it is compared with)."""
+        ship, quick = self.shipped, self.args.quick
+        members = 2 * ship.members if quick else LEAD_MEMBERS
+        width = 2 * ship.vector_size if quick else LEAD_VECTOR_SIZE
+        one = dataclasses.replace(ship, members=1)
+        return [
+            ("members", dataclasses.replace(ship, members=members), None, "bag"),
+            ("wide", dataclasses.replace(ship, vector_size=width), None, "bag"),
+            ("doc2vec", one, Doc2VecMember(), "one"),
+            ("walks", one, WalkMember(), "one"),
+        ]
+
+    def train_members(self, splits, validation):
+        """Every member any phase needs, trained (or loaded) in one parallel batch.
+
+        The leads' members are trained on the validation folds only: they are measured there.
+        """
         datasets = [s.train for s in splits]
         requests = one_seed_requests(datasets, [self.shipped, self.previous])
+        for _name, config, variant, _ref in self.lead_configs():
+            requests += one_seed_requests([s.train for s in validation], [config], variant)
         self.say(f"item2vec: {len(requests)} members ({self.store.folder})")
         self.store.ensure(requests, progress=self.say)
 
-    # -- item2vec: ablation and curves ------------------------------------------------------------
+    # -- item2vec: the dial, its ablation and the leads ------------------------------------------
+
+    def search(self, folds):
+        """The dial's validation grid (:mod:`.dial`): every setting's fold means, and the choice."""
+        points = []
+        for ranking in dial.grid(self.args.quick):
+            sums = [fold.evaluate(fold.item2vec("bag", ranking)) for fold in folds]
+            points.append({"params": dataclasses.asdict(ranking), **point(sums)})
+        chosen = dial.choose_positions(points)
+        self.say(f"validation: the dial's search, {len(points)} settings")
+        return {
+            "grid": points,
+            "chosen": [{"position": x, **chosen[x]} for x in dial.POSITIONS],
+            "shipped_is_chosen": dial.shipped_matches(chosen),
+            "families": dial.family_frontiers(points),
+            "hr_floor": dial.DEFAULT_HR_FLOOR,
+        }
 
     def item2vec(self, folds):
+        """The ablation rows and the shipped dial's positions, with intervals."""
         rows = {key: [] for key, *_ in ablation()}
-        grid = i2v_grid(self.args.quick)
-        curves = [[] for _ in grid]
+        positions = {x: [] for x in DIAL}
         for fold in folds:
             for key, which, ranking, floor in ablation():
                 rows[key].append(fold.evaluate(fold.item2vec(which, ranking), floor))
-            for i, ranking in enumerate(grid):
-                curves[i].append(fold.evaluate(fold.item2vec("bag", ranking)))
-            self.say(f"{fold.split.kind} {fold.split.seed}: item2vec ablation and curves")
+            for x, ranking in DIAL.items():
+                positions[x].append(fold.evaluate(fold.item2vec("bag", ranking)))
+            self.say(f"{fold.split.kind} {fold.split.seed}: item2vec ablation and dial")
         table = {key: self.boot(sums) for key, sums in rows.items()}
-        points = [
-            {"params": {"weight": r.weight, "discount": r.discount}, **point(sums)}
-            for r, sums in zip(grid, curves, strict=True)
-        ]
-        return table, points
+        return table, [{"position": x, **self.boot(sums)} for x, sums in positions.items()]
+
+    def leads(self, folds):
+        """The leads on validation folds: each against what it would replace, at two rankings."""
+        rankings = {"before_dial": RANKING_BEFORE_DIAL, "default": DEFAULT_RANKING}
+        for fold in folds:
+            for name, config, variant, _ref in self.lead_configs():
+                fold.add_vectors(name, config, variant)
+        out = []
+        shipped = dataclasses.asdict(self.shipped)
+        for name, config, variant, ref in self.lead_configs():
+            changes = {
+                k: v for k, v in dataclasses.asdict(config).items() if shipped[k] != v and k != "members"
+            }
+            entry = {
+                "key": name,
+                "reference": ref,
+                "members": config.members,
+                "changes": changes,
+                "variant": None if variant is None else dataclasses.asdict(variant),
+                "at": {},
+            }
+            for at, ranking in rankings.items():
+                mine = [f.evaluate(f.item2vec(name, ranking)) for f in folds]
+                base = [f.evaluate(f.item2vec(ref, ranking)) for f in folds]
+                entry["at"][at] = self._compare(mine, base)
+            out.append(entry)
+        for field, value in AROUND_BEFORE_DIAL:
+            ranking = dataclasses.replace(RANKING_BEFORE_DIAL, **{field: value})
+            mine = [f.evaluate(f.item2vec("bag", ranking)) for f in folds]
+            base = [f.evaluate(f.item2vec("bag", RANKING_BEFORE_DIAL)) for f in folds]
+            out.append(
+                {
+                    "key": "ranking",
+                    "field": field,
+                    "value": value,
+                    "reference": "bag",
+                    "at": {"before_dial": self._compare(mine, base)},
+                }
+            )
+        self.say("validation: leads")
+        return out
+
+    def _compare(self, mine, base):
+        """Point metrics of ``mine`` and ``base`` and their paired IPS-recall ratio and HR difference."""
+        boot = self.args.boot
+        return {
+            "mine": point(mine),
+            "base": point(base),
+            "ips_ratio": paired(mine, base, "ips_recall", boot, level=INTERVAL_LEVEL),
+            "hr_diff": paired(mine, base, "hr", boot, level=INTERVAL_LEVEL, ratio=False),
+        }
 
     def reference(self, folds):
         """item-kNN cosine under the old hard filter: the comparison EVALUATION.md made before."""
@@ -378,6 +493,8 @@ class Runner:
             "previous_unfiltered": (fold.item2vec("previous", COSINE_RANKING), None),
             "bag_cosine": (fold.item2vec("bag", COSINE_RANKING), None),
             "shipped": (fold.item2vec("bag", DEFAULT_RANKING), None),
+            "familiar": (fold.item2vec("bag", DIAL[min(DIAL)]), None),
+            "niche": (fold.item2vec("bag", DIAL[max(DIAL)]), None),
         }
         for key, entry in methods.items():
             params = dict(entry["validation"]["chosen"]["params"])
@@ -410,9 +527,11 @@ def run(args):
     runner = Runner(args)
     val_splits, test_splits = runner.splits("validation"), runner.splits("test")
     full = full_split(runner.dataset)
-    runner.train_members(val_splits + test_splits + [full])
+    runner.train_members(val_splits + test_splits + [full], val_splits)
     val_folds = [Fold(s, runner.store, runner.shipped, runner.previous) for s in val_splits]
-    ablation_val, curve_val = runner.item2vec(val_folds)
+    search = runner.search(val_folds)
+    ablation_val, dial_val = runner.item2vec(val_folds)
+    leads = runner.leads(val_folds)
     reference_val = runner.reference(val_folds)
     rare_val = runner.rare(val_folds)
     measured = confidence_bands.measure(
@@ -421,7 +540,7 @@ def run(args):
     runner.say("validation: confidence by listener band")
     del val_folds
     test_folds = [Fold(s, runner.store, runner.shipped, runner.previous) for s in test_splits]
-    ablation_test, curve_test = runner.item2vec(test_folds)
+    ablation_test, dial_test = runner.item2vec(test_folds)
     methods = runner.baselines(val_splits, test_folds)
     reference_test = runner.reference(test_folds)
     rare_test = runner.rare(test_folds)
@@ -448,8 +567,10 @@ def run(args):
             "config": dataclasses.asdict(runner.shipped),
             "changes": SHIPPED_CHANGES | (QUICK_CHANGES | {"members": QUICK_MEMBERS} if args.quick else {}),
             "ranking": dataclasses.asdict(DEFAULT_RANKING),
+            "discover": DEFAULT_DISCOVER,
             "rare_weight": RARE_EVIDENCE_WEIGHT,
             "rare_ranking": dataclasses.asdict(RARE_RANKING),
+            "item_weights": {"lambda": EASE_LAMBDA, "top": EASE_TOP},
         },
         "previous": {
             "config": dataclasses.asdict(runner.previous),
@@ -467,7 +588,15 @@ def run(args):
             }
             for key, which, ranking, floor in ablation()
         ],
-        "item2vec": {"validation": curve_val, "test": curve_test, "weights": list(I2V_WEIGHTS)},
+        "dial": {
+            "positions": [{"position": x, "ranking": dataclasses.asdict(r)} for x, r in DIAL.items()],
+            "default": DEFAULT_DISCOVER,
+            "validation": dial_val,
+            "test": dial_test,
+            "search": search,
+        },
+        "leads": leads,
+        "ranking_before_dial": dataclasses.asdict(RANKING_BEFORE_DIAL),
         "reference": {
             "validation": reference_val,
             "test": reference_test,

@@ -2,12 +2,14 @@
 :mod:`item2vec.research.evaluate` (the same dict saved as ``evaluation.json``).
 
 One panel per kind of folds (validation, test): HR@10 against IPS-recall@10 for each
-method as its discount strength varies (the frontier), the shipped setting marked.
+baseline as its discount strength varies, and item2vec's ``--discover`` dial from its
+familiar to its niche end (each position labelled, the default starred; on validation
+also the frontier of the search the dial was chosen from).
 Read at a glance: fonts as large as the text around the figure, a legend instead of
 labels that can collide, one quantity per axis.
 """
 
-from .evaluate_report import tuned_curve
+from .evaluate_report import dial_points, tuned_curve
 
 STYLE = {
     "font.size": 12,
@@ -22,9 +24,10 @@ LOOK = {
     "itemknn": ("C0", "--", "s"),
     "rp3beta": ("C2", "--", "^"),
     "als": ("C4", ":", "v"),
+    "ease": ("C7", "-.", "D"),
 }
 #: Methods shown as their one chosen point, not a curve.
-POINTS = ("ease", "popularity")
+POINTS = ("popularity",)
 KINDS = (("validation", "Validation folds (tuning)"), ("test", "Test folds (used once)"))
 
 
@@ -58,27 +61,36 @@ def plot(result, path):
     import matplotlib.pyplot as plt
 
     shipped = next(row for row in result["ablation"] if row["key"] == "shipped")
-    weight = shipped["ranking"]["weight"]
     members = result["shipped"]["config"]["members"]
     hr_target = result["protocol"]["hr_target"]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(16, 7.5))
         for ax, (kind, title) in zip(axes, KINDS, strict=True):
             shown = []  # every point drawn, to fit the axes to them (popularity aside)
-            mine = [pt for pt in result["item2vec"][kind] if pt["params"]["weight"] == weight]
-            _curve(ax, mine, "C3", "-", "o", f"item2vec, bag of {members}, co-listen weight {weight:g}")
-            others = [pt for pt in result["item2vec"][kind] if pt["params"]["weight"] != weight]
-            if others:
+            mine = dial_points(result, kind)
+            _curve(ax, mine, "C3", "-", "o", f"item2vec, bag of {members}: the --discover dial, 0 to 1")
+            for pt in mine:
+                ax.annotate(
+                    f"{pt['position']:g}",
+                    (pt["hr"], pt["ips_recall"]),
+                    xytext=(6, 6),
+                    textcoords="offset points",
+                    color="C3",
+                    fontsize=11,
+                )
+            if kind == "validation":
+                front = result["dial"]["search"]["families"]["all"]
                 ax.plot(
-                    [p["hr"] for p in others],
-                    [p["ips_recall"] for p in others],
+                    [p["hr"] for p in front],
+                    [p["ips_recall"] for p in front],
                     ".",
                     color="C3",
                     alpha=0.35,
                     ms=7,
-                    label="item2vec, other co-listen weights",
+                    label="item2vec, the search's frontier (validation)",
                 )
-            shown += mine + others
+                shown += front
+            shown += mine
             spare = iter(f"C{i}" for i in (1, 5, 6, 8, 9))
             for key, method in result["methods"].items():
                 if key in POINTS:
@@ -87,19 +99,6 @@ def plot(result, path):
                 curve = tuned_curve(method, kind)
                 _curve(ax, curve, colour, style, marker, f"{method['name']}, tuned, discount varying")
                 shown += curve
-            if "ease" in result["methods"]:
-                method = result["methods"]["ease"]
-                pt = _chosen(method, kind)
-                ax.plot(
-                    [pt["hr"]],
-                    [pt["ips_recall"]],
-                    "D",
-                    color="C7",
-                    ms=11,
-                    ls="none",
-                    label=f"{method['name']} (tuned point)",
-                )
-                shown.append(pt)
             point = {"hr": shipped[kind]["hr"]["mean"], "ips_recall": shipped[kind]["ips_recall"]["mean"]}
             ax.plot(
                 [point["hr"]],
@@ -109,7 +108,7 @@ def plot(result, path):
                 ms=22,
                 markeredgecolor="black",
                 ls="none",
-                label="shipped setting",
+                label=f"default position ({result['dial']['default']:g})",
             )
             shown.append(point)
             ax.axvline(hr_target, color="grey", lw=1.2, ls=":", label=f"HR@10 target {hr_target:g}")

@@ -33,11 +33,16 @@ TRAINING_SOURCES = ("training/trainer.py", "training/corpus.py", "training/blas.
 
 @dataclasses.dataclass(frozen=True)
 class Job:
-    """One member to train: ``config`` (members=1) on the training users of ``dataset``."""
+    """One member to train: ``config`` (members=1) on the training users of ``dataset``.
+
+    ``variant`` (optional) trains it another way (:mod:`.leads`): its ``fit(dataset, config)``
+    returns what :func:`~item2vec.training.trainer.train` would.
+    """
 
     dataset: object
     config: object
     key: str
+    variant: object = None
 
 
 def _code_digest():
@@ -58,8 +63,21 @@ def _rows_digest(dataset):
     return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()
 
 
-def _fit(dataset, config):
+def _variant_digest(variant):
+    """What decides a variant member's bytes besides the training code: its class, settings, source."""
+    import inspect
+
+    h = hashlib.sha256(f"{type(variant).__module__}.{type(variant).__qualname__}".encode())
+    h.update(json.dumps(dataclasses.asdict(variant), sort_keys=True).encode())
+    with open(inspect.getsourcefile(type(variant)), "rb") as handle:
+        h.update(handle.read())
+    return h.hexdigest()
+
+
+def _fit(dataset, config, variant=None):
     # Module level so that a spawned worker process can import and run it.
+    if variant is not None:
+        return variant.fit(dataset, config)
     trained = train(dataset, config, progress=False)
     return trained.artist_ids, trained.vectors, trained.seconds
 
@@ -88,14 +106,15 @@ class MemberStore:
         self._digests = {}
         self._done = set()  # keys trained or found by this store: never trained twice in one run
 
-    def key(self, dataset, config):
-        """File stem of the member ``config`` trained on ``dataset``."""
+    def key(self, dataset, config, variant=None):
+        """File stem of the member ``config`` (trained by ``variant``, if given) on ``dataset``."""
         rows = self._digests.get(id(dataset))
         if rows is None:
             rows = self._digests[id(dataset)] = _rows_digest(dataset)
-        payload = json.dumps(
-            {"rows": rows, "config": dataclasses.asdict(config), "code": self.code}, sort_keys=True
-        )
+        fields = {"rows": rows, "config": dataclasses.asdict(config), "code": self.code}
+        if variant is not None:  # absent otherwise, so the keys of plain members stay as they were
+            fields["variant"] = _variant_digest(variant)
+        payload = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
     def path(self, key):
@@ -106,14 +125,16 @@ class MemberStore:
 
         Parameters
         ----------
-        requests : list of (Dataset, TrainConfig)
-            One-seed configs (``members=1``, ``workers=1``).
+        requests : list of (Dataset, TrainConfig) or (Dataset, TrainConfig, variant)
+            One-seed configs (``members=1``, ``workers=1``); a variant of :mod:`.leads`
+            trains the member its own way.
         progress : callable, optional
             Called with a short text after each member is ready.
         """
         jobs, seen = [], set()
-        for dataset, config in requests:
-            key = self.key(dataset, config)
+        for dataset, config, *variant in requests:
+            variant = variant[0] if variant else None
+            key = self.key(dataset, config, variant)
             if key in seen or key in self._done:
                 continue
             seen.add(key)
@@ -121,7 +142,7 @@ class MemberStore:
                 self.hits += 1
                 self._done.add(key)
                 continue
-            jobs.append(Job(dataset, config, key))
+            jobs.append(Job(dataset, config, key, variant))
         if not jobs:
             return
         os.makedirs(self.folder, exist_ok=True)
@@ -132,10 +153,12 @@ class MemberStore:
                 handle.write("*\n")
         if self.processes == 1 or len(jobs) == 1:
             for job in jobs:
-                self._save(job, _fit(job.dataset, job.config), progress)
+                self._save(job, _fit(job.dataset, job.config, job.variant), progress)
             return
         # The product bag's processes: spawned, on the pinned BLAS kernels, stopped on Ctrl-C.
-        finished = run_in_processes(_fit, [(job.dataset, job.config) for job in jobs], self.processes)
+        finished = run_in_processes(
+            _fit, [(job.dataset, job.config, job.variant) for job in jobs], self.processes
+        )
         with contextlib.closing(finished):  # a failed save stops the other members at once
             for i, result in finished:
                 self._save(jobs[i], result, progress)
@@ -151,13 +174,13 @@ class MemberStore:
         if progress:
             progress(f"trained seed {job.config.seed}")
 
-    def load(self, dataset, config):
+    def load(self, dataset, config, variant=None):
         """Artist ids and raw vectors of one member (trained first if missing)."""
-        self.ensure([(dataset, config)])
-        with np.load(self.path(self.key(dataset, config))) as z:
+        self.ensure([(dataset, config, variant)])
+        with np.load(self.path(self.key(dataset, config, variant))) as z:
             return z["ids"], z["vectors"]
 
-    def bag(self, dataset, config, ids):
+    def bag(self, dataset, config, ids, variant=None):
         """Bag vectors of ``config`` (its ``members`` seeds) for the artists ``ids``, unit rows.
 
         Every member's vocabulary must be exactly ``ids`` (a split's artist set is the
@@ -165,7 +188,7 @@ class MemberStore:
         """
         members = []
         for i in range(config.members):
-            member_ids, vectors = self.load(dataset, member_config(config, i))
+            member_ids, vectors = self.load(dataset, member_config(config, i), variant)
             if not np.array_equal(member_ids, ids):
                 raise ValueError("a member's vocabulary differs from the split's artist set")
             members.append(vectors)
@@ -181,10 +204,10 @@ class MemberStore:
         }
 
 
-def one_seed_requests(datasets, configs):
-    """(dataset, member config) pairs for every member of every config on every dataset."""
+def one_seed_requests(datasets, configs, variant=None):
+    """(dataset, member config, variant) for every member of every config on every dataset."""
     out = []
     for dataset in datasets:
         for config in configs:
-            out.extend((dataset, member_config(config, i)) for i in range(config.members))
+            out.extend((dataset, member_config(config, i), variant) for i in range(config.members))
     return out

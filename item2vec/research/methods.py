@@ -157,6 +157,18 @@ def colisten_counts(split):
     return shared
 
 
+def item_weights(split):
+    """The product's item-item weights (:func:`item2vec.training.ease.ease_weights`) on a split, dense.
+
+    Computed from the catalogue of the split's training users, exactly as training writes
+    them into a model folder; shape (n, n) float32 over ``split.ids``, zero diagonal.
+    """
+    from ..model.catalog import Catalog
+    from ..training.ease import ease_weights
+
+    return ease_weights(Catalog.from_dataset(split.train), split.ids).dense()
+
+
 class EvidenceRanked(SimilarityModel):
     """Artist vectors scored as the product scores them: :meth:`item2vec.query.ranking.Ranking.scores`.
 
@@ -171,17 +183,21 @@ class EvidenceRanked(SimilarityModel):
         Training listeners of each artist.
     ranking : item2vec.query.ranking.Ranking
     name : str
+    weights : ndarray, shape (n, n), optional
+        The item-item weights (:func:`item_weights`); needed when ``ranking.ease`` is not 0.
     """
 
-    def __init__(self, ids, unit, shared, listeners, ranking, name="item2vec"):
+    def __init__(self, ids, unit, shared, listeners, ranking, name="item2vec", weights=None):
         self.ids = np.asarray(ids, dtype=np.int64)
         self.unit = np.asarray(unit, dtype=np.float32)
         self.shared = shared
         self.listeners = np.asarray(listeners, dtype=np.int64)
         self.ranking = ranking
         self.name = name
+        self.weights = weights
 
     def scores(self, rows):
         rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
         cosine = self.unit[rows] @ self.unit.T
-        return self.ranking.scores(cosine, self.shared[rows], self.listeners[rows], self.listeners)
+        weights = self.weights[rows] if self.ranking.ease else None
+        return self.ranking.scores(cosine, self.shared[rows], self.listeners[rows], self.listeners, weights)

@@ -13,17 +13,16 @@ the same intervals over users as for the common queries, and :func:`paired`
 compares two methods on the same resampled users.
 """
 
-import dataclasses
-
 import numpy as np
 import scipy.sparse as sp
 
 from ..model.arrays import top_k_rows
-from ..query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT, fold_in
+from ..query.ranking import DEFAULT_RANKING, fold_in, rare_ranking
 from .metrics import UserSums
 
-#: The product's score for a folded-in artist: the shipped ranking, co-listen weight raised.
-RARE_RANKING = dataclasses.replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT)
+#: The product's score for a folded-in artist at the default dial position: co-listen weight
+#: raised, no item-item term (:func:`item2vec.query.ranking.rare_ranking`).
+RARE_RANKING = rare_ranking(DEFAULT_RANKING)
 RARE_MAX_LISTENERS = 2
 
 

@@ -5,6 +5,8 @@
   writing a model folder;
 * :mod:`.member_pool`: members trained in spawned processes, one per core;
 * :mod:`.blas`: the OpenBLAS kernels training runs on (one seed, the same bytes on every CPU).
+* :mod:`.ease`: the EASE item-item weights of the ``--discover`` dial, from the catalogue
+  (scipy and numpy; :func:`~.trainer.save_trained` writes them into the model folder).
 
 The only product package that imports gensim (and only :mod:`.trainer` does, when it trains).
 The names below load :mod:`.trainer` on first use, so that reading the corpus rules does not

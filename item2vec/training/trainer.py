@@ -441,7 +441,9 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
 def save_trained(out_dir, trained, dataset, confidence=None):
     """Write a training run's model folder (replaced atomically); returns its metadata.
 
-    The catalogue and :func:`build_metadata` come from ``dataset``, the data the
+    The catalogue, the item-item weights of the ``--discover`` dial
+    (:func:`~item2vec.training.ease.ease_weights`, computed from the catalogue, so every
+    engine writes the same) and :func:`build_metadata` come from ``dataset``, the data the
     run was trained on; :func:`~item2vec.model.storage.save_model` does the writing.
     Both engines write through here, so the catalogue's Latin keys of names in other
     scripts (:func:`~item2vec.training.romanization.catalog_keys`) are computed here, from
@@ -451,7 +453,11 @@ def save_trained(out_dir, trained, dataset, confidence=None):
     from ..model.catalog import Catalog
     from ..model.storage import save_model
     from . import romanization
+    from .ease import EASE_LAMBDA, ease_weights
 
+    # The catalogue's rows are the data's artists in order (Catalog.from_dataset).
+    catalog = Catalog.from_dataset(dataset, romanization.catalog_keys(dataset.artists["name"].tolist()))
+    item_weights = ease_weights(catalog, trained.artist_ids)
     # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
     corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"
     metadata = build_metadata(
@@ -466,12 +472,16 @@ def save_trained(out_dir, trained, dataset, confidence=None):
             "trainer": trained.trainer,
             **({trained.trainer: trained.trainer_settings} if trained.trainer_settings else {}),
             **({"confidence": confidence} if confidence is not None else {}),
+            "item_weights": {
+                "method": "EASE",
+                "lambda": EASE_LAMBDA,
+                "top": int(item_weights.top),
+                "artists": int((item_weights.rows >= 0).any(axis=1).sum()),
+            },
         },
     )
     metadata["library_versions"].update(romanization.library_versions())
-    # The catalogue's rows are the data's artists in order (Catalog.from_dataset).
-    catalog = Catalog.from_dataset(dataset, romanization.catalog_keys(dataset.artists["name"].tolist()))
-    return save_model(out_dir, trained.artist_ids, trained.vectors, catalog, metadata)
+    return save_model(out_dir, trained.artist_ids, trained.vectors, catalog, metadata, item_weights)
 
 
 def train_and_save(dataset, out_dir, config=None, progress=True, stream=False):

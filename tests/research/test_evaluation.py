@@ -214,19 +214,26 @@ def test_rank_of_matches_the_answer_list(dataset):
 # -- item2vec scored by the product's code -----------------------------------------------------
 
 
-def test_item2vec_in_the_evaluation_answers_as_the_product_ranks(split):
-    """EvidenceRanked must equal a query-by-query computation with the product's CoListens and Ranking."""
+@pytest.mark.parametrize("position", [0.0, 1.0, "default"])
+def test_item2vec_in_the_evaluation_answers_as_the_product_ranks(split, position):
+    """EvidenceRanked must equal a query-by-query computation with the product's CoListens,
+    item-item table and Ranking, at every kind of dial position."""
     from item2vec.model.arrays import top_k
     from item2vec.model.catalog import Catalog
-    from item2vec.query.ranking import DEFAULT_RANKING, CoListens
-    from item2vec.research.methods import EvidenceRanked, colisten_counts
+    from item2vec.query.ranking import DEFAULT_DISCOVER, DIAL, CoListens
+    from item2vec.research.methods import EvidenceRanked, colisten_counts, item_weights
+    from item2vec.training.ease import ease_weights
     from item2vec.training.trainer import bag_vectors
 
+    ranking = DIAL[DEFAULT_DISCOVER if position == "default" else position]
     rng = np.random.default_rng(0)
     unit = bag_vectors([rng.normal(size=(len(split.ids), 6)) for _ in range(2)])
-    model = EvidenceRanked(split.ids, unit, colisten_counts(split), split.listeners, DEFAULT_RANKING)
+    model = EvidenceRanked(
+        split.ids, unit, colisten_counts(split), split.listeners, ranking, weights=item_weights(split)
+    )
     catalog = Catalog.from_dataset(split.train)
     colistens = CoListens(catalog)
+    table = ease_weights(catalog, split.ids)
     # The catalogue holds every artist of the training users; the vectors (the set) are a subset.
     position = np.searchsorted(catalog.ids, split.ids)
     assert np.array_equal(catalog.ids[position], split.ids)
@@ -234,7 +241,8 @@ def test_item2vec_in_the_evaluation_answers_as_the_product_ranks(split):
     for row in (0, 3, len(split.ids) // 2, len(split.ids) - 1):
         shared = colistens.counts(int(position[row]))[position].astype(np.float64)
         shared[row] = 0  # the query is no candidate
-        score = DEFAULT_RANKING.scores(unit @ unit[row], shared, split.listeners[row], split.listeners)
+        weights = table.of([row])
+        score = ranking.scores(unit @ unit[row], shared, split.listeners[row], split.listeners, weights)
         candidates = np.ones(len(split.ids), dtype=bool)
         candidates[row] = False
         expected = split.ids[top_k(score, candidates, 10)]
@@ -321,7 +329,11 @@ def _result(shipped_test, curves, mine, rare_ratio):
                 "test": {"curve": curves, "chosen": boot(curves[0]["hr"], curves[0]["ips_recall"])},
             }
         },
-        "item2vec": {"test": mine, "validation": []},
+        "dial": {
+            "test": [{"position": i / 4, **boot(pt["hr"], pt["ips_recall"])} for i, pt in enumerate(mine)],
+            "validation": [],
+            "search": {"shipped_is_chosen": True},
+        },
         "rare": {
             "test": {
                 "methods": {"product": boot(0.5, 0.06), "colisten": boot(0.4, 0.05)},
@@ -339,10 +351,11 @@ def test_targets_compare_with_the_best_baseline_point_at_the_hr_target():
         {"params": {"c": 0.1}, "hr": 0.81, "ips_recall": 0.030},
         {"params": {"c": 0.2}, "hr": 0.85, "ips_recall": 0.020},
     ]
+    # The dial's positions, niche to familiar.
     mine = [
-        {"params": {"weight": 0.1, "discount": 0.0}, "hr": 0.79, "ips_recall": 0.041},
-        {"params": {"weight": 0.1, "discount": 0.2}, "hr": 0.82, "ips_recall": 0.0316},
-        {"params": {"weight": 1.0, "discount": 0.2}, "hr": 0.86, "ips_recall": 0.021},
+        {"hr": 0.79, "ips_recall": 0.041},
+        {"hr": 0.82, "ips_recall": 0.0316},
+        {"hr": 0.86, "ips_recall": 0.021},
     ]
     t = targets(_result((0.82, 0.0316, 0.0290), curves, mine, {"mean": 1.1, "low": 1.01, "high": 1.2}))
     test = t["test"]
@@ -350,14 +363,19 @@ def test_targets_compare_with_the_best_baseline_point_at_the_hr_target():
     assert test["ratio"] == pytest.approx(0.0316 / 0.030) and test["ratio_met"]
     assert not test["interval_met"]  # 0.0290 is not above 0.030
     front = t["frontier"]["test"]
-    assert front["methods"]["itemknn"] == {
-        "points": 3,
-        "by_shipped": 2,
-        "by_any": 3,
-        "missed": [],
-    }
-    assert front["met"] and not front["met_by_shipped"]
+    assert front["methods"]["itemknn"] == {"points": 3, "by_position": 3, "by_curve": 3, "missed": []}
+    assert front["met"] and front["met_by_positions"] and t["dial_chosen"]
     assert t["rare"]["met"] and t["rare"]["interval_above"]
+    # Between two positions the line through them counts; above the familiar end's HR@10 nothing does.
+    more = curves + [
+        {"params": {"c": 0.3}, "hr": 0.83, "ips_recall": 0.028},  # line at 0.83: 0.02895, reached
+        {"params": {"c": 0.4}, "hr": 0.84, "ips_recall": 0.027},  # line at 0.84: 0.0263, not reached
+        {"params": {"c": 0.6}, "hr": 0.87, "ips_recall": 0.015},  # past the last position
+    ]
+    front = targets(_result((0.82, 0.0316, 0.0290), more, mine, {"mean": 1.1, "low": 1.01, "high": 1.2}))
+    counts = front["frontier"]["test"]["methods"]["itemknn"]
+    assert (counts["points"], counts["by_position"], counts["by_curve"]) == (6, 3, 4)
+    assert [x["c"] for x in counts["missed"]] == [0.4, 0.6] and not front["frontier"]["test"]["met"]
     # Just under 1.05 x: not met.
     t = targets(_result((0.82, 0.0314, 0.0300), curves, mine, {"mean": 0.99, "low": 0.9, "high": 1.1}))
     assert not t["test"]["ratio_met"] and not t["rare"]["met"]
@@ -513,7 +531,7 @@ def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
     assert evaluate.main(argv) == 0
     again = json.loads((out / "evaluation.json").read_text())
     assert again["cache"]["trained"] == 0 and again["cache"]["loaded"] == result["cache"]["trained"] > 0
-    assert again["ablation"] == result["ablation"] and again["item2vec"] == result["item2vec"]
+    assert again["ablation"] == result["ablation"] and again["dial"] == result["dial"]
     assert again["confidence"] == result["confidence"]
     _check_confidence_reaches_the_tool(result, data, out, tmp_path)
 

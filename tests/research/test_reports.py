@@ -47,8 +47,11 @@ def stats():
 @pytest.mark.parametrize(
     "path",
     [
-        ("ablation", 7, "test", "hr"),
+        ("ablation", 8, "test", "hr"),
         ("targets", "test", "ratio"),
+        ("dial", "test", 0, "ips_recall"),
+        ("dial", "search", "chosen", 3, "params"),
+        ("leads", 0, "at", "default", "ips_ratio"),
         ("rare", "test", "ratio_colisten"),
         ("methods", "itemknn", "test", "chosen"),
     ],
@@ -93,6 +96,7 @@ LITERAL_DIGITS = {
         "P@10",
         "RP3beta",
         "Word2Vec",
+        "Doc2Vec",
         "train_item2vec.py",
     },
     "METHOD_confidence.md.j2": {"train_item2vec.py"},
@@ -135,7 +139,7 @@ def test_templates_hold_no_other_literal_numbers(name):
 
 EVALUATION_CHANGES = [
     # (path, new value, text that must appear)
-    (("ablation", 7, "test", "hr", "mean"), 0.4321, "**0.432 ["),
+    (("ablation", 8, "test", "hr", "mean"), 0.4321, "**0.432 ["),
     (("ablation", 0, "validation", "ips_recall", "high"), 0.98765, ", 0.9877] |"),
     (("ablation", 0, "min_listeners"), 9, ">= 9 listeners"),
     (("methods", "itemknn", "test", "chosen", "ips_recall", "low"), 0.01234, "[0.0123, "),
@@ -150,7 +154,11 @@ EVALUATION_CHANGES = [
     (("protocol", "choice_max_seconds"), 30.0, "under 30 s on the full data"),
     (("protocol", "interval_level"), 0.9, "90% bootstrap intervals"),
     (("shipped", "config", "members"), 12, "a bag of 12 Word2Vec"),
-    (("shipped", "ranking", "discount"), 0.33, "- 0.33 / n^"),
+    (("dial", "positions", 3, "ranking", "discount"), 0.33, "| 0.33 | 1 | 5 |"),
+    (("dial", "test", 1, "hr", "low"), 0.4321, " [0.432, "),
+    (("dial", "search", "chosen", 4, "ips_recall"), 0.04321, "| 0.0432 |"),
+    (("leads", 2, "at", "default", "ips_ratio", "high"), 1.2345, ", 1.234] |"),
+    (("targets", "frontier", "test", "methods", "ease", "by_curve"), 77, "EASE 77 of"),
     (("shipped", "rare_weight"), 0.77, "co-listen weight 0.77"),
     (("targets", "test", "ratio"), 1.2345, "ratio **1.234**"),
     (("targets", "test", "rival_ips"), 0.01234, "with 0.0123 at HR@10"),
@@ -204,6 +212,7 @@ def test_eda_numbers_follow_the_json(stats, path, value, expected):
         (("targets", "test", "ratio_met"), "IPS-recall@10 >= "),
         (("targets", "test", "interval_met"), "The lower end of the shipped interval"),
         (("targets", "frontier", "test", "met"), "Frontier:"),
+        (("targets", "dial_chosen"), "The dial"),
         (("targets", "rare", "met"), "Rare query artists"),
     ],
 )

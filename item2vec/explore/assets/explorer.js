@@ -364,12 +364,57 @@
   }
 
   // ---- answers, from the table ----------------------------------------------------------------------
-  function answerFor(row) {
+  // lookup_tables.pack and pack_answers, read back: whole numbers of 5 bits a character.
+  var PACK_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+  var PACK_UNIT = 10000;
+
+  function unpack(text) {
+    var numbers = [], value = 0, shift = 0;
+    for (var i = 0; i < text.length; i++) {
+      var digit = PACK_ALPHABET.indexOf(text[i]);
+      value += (digit & 31) * Math.pow(2, shift);
+      shift += 5;
+      if (digit < 32) { numbers.push(value); value = 0; shift = 0; }
+    }
+    return numbers;
+  }
+
+  function unzigzag(value) {
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  }
+
+  var unpacked = new Map();  // catalogue row -> its result lists, one per dial position
+
+  function resultLists(row) {
+    if (unpacked.has(row)) return unpacked.get(row);
+    var numbers = unpack(D.answers[row]), at = 0;
+    var next = function () { return numbers[at++]; };
+    var artists = [], count = next();
+    for (var a = 0; a < count; a++) artists.push([next(), unzigzag(next()), next()]);
+    var lists = [];
+    while (at < numbers.length) {
+      var length = next(), picked = [];
+      for (var i = 0; i < length; i++) picked.push(artists[next()]);
+      var score = length ? unzigzag(next()) : 0;
+      lists.push(picked.map(function (x, j) {
+        if (j) score -= next();
+        // Integers over 10000 give exactly the doubles Python's round(x, 4) gives.
+        return { artist: A.name[x[0]], artist_id: Number(A.id[x[0]]), score: score / PACK_UNIT,
+          similarity: x[1] / PACK_UNIT, listeners: A.listeners[x[0]], shared_listeners: x[2], row: x[0] };
+      }));
+    }
+    unpacked.set(row, lists);
+    return lists;
+  }
+
+  function answerFor(row, position) {
     var entry = D.answers[row];
-    if (!Array.isArray(entry)) {
+    if (typeof entry !== "string") {
       return { error: D.errors[entry].split("\u0000").join(A.name[row]) };
     }
-    var notes = D.answer_notes.of[String(row)] || [];
+    var at = D.dial.positions.indexOf(position === undefined ? D.dial.default : position);
+    if (at < 0) throw new Error("no dial position " + position);
+    var notes = (D.answer_notes.of[String(row)] || [])[at] || [];
     return {
       artist: A.name[row],
       artist_id: Number(A.id[row]),
@@ -377,21 +422,21 @@
       // An artist has a vector exactly when it is on the map; the others were folded in
       // (tables.answer_tables checks this for every answer when the page is built).
       evidence: onMap.has(row) ? "vector" : "thin (folded in from " + plural(A.listeners[row], "listener") + ")",
+      discover: D.dial.positions[at],
       notes: notes.map(function (i) { return D.answer_notes.text[i]; }),
-      confidence: Object.prototype.hasOwnProperty.call(D.answer_confidence.of, String(row))
+      // Confidence was measured at the default position only (lookup_tables checks no other has a line).
+      confidence: D.dial.positions[at] === D.dial.default &&
+        Object.prototype.hasOwnProperty.call(D.answer_confidence.of, String(row))
         ? D.answer_confidence.text[D.answer_confidence.of[String(row)]] : null,
-      results: entry.map(function (values) {
-        var result = { artist: A.name[values[0]], artist_id: Number(A.id[values[0]]), listeners: A.listeners[values[0]] };
-        D.result_fields.forEach(function (field, i) { result[field] = values[i + 1]; });
-        result.row = values[0];
-        return result;
-      }),
+      results: resultLists(row)[at].map(function (r) { return Object.assign({}, r); }),
     };
   }
 
   // ---- formatting.heading and formatting.thin_note, mirrored ------------------------------------------
   function heading(answer) {
     var text = "Artists similar to " + answer.artist + " (" + plural(answer.listeners, "listener") + ")";
+    // Python's f"{x:g}" of a dial position is JavaScript's String(x) (0, 0.25, 0.5, 0.75, 1).
+    if (answer.discover !== D.dial.default) text += ", discover " + String(answer.discover);
     if (D.ask.rank === "cosine") text += ", ranked by similarity alone";
     if (D.ask.min_listeners > 0) text += ", among artists with at least " + plural(D.ask.min_listeners, "listener");
     return text + ":";
@@ -407,7 +452,8 @@
   }
 
   // ---- the page -----------------------------------------------------------------------------------
-  var input, list, answerBox, current = null, active = -1, items = [];
+  var input, list, answerBox, current = null, currentNote, active = -1, items = [];
+  var position = D.dial.default;  // the slider's --discover position
   var onMap = new Map();  // catalogue row -> map point
   D.map.row.forEach(function (r, i) { onMap.set(r, i); });
 
@@ -497,10 +543,11 @@
 
   function show(row, nameNotes) {
     current = row;
+    currentNote = nameNotes;
     input.value = A.name[row];
     closeList();
     answerBox.textContent = "";
-    var answer = answerFor(row);
+    var answer = answerFor(row, position);
     var title = el("h2", { id: "answer-artist", "data-row": String(row) }, A.name[row]);
     answerBox.appendChild(title);
     var meta = plural(A.listeners[row], "listener") + " · id:" + A.id[row];
@@ -693,6 +740,25 @@
     Plotly.relayout(mapNode, { "xaxis.range": [cx - wx / 2, cx + wx / 2], "yaxis.range": [cy - wy / 2, cy + wy / 2] });
   }
 
+  // ---- the --discover slider ------------------------------------------------------------------------
+  function setDiscover(x) {
+    var at = D.dial.positions.indexOf(x);
+    if (at < 0) throw new Error("no dial position " + x);
+    position = x;
+    var slider = document.getElementById("discover");
+    slider.value = String(at);
+    document.getElementById("discover-value").textContent =
+      "--discover " + String(x) + (x === D.dial.default ? " (default)" : "");
+    if (current !== null) show(current, currentNote);
+  }
+
+  function startSlider() {
+    var slider = document.getElementById("discover");
+    slider.max = String(D.dial.positions.length - 1);
+    slider.addEventListener("input", function () { setDiscover(D.dial.positions[Number(slider.value)]); });
+    setDiscover(position);
+  }
+
   function start() {
     input = document.getElementById("query");
     list = document.getElementById("suggestions");
@@ -700,7 +766,8 @@
     document.getElementById("about").textContent =
       D.model.n_vectors.toLocaleString("en") + " artists on the map, of " + D.model.n_artists.toLocaleString("en") +
       " in the data (an artist needs " + D.model.min_count + " listeners for a vector; the others are answered " +
-      "from the artists their listeners play). Answers as ask.py --explain gives them (top " + D.ask.top +
+      "from the artists their listeners play). Answers as ask.py --explain --discover gives them at the " +
+      "slider's position (top " + D.ask.top +
       (D.ask.min_listeners > 0 ? ", at least " + plural(D.ask.min_listeners, "listener") : "") + "), item2vec " +
       D.model.item2vec_version + ". Drag to pan, scroll to zoom, click an artist to ask for it.";
     input.addEventListener("input", renderList);
@@ -719,6 +786,7 @@
       Plotly.relayout(mapNode, { "xaxis.autorange": true, "yaxis.autorange": true });
     });
     document.getElementById("neighbourhood").addEventListener("click", zoomToAnswer);
+    startSlider();
     if (typeof Plotly !== "undefined") drawMap();
     var wanted = decodeURIComponent(location.hash.slice(1));
     if (wanted) {
@@ -735,6 +803,7 @@
     ratio: function (a, b) { return similarity(codePoints(a), codePoints(b)) * 100; },
     fuzzyKeys: function () { var f = fuzzyIndex(); return { keys: f.keys, rows: f.rows }; },
     answerFor: answerFor, show: show, violations: violations, current: function () { return current; },
+    setDiscover: setDiscover, unpack: unpack,
   };
   document.addEventListener("DOMContentLoaded", start);
 })();

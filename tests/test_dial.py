@@ -1,0 +1,217 @@
+"""The --discover dial through ask.main, the Python API and the model folder's item-item weights.
+
+What each position scores is checked by hand in tests/test_ask_ranking.py; here: that the
+dial is what the evaluation chose, that every entry point takes and records a position,
+that a position only reorders, and that the item-item table is EASE's, computed from
+the catalogue the same way every time.
+"""
+
+import json
+import os
+
+import numpy as np
+import pytest
+from reliability import one_error_line, run
+
+from conftest import REPO
+from item2vec.model.catalog import Catalog
+from item2vec.model.item_weights import ItemWeights
+from item2vec.model.storage import load_model
+from item2vec.query.ranking import DEFAULT_DISCOVER, DIAL, dial_position
+from item2vec.query.recommender import Recommender
+from item2vec.training.ease import ease_weights
+
+
+def ask_json(folder, *argv):
+    code, out, err = run([*argv, "--json", "--model", folder])
+    assert code == 0, err
+    return json.loads(out)
+
+
+# -- the positions -----------------------------------------------------------------------------
+
+
+def test_the_dial_runs_from_familiar_to_niche_with_the_default_among_its_positions():
+    assert list(DIAL) == sorted(DIAL) and min(DIAL) == 0.0 and max(DIAL) == 1.0
+    assert DEFAULT_DISCOVER in DIAL
+    # The familiar end leans on the item-item weights and a strong discount, the niche end not.
+    familiar, niche = DIAL[0.0], DIAL[1.0]
+    assert familiar.ease > niche.ease and familiar.discount > niche.discount
+
+
+def test_the_shipped_dial_is_the_one_the_evaluation_chose_on_validation_users():
+    with open(os.path.join(REPO, "docs", "evaluation.json"), encoding="utf-8") as handle:
+        result = json.load(handle)
+    search = result["dial"]["search"]
+    chosen = {x["position"]: x["params"] for x in search["chosen"]}
+    assert set(chosen) == set(DIAL)
+    for position, ranking in DIAL.items():
+        assert chosen[position] == {k: getattr(ranking, k) for k in chosen[position]}, position
+    assert search["shipped_is_chosen"] and result["dial"]["default"] == DEFAULT_DISCOVER
+
+
+@pytest.mark.parametrize(
+    "value,position",
+    [
+        (0, 0.0),
+        (0.1, 0.0),
+        (0.2, 0.25),
+        ("0.3", 0.25),
+        (0.5, 0.5),
+        (0.62, 0.5),
+        (0.63, 0.75),
+        (0.9, 1.0),
+        (1, 1.0),
+    ],
+)
+def test_a_value_goes_to_the_nearest_position(value, position):
+    assert dial_position(value) == position
+
+
+def test_a_value_halfway_between_two_positions_goes_to_the_familiar_one():
+    assert dial_position(0.125) == 0.0 and dial_position(0.875) == 0.75
+
+
+@pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), float("inf"), "abc", None])
+def test_a_value_outside_0_to_1_is_refused(value):
+    with pytest.raises(ValueError, match="discover must be a number from 0 to 1"):
+        dial_position(value)
+
+
+# -- ask.py ----------------------------------------------------------------------------------------
+
+
+def test_json_records_the_position_used(synthetic_model_dir):
+    assert ask_json(synthetic_model_dir, "g1-a4")["discover"] == DEFAULT_DISCOVER
+    assert ask_json(synthetic_model_dir, "g1-a4", "--discover", "0.3")["discover"] == 0.25
+    assert ask_json(synthetic_model_dir, "g1-a4", "--discover", "1")["discover"] == 1.0
+    assert ask_json(synthetic_model_dir, "g1-a4", "--rank", "cosine")["discover"] is None
+
+
+def test_positions_give_different_answers_from_the_same_artists(synthetic_model_dir):
+    model = load_model(synthetic_model_dir)
+    everything = str(len(model.vectors.ids) - 1)
+    lists = {x: ask_json(synthetic_model_dir, "g2-a7", "--discover", str(x), "-k", everything) for x in DIAL}
+    tops = {x: [r["artist_id"] for r in a["results"][:10]] for x, a in lists.items()}
+    assert len({tuple(t) for t in tops.values()}) > 1  # the dial moves the answer
+    # ... but never hides anything: every position ranks all the other artists with a vector.
+    every = {x: sorted(r["artist_id"] for r in a["results"]) for x, a in lists.items()}
+    assert all(ids == every[DEFAULT_DISCOVER] for ids in every.values())
+    assert len(every[DEFAULT_DISCOVER]) == len(model.vectors.ids) - 1
+
+
+def test_the_familiar_end_answers_with_better_known_artists_than_the_niche_end(synthetic_model_dir):
+    names = [f"g{g}-a{a}" for g in range(4) for a in (3, 11, 19, 27)]
+
+    def mean_listeners(position):
+        answers = [ask_json(synthetic_model_dir, n, "--discover", str(position)) for n in names]
+        return np.mean([r["listeners"] for a in answers for r in a["results"]])
+
+    assert mean_listeners(0) > mean_listeners(DEFAULT_DISCOVER) > mean_listeners(1)
+
+
+def test_the_heading_names_a_position_other_than_the_default(synthetic_model_dir):
+    code, out, _ = run(["g1-a4", "--discover", "0", "--model", synthetic_model_dir])
+    assert code == 0 and out.splitlines()[0].endswith("listeners), discover 0:")
+    code, out, _ = run(["g1-a4", "--model", synthetic_model_dir])
+    assert code == 0 and "discover" not in out.splitlines()[0]
+    code, out, _ = run(["g1-a4", "--discover", str(DEFAULT_DISCOVER), "--model", synthetic_model_dir])
+    assert "discover" not in out.splitlines()[0]
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.2", "nan", "inf", "lots", ""])
+def test_a_bad_discover_is_a_one_line_usage_error(synthetic_model_dir, value):
+    code, out, err = run(["g1-a4", "--discover", value, "--model", synthetic_model_dir])
+    line = one_error_line(err)
+    assert code == 2 and out == "" and "--discover must be" in line and "(see --help)" in line
+
+
+def test_discover_with_the_cosine_ranking_is_a_usage_error(synthetic_model_dir):
+    code, out, err = run(["g1-a4", "--rank", "cosine", "--discover", "0", "--model", synthetic_model_dir])
+    assert code == 2 and out == "" and "--rank cosine has no dial" in one_error_line(err)
+
+
+def test_batch_answers_every_line_at_the_position(synthetic_model_dir):
+    code, out, err = run(
+        ["--batch", "-", "--json", "--discover", "0", "--model", synthetic_model_dir], b"g0-a1\ng3-a2\n"
+    )
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [a["discover"] for a in answers] == [0.0, 0.0]
+    alone = ask_json(synthetic_model_dir, "g3-a2", "--discover", "0")
+    assert answers[1]["results"] == alone["results"]
+
+
+def test_help_explains_the_dial(synthetic_model_dir):
+    code, out, _ = run(["--help"])
+    assert code == 0
+    text = " ".join(out.split())
+    assert "--discover X" in text and "familiar" in text and "niche" in text and "only reorders" in text
+
+
+# -- the Python API --------------------------------------------------------------------------------
+
+
+def test_answer_positions_is_answer_at_each_position(synthetic_model_dir):
+    recommender = Recommender(load_model(synthetic_model_dir))
+    for query, plus, minus in [("g0-a5", (), ()), ("g1-a2", ("g2-a2",), ()), ("g3-a9", (), ("g3-a8",))]:
+        each = recommender.answer_positions(query, plus, minus)
+        assert list(each) == list(DIAL)
+        for position, answer in each.items():
+            assert answer == recommender.answer(query, plus, minus, discover=position)
+    from item2vec.query.recommender import QueryError
+
+    with pytest.raises(QueryError, match="from 0 to 1"):
+        recommender.answer("g0-a5", discover=2)
+    with pytest.raises(QueryError, match="no dial"):
+        recommender.answer("g0-a5", rank="cosine", discover=0.5)
+
+
+# -- the item-item weights -------------------------------------------------------------------------
+
+
+def test_item_weights_are_ease_cut_to_each_artists_strongest(synthetic_dataset):
+    from item2vec.research.baselines import EASE
+    from item2vec.research.splits import full_split
+
+    split = full_split(synthetic_dataset)
+    catalog = Catalog.from_dataset(synthetic_dataset)
+    table = ease_weights(catalog, split.ids, lam=200.0, top=7)
+    b = EASE(split.ids, split.train_matrix("binary"), 200.0).matrix  # the research baseline's EASE
+    assert table.rows.shape == (len(split.ids), 7) and table.weights.dtype == np.float32
+    for r in range(len(split.ids)):
+        keep = table.rows[r] >= 0
+        expected = np.argsort(-b[r], kind="stable")[:7]
+        expected = expected[b[r][expected] > 0]
+        assert np.array_equal(table.rows[r][keep], expected)
+        np.testing.assert_allclose(table.weights[r][keep], b[r][expected], rtol=1e-4)
+        assert (np.diff(table.weights[r][keep]) <= 0).all() and r not in table.rows[r]
+
+
+def test_item_weights_cover_only_the_most_listened_when_there_are_too_many(synthetic_dataset):
+    catalog = Catalog.from_dataset(synthetic_dataset)
+    ids = catalog.ids[catalog.listeners >= 3]
+    listeners = catalog.listeners[catalog.listeners >= 3]
+    table = ease_weights(catalog, ids, top=5, max_artists=20)
+    covered = np.flatnonzero((table.rows >= 0).any(axis=1))
+    most = np.sort(np.lexsort((ids, -listeners))[:20])
+    assert set(covered) <= set(most) and len(covered) > 10
+    assert set(np.unique(table.rows[table.rows >= 0])) <= set(most)
+
+
+def test_item_weights_of_several_artists_add_up(synthetic_model_dir):
+    table = load_model(synthetic_model_dir).item_weights
+    both = table.of([0, 5])
+    expected = np.zeros(len(table))
+    for row in (0, 5):
+        keep = table.rows[row] >= 0
+        expected[table.rows[row][keep]] += table.weights[row][keep]
+    np.testing.assert_allclose(both, expected)
+    assert np.array_equal(ItemWeights(table.rows, table.weights).dense()[0] > 0, table.of([0]) > 0)
+
+
+def test_the_saved_table_is_the_one_training_computes(synthetic_model_dir, synthetic_dataset):
+    model = load_model(synthetic_model_dir)
+    table = ease_weights(Catalog.from_dataset(synthetic_dataset), model.vectors.ids)
+    assert np.array_equal(table.rows, model.item_weights.rows)
+    assert np.array_equal(table.weights, model.item_weights.weights)
+    assert model.metadata["item_weights"]["top"] == table.top
