@@ -184,12 +184,12 @@ DAMAGES = {
     "item weights without their weights": (
         lambda d: _item_weights(d, lambda a: a.pop("weights")),
         True,
-        "item_weights.npz lacks weights",
+        "item_weights.npz: lacks weights",
     ),
     "item weights one row short": (
         lambda d: _item_weights(d, lambda a: a.update(rows=a["rows"][:-1], weights=a["weights"][:-1])),
         True,
-        "rows of item weights for",
+        "item weights for other vectors (row counts differ)",
     ),
     "item weights name a row that does not exist": (
         lambda d: _item_weights(d, lambda a: a["rows"].__setitem__((2, 0), len(a["rows"]) + 5)),
@@ -209,7 +209,7 @@ DAMAGES = {
     "item weights as float64": (
         lambda d: _item_weights(d, lambda a: a.update(weights=a["weights"].astype(np.float64))),
         True,
-        "expected float32",
+        "expected 2-D float32",
     ),
     "item weights rows as floats": (
         lambda d: _item_weights(d, lambda a: a.update(rows=a["rows"] * 1.0)),

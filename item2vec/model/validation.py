@@ -351,7 +351,7 @@ def array_problem(name, array, table=None):
     ok_type, expected = _KINDS[spec.kind]
     if array.ndim != spec.ndim or not ok_type(array.dtype):
         return f"{name} holds {array.dtype} of shape {array.shape}, expected {spec.ndim}-D {expected}"
-    if spec.kind == "int" and len(array):
+    if spec.kind == "int" and array.size:
         # Compared as Python ints: a uint64 above 2**63 must not wrap into range.
         low, high = int(array.min()), int(array.max())
         if low < spec.low or high > spec.high:
