@@ -1,5 +1,6 @@
 """How far to trust an answer: the measured table in the model folder, on every answer, worded once."""
 
+import dataclasses
 import json
 import os
 
@@ -9,11 +10,13 @@ from reliability import run
 
 from conftest import REPO
 from item2vec.model.storage import load_model, save_model
+from item2vec.query.ranking import DEFAULT_RANKING, rare_ranking
 from item2vec.query.recommender import Recommender
 
 SHIPPED = os.path.join(REPO, "models")
-RANKING = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5}
-RARE = {**RANKING, "weight": 0.5}
+#: Measured at the default position of the dial (answers elsewhere say where it was measured).
+RANKING = dataclasses.asdict(DEFAULT_RANKING)
+RARE = dataclasses.asdict(rare_ranking(DEFAULT_RANKING))
 
 
 def band(low, high, value, folded=False):

@@ -229,8 +229,9 @@ def _scores_with(recommender, positive, ranking):
     users = np.array(sorted(users), dtype=np.int64)
     shared = recommender.colistens.counts_of_users(users)[recommender.vector_positions]
     shared[[a.row for a in positive if not a.folded]] = 0
+    weights = recommender.model.item_weights.of([a.row for a in positive if not a.folded], len(shared))
     return ranking.scores(
-        recommender.vectors.cosines(query), shared, len(users), recommender.vector_listeners
+        recommender.vectors.cosines(query), shared, len(users), recommender.vector_listeners, weights
     )
 
 
@@ -248,10 +249,14 @@ def test_the_rare_weight_applies_only_when_every_positive_artist_is_folded_in(ra
     recommender = Recommender(load_model(rare[0]))
     positive = [recommender.query_artist(name) for name in names]
     ranked = recommender.rank(positive, topn=1000, min_listeners=0)
-    expected = _scores_with(recommender, positive, replace(DEFAULT_RANKING, weight=weight))
+    # Every artist folded in: the rare ranking (co-listen weight raised, no item-item term).
+    ranking = replace(DEFAULT_RANKING, weight=weight)
+    if weight == RARE_EVIDENCE_WEIGHT:
+        ranking = replace(ranking, ease=0.0)
+    expected = _scores_with(recommender, positive, ranking)
     np.testing.assert_allclose(ranked.scores, expected[ranked.rows], rtol=1e-6)
     other = RARE_EVIDENCE_WEIGHT + DEFAULT_RANKING.weight - weight
     assert not np.allclose(
         ranked.scores,
-        _scores_with(recommender, positive, replace(DEFAULT_RANKING, weight=other))[ranked.rows],
+        _scores_with(recommender, positive, replace(ranking, weight=other))[ranked.rows],
     )

@@ -336,7 +336,7 @@ def _latins(blob, offsets, rows):
 
 
 def _confidence(value=0.5, overlap=False):
-    ranking = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5}
+    ranking = {"weight": 0.25, "shrink": 5.0, "discount": 0.2, "power": 0.5, "ease": 0.1}
     band = {"min_listeners": 3, "max_listeners": 9, "folded": False, "value": value, "low": 0.4, "high": 0.6}
     bands = [{**band, "queries": 10, "users": 5}]
     if overlap:

@@ -649,7 +649,8 @@ def test_a_save_fsyncs_files_then_the_folder_before_the_rename_and_the_parent_af
     folder = copy_model(synthetic_model_dir, tmp_path) if replacing else str(tmp_path / "model")
     calls = DiskCalls(monkeypatch, str(tmp_path), folder)
     save_model(folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
-    files = [("fsync", f"tmp/{name}") for name in ("vectors.npy", "catalog.npz", "metadata.json")]
+    names = ("vectors.npy", "catalog.npz", "item_weights.npz", "metadata.json")
+    files = [("fsync", f"tmp/{name}") for name in names]
     swap = [("rename", "out", "aside")] if replacing else []
     assert calls.events == files + [("fsync", "tmp")] + swap + [("rename", "tmp", "out"), ("fsync", "parent")]
     assert load_model(folder).metadata["n_vectors"] == len(model.vectors)
@@ -695,7 +696,7 @@ def test_a_saved_model_is_readable_by_every_user(synthetic_model_dir, tmp_path):
     assert oct(os.stat(folder).st_mode & 0o777) == oct(0o755)
     assert {
         name: oct(os.stat(os.path.join(folder, name)).st_mode & 0o777) for name in os.listdir(folder)
-    } == {name: oct(0o644) for name in ("metadata.json", "vectors.npy", "catalog.npz")}
+    } == {name: oct(0o644) for name in ("metadata.json", "vectors.npy", "catalog.npz", "item_weights.npz")}
 
 
 @pytest.mark.parametrize("newest_name", ["aaaaaaaa", "zzzzzzzz"])
@@ -805,10 +806,16 @@ def test_saving_the_shipped_model_again_writes_its_catalogue_and_metadata_byte_f
     model = load_model(shipped)
     folder = str(tmp_path / "model")
     written = save_model(
-        folder, model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, model.metadata
+        folder,
+        model.vectors.ids,
+        np.asarray(model.vectors.unit),
+        model.catalog,
+        model.metadata,
+        model.item_weights,
     )
     before, after = file_bytes(shipped), file_bytes(folder)
     assert after["catalog.npz"] == before["catalog.npz"]
+    assert after["item_weights.npz"] == before["item_weights.npz"]
     # The vectors are normalised again (last-bit differences): only their checksum may differ.
     expected = before["metadata.json"].replace(
         model.metadata["files"]["vectors.npy"].encode(), written["files"]["vectors.npy"].encode()

@@ -64,7 +64,9 @@ class Model:
         #: (:class:`~item2vec.model.confidence.ConfidenceTable`), or None when not measured.
         self.confidence = parse_confidence(metadata["confidence"]) if "confidence" in metadata else None
         #: :class:`~item2vec.model.item_weights.ItemWeights` of the vector rows (none: an empty table).
-        self.item_weights = item_weights if item_weights is not None else empty_item_weights(len(vectors.ids))
+        if item_weights is None and vectors is not None:
+            item_weights = empty_item_weights(len(vectors.ids))
+        self.item_weights = item_weights
 
     @property
     def min_count(self):
