@@ -9,6 +9,7 @@ import pytest
 from reliability import run
 
 from conftest import REPO
+from item2vec.model.confidence import parse_confidence
 from item2vec.model.storage import load_model, save_model
 from item2vec.query.ranking import DEFAULT_RANKING, rare_ranking
 from item2vec.query.recommender import Recommender
@@ -130,3 +131,18 @@ def test_an_answer_asked_plainly_is_measured_by_default(measured_model):
     artist = recommender.query_artist(artist_with(measured_model, 100, 10**9)[0])
     assert recommender.confidence(artist)["reason"] is None
     assert recommender.confidence(artist, plain=False)["reason"] == "arithmetic"
+
+
+def test_a_table_measured_before_the_dial_reads_as_a_ranking_without_the_item_item_term():
+    # An evaluation.json from before the dial records no "ease": it measured the ranking
+    # without the item-item term, so answers at the dial's default are "other_ranking".
+    before = {k: v for k, v in RANKING.items() if k != "ease"}
+    table = parse_confidence(
+        {"k": 10, "ranking": before, "rare_ranking": before, "bands": [band(3, None, 0.5)]}
+    )
+    assert table.ranking == {**before, "ease": 0.0}
+    assert table.ranking != RANKING  # the default position has an item-item term
+    with pytest.raises(ValueError, match="must hold exactly"):
+        parse_confidence(
+            {"k": 10, "ranking": {**RANKING, "x": 1}, "rare_ranking": RARE, "bands": [band(3, None, 0.5)]}
+        )

@@ -88,6 +88,9 @@ def _count(value, what, low=1):
 
 
 def _ranking(value, what):
+    # A table measured before the dial has no item-item term: it measured ease 0.
+    if isinstance(value, dict) and "ease" not in value:
+        value = {**value, "ease": 0.0}
     if not isinstance(value, dict) or set(value) != set(RANKING_FIELDS):
         raise ValueError(f"{what} must hold exactly {', '.join(RANKING_FIELDS)}")
     return {k: _number(value[k], f"{what}.{k}") for k in RANKING_FIELDS}
