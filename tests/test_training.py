@@ -47,7 +47,7 @@ def test_train_script_writes_a_complete_model(synthetic_dir, tmp_path, capsys):
         ["--data", synthetic_dir, "--out", str(out), "--epochs", "2", "--vector-size", "8", "--quiet"]
     )
     assert code == 0
-    assert sorted(os.listdir(out)) == ["catalog.npz", "metadata.json", "vectors.npy"]
+    assert sorted(os.listdir(out)) == ["catalog.npz", "item_weights.npz", "metadata.json", "vectors.npy"]
     meta = json.loads((out / "metadata.json").read_text())
     assert meta["hyperparameters"]["epochs"] == 2
     assert set(meta["data"]["sha256"]) == {"lastfm_user_scrobbles.csv", "lastfm_artist_list.csv"}
