@@ -658,7 +658,9 @@ def test_every_answer_in_the_page_is_recommender_answer(page, recommender):
     answered = thin = 0
     for position in DIAL:
         got = page.execute_script(
-            "return arguments[0].map(function (r) { var a = window.explorer.answerFor(r, arguments[1]);"
+            # The position is read outside the callback: inside it, arguments[1] is map's index.
+            "var at = arguments[1]; return arguments[0].map(function (r) {"
+            " var a = window.explorer.answerFor(r, at);"
             " if (a.results) a.results.forEach(function (x) { delete x.row; }); return a; })",
             rows,
             position,
