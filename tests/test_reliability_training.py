@@ -467,7 +467,7 @@ print("ready", flush=True)
 while True:
     for model in (a, b):
         storage.save_model(sys.argv[3], model.vectors.ids, np.asarray(model.vectors.unit), model.catalog,
-                           model.metadata)
+                           model.metadata, model.item_weights)
 """
 
 
@@ -477,7 +477,8 @@ def two_models(synthetic_model_dir, tmp_path):
     model = load_model(synthetic_model_dir)
     noisy = np.asarray(model.vectors.unit) + np.random.default_rng(0).normal(0, 0.5, model.vectors.unit.shape)
     b = str(tmp_path / "b")
-    save_model(b, model.vectors.ids, noisy, model.catalog, {"hyperparameters": {"seed": 1}})
+    # The item-item weights too: without them the copy's dial answers differently at its familiar end.
+    save_model(b, model.vectors.ids, noisy, model.catalog, {"hyperparameters": {"seed": 1}}, model.item_weights)
     return synthetic_model_dir, b
 
 
