@@ -478,7 +478,9 @@ def two_models(synthetic_model_dir, tmp_path):
     noisy = np.asarray(model.vectors.unit) + np.random.default_rng(0).normal(0, 0.5, model.vectors.unit.shape)
     b = str(tmp_path / "b")
     # The item-item weights too: without them the copy's dial answers differently at its familiar end.
-    save_model(b, model.vectors.ids, noisy, model.catalog, {"hyperparameters": {"seed": 1}}, model.item_weights)
+    save_model(
+        b, model.vectors.ids, noisy, model.catalog, {"hyperparameters": {"seed": 1}}, model.item_weights
+    )
     return synthetic_model_dir, b
 
 
