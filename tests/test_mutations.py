@@ -201,11 +201,11 @@ def test_an_artist_nobody_lists_says_so():
 
 def _measured(values, ranking=None):
     """A 4-artist model (listeners 1, 2, 3, 9) whose bands 1, 2 and 3 listeners measured ``values``."""
-    from dataclasses import asdict, replace
+    from dataclasses import asdict
 
-    from item2vec.query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
+    from item2vec.query.ranking import DEFAULT_RANKING, rare_ranking
 
-    rare = asdict(replace(DEFAULT_RANKING, weight=RARE_EVIDENCE_WEIGHT))
+    rare = asdict(rare_ranking(DEFAULT_RANKING))
     bands = [
         {"min_listeners": n, "max_listeners": n, "folded": False, "value": v, "low": v, "high": v}
         | {"queries": 10, "users": 10}
@@ -267,7 +267,7 @@ def test_the_rankings_refusals_say_why():
 
 def test_the_query_artists_own_listeners_never_set_the_co_listen_maximum():
     # a1's one listener also lists a2 (100 listeners): a2 holds the row's largest co-listen
-    # cosine, so its evidence term is the whole weight (0.25), less the discount 0.2 / 10.
+    # cosine, so its evidence term is the whole weight (0.25), less the listener discount.
     users = [np.array([0]), np.arange(100), np.arange(100, 150)]
     catalog = Catalog(
         np.array([1, 2, 3]),
@@ -278,9 +278,13 @@ def test_the_query_artists_own_listeners_never_set_the_co_listen_maximum():
     )
     unit = np.array([[1, 0], [0.8, 0.6], [0.6, 0.8]], dtype=np.float32)
     model = Model(ArtistVectors(catalog.ids, unit), catalog, {"hyperparameters": {"min_count": 1}})
-    [best, _] = Recommender(model).answer("a1", topn=2)["results"]
-    assert best["artist"] == "a2"
-    assert best["score"] == pytest.approx(best["similarity"] + 0.25 - 0.02, abs=2e-4)
+    # The dial's position 0.25 weighs the co-listen evidence (0.25); the default weighs none.
+    from item2vec.query.ranking import DIAL, listener_discount
+
+    [best, _] = Recommender(model).answer("a1", topn=2, discover=0.25)["results"]
+    assert best["artist"] == "a2" and DIAL[0.25].weight == 0.25
+    discount = listener_discount(100, DIAL[0.25].discount, DIAL[0.25].power)
+    assert best["score"] == pytest.approx(best["similarity"] + 0.25 - discount, abs=2e-4)
 
 
 def test_the_names_facts_of_plus_artists_and_the_top_refused():
@@ -334,10 +338,10 @@ def test_fold_in_weighs_each_row_by_shared_over_its_listeners_for_one_query_or_m
 
 
 def test_scores_are_float64_whatever_the_cosines_dtype():
-    from item2vec.query.ranking import DEFAULT_RANKING
+    from item2vec.query.ranking import Ranking
 
     cosine = np.array([0.5, 0.25], dtype=np.float32)
-    scores = DEFAULT_RANKING.scores(cosine, np.array([3, 1]), 4, np.array([9, 4]))
+    scores = Ranking().scores(cosine, np.array([3, 1]), 4, np.array([9, 4]))
     assert scores.dtype == np.float64
 
 
@@ -357,7 +361,9 @@ def test_co_listens_of_user_numbers_past_16_bits(top):
 def test_scores_of_many_queries_are_each_querys_own_and_no_evidence_adds_nothing():
     # The evaluation scores many queries at once: each row is scaled by its own maximum,
     # and a query that shares no listener with anyone gets exactly cosine - discount.
-    from item2vec.query.ranking import DEFAULT_RANKING, listener_discount
+    from item2vec.query.ranking import Ranking, listener_discount
+
+    ranking = Ranking()  # co-listen evidence, no item-item term (that needs the model's weights)
 
     cosine = np.array([[0.5, 0.25, 0.1], [0.2, 0.4, 0.3], [0.9, 0.1, 0.0]])
     shared = np.array([[3, 1, 0], [0, 30, 5], [0, 0, 0]])
@@ -365,10 +371,11 @@ def test_scores_of_many_queries_are_each_querys_own_and_no_evidence_adds_nothing
     listeners = np.array([9, 4, 50])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no numpy warning either (a division left uninitialised)
-        together = DEFAULT_RANKING.scores(cosine, shared, query_listeners, listeners)
-    alone = [DEFAULT_RANKING.scores(cosine[i], shared[i], query_listeners[i], listeners) for i in range(3)]
+        together = ranking.scores(cosine, shared, query_listeners, listeners)
+    alone = [ranking.scores(cosine[i], shared[i], query_listeners[i], listeners) for i in range(3)]
     np.testing.assert_allclose(together, alone, rtol=1e-12)
-    np.testing.assert_allclose(together[2], cosine[2] - listener_discount(listeners, 0.2, 0.5), rtol=1e-12)
+    no_evidence = cosine[2] - listener_discount(listeners, ranking.discount, ranking.power)
+    np.testing.assert_allclose(together[2], no_evidence, rtol=1e-12)
 
 
 # -- the words of an answer (formatting.py's mutation run) --------------------------------------
