@@ -83,8 +83,9 @@ def build_parser(prog="python ask.py"):
         "--rank",
         choices=RANKINGS,
         default=DEFAULT_RANK,
-        help="evidence (default): embedding similarity plus a small bonus for users listening to both "
-        "and a soft penalty for artists with few listeners; "
+        help="evidence (default): embedding similarity plus a bonus for users listing both and for the "
+        "artists this one's listeners most often also list, minus a soft penalty for artists with few "
+        "listeners, weighed as --discover says; "
         "cosine: embedding similarity alone, as gensim's most_similar",
     )
     parser.add_argument(
