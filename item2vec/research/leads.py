@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from ..training.corpus import build_sentences
-from ..training.trainer import train_corpus_file, vocabulary
+from ..training.trainer import gensim_settings, train_corpus_file, vocabulary
 
 #: Draws of the same artist in a row after which a walk stops (its listeners list nothing else).
 MAX_MISSES = 20
@@ -60,18 +60,8 @@ class Doc2VecMember:
             documents,
             dm=0,
             dbow_words=1,
-            vector_size=config.vector_size,
+            **gensim_settings(config),
             window=config.window or max(len(s) for s in sentences),
-            shrink_windows=config.shrink_windows,
-            min_count=1,
-            hs=0,
-            negative=config.negative,
-            ns_exponent=config.ns_exponent,
-            sample=config.sample,
-            alpha=config.alpha,
-            min_alpha=config.min_alpha,
-            epochs=config.epochs,
-            seed=config.seed,
             workers=1,
         )
         keys = np.array([int(k) for k in model.wv.index_to_key], dtype=np.int64)

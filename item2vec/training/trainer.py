@@ -389,11 +389,21 @@ def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
 
     return Word2Vec(
         **corpus,
-        vector_size=config.vector_size,
+        **gensim_settings(config),
         window=window,
+        sg=1,
+        workers=config.workers,
+        callbacks=[_Bar()],
+    )
+
+
+def gensim_settings(config):
+    """The keyword arguments of gensim's model classes that ``config`` sets alike for every
+    trainer (the vocabulary is already cut to ``min_count``, so gensim keeps every word)."""
+    return dict(
+        vector_size=config.vector_size,
         shrink_windows=config.shrink_windows,
         min_count=1,
-        sg=1,
         hs=0,
         negative=config.negative,
         ns_exponent=config.ns_exponent,
@@ -402,8 +412,6 @@ def _fit(corpus, n_sentences, n_tokens, window, n_artists, config, progress):
         min_alpha=config.min_alpha,
         epochs=config.epochs,
         seed=config.seed,
-        workers=config.workers,
-        callbacks=[_Bar()],
     )
 
 
