@@ -3,13 +3,11 @@
 import io
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 
 import pytest
+from terminal import Terminal
 
 from conftest import REPO, Stdin
 from item2vec.cli import ask_command as ask
@@ -133,47 +131,21 @@ def test_help_explains_the_options(capsys):
         assert option in text
 
 
-def _read_until(fd, marker, timeout=20):
-    data = b""
-    deadline = time.time() + timeout
-    while marker not in data and time.time() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                data += os.read(fd, 65536)
-            except OSError:
-                break
-    return data.decode("utf-8", "replace")
-
-
 def test_interactive_prompt_with_tab_completion(synthetic_model_dir, tmp_path):
     """A real terminal: type a prefix, press Tab, get the answer, quit with an empty line."""
-    master, slave = pty.openpty()
     env = dict(os.environ, HOME=str(tmp_path), TERM="dumb")
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(REPO, "ask.py"), "--model", synthetic_model_dir],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    try:
-        assert "artist> " in _read_until(master, b"artist> ")
+    with Terminal(
+        [sys.executable, os.path.join(REPO, "ask.py"), "--model", synthetic_model_dir], env
+    ) as term:
+        term.expect("artist> ")
         # Tab twice lists the completions of an ambiguous prefix (g2-a2, g2-a20..g2-a29).
-        os.write(master, b"g2-a2\t\t")
-        assert "g2-a29" in _read_until(master, b"g2-a29")
-        os.write(master, b"\x15g2-a1\r")  # Ctrl-U clears the line, then a full query
-        screen = _read_until(master, b"Artists similar to g2-a1 (")
-        assert "Artists similar to g2-a1 (" in screen
-        _read_until(master, b"artist> ")
-        os.write(master, b"\r")
-        proc.wait(timeout=20)
-        assert proc.returncode == 0
-    finally:
-        proc.kill()
-        os.close(master)
+        term.type("g2-a2\t\t")
+        term.expect("g2-a29")
+        term.type("\x15g2-a1\r")  # Ctrl-U clears the line, then a full query
+        term.expect("Artists similar to g2-a1 (")
+        term.expect("artist> ")
+        term.type("\r")
+        assert term.wait() == 0
 
 
 def test_model_path_that_is_a_file_says_so(tmp_path):

@@ -12,16 +12,14 @@ import errno
 import io
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 
 import model_cache
 import pandas as pd
 import pytest
 from reliability import one_error_line, run
+from terminal import Terminal
 
 from conftest import REPO, SMALL_CONFIG
 from item2vec.ingest.formats import load_dataset
@@ -187,41 +185,15 @@ def test_quotes_around_a_name_are_not_part_of_it(names_model_dir, typed):
 
 def test_quotes_typed_at_the_prompt_are_not_part_of_the_name(names_model_dir, tmp_path):
     """A real terminal: the prompt reads '"Jay Z"' and answers Jay-Z."""
-    master, slave = pty.openpty()
     env = dict(os.environ, HOME=str(tmp_path), TERM="dumb")
-    proc = subprocess.Popen(
-        [sys.executable, os.path.join(REPO, "ask.py"), "--model", names_model_dir, "-k", "1"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-        close_fds=True,
-    )
-    os.close(slave)
-    try:
-        assert "artist> " in read_until(master, b"artist> ")
-        os.write(master, b'"Jay Z"\r')
-        assert "Artists similar to Jay-Z (" in read_until(master, b"Artists similar to Jay-Z (")
-        read_until(master, b"artist> ")
-        os.write(master, b"\r")
-        proc.wait(timeout=20)
-        assert proc.returncode == 0
-    finally:
-        proc.kill()
-        os.close(master)
-
-
-def read_until(fd, marker, timeout=20):
-    data = b""
-    deadline = time.time() + timeout
-    while marker not in data and time.time() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                data += os.read(fd, 65536)
-            except OSError:
-                break
-    return data.decode("utf-8", "replace")
+    argv = [sys.executable, os.path.join(REPO, "ask.py"), "--model", names_model_dir, "-k", "1"]
+    with Terminal(argv, env) as term:
+        term.expect("artist> ")
+        term.type('"Jay Z"\r')
+        term.expect("Artists similar to Jay-Z (")
+        term.expect("artist> ")
+        term.type("\r")
+        assert term.wait() == 0
 
 
 @pytest.mark.parametrize(
