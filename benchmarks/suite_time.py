@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Time the test suite's two tiers: the everyday ``-m "not slow"`` loop and the full suite.
 
-Each tier runs as ``python -m pytest -q`` in a child process; wall seconds, the CPU seconds of
+Each tier runs as the README gives it (``python -m pytest -q`` and the tier's arguments) in a
+child process; the arguments, wall seconds, the CPU seconds of
 pytest and its children, pytest's counts and the load average before and after go to
 ``--json``, and ``--readme`` rewrites the README's test section from that JSON
 (``item2vec.research.suite_report``). Machine load matters: the wall time of a tier grows
@@ -22,8 +23,10 @@ import time
 from item2vec.errors import ExitCode
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-#: name, marker expression (None: the whole suite).
-TIERS = (("fast", "not slow"), ("full", None))
+#: name, marker expression (None: the whole suite), pytest arguments: the everyday loop runs
+#: one test at a time; the full suite over one pytest-xdist worker per core (``-n auto``;
+#: pyproject.toml's ``--dist loadfile`` keeps each test file on one worker).
+TIERS = (("fast", "not slow", ["-m", "not slow"]), ("full", None, ["-n", "auto"]))
 
 
 def _children_cpu():
@@ -31,12 +34,11 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def time_tier(name, marker):
+def time_tier(name, marker, args):
     """Run one tier; its counts, wall and CPU seconds and the load around it."""
     from item2vec.research.suite_report import counts
 
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    command += ["-m", marker] if marker else []
+    command = [sys.executable, "-m", "pytest", "-q", *args]
     load_before, cpu0, start = os.getloadavg()[0], _children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -45,6 +47,7 @@ def time_tier(name, marker):
     return {
         "name": name,
         "marker": marker,
+        "args": args,
         "returncode": done.returncode,
         "summary": summary,
         **counts(summary),
@@ -64,7 +67,7 @@ def main(argv=None):
     from item2vec.research import report, suite_report
 
     if not args.render_only:
-        tiers = [time_tier(name, marker) for name, marker in TIERS]
+        tiers = [time_tier(*tier) for tier in TIERS]
         result = {
             "tiers": tiers,
             "machine": {"cpus": os.cpu_count()},

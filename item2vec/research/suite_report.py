@@ -10,7 +10,7 @@ import re
 
 from . import report
 
-__all__ = ["counts", "render_readme"]
+__all__ = ["command", "counts", "render_readme"]
 
 #: What pytest's last line reports, e.g. "459 passed, 1 skipped, 55 deselected in 107.46s".
 OUTCOMES = ("passed", "failed", "skipped", "deselected", "xfailed", "xpassed", "errors", "error")
@@ -24,7 +24,15 @@ def counts(summary):
     return found
 
 
+def command(tier):
+    """The command line that ran ``tier``, as a reader types it (double quotes around a spaced argument)."""
+    args = [f'"{arg}"' if " " in arg else arg for arg in tier["args"]]
+    return " ".join(["python -m pytest -q", *args])
+
+
 def render_readme(result):
     """The README's test section: ``templates/README_tests.md.j2`` filled from ``result``."""
     tiers = {tier["name"]: tier for tier in result["tiers"]}
-    return report.render("README_tests.md.j2", r=result, fast=tiers["fast"], full=tiers["full"])
+    return report.render(
+        "README_tests.md.j2", r=result, fast=tiers["fast"], full=tiers["full"], command=command
+    )
