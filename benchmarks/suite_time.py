@@ -23,10 +23,6 @@ import time
 from item2vec.errors import ExitCode
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-#: name, marker expression (None: the whole suite), pytest arguments: the everyday loop runs
-#: one test at a time; the full suite over one pytest-xdist worker per core (``-n auto``;
-#: pyproject.toml's ``--dist loadfile`` keeps each test file on one worker).
-TIERS = (("fast", "not slow", ["-m", "not slow"]), ("full", None, ["-n", "auto"]))
 
 
 def _children_cpu():
@@ -67,7 +63,7 @@ def main(argv=None):
     from item2vec.research import report, suite_report
 
     if not args.render_only:
-        tiers = [time_tier(*tier) for tier in TIERS]
+        tiers = [time_tier(*tier) for tier in suite_report.TIERS]
         result = {
             "tiers": tiers,
             "machine": {"cpus": os.cpu_count()},

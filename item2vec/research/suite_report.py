@@ -10,8 +10,13 @@ import re
 
 from . import report
 
-__all__ = ["command", "counts", "render_readme"]
+__all__ = ["TIERS", "command", "counts", "render_readme"]
 
+#: The tiers, as the README gives them: name, marker expression (None: the whole suite) and
+#: the arguments after ``python -m pytest -q``. The everyday loop runs one test at a time;
+#: the full suite (what .ci/run runs) one pytest-xdist worker per core, each test file whole
+#: on one worker (pyproject.toml's ``--dist loadfile``).
+TIERS = (("fast", "not slow", ["-m", "not slow"]), ("full", None, ["-n", "auto"]))
 #: What pytest's last line reports, e.g. "459 passed, 1 skipped, 55 deselected in 107.46s".
 OUTCOMES = ("passed", "failed", "skipped", "deselected", "xfailed", "xpassed", "errors", "error")
 
@@ -24,9 +29,9 @@ def counts(summary):
     return found
 
 
-def command(tier):
-    """The command line that ran ``tier``, as a reader types it (double quotes around a spaced argument)."""
-    args = [f'"{arg}"' if " " in arg else arg for arg in tier["args"]]
+def command(args):
+    """``python -m pytest -q`` and ``args``, as a reader types it (double quotes around a spaced argument)."""
+    args = [f'"{arg}"' if " " in arg else arg for arg in args]
     return " ".join(["python -m pytest -q", *args])
 
 
