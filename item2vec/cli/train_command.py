@@ -6,13 +6,15 @@ vector per artist. The defaults rebuild the shipped model:
 
   python train_item2vec.py --data data/ --out models/
 
-With --engine spark, Spark reads and cleans the data (any path Spark reads: a local
-folder, hdfs://, s3a://) and builds the same corpus, byte for byte; gensim then trains on
-it here (--trainer gensim), or Spark MLlib's Word2Vec trains distributed (--trainer mllib):
+With --engine spark, Spark does the work (data from any path Spark reads: a local
+folder, hdfs://, s3a://): it reads and cleans the data, builds the catalogue and each
+member's corpus, and the members train on its executors, one Spark task each, with gensim:
+the same model, byte for byte, as the default engine's. --trainer mllib trains Spark MLlib's
+Word2Vec instead (one model, hierarchical softmax):
 
   python train_item2vec.py --engine spark --data data/ --out models/
   python train_item2vec.py --engine spark --spark-master spark://host:7077 \
-      --data hdfs:///lastfm/lfm1b/ --trainer mllib --out models-mllib/
+      --spark-work hdfs:///tmp --data hdfs:///lastfm/lfm1b/ --out models-lfm1b/
 
 The output folder is replaced atomically: an interrupted or failed run leaves the
 previous model as it was. Exit codes: 0 written; 1 Spark failed; 2 bad data or
@@ -39,7 +41,6 @@ from ..training.trainer import (
     save_trained,
     should_stream,
     train,
-    train_corpus_file,
 )
 from .parser import HelpShown, Parser, UsageError, add_version
 
@@ -79,13 +80,18 @@ def check_engine(args):
     if args.engine != "spark":
         if args.trainer == "mllib":
             raise ValueError("--trainer mllib trains inside Spark: it needs --engine spark")
-        if args.spark_master or args.spark_conf:
-            raise ValueError("--spark-master and --spark-conf are only used with --engine spark")
-    elif args.members > 1:
+        if args.spark_master or args.spark_conf or args.spark_work:
+            raise ValueError(
+                "--spark-master, --spark-conf and --spark-work are only used with --engine spark"
+            )
+        return
+    if args.processes is not None:
         raise ValueError(
-            "--members above 1 (bagging) is not available with --engine spark: it writes one "
-            "corpus, for one seed; leave --members out (one member) or use --engine pandas"
+            "--processes is for --engine pandas: Spark trains as many members at once "
+            "as its executors have cores"
         )
+    if args.trainer == "mllib" and args.members > 1:
+        raise ValueError("--trainer mllib trains one model: leave --members out, or give --members 1")
 
 
 def build_parser(prog="train_item2vec.py"):
@@ -139,23 +145,23 @@ def build_parser(prog="train_item2vec.py"):
         default=None,
         metavar="N",
         help="with --members above 1, train at most N members at once, one process each "
-        "(default: as many as there are CPUs; the result does not depend on it)",
+        "(default: as many as there are CPUs; the result does not depend on it; --engine pandas only)",
     )
     engine = parser.add_argument_group("engine")
     engine.add_argument(
         "--engine",
         choices=["pandas", "spark"],
         default="pandas",
-        help="pandas: read, clean and build the corpus in this process (default); spark: do it with "
-        "Spark, from any path Spark reads, and write the same corpus (needs the spark extra: "
-        "pip install -e .[spark], and Java 17 or newer)",
+        help="pandas: read, clean and train in this machine's processes (default); spark: read, clean and "
+        "build the corpora with Spark, from any path Spark reads, and train the members on its executors, "
+        "for the same model (needs the spark extra: pip install -e .[spark], and Java 17 or newer)",
     )
     engine.add_argument(
         "--trainer",
         choices=["gensim", "mllib"],
         default="gensim",
-        help="gensim: train here on the corpus (default; with --engine spark the corpus comes to this "
-        "machine as a file); mllib: Spark MLlib's Word2Vec trains in Spark (only with --engine spark; "
+        help="gensim: the bag of --members gensim models (default; with --engine spark each member trains "
+        "in a Spark task); mllib: one Spark MLlib Word2Vec model (only with --engine spark; "
         "skip-gram with hierarchical softmax: uses vector-size, window, epochs, alpha as step size, seed "
         "and workers as partitions, and has no negative, ns-exponent, sample, min-alpha, shrink-windows)",
     )
@@ -174,6 +180,14 @@ def build_parser(prog="train_item2vec.py"):
         help="a Spark setting for a session this program starts, e.g. spark.driver.memory=8g "
         "(repeatable; see docs/PERFORMANCE.md)",
     )
+    engine.add_argument(
+        "--spark-work",
+        metavar="DIR",
+        help="where Spark writes the members' corpora for the executors to read: a folder or URI every "
+        "machine of the cluster shares, e.g. hdfs:///tmp or s3a://bucket/tmp (default: the system's "
+        "temporary folder, or /tmp of the cluster's default file system when that is not the local "
+        "one); only the run's own subfolder is written, and it is removed at the end",
+    )
     group = parser.add_argument_group("hyperparameters (defaults build the shipped model)")
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
@@ -185,13 +199,13 @@ def build_parser(prog="train_item2vec.py"):
                 help=f"{HELP[field.name]} (default: {field.default})",
             )
         elif field.name == "members":
-            # The Spark engine writes one corpus, for one seed: it trains one member (check_engine).
+            # MLlib trains one model (check_engine): its default is 1.
             group.add_argument(
                 flag,
                 type=int,
                 default=None,
                 metavar="MEMBERS",
-                help=f"{HELP[field.name]} (default: {field.default}; 1 with --engine spark)",
+                help=f"{HELP[field.name]} (default: {field.default}; 1 with --trainer mllib)",
             )
         else:
             kind = {"int": int, "float": float, "str": str}.get(field.type, field.type)
@@ -212,7 +226,7 @@ def main(argv=None, prog="train_item2vec.py"):
     try:
         args = parser.parse_args(argv)
         if args.members is None:
-            args.members = 1 if args.engine == "spark" else TrainConfig().members
+            args.members = 1 if args.trainer == "mllib" else TrainConfig().members
         config = TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
         config.validate()
         check_engine(args)
@@ -236,7 +250,7 @@ def main(argv=None, prog="train_item2vec.py"):
         check_writable(args.out)  # fail now, not after the training
         romanization.check_available()
         if args.engine == "spark":
-            trained, dataset, metadata = run_spark(args, config, state)
+            trained, metadata = run_spark(args, config, state)
         else:
             dataset = load_dataset(args.data, args.format, max_dropped_share=args.max_dropped_share)
             confidence = confidence_table(args, config, dataset)
@@ -264,7 +278,7 @@ def main(argv=None, prog="train_item2vec.py"):
         return ExitCode.INTERRUPTED
     print(
         f"wrote {out}: {len(trained.artist_ids)} artist vectors (of {metadata['n_artists']} artists) "
-        f"from {dataset.n_users} users; training {trained.seconds:.1f} s, "
+        f"from {metadata['data']['users']} users; training {trained.seconds:.1f} s, "
         f"total {time.perf_counter() - start:.1f} s"
     )
     return ExitCode.OK
@@ -302,7 +316,8 @@ def _not_from_py4j(record):
 
 
 def run_spark(args, config, state):
-    """The ``--engine spark`` run: Spark loads and cleans, builds the corpus, one trainer trains.
+    """The ``--engine spark`` run: Spark loads and cleans, builds the catalogue and the corpora, and
+    the members train on its executors (or MLlib trains in Spark); the model folder is written here.
 
     ``state["saving"]`` is set when the model folder starts being replaced (what Ctrl-C
     then means differs).
@@ -310,8 +325,6 @@ def run_spark(args, config, state):
     Returns
     -------
     trained : TrainedModel
-    dataset : Dataset
-        The cleaned data on the driver (catalogue and metadata come from it).
     metadata : dict
         As written to ``metadata.json``.
     """
@@ -321,30 +334,30 @@ def run_spark(args, config, state):
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
-    from ..spark import pipeline
-    from ..spark.session import failure_message, spark_session
+    from ..spark import catalog_columns, paths, pipeline
+    from ..spark.session import failure_message, ship_package, spark_session
 
     try:
-        with tempfile.TemporaryDirectory(prefix="item2vec-corpus-") as folder:
-            path = os.path.join(folder, "corpus.txt")
+        # The driver's own files: the catalogue's spill file (read again when the model is
+        # written, after Spark has stopped) and the package shipped to a cluster's executors.
+        with tempfile.TemporaryDirectory(prefix="item2vec-spark-driver-") as local:
             with spark_session(args.spark_master, dict(args.spark_conf)) as spark:
+                ship_package(spark, local)
                 clean = pipeline.load(spark, args.data, args.format, max_dropped_share=args.max_dropped_share)
-                dataset = pipeline.driver_dataset(clean)
+                facts = catalog_columns.data_facts(spark, clean, local)
                 if args.trainer == "mllib":
-                    trained = pipeline.train_mllib(spark, clean, config)
+                    trained = pipeline.train_mllib(spark, clean, facts, config)
                 else:
-                    start = time.perf_counter()
-                    counts, n_artists = pipeline.write_corpus_file(spark, clean, config, path)
-            confidence = confidence_table(args, config, dataset)
-            if args.trainer == "gensim":  # Spark is stopped (if this run started it): gensim trains here
-                stream = should_stream(len(dataset.plays), args.stream)
-                trained = train_corpus_file(path, counts, n_artists, config, not args.quiet, stream, start)
-                trained.engine = "spark"
+                    with paths.work_folder(spark, args.spark_work) as work:
+                        trained = pipeline.train_bag(
+                            spark, clean, facts, config, work, args.stream, not args.quiet
+                        )
+            confidence = confidence_table(args, config, facts)
+            state["saving"] = True
+            metadata = save_trained(args.out, trained, facts, confidence, catalog=facts.catalog)
     except (PySparkException, Py4JError) as exc:  # outside the session: while it starts or stops
         raise EngineError(f"Spark failed: {failure_message(exc)}") from None
-    state["saving"] = True
-    metadata = save_trained(args.out, trained, dataset, confidence)
-    return trained, dataset, metadata
+    return trained, metadata
 
 
 def run():

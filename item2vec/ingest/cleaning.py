@@ -52,6 +52,17 @@ class Dataset:
     def n_users(self):
         return int(self.plays["user"].nunique())
 
+    def summary(self):
+        """The facts ``metadata.json`` records about the data (its ``data`` entry)."""
+        return {
+            "format": self.format,
+            "sha256": self.checksums,
+            "repairs": self.repairs,
+            "rows": int(len(self.plays)),
+            "users": self.n_users,
+            "artists": int(len(self.artists)),
+        }
+
     def listeners(self, heard_only=False):
         """Number of distinct users per artist id, as a Series indexed by artist id.
 
@@ -62,12 +73,14 @@ class Dataset:
         return counts if heard_only else counts.reindex(self.artists["artist_id"], fill_value=0)
 
 
-def check_dropped(path, dropped, total, max_dropped_share, cause=""):
+def check_dropped(path, dropped, total, max_dropped_share, unknown=0, artists_path=None):
     """Stop with a DataError when ``dropped`` of a file's ``total`` rows exceed the allowed share.
 
-    The shared limit of every reader (:data:`MAX_DROPPED_SHARE`); ``cause`` may add
-    which file the dropped rows point at.
+    The shared limit of every reader of both engines (:data:`MAX_DROPPED_SHARE`); when
+    ``unknown`` of the dropped rows name an artist missing from ``artists_path``, the
+    message says so (a truncated artist list is the usual cause).
     """
+    cause = f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else ""
     if total and dropped > max_dropped_share * total:
         raise DataError(
             f"{path}: {dropped} of its {total} rows ({dropped / total:.1%}) cannot be used{cause}, more than "
@@ -85,7 +98,7 @@ def reading(path):
         raise DataError(f"{path}: file is empty") from None
     except UnicodeDecodeError as exc:
         # pandas reports the offset inside its read buffer, not the file: find the real place.
-        raise DataError(f"{path}: not UTF-8 text ({utf8_problem(path) or exc.reason})") from None
+        raise utf8_error(path, utf8_problem(path) or exc.reason) from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"{path}: cannot parse: {str(exc).strip().splitlines()[-1]}") from None
     except OSError as exc:
@@ -193,6 +206,11 @@ def check_columns(path, columns, required, sep):
         )
 
 
+def utf8_error(path, problem):
+    """The DataError of a file that is not UTF-8 text (``problem``: where, from :func:`utf8_problem`)."""
+    return DataError(f"{path}: not UTF-8 text ({problem})")
+
+
 def utf8_problem(path, chunk=1 << 20):
     """``"<reason> at line L (byte B)"`` for the first invalid UTF-8 sequence of a file, or None."""
     import codecs
@@ -222,12 +240,64 @@ def utf8_problem(path, chunk=1 << 20):
 # -- cleaning -------------------------------------------------------------------------------
 
 
+#: The rule of an integer field, in both engines: after ``str.strip`` (every blank Python's
+#: ``str.isspace`` knows), text matching :data:`NUMBER` is read as a double (correctly
+#: rounded, as Python's ``float`` and Java's ``Double.parseDouble`` both read it) and is an
+#: integer when that double is finite, integral and below :data:`INT_LIMIT` in magnitude.
+#: ``item2vec.spark.delimited.as_int`` is the same rule as a Spark column.
+NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+#: Integers at or beyond 2**62 are refused (ids near the int64 limit are damage, not data).
+INT_LIMIT = 2**62
+
+
 def as_int(values):
-    """Parse strings to int64; returns (ints, ok mask). Non-integers are not ok."""
-    numbers = pd.to_numeric(pd.Series(values).str.strip(), errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**62)
+    """Parse strings to int64 by the integer rule (:data:`NUMBER`); returns (ints, ok mask).
+
+    Parameters
+    ----------
+    values : array-like of str
+
+    Returns
+    -------
+    ints : ndarray of int64
+        The integer of each ok value, 0 elsewhere.
+    ok : ndarray of bool
+    """
+    text = pd.Series(values, dtype=object).astype(str).str.strip()
+    numeric = text.str.fullmatch(NUMBER).to_numpy(dtype=bool)
+    numbers = np.full(len(text), np.nan)
+    numbers[numeric] = text[numeric].astype(float).to_numpy()
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < INT_LIMIT)
     ints = np.where(ok, numbers, 0).astype(np.int64)
     return ints, ok
+
+
+def note_repair(repairs, messages, key, count):
+    """Record a repair in ``repairs`` and log its warning (``messages[key]``), in every reader of
+    both engines.
+
+    Parameters
+    ----------
+    repairs : dict
+        Updated in place; nothing is recorded for a count of 0.
+    messages : dict
+        Warning format per repair key (e.g. :data:`PLAY_REPAIRS`).
+    key : str
+    count : int
+    """
+    if count:
+        repairs[key] = int(count)
+        logger.warning(messages[key], count)
+
+
+#: The warning logged for each repair of an artist table, by its ``repairs`` key.
+ARTIST_REPAIRS = {
+    "artist_rows_malformed": "dropped %d artist rows with more fields than the header",
+    "artist_rows_bad_id": "dropped %d artist rows whose id is not an integer between -2**62 and 2**62",
+    "artist_rows_duplicate_id": "dropped %d artist rows repeating an earlier id",
+    "artist_names_blank": "named %d artists with a blank name after their id",
+}
 
 
 def clean_artists(artists, artists_path, repairs, max_dropped_share=MAX_DROPPED_SHARE):
@@ -239,28 +309,19 @@ def clean_artists(artists, artists_path, repairs, max_dropped_share=MAX_DROPPED_
     fields than expected are counted by the reader in ``attrs["rows_too_long"]``.
     """
 
-    def note(key, count, message):
-        if count:
-            repairs[key] = int(count)
-            logger.warning(message, count)
-
     artist_long = artists.attrs.get("rows_too_long", 0)
-    note("artist_rows_malformed", artist_long, "dropped %d artist rows with more fields than the header")
+    note_repair(repairs, ARTIST_REPAIRS, "artist_rows_malformed", artist_long)
 
     # The id is the identity, so an unusable id drops the row.
     artist_ids, ok = as_int(artists["artist_id"])
-    note(
-        "artist_rows_bad_id",
-        (~ok).sum(),
-        "dropped %d artist rows whose id is not an integer between -2**62 and 2**62",
-    )
+    note_repair(repairs, ARTIST_REPAIRS, "artist_rows_bad_id", (~ok).sum())
     artists = pd.DataFrame({"artist_id": artist_ids[ok], "name": artists["name"].to_numpy()[ok].astype(str)})
     dup = artists["artist_id"].duplicated()
-    note("artist_rows_duplicate_id", dup.sum(), "dropped %d artist rows repeating an earlier id")
+    note_repair(repairs, ARTIST_REPAIRS, "artist_rows_duplicate_id", dup.sum())
     artists = artists[~dup]
     names = artists["name"].str.strip()
     blank = names == ""
-    note("artist_names_blank", blank.sum(), "named %d artists with a blank name after their id")
+    note_repair(repairs, ARTIST_REPAIRS, "artist_names_blank", blank.sum())
     names = names.where(~blank, "(unnamed #" + artists["artist_id"].astype(str) + ")")
     artists = artists.assign(name=names).sort_values("artist_id", kind="stable").reset_index(drop=True)
     if artists.empty:
@@ -281,6 +342,22 @@ PLAY_REPAIRS = {
 }
 
 
+def finish_plays(repairs, counts, plays_path, artists_path, max_dropped_share):
+    """The end of cleaning a plays table (Kaggle, HetRec) in both engines.
+
+    ``counts`` is (rows of the file, usable rows, distinct (user, artist) pairs they sum
+    to, rows dropped for an unknown artist). Counts the summed duplicates, refuses a
+    file with no usable row and applies the dropped-row limit (:func:`check_dropped`).
+    """
+    total, usable, pairs, unknown = counts
+    note_repair(repairs, PLAY_REPAIRS, "play_rows_duplicate_summed", usable - pairs)
+    if not pairs:
+        raise DataError(
+            f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
+        )
+    check_dropped(plays_path, total - usable, total, max_dropped_share, unknown, artists_path)
+
+
 def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dropped_share=MAX_DROPPED_SHARE):
     """Turn raw string tables into a :class:`Dataset`, counting every repair.
 
@@ -292,9 +369,7 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
     repairs = {}
 
     def note(key, count):
-        if count:
-            repairs[key] = int(count)
-            logger.warning(PLAY_REPAIRS[key], count)
+        note_repair(repairs, PLAY_REPAIRS, key, count)
 
     play_long = plays.attrs.get("rows_too_long", 0)
     artists = clean_artists(artists, artists_path, repairs, max_dropped_share)
@@ -323,18 +398,8 @@ def clean(plays, artists, plays_path, artists_path, fmt, checksums=None, max_dro
     frame = frame[known]
     before = len(frame)
     frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
-    note("play_rows_duplicate_summed", before - len(frame))
-    if frame.empty:
-        raise DataError(
-            f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
-        )
-    unknown = int((~known).sum())
-    check_dropped(
-        plays_path,
-        total - before,
-        total,
-        max_dropped_share,
-        f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else "",
+    finish_plays(
+        repairs, (total, before, len(frame), int((~known).sum())), plays_path, artists_path, max_dropped_share
     )
     if checksums is None:
         checksums = {os.path.basename(p): sha256_file(p) for p in (plays_path, artists_path)}

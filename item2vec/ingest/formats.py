@@ -45,31 +45,59 @@ HETREC_PLAYS = "user_artists.dat"
 HETREC_ARTISTS = "artists.dat"
 
 
-def detect_format(path):
-    """Name the input format found at ``path`` (a folder or a file).
-
-    Returns one of the keys of :data:`READERS`; raises DataError when no known
-    file is there.
-    """
+def local_kind(path):
+    """What ``path`` is on the local file system: ``"missing"``, ``"file"``, ``"folder"``, or
+    what a special file is (``"a FIFO (named pipe)"``, ...: :func:`~.cleaning.not_regular`)."""
+    if os.path.isdir(path):
+        return "folder"
     if os.path.isfile(path):
-        base = os.path.basename(path)
-        if base.endswith(".tsv") and "360" in base or base == "usersha1-artmbid-artname-plays.tsv":
+        return "file"
+    return not_regular(os.stat(path).st_mode) if os.path.exists(path) else "missing"
+
+
+def detect_format(path, kind=local_kind, join=os.path.join):
+    """Name the input format found at ``path`` (a folder or a file), in both engines.
+
+    Parameters
+    ----------
+    path : str
+    kind : callable, optional
+        ``kind(path)`` -> ``"missing"``, ``"file"``, ``"folder"`` or what else it is
+        (:func:`local_kind`): the file system the engine reads (default: the local one; the
+        Spark engine passes Hadoop's for ``hdfs://`` or ``s3a://`` paths).
+    join : callable, optional
+        Joins a folder and a file name on that file system.
+
+    Returns
+    -------
+    str
+        A key of :data:`READERS`.
+
+    Raises
+    ------
+    DataError
+        No known file is there.
+    """
+    found = kind(path)
+    if found == "file":
+        base = path.rstrip("/").rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
+        if base.endswith(".tsv") and "360" in base or base == LASTFM360K_PLAYS:
             return "lastfm360k"
         if base == LFM1B_EVENTS:
             return "lfm1b"
         raise DataError(
             f"{path}: not a data folder; give the folder that holds {KAGGLE_PLAYS} and {KAGGLE_ARTISTS}"
         )
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise DataError(f"{path}: is {not_regular(os.stat(path).st_mode)}, not a data folder or file")
-    if not os.path.isdir(path):
+    if found not in ("missing", "folder"):
+        raise DataError(f"{path}: is {found}, not a data folder or file")
+    if found == "missing":
         raise DataError(
             f"{path}: no such data folder. Download the Kaggle data set "
             f"'Last.fm Music Artist Scrobbles' and pass its folder with --data "
             f"(see README)."
         )
     for fmt, markers in MARKERS.items():
-        if all(os.path.exists(os.path.join(path, m)) for m in markers):
+        if all(kind(join(path, m)) != "missing" for m in markers):
             return fmt
     raise DataError(
         f"{path}: found neither the Kaggle files ({KAGGLE_PLAYS}, {KAGGLE_ARTISTS}) "

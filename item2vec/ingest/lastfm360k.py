@@ -21,6 +21,7 @@ from .cleaning import (
     as_int,
     check_dropped,
     check_text_file,
+    note_repair,
     reading,
     skipped_lines,
 )
@@ -33,6 +34,8 @@ LASTFM360K_REPAIRS = {
     "play_rows_malformed": "dropped %d lines that do not have 4 tab-separated fields",
     "play_rows_bad_id": "dropped %d play rows without a user or without both artist id and name",
     "play_rows_bad_count": "dropped %d play rows whose play count is not a positive integer below 2**62",
+    "play_rows_duplicate_summed": "summed %d duplicate (user, artist) rows",
+    "artist_names_blank": "named %d artists that never have a name after their id",
 }
 
 
@@ -111,34 +114,18 @@ def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHAR
         counts["play_rows_malformed"] = skipped_lines(caught)
     total = counts.pop("rows", 0) + counts["play_rows_malformed"]
     repairs = {}
-    for key, count in counts.items():
-        if count:
-            repairs[key] = count
-            logger.warning(LASTFM360K_REPAIRS[key], count)
-    frame = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame({"user": [], "artist_id": [], "plays": []}, dtype=np.int64)
-    )
+    check_rows(repairs, counts, total, plays_path, max_dropped_share)
+    frame = pd.concat(parts, ignore_index=True)
     parts.clear()  # the chunks were copied: free them before the group-by needs its memory
-    if frame.empty:
-        raise DataError(f"{plays_path}: no usable rows (see the warnings above for what was wrong)")
-    check_dropped(plays_path, sum(counts.values()), total, max_dropped_share)
     before = len(frame)
     frame = frame.groupby(["user", "artist_id"], as_index=False, sort=True)["plays"].sum()
-    if before - len(frame):
-        repairs["play_rows_duplicate_summed"] = before - len(frame)
-        logger.warning("summed %d duplicate (user, artist) rows", before - len(frame))
+    note_repair(repairs, LASTFM360K_REPAIRS, "play_rows_duplicate_summed", before - len(frame))
     spelled = pd.concat(spellings).groupby(["artist_id", "name"], as_index=False)["rows"].sum()
     spelled["minus_rows"] = -spelled["rows"]
     best = spelled.sort_values(["artist_id", "minus_rows", "name"]).drop_duplicates("artist_id")
     artists = pd.DataFrame({"artist_id": np.arange(1, len(artist_codes) + 1, dtype=np.int64)})
     artists = artists.merge(best[["artist_id", "name"]], on="artist_id", how="left")
-    unnamed = artists["name"].isna()
-    if unnamed.any():
-        repairs["artist_names_blank"] = int(unnamed.sum())
-        logger.warning("named %d artists that never have a name after their id", int(unnamed.sum()))
-    artists["name"] = artists["name"].where(~unnamed, "(unnamed #" + artists["artist_id"].astype(str) + ")")
+    artists["name"] = name_unnamed(artists["artist_id"], artists["name"], repairs)
     frame = frame.astype(np.int64)
     return Dataset(
         plays=frame,
@@ -147,6 +134,25 @@ def read_lastfm360k(path, chunk_rows=500_000, max_dropped_share=MAX_DROPPED_SHAR
         repairs=repairs,
         format="lastfm360k",
     )
+
+
+def check_rows(repairs, counts, total, path, max_dropped_share):
+    """The rows of Last.fm-360K, in both engines: each repair of ``counts`` (malformed, bad id,
+    bad count) recorded and logged, a file without a usable row refused, the dropped-row limit."""
+    for key, count in counts.items():
+        note_repair(repairs, LASTFM360K_REPAIRS, key, count)
+    dropped = sum(counts.values())
+    if dropped == total:
+        raise DataError(f"{path}: no usable rows (see the warnings above for what was wrong)")
+    check_dropped(path, dropped, total, max_dropped_share)
+
+
+def name_unnamed(artist_ids, names, repairs):
+    """Names of Last.fm-360K's artists, in both engines: an artist whose rows never name it (a
+    missing name, pandas NA) is called "(unnamed #id)", counted as ``artist_names_blank``."""
+    unnamed = names.isna().to_numpy()
+    note_repair(repairs, LASTFM360K_REPAIRS, "artist_names_blank", int(unnamed.sum()))
+    return names.astype(object).where(~unnamed, "(unnamed #" + artist_ids.astype(str) + ")")
 
 
 def _factorize_stripped(column):

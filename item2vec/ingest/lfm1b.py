@@ -43,6 +43,7 @@ from .cleaning import (
     check_dropped,
     check_text_file,
     clean_artists,
+    note_repair,
     reading,
     skipped_lines,
 )
@@ -137,25 +138,10 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
         # Lines with too many fields never reach a chunk: pandas skips them with a warning.
         long_lines = skipped_lines(caught)
     counts["play_rows_malformed"] += long_lines
-    total = lines + long_lines
-    for key, count in counts.items():
-        if count:
-            repairs[key] = count
-            logger.warning(EVENT_REPAIRS[key], count)
     frame = _sum_counts(parts) if parts else pd.DataFrame()
     parts.clear()
-    if frame.empty:
-        raise DataError(
-            f"{events_path}: none of its {total} lines is a usable event "
-            f"(see the warnings above for what was wrong)"
-        )
-    unknown = counts["play_rows_unknown_artist"]
-    check_dropped(
-        events_path,
-        sum(counts.values()),
-        total,
-        max_dropped_share,
-        f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else "",
+    finish_events(
+        repairs, counts, lines + long_lines, len(frame), (events_path, artists_path), max_dropped_share
     )
     return Dataset(
         plays=frame.astype(np.int64).reset_index(drop=True),
@@ -164,6 +150,26 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
         repairs=repairs,
         format="lfm1b",
     )
+
+
+def finish_events(repairs, counts, total, pairs, paths, max_dropped_share):
+    """The end of reading LFM-1b events, in both engines.
+
+    Logs and records each repair of ``counts`` (a count per :data:`EVENT_REPAIRS` key),
+    refuses a file none of whose ``total`` lines is a usable event (``pairs``, the
+    distinct (user, artist) pairs counted, is 0) and applies the dropped-row limit.
+    ``paths`` is (events file, artist file).
+    """
+    events_path, artists_path = paths
+    for key, count in counts.items():
+        note_repair(repairs, EVENT_REPAIRS, key, count)
+    if not pairs:
+        raise DataError(
+            f"{events_path}: none of its {total} lines is a usable event "
+            f"(see the warnings above for what was wrong)"
+        )
+    unknown = counts["play_rows_unknown_artist"]
+    check_dropped(events_path, sum(counts.values()), total, max_dropped_share, unknown, artists_path)
 
 
 def _read_artist_table(path):

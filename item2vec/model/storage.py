@@ -34,7 +34,7 @@ import numpy as np
 from ..checksums import sha256_file
 from ..errors import ModelError
 from . import replace, validation
-from .catalog import Catalog
+from .catalog import Catalog, StreamedArray
 from .confidence import parse_confidence
 from .item_weights import ItemWeights
 from .vectors import ArtistVectors, unit_rows
@@ -76,20 +76,44 @@ class Model:
 # -- writing --------------------------------------------------------------------------------
 
 
+#: What :func:`save_model` says before a problem the loader would refuse.
+REFUSED = "refusing to write a model this program could not load"
+
+
 def _write_npz(path, arrays):
-    """Like ``np.savez`` but byte-reproducible: fixed member order and timestamps."""
+    """Like ``np.savez`` but byte-reproducible: fixed member order and timestamps.
+
+    A :class:`~item2vec.model.catalog.StreamedArray` is written chunk by chunk, byte for
+    byte what ``np.save`` writes for the whole array, each chunk checked as the loader
+    would check it (:class:`~item2vec.model.validation.StreamedCheck`).
+    """
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for name in sorted(arrays):
             info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             with archive.open(info, "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+                if isinstance(arrays[name], StreamedArray):
+                    _write_streamed(member, arrays[name], validation.StreamedCheck(arrays["listen_indptr"]))
+                else:
+                    np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
 
 
-def _encode_names(names, encoding="utf-8"):
-    encoded = [n.encode(encoding) for n in names]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in encoded], out=offsets[1:])
-    return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+def _write_streamed(handle, streamed, check):
+    """The ``.npy`` bytes of a :class:`~item2vec.model.catalog.StreamedArray`: header, then its
+    chunks, each passed to ``check`` (a problem stops the write)."""
+    dtype = np.dtype(streamed.dtype)
+    header = np.lib.format.header_data_from_array_1_0(np.empty(0, dtype=dtype))
+    header["shape"] = (int(streamed.length),)
+    np.lib.format.write_array_header_1_0(handle, header)
+    written = 0
+    for chunk in streamed.chunks():
+        chunk = np.ascontiguousarray(chunk, dtype=dtype)
+        problem = check(chunk)
+        if problem is not None:
+            raise ModelError(f"{REFUSED}: {CATALOG_FILE}: {problem}")
+        handle.write(chunk.tobytes())
+        written += len(chunk)
+    if written != streamed.length:
+        raise ModelError(f"a streamed array gave {written} values, {streamed.length} were announced")
 
 
 def empty_item_weights(n):
@@ -113,7 +137,9 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata, item_weights=Non
         Artist id of each vector row, increasing.
     vectors : ndarray, shape (n, d)
         Raw embeddings; stored unit-normalised.
-    catalog : Catalog
+    catalog : Catalog or CatalogParts
+        What ``catalog.npz`` holds comes from its ``arrays()``
+        (:func:`~item2vec.model.catalog.catalog_arrays`).
     metadata : dict
         JSON-serialisable facts about the run, only fields of
         :data:`item2vec.model.validation.METADATA`; ``format_version``, the counts and
@@ -142,7 +168,7 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata, item_weights=Non
         norms_finite = np.isfinite(np.linalg.norm(np.asarray(vectors, dtype=np.float32), axis=1)).all()
     if not (norms_finite and np.isfinite(unit).all()):
         raise ModelError("training produced non-finite vectors; refusing to save them")
-    arrays = _catalog_arrays(catalog, artist_ids)
+    arrays = {**catalog.arrays(), "vector_ids": np.asarray(artist_ids, dtype=np.int64)}
     weights = _item_weights_arrays(item_weights, len(arrays["vector_ids"]))
     metadata = dict(
         metadata,
@@ -181,24 +207,6 @@ def save_model(out_dir, artist_ids, vectors, catalog, metadata, item_weights=Non
     return metadata
 
 
-def _catalog_arrays(catalog, artist_ids):
-    """The arrays of ``catalog.npz`` (:data:`item2vec.model.validation.CATALOG`)."""
-    names_utf8, names_offsets = _encode_names(catalog.names)
-    romanized_ascii, romanized_offsets = _encode_names(catalog.romanized_keys, "ascii")
-    return {
-        "artist_ids": catalog.ids,
-        "listeners": catalog.listeners.astype(np.int64),
-        "names_utf8": names_utf8,
-        "names_offsets": names_offsets,
-        "listen_indptr": catalog.listen_indptr,
-        "listen_users": catalog.listen_users,
-        "vector_ids": np.asarray(artist_ids, dtype=np.int64),
-        "romanized_ascii": romanized_ascii,
-        "romanized_offsets": romanized_offsets,
-        "romanized_rows": catalog.romanized_rows,
-    }
-
-
 def _item_weights_arrays(item_weights, n_vectors):
     """The arrays of ``item_weights.npz`` (:data:`item2vec.model.validation.ITEM_WEIGHTS`)."""
     if item_weights is None:
@@ -222,7 +230,7 @@ def _refuse_unloadable(unit, arrays, weights, metadata):
         problem = validation.item_weights_problem(weights, unit)
         problem = problem and f"{ITEM_WEIGHTS_FILE}: {problem}"
     if problem is not None:
-        raise ModelError(f"refusing to write a model this program could not load: {problem}")
+        raise ModelError(f"{REFUSED}: {problem}")
 
 
 def _write_files(tmp, unit, arrays, weights, metadata):

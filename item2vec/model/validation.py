@@ -369,8 +369,12 @@ def _offsets_in_order(offsets):
 
 
 def _rows_sorted(indptr, users):
-    """Each artist's listener codes strictly increase (``shared_listeners`` relies on it)."""
-    if len(users) < 2:
+    """Each artist's listener codes strictly increase (``shared_listeners`` relies on it).
+
+    A streamed array (not in memory) passes here: :class:`StreamedCheck` checks it as it is
+    written.
+    """
+    if not isinstance(users, np.ndarray) or len(users) < 2:
         return True
     steps = np.diff(users) > 0
     starts = indptr[1:-1]
@@ -425,7 +429,9 @@ def _archive_problem(arrays, table):
     if missing:
         return f"lacks {', '.join(missing)}"
     for name, array in arrays.items():
-        problem = array_problem(name, array, table)
+        # A streamed array's values are checked as they are written (StreamedCheck): its type here.
+        shape = array if isinstance(array, np.ndarray) else np.empty(0, dtype=array.dtype)
+        problem = array_problem(name, shape, table)
         if problem is not None:
             return problem
     return None
@@ -440,6 +446,39 @@ def catalog_problem(arrays, unit, metadata):
         if not ok(arrays, unit, metadata):
             return f"inconsistent files: {problem}"
     return None
+
+
+class StreamedCheck:
+    """The checks of :func:`catalog_problem` on the values of ``listen_users`` written chunk by
+    chunk (:class:`~item2vec.model.catalog.StreamedArray`): call it on each chunk in order.
+
+    Parameters
+    ----------
+    indptr : ndarray of int
+        ``listen_indptr``, already checked by :func:`catalog_problem`.
+    """
+
+    def __init__(self, indptr):
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self.start = 0  # position of the next chunk in the whole array
+        self.last = None  # the value before it
+
+    def __call__(self, chunk):
+        """What is wrong with the next chunk, or None."""
+        problem = array_problem("listen_users", chunk)
+        if problem is not None:
+            return problem
+        users, origin = chunk, self.start
+        if self.last is not None:  # the step from the previous chunk counts too
+            users, origin = np.concatenate([[self.last], chunk]).astype(chunk.dtype), origin - 1
+        # _rows_sorted reads indptr[1:-1]: every row start, shifted to this chunk's positions.
+        shifted = np.concatenate([[0], self.indptr - origin, [0]])
+        if not _rows_sorted(shifted, users):
+            return "inconsistent files: an artist's listeners not sorted"
+        self.start += len(chunk)
+        if len(chunk):
+            self.last = chunk[-1]
+        return None
 
 
 # -- the item_weights.npz table ----------------------------------------------------------------

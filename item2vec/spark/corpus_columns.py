@@ -1,22 +1,30 @@
 """The item2vec corpus built by Spark, identical to :mod:`item2vec.training.corpus`'s.
 
-Vocabulary (artists with at least ``min_count`` listeners), repetitions by play
-count (:func:`item2vec.training.corpus.repeats`' three weightings) and the keyed order
-(:func:`item2vec.training.corpus.token_keys`) are computed as Spark columns, so the file
-:func:`write_corpus` writes is byte for byte the one the pandas path writes from
-the same plays. Where floating point could round differently between numpy and
-Java, the same operations are used in the same order: ``rank`` weighting with
-``bround`` (half to even, as ``np.round``), ``log`` weighting with numpy itself in
-a vectorised pandas UDF (Java's logarithm may differ from numpy's in the last bit,
-which ``floor`` would turn into a whole repetition).
+Repetitions by play count (:func:`item2vec.training.corpus.repeats`' three weightings)
+and the keyed order (:func:`item2vec.training.corpus.token_keys`) are computed as Spark
+columns, so each member's file :func:`write_member_corpora` writes is byte for byte the one
+the pandas path writes from the same plays and seed (the vocabulary is
+:func:`item2vec.training.corpus.vocabulary_of` of the listeners Spark counted). Where
+floating point could round differently between numpy and Java, the same operations are
+used in the same order: ``rank`` weighting with ``bround`` (half to even, as
+``np.round``), ``log`` weighting with numpy itself in a vectorised pandas UDF (Java's
+logarithm may differ from numpy's in the last bit, which ``floor`` would turn into a
+whole repetition).
 """
 
+import functools
+import logging
 import time
 
+import numpy as np
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from ..training.corpus import SPLITMIX_GOLDEN, SPLITMIX_MUL1, SPLITMIX_MUL2, WEIGHTINGS, seed_state
+from . import paths
+from .jobs import run_jobs
+
+logger = logging.getLogger(__name__)
 
 
 def _signed(value):
@@ -44,17 +52,6 @@ def token_key(seed, user, artist_id, copy):
     h = splitmix64(h.bitwiseXOR(artist_id.cast("long")))
     h = splitmix64(h.bitwiseXOR(copy.cast("long")))
     return F.shiftrightunsigned(h, 1)
-
-
-def vocabulary(pairs, min_count):
-    """Sorted artist ids (numpy) with at least ``min_count`` listeners in ``pairs``.
-
-    ``pairs`` has one row per (user, artist), so rows per artist are its listeners.
-    """
-    import numpy as np
-
-    frame = pairs.groupBy("artist_id").count().where(F.col("count") >= min_count).select("artist_id")
-    return np.sort(frame.toPandas()["artist_id"].to_numpy(dtype=np.int64))
 
 
 def _log_repeats_udf(max_repeat):
@@ -102,13 +99,29 @@ def weighted(pairs, vocab, weighting, max_repeat):
     return rows.select("user", "artist_id", reps.alias("reps"))
 
 
+def vocabulary_frame(spark, vocab_ids):
+    """The vocabulary (numpy ids) as a one-column Spark DataFrame ``artist_id``, for joins."""
+    import pandas as pd
+
+    return spark.createDataFrame(
+        pd.DataFrame({"artist_id": np.asarray(vocab_ids, dtype=np.int64)}), "artist_id long"
+    )
+
+
 def sentences(pairs, vocab, weighting="rank", max_repeat=2, seed=0):
     """DataFrame[user, tokens]: each user's sentence, artist ids (text) in the keyed order.
+
+    :func:`weighted` rows, then :func:`keyed_sentences`.
+    """
+    return keyed_sentences(weighted(pairs, vocab, weighting, max_repeat), seed)
+
+
+def keyed_sentences(rows, seed):
+    """DataFrame[user, tokens] of :func:`weighted` rows for ``seed``.
 
     The copies of each (user, artist) row are exploded to tokens, keyed with
     :func:`token_key`, and each user's tokens sorted by (key, artist id, copy).
     """
-    rows = weighted(pairs, vocab, weighting, max_repeat)
     tokens = rows.select(
         "user", "artist_id", F.explode(F.sequence(F.lit(0).cast("long"), F.col("reps") - 1)).alias("copy")
     ).withColumn("key", token_key(seed, F.col("user"), F.col("artist_id"), F.col("copy")))
@@ -120,44 +133,67 @@ def sentences(pairs, vocab, weighting="rank", max_repeat=2, seed=0):
     )
 
 
-def write_corpus(frame, path):
-    """Write :func:`sentences` to one local file, one sentence per line in user order.
+def member_folder(work, index):
+    """Where member ``index``'s corpus goes inside the run's work folder (a local path or URI)."""
+    return paths.join(work, f"member-{index}")
 
-    Rows come to the driver partition by partition (``toLocalIterator``), so the
-    driver holds one partition of sentences at a time, and gensim's ``corpus_file``
-    mode gets the local file it needs even when the data lives on a cluster.
+
+def corpus_counts(rows):
+    """``(n_sentences, n_tokens, longest)`` of the corpus of :func:`weighted` rows (any seed's)."""
+    per_user = rows.groupBy("user").agg(F.sum("reps").alias("n"))
+    got = per_user.agg(F.count(F.lit(1)), F.sum("n"), F.max("n")).first()
+    return int(got[0]), int(got[1] or 0), int(got[2] or 0)
+
+
+def write_member_corpora(spark, pairs, vocab_ids, config, work, progress=True):
+    """Write the corpus of each bagged member (seed ``config.seed + i``) as one text file.
+
+    Member ``i``'s file, in :func:`member_folder`, is byte for byte what
+    :func:`item2vec.training.corpus.write_corpus` writes for the seed of member ``i``: one
+    sentence per line, users in order. The weighted rows are computed once; each
+    member's sentences are sorted by user across the cluster and written by one task
+    (``coalesce(1)`` of the sorted partitions keeps their order), so that a member's
+    training task reads its corpus in order from one file. The members' jobs run side by
+    side (:func:`item2vec.spark.jobs.run_jobs`).
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    pairs : pyspark.sql.DataFrame
+        Columns user, artist_id, plays.
+    vocab_ids : ndarray of int64
+    config : item2vec.training.trainer.TrainConfig
+    work : str
+        The run's work folder (local path or URI), readable by every executor.
+    progress : bool
+        A bar advancing per member written.
 
     Returns
     -------
-    n_sentences, n_tokens, longest : int
-        As :func:`item2vec.training.corpus.write_corpus` returns them.
+    tuple of int
+        ``(n_sentences, n_tokens, longest)``, the same for every member.
     """
-    lines = frame.orderBy("user").select(
-        F.array_join("tokens", " ").alias("line"), F.size("tokens").alias("n")
-    )
-    n_sentences = n_tokens = longest = 0
-    with open(path, "w", encoding="ascii", newline="\n") as handle:
-        for row in lines.toLocalIterator(prefetchPartitions=True):
-            handle.write(row[0])
-            handle.write("\n")
-            n_sentences += 1
-            n_tokens += row[1]
-            longest = max(longest, row[1])
-    return n_sentences, n_tokens, longest
-
-
-def build_corpus(pairs, vocab_ids, config, path, spark):
-    """Write :func:`sentences` of ``pairs`` over ``vocab_ids`` (``config``'s weighting, seed) to ``path``.
-
-    Returns
-    -------
-    counts : tuple of int
-        ``(n_sentences, n_tokens, longest)``.
-    seconds : float
-    """
-    import pandas as pd
-
     start = time.perf_counter()
-    vocab = spark.createDataFrame(pd.DataFrame({"artist_id": vocab_ids}), "artist_id long")
-    frame = sentences(pairs, vocab, config.weighting, config.max_repeat, config.seed)
-    return write_corpus(frame, path), time.perf_counter() - start
+    vocab = F.broadcast(vocabulary_frame(spark, vocab_ids))
+    rows = weighted(pairs, vocab, config.weighting, config.max_repeat).persist()
+    counts = corpus_counts(rows)
+    if not counts[0]:
+        rows.unpersist()
+        raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
+
+    def write(index):
+        lines = keyed_sentences(rows, config.seed + index).orderBy("user")
+        lines.select(F.array_join("tokens", " ")).coalesce(1).write.text(member_folder(work, index))
+
+    calls = [functools.partial(write, i) for i in range(config.members)]
+    try:
+        run_jobs(spark.sparkContext, calls, "writing corpora", "member", progress)
+    finally:
+        rows.unpersist()
+    logger.info(
+        "spark: %d corpora of %d sentences, %d tokens written in %.1f s",
+        config.members,
+        *counts[:2],
+        time.perf_counter() - start,
+    )
+    return counts

@@ -10,16 +10,18 @@ different rows. What these functions reproduce, and why:
 * a field is text between delimiters (``split`` with no limit, so trailing empty
   fields count); a missing field reads as empty text, as with pandas'
   ``keep_default_na=False``;
-* :func:`as_int` strips the blanks Python's ``str.strip`` strips (Spark's ``trim``
-  only strips spaces), accepts only decimal numbers (Java's parser would also take
-  ``5d`` or ``0x1p3``), goes through a double like ``pd.to_numeric`` and keeps
-  finite integral values below 2**62; a bare ``cast`` would truncate ``5.7`` to 5;
+* :func:`as_int` is the integer rule of :func:`item2vec.ingest.cleaning.as_int` as a column:
+  it strips the blanks Python's ``str.strip`` strips (Spark's ``trim`` only strips spaces),
+  accepts only text matching :data:`~item2vec.ingest.cleaning.NUMBER` (Java's parser would
+  also take ``5d`` or ``0x1p3``), reads it as a double and keeps finite integral values below
+  :data:`~item2vec.ingest.cleaning.INT_LIMIT`; a bare ``cast`` would truncate ``5.7`` to 5;
 * Spark's readers never fail on bytes that are not UTF-8: they decode them as
   U+FFFD, which is counted per table and checked (:func:`item2vec.spark.paths.utf8_problem`).
 """
 
 import csv
 import os
+import sys
 
 from pyspark.sql import functions as F
 
@@ -27,10 +29,17 @@ from ..errors import DataError
 from ..ingest import cleaning
 from . import paths
 
-#: The characters Python's ``str.isspace`` accepts, as a Java regex class body.
-WHITESPACE = r"\t\n\x0B\f\r\x1C-\x1F \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
-#: Text ``pd.to_numeric`` reads as a finite number (after stripping).
-NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+def _java_class(characters):
+    """A Java regex character-class body matching exactly ``characters`` (as ``\\uXXXX`` escapes)."""
+    return "".join(f"\\u{ord(c):04X}" for c in sorted(characters))
+
+
+#: The characters Python's ``str.isspace`` accepts (what ``str.strip`` strips in the pandas
+#: engine), as a Java regex class body: derived from Python, so the engines cannot drift.
+WHITESPACE = _java_class(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+#: :data:`item2vec.ingest.cleaning.NUMBER`, anchored for ``rlike``.
+NUMBER = f"^{cleaning.NUMBER}$"
 #: What Java decodes an invalid UTF-8 sequence into (Spark keeps a line's raw bytes until a
 #: function such as a regular expression needs Java text).
 REPLACEMENT = "\ufffd"
@@ -57,7 +66,9 @@ def as_int(column):
     text = strip(column)
     number = F.when(text.rlike(NUMBER), text.try_cast("double"))
     usable = (
-        number.isNotNull() & (F.abs(number) < F.lit(2.0**62)) & (number == F.floor(number).cast("double"))
+        number.isNotNull()
+        & (F.abs(number) < F.lit(float(cleaning.INT_LIMIT)))
+        & (number == F.floor(number).cast("double"))
     )
     # Plain digits are nearly every value and cost a sixth of the general rule (measured);
     # up to 15 digits a double holds them exactly, so the plain cast gives pandas' value.
@@ -204,12 +215,12 @@ def not_utf8(column):
 
 
 def check_utf8(spark, path, bad_lines):
-    """DataError like the pandas reader's when ``bad_lines`` lines of ``path`` are not UTF-8
-    (see :func:`item2vec.spark.paths.utf8_problem`)."""
+    """The pandas reader's DataError (:func:`item2vec.ingest.cleaning.utf8_error`) when ``bad_lines``
+    lines of ``path`` are not UTF-8 (see :func:`item2vec.spark.paths.utf8_problem`)."""
     if bad_lines:
         problem = paths.utf8_problem(spark, path)
         if problem:
-            raise DataError(f"{path}: not UTF-8 text ({problem})")
+            raise cleaning.utf8_error(path, problem)
 
 
 def collect_artist_table(spark, rows, path):

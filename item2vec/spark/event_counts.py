@@ -24,9 +24,8 @@ import posixpath
 
 from pyspark.sql import functions as F
 
-from ..errors import DataError
-from ..ingest.cleaning import check_dropped, clean_artists
-from ..ingest.lfm1b import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS
+from ..ingest.cleaning import clean_artists
+from ..ingest.lfm1b import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS, finish_events
 from . import paths
 from .delimited import (
     REPLACEMENT,
@@ -39,7 +38,7 @@ from .delimited import (
     read_lines,
     strip,
 )
-from .readers import CleanPlays, collect_pairs, known_artists, note_repair
+from .readers import CleanPlays, known_artists, pair_totals
 
 logger = logging.getLogger("item2vec.ingest.formats")
 
@@ -177,24 +176,10 @@ def read_lfm1b(spark, path, max_dropped_share):
         .select("user", "artist_id", F.col("events").alias("plays"))
         .persist()
     )
-    plays = collect_pairs(pairs)
+    n_pairs, events = pair_totals(pairs)
     counted.unpersist()
     if got["odd"]:
         odd.unpersist()
-    counts["play_rows_unknown_artist"] = valid - int(plays["plays"].sum())
-    for key, count in counts.items():
-        note_repair(repairs, EVENT_REPAIRS, key, count)
-    if plays.empty:
-        raise DataError(
-            f"{events_path}: none of its {total} lines is a usable event "
-            f"(see the warnings above for what was wrong)"
-        )
-    unknown = counts["play_rows_unknown_artist"]
-    check_dropped(
-        events_path,
-        sum(counts.values()),
-        total,
-        max_dropped_share,
-        f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else "",
-    )
-    return CleanPlays(pairs, plays, artists, repairs, "lfm1b", [events_path, artists_path])
+    counts["play_rows_unknown_artist"] = valid - events
+    finish_events(repairs, counts, total, n_pairs, (events_path, artists_path), max_dropped_share)
+    return CleanPlays(pairs, artists, repairs, "lfm1b", [events_path, artists_path])

@@ -12,11 +12,15 @@ wherever a data file is expected (``LFM-1b_LEs.txt/part-00000``, ...), as long a
 it holds data.
 """
 
+import contextlib
 import os
 import re
+import shutil
+import tempfile
+import uuid
 
 from ..checksums import sha256_file
-from ..errors import DataError
+from ..errors import DataError, EngineError
 from ..ingest import cleaning, formats
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -109,31 +113,11 @@ def is_folder(spark, path):
 
 
 def detect_format(spark, path):
-    """The input format at ``path``, named as :func:`item2vec.ingest.formats.detect_format` names it.
-
-    Local paths go through that very function; for a URI the same rules are
-    applied through Hadoop (a file is the Last.fm-360K or LFM-1b events file by its
-    name; a folder is recognised by the files it holds).
-    """
+    """The input format at ``path``: :func:`item2vec.ingest.formats.detect_format` itself, which
+    looks at a URI through Hadoop's file system API."""
     if is_local(path):
         return formats.detect_format(local_path(path))
-    kind, _ = _status(spark, path)
-    base = path.rstrip("/").rsplit("/", 1)[-1]
-    if kind == "file":
-        if base.endswith(".tsv") and "360" in base or base == formats.LASTFM360K_PLAYS:
-            return "lastfm360k"
-        if base == formats.LFM1B_EVENTS:
-            return "lfm1b"
-        raise DataError(f"{path}: not a data folder; give the folder that holds the data files")
-    if kind == "missing":
-        raise DataError(f"{path}: no such data folder")
-    for fmt, markers in formats.MARKERS.items():
-        if all(exists(spark, join(path, m)) for m in markers):
-            return fmt
-    raise DataError(
-        f"{path}: found none of the known data files ({', '.join(sorted(formats.READERS))} formats); "
-        f"see README for their names"
-    )
+    return formats.detect_format(path, kind=lambda p: _status(spark, p)[0], join=join)
 
 
 def checksums(paths):
@@ -172,3 +156,66 @@ def utf8_problem(spark, path):
         if problem:
             return problem if part == path else f"{problem} in {os.path.basename(part)}"
     return "some lines hold bytes that are not UTF-8"
+
+
+def _default_work_base(spark):
+    """Where a run's work folder goes by default: the system's temporary folder when Hadoop's
+    default file system is the local one (local Spark, a cluster on one machine), else ``/tmp``
+    of the cluster's default file system (HDFS on most clusters)."""
+    default = spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS") or "file:///"
+    return tempfile.gettempdir() if default.startswith("file:") else default.rstrip("/") + "/tmp"
+
+
+@contextlib.contextmanager
+def work_folder(spark, base=None):
+    """A new folder for the run's intermediate files (the members' corpora), removed at the end.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    base : str, optional
+        A local folder or a URI (``hdfs://``, ``s3a://``) every executor reads
+        (``--spark-work``); default :func:`_default_work_base`. Only the folder created
+        here is ever removed.
+
+    Yields
+    ------
+    str
+        The folder, as a URI (``file://`` for a local one, so that a cluster whose default
+        file system is HDFS still writes it locally).
+    """
+    base = base or _default_work_base(spark)
+    name = f"item2vec-spark-{uuid.uuid4().hex[:12]}"
+    if is_local(base):
+        parent = local_path(base)
+        if not os.path.isdir(parent):
+            raise ValueError(f"--spark-work {base}: no such folder")
+        folder = tempfile.mkdtemp(prefix=name, dir=parent)
+        try:
+            yield "file://" + os.path.abspath(folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    uri = join(base, name)
+    fs, hpath = _hadoop(spark, uri)
+    fs.mkdirs(hpath)
+    try:
+        yield uri
+    finally:
+        with contextlib.suppress(Exception):  # the JVM may be gone after a failure
+            fs.delete(hpath, True)
+
+
+def check_written(spark, folders):
+    """EngineError unless each of ``folders`` (written by the executors) holds data the driver sees.
+
+    A local work folder on a cluster of several machines is written on each executor's own
+    disk: say so instead of training on nothing.
+    """
+    for folder in folders:
+        kind, size = _status(spark, folder)
+        if kind != "folder" or not size:
+            raise EngineError(
+                f"{folder}: the executors' output is missing here; on a cluster of several machines give "
+                f"--spark-work a folder every machine shares (hdfs://..., s3a://...)"
+            )

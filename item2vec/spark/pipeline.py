@@ -1,19 +1,28 @@
-"""The Spark engine end to end: data to cleaned plays, plays to corpus, corpus to vectors.
+"""The Spark engine end to end: data to cleaned plays, plays to a catalogue, corpora and a bag.
 
-``train_item2vec.py --engine spark`` runs :func:`load` and :func:`driver_dataset`,
-then either :func:`write_corpus_file` (and, with Spark stopped, gensim through
-:func:`item2vec.training.trainer.train_corpus_file`) or :func:`train_mllib`; the model folder
-is then written by :func:`item2vec.training.trainer.save_trained`, as for the pandas engine.
+``train_item2vec.py --engine spark`` runs, in one Spark session:
+
+1. :func:`load`: read and clean the data (:mod:`item2vec.spark.readers`,
+   :mod:`item2vec.spark.event_counts`), the plays staying in Spark;
+2. :func:`item2vec.spark.catalog_columns.data_facts`: the model folder's catalogue and the
+   metadata's facts, computed in Spark (the driver gets per-artist arrays and a spill file);
+3. :func:`train_bag`: the vocabulary, each member's corpus written by Spark to the work
+   folder, and the members trained on the executors (:mod:`item2vec.spark.member_training`);
+   or :func:`train_mllib`: MLlib's Word2Vec inside Spark;
+
+then the model folder is written by :func:`item2vec.training.trainer.save_trained`, as for
+the pandas engine, from the same kind of inputs (:func:`item2vec.model.catalog.catalog_arrays`).
 """
 
 import logging
 import time
 
 from ..errors import DataError
-from ..ingest.cleaning import MAX_DROPPED_SHARE, Dataset
+from ..ingest.cleaning import MAX_DROPPED_SHARE
 from ..ingest.formats import READERS
-from ..training.trainer import TrainedModel, check_vocabulary
-from . import corpus_columns, mllib, paths
+from ..training.corpus import vocabulary_of
+from ..training.trainer import STREAM_ABOVE_ROWS, TrainedModel, check_vocabulary
+from . import corpus_columns, member_training, mllib, paths
 from .event_counts import read_lfm1b
 from .readers import read_lastfm360k, read_pair
 
@@ -53,70 +62,56 @@ def load(spark, path, fmt="auto", max_dropped_share=None):
     return clean
 
 
-def driver_dataset(clean):
-    """The cleaned data on the driver as a :class:`~item2vec.ingest.cleaning.Dataset` (what the
-    pandas engine would have loaded), for the catalogue and ``metadata.json``."""
-    dataset = Dataset(
-        plays=clean.plays,
-        artists=clean.artists,
-        checksums=paths.checksums(clean.inputs),
-        repairs=clean.repairs,
-        format=clean.format,
-    )
-    logger.info(
-        "loaded %s data: %d rows, %d users, %d artists",
-        clean.format,
-        len(clean.plays),
-        dataset.n_users,
-        len(dataset.artists),
-    )
-    return dataset
+def vocabulary(facts, config):
+    """The vocabulary of the data (:func:`item2vec.training.corpus.vocabulary_of` of the listeners
+    Spark counted); ValueError when fewer than two artists qualify."""
+    catalog = facts.catalog
+    vocab = vocabulary_of(catalog.ids, catalog.listeners, config.min_count)
+    check_vocabulary(len(vocab), config.min_count)
+    return vocab
 
 
-def _check(config):
-    config.validate()
-    if config.members != 1:
-        raise ValueError("--members above 1 (bagging) is not available with --engine spark")
-
-
-def write_corpus_file(spark, clean, config, path):
-    """Build the corpus in Spark and write it to the local file ``path`` for gensim.
-
-    The file is byte for byte what :func:`item2vec.training.corpus.write_corpus` writes from
-    the same plays; :func:`item2vec.training.trainer.train_corpus_file` trains on it (with
-    ``stream=False`` exactly as the pandas engine trains in memory), after the Spark
-    session has been stopped, so that the JVM's memory is not held through training.
+def train_bag(spark, clean, facts, config, work, stream=None, progress=True):
+    """The bag of ``config.members`` gensim members, trained on the executors.
 
     Parameters
     ----------
     spark : pyspark.sql.SparkSession
     clean : item2vec.spark.readers.CleanPlays
+    facts : item2vec.spark.catalog_columns.DataFacts
     config : item2vec.training.trainer.TrainConfig
-        ``members`` must be 1.
-    path : str
+    work : str
+        The run's work folder (:func:`item2vec.spark.paths.work_folder`), where each member's
+        corpus goes; every executor must read it.
+    stream : bool, optional
+        Members train from their corpus file in gensim's ``corpus_file`` mode (default: above
+        :data:`~item2vec.training.trainer.STREAM_ABOVE_ROWS` pairs, the pandas engine's rule).
+    progress : bool
 
     Returns
     -------
-    counts : tuple of int
-        ``(n_sentences, n_tokens, longest)``.
-    n_artists : int
-        Vocabulary size.
+    item2vec.training.trainer.TrainedModel
+        Byte for byte the pandas engine's model of the same data and config.
     """
-    _check(config)
-    vocab_ids = corpus_columns.vocabulary(clean.pairs, config.min_count)
-    check_vocabulary(len(vocab_ids), config.min_count)
-    counts, seconds = corpus_columns.build_corpus(clean.pairs, vocab_ids, config, path, spark)
-    logger.info("spark: corpus of %d sentences, %d tokens written in %.1f s", *counts[:2], seconds)
-    return counts, len(vocab_ids)
+    config.validate()
+    start = time.perf_counter()
+    vocab = vocabulary(facts, config)
+    counts = corpus_columns.write_member_corpora(spark, clean.pairs, vocab, config, work, progress)
+    paths.check_written(spark, [corpus_columns.member_folder(work, i) for i in range(config.members)])
+    stream = facts.rows > STREAM_ABOVE_ROWS if stream is None else stream
+    trained = member_training.train_members(spark, work, config, counts, len(vocab), stream, progress)
+    trained.seconds = time.perf_counter() - start
+    return trained
 
 
-def train_mllib(spark, clean, config):
+def train_mllib(spark, clean, facts, config):
     """Build the corpus in Spark and train MLlib's Word2Vec on it (see :mod:`item2vec.spark.mllib`).
 
     Parameters
     ----------
     spark : pyspark.sql.SparkSession
     clean : item2vec.spark.readers.CleanPlays
+    facts : item2vec.spark.catalog_columns.DataFacts
     config : item2vec.training.trainer.TrainConfig
         ``members`` must be 1; fields MLlib has no equivalent for are recorded as ignored.
 
@@ -125,18 +120,13 @@ def train_mllib(spark, clean, config):
     item2vec.training.trainer.TrainedModel
         With ``engine="spark"``, ``trainer="mllib"`` and MLlib's parameters.
     """
-    _check(config)
-    start = time.perf_counter()
-    vocab_ids = corpus_columns.vocabulary(clean.pairs, config.min_count)
-    check_vocabulary(len(vocab_ids), config.min_count)
-    return _train_mllib(spark, clean, vocab_ids, config, start)
-
-
-def _train_mllib(spark, clean, vocab_ids, config, start):
-    import pandas as pd
     from pyspark.sql import functions as F
 
-    vocab = spark.createDataFrame(pd.DataFrame({"artist_id": vocab_ids}), "artist_id long")
+    config.validate()
+    if config.members != 1:
+        raise ValueError("--trainer mllib trains one model: --members must be 1")
+    start = time.perf_counter()
+    vocab = corpus_columns.vocabulary_frame(spark, vocabulary(facts, config))
     frame = corpus_columns.sentences(clean.pairs, vocab, config.weighting, config.max_repeat, config.seed)
     frame = frame.orderBy("user").persist()
     got = frame.agg(F.count("*").alias("n"), F.sum(F.size("tokens")), F.max(F.size("tokens"))).first()
@@ -146,10 +136,9 @@ def _train_mllib(spark, clean, vocab_ids, config, start):
         raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
     settings = mllib.mllib_settings(config, longest)
     logger.info(
-        "corpus: %d sentences, %d tokens, %d artists; MLlib Word2Vec %s",
+        "corpus: %d sentences, %d tokens; MLlib Word2Vec %s",
         n_sentences,
         n_tokens,
-        len(vocab_ids),
         ", ".join(f"{k}={v}" for k, v in settings.items()),
     )
     ids, vectors, seconds = mllib.train_mllib_vectors(spark, frame, settings)

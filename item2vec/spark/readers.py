@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 
 from ..errors import DataError
 from ..ingest import formats, lastfm360k
-from ..ingest.cleaning import PLAY_REPAIRS, check_dropped, clean_artists
+from ..ingest.cleaning import PLAY_REPAIRS, clean_artists, finish_plays, note_repair
 from . import paths
 from .delimited import (
     as_int,
@@ -36,27 +36,23 @@ logger = logging.getLogger("item2vec.ingest.formats")
 
 @dataclasses.dataclass
 class CleanPlays:
-    """A cleaned input: what a :class:`~item2vec.ingest.Dataset` holds, with the plays still in Spark."""
+    """A cleaned input: what a :class:`~item2vec.ingest.Dataset` holds, with the plays left in Spark.
+
+    Nothing per play or per pair is on the driver: only the artist table (one row per
+    artist), the repairs and the facts about the files.
+    """
 
     pairs: object  # pyspark DataFrame[user: long, artist_id: long, plays: long], persisted
-    plays: object  # the same pairs on the driver: pandas DataFrame sorted by (user, artist_id)
     artists: object  # pandas DataFrame[artist_id, name], sorted by id
     repairs: dict
     format: str
     inputs: list  # the files read, for checksums
 
 
-def collect_pairs(pairs):
-    """The cleaned pairs on the driver, as :class:`~item2vec.ingest.cleaning.Dataset` holds them.
-
-    The model folder's catalogue lists every (artist, user) pair (for ``--explain``'s
-    shared listeners), so they come to the driver in any case; Arrow moves them in
-    columns, 24 bytes per pair.
-    """
-    import numpy as np
-
-    plays = pairs.select("user", "artist_id", "plays").toPandas().astype(np.int64)
-    return plays.sort_values(["user", "artist_id"], kind="stable").reset_index(drop=True)
+def pair_totals(pairs):
+    """(number of rows, sum of ``plays``) of a Spark pairs table, computed in Spark."""
+    got = pairs.agg(F.count(F.lit(1)).alias("n"), F.sum("plays").alias("plays")).first()
+    return int(got["n"]), int(got["plays"] or 0)
 
 
 def first_appearance_codes(rows, key, start):
@@ -70,23 +66,6 @@ def first_appearance_codes(rows, key, start):
     firsts = rows.groupBy(key).agg(F.min("pos").alias("first"))
     code = F.row_number().over(Window.orderBy("first")) - 1 + start
     return firsts.select(key, code.cast("long").alias("code"))
-
-
-def note_repair(repairs, messages, key, count):
-    """Record a repair in ``repairs`` and log its warning (``messages[key]``), as the pandas readers do.
-
-    Parameters
-    ----------
-    repairs : dict
-        Updated in place; nothing is recorded for a count of 0.
-    messages : dict
-        Warning format per repair key (e.g. :data:`item2vec.ingest.cleaning.PLAY_REPAIRS`).
-    key : str
-    count : int
-    """
-    if count:
-        repairs[key] = int(count)
-        logger.warning(messages[key], count)
 
 
 def known_artists(spark, artists):
@@ -157,16 +136,17 @@ def read_pair(spark, folder, fmt, max_dropped_share):
     repairs = {}
     artists = clean_artists(raw_artists, artists_path, repairs, max_dropped_share)
     counts = (n_plays, play_long, integer_users)
-    pairs, plays = _clean_plays(
-        spark, play_rows, counts, artists, plays_path, artists_path, repairs, max_dropped_share
+    pairs = _clean_plays(
+        spark, play_rows, counts, artists, (plays_path, artists_path), repairs, max_dropped_share
     )
-    return CleanPlays(pairs, plays, artists, repairs, fmt, [plays_path, artists_path])
+    return CleanPlays(pairs, artists, repairs, fmt, [plays_path, artists_path])
 
 
-def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs, max_dropped_share):
-    """``ingest.cleaning.clean`` on Spark rows; returns the persisted pairs and their driver copy.
+def _clean_plays(spark, rows, counts, artists, files, repairs, max_dropped_share):
+    """``ingest.cleaning.clean`` on Spark rows; returns the persisted pairs.
 
-    ``counts`` is (rows, rows too long, usable rows whose user is an integer).
+    ``counts`` is (rows, rows too long, usable rows whose user is an integer); ``files``
+    is (plays file, artist file).
     """
     n_rows, n_long, integer_users = counts
     note_repair(repairs, PLAY_REPAIRS, "play_rows_malformed", n_long)
@@ -200,19 +180,11 @@ def _clean_plays(spark, rows, counts, artists, plays_path, artists_path, repairs
     note_repair(repairs, PLAY_REPAIRS, "play_rows_unknown_artist", unknown)
     kept = flagged.where(~F.col("bad_id") & ~F.col("bad_count") & ~F.col("unknown"))
     pairs = kept.groupBy("user", "artist_id").agg(F.sum("plays").alias("plays")).persist()
-    before = usable - bad_id - bad_count - unknown
-    plays = collect_pairs(pairs)
-    n_pairs = len(plays)
+    n_pairs, _ = pair_totals(pairs)
     flagged.unpersist()
-    note_repair(repairs, PLAY_REPAIRS, "play_rows_duplicate_summed", before - n_pairs)
-    total = n_rows
-    if not n_pairs:
-        raise DataError(
-            f"{plays_path}: none of its {total} rows is usable (see the warnings above for what was wrong)"
-        )
-    cause = f" ({unknown} of them name an artist id missing from {artists_path})" if unknown else ""
-    check_dropped(plays_path, total - before, total, max_dropped_share, cause)
-    return pairs, plays
+    before = usable - bad_id - bad_count - unknown
+    finish_plays(repairs, (n_rows, before, n_pairs, unknown), *files, max_dropped_share)
+    return pairs
 
 
 def read_lastfm360k(spark, path, max_dropped_share):
@@ -264,36 +236,37 @@ def read_lastfm360k(spark, path, max_dropped_share):
     ).first()
     check_utf8(spark, path, got["bad_text"])
     repairs = {}
-    for key, column in (
-        ("play_rows_malformed", "long"),
-        ("play_rows_bad_id", "bad_id"),
-        ("play_rows_bad_count", "bad_count"),
-    ):
-        note_repair(repairs, lastfm360k.LASTFM360K_REPAIRS, key, int(got[column] or 0))
+    counts = {key: int(got[column] or 0) for key, column in REPAIR_COLUMNS_360K.items()}
+    total = int(got["lines"])
+    try:
+        lastfm360k.check_rows(repairs, counts, total, path, max_dropped_share)
+    except DataError:
+        rows.unpersist()
+        raise
     kept = rows.where(~F.col("long") & ~F.col("bad_id") & ~F.col("bad_count"))
     users = first_appearance_codes(kept, "user", 0).withColumnRenamed("code", "user_code")
     artists_by_key = first_appearance_codes(kept, "key", 1).withColumnRenamed("code", "artist_id")
     coded = kept.join(users, "user").join(artists_by_key, "key")
-    total = int(got["lines"])
-    dropped = sum(int(got[c] or 0) for c in ("long", "bad_id", "bad_count"))
-    if dropped == total:
-        rows.unpersist()
-        raise DataError(f"{path}: no usable rows (see the warnings above for what was wrong)")
-    check_dropped(path, dropped, total, max_dropped_share)
     pairs = (
         coded.groupBy(F.col("user_code").alias("user"), "artist_id")
         .agg(F.sum("count").alias("plays"))
         .persist()
     )
-    plays = collect_pairs(pairs)
-    n_pairs = len(plays)
-    summed = total - dropped - n_pairs
-    if summed:
-        repairs["play_rows_duplicate_summed"] = summed
-        logger.warning("summed %d duplicate (user, artist) rows", summed)
+    n_pairs, _ = pair_totals(pairs)
+    summed = total - sum(counts.values()) - n_pairs
+    note_repair(repairs, lastfm360k.LASTFM360K_REPAIRS, "play_rows_duplicate_summed", summed)
     artists = _spelled_artists(coded, artists_by_key, repairs)
     rows.unpersist()
-    return CleanPlays(pairs, plays, artists, repairs, "lastfm360k", [path])
+    return CleanPlays(pairs, artists, repairs, "lastfm360k", [path])
+
+
+#: Each Last.fm-360K repair (:data:`item2vec.ingest.lastfm360k.LASTFM360K_REPAIRS`) and the
+#: flag column counting it.
+REPAIR_COLUMNS_360K = {
+    "play_rows_malformed": "long",
+    "play_rows_bad_id": "bad_id",
+    "play_rows_bad_count": "bad_count",
+}
 
 
 def _spelled_artists(coded, artists_by_key, repairs):
@@ -307,10 +280,5 @@ def _spelled_artists(coded, artists_by_key, repairs):
     table = artists_by_key.select("artist_id").join(best.select("artist_id", "name"), "artist_id", "left")
     artists = table.toPandas().sort_values("artist_id").reset_index(drop=True)
     artists["artist_id"] = artists["artist_id"].astype("int64")
-    unnamed = artists["name"].isna()
-    if unnamed.any():
-        repairs["artist_names_blank"] = int(unnamed.sum())
-        logger.warning("named %d artists that never have a name after their id", int(unnamed.sum()))
-    artists["name"] = artists["name"].astype(object)
-    artists.loc[unnamed, "name"] = "(unnamed #" + artists.loc[unnamed, "artist_id"].astype(str) + ")"
+    artists["name"] = lastfm360k.name_unnamed(artists["artist_id"], artists["name"], repairs)
     return artists[["artist_id", "name"]]

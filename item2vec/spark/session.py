@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import warnings
+import zipfile
 
 from ..errors import EngineError
 
@@ -69,9 +70,10 @@ def settings(master, conf=None):
                 "spark.sql.files.maxPartitionBytes": str(32 << 20),
                 # Local mode runs the executors inside the driver's JVM; only read at its start.
                 "spark.driver.memory": "2g",
-                "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
             }
         )
+    # The driver's JVM, started by this program in client mode, logs errors only, in one line each.
+    values["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
     values.update(conf or {})
     return values
 
@@ -233,13 +235,32 @@ def shutdown_jvm():
 
 
 def _java_chain(java, depth=20):
-    """First lines of a Java throwable and of its causes, outermost first."""
-    lines = []
-    while java is not None and len(lines) < depth:
-        text = str(java.toString()).strip()
-        lines.append(text.splitlines()[0] if text else "")
+    """Texts of a Java throwable and of its causes, outermost first."""
+    texts = []
+    while java is not None and len(texts) < depth:
+        texts.append(str(java.toString()).strip())
         java = java.getCause()
-    return lines
+    return texts
+
+
+def python_error(text):
+    """The exception line of the last Python traceback in ``text`` (a task's Python failure), or None."""
+    if "Traceback (most recent call last):" not in text:
+        return None
+    tail = text.rsplit("Traceback (most recent call last):", 1)[1]
+    lines = [line.strip() for line in tail.splitlines() if line.strip() and not line[0].isspace()]
+    return lines[-1] if lines else None
+
+
+#: Hints appended to a failure's line, by what the line holds.
+FAILURE_HINTS = {
+    "spark.driver.maxResultSize": (
+        " (raise it: --spark-conf spark.driver.maxResultSize=8g, see docs/PERFORMANCE.md)"
+    ),
+    "ModuleNotFoundError": (
+        " (the executors' Python lacks a library: see docs/PERFORMANCE.md, Running on a cluster)"
+    ),
+}
 
 
 def failure_message(exc, limit=500):
@@ -248,20 +269,59 @@ def failure_message(exc, limit=500):
     A ``Py4JJavaError`` builds its text by asking the JVM, so this must run while the
     JVM is up. Its own first line ("An error occurred while calling o212.toPythonIterator.")
     says nothing, and Spark wraps failures ("Exception thrown in awaitResult:"), so the
-    line used is the cause chain's stage failure if there is one, else its first line that
-    is not a bare wrapper. A known limit gets the setting that raises it.
+    line used is: the exception line of a task's Python traceback if there is one (an
+    executor that cannot import a library, say); else the cause chain's stage failure;
+    else its first line that is not a bare wrapper. A known limit gets the setting that
+    raises it.
     """
-    lines = []
+    texts = []
     with contextlib.suppress(Exception):  # a dead JVM or gateway: fall back to the type's name
         java = getattr(exc, "java_exception", None)
-        lines = _java_chain(java) if java is not None else str(exc).strip().splitlines()[:1]
+        texts = _java_chain(java) if java is not None else [str(exc).strip()]
+    python = next(filter(None, map(python_error, texts)), None)
+    lines = [python] if python else [text.splitlines()[0] for text in texts if text]
     lines = [re.sub(r"^(?:[a-z_][a-z0-9_]*\.)+(?=[A-Z])", "", line.strip()) for line in lines if line.strip()]
     stage = [line for line in lines if "stage failure" in line]
     told = [line for line in lines if not line.endswith(":")]
     first = (stage or told or lines or [type(exc).__name__])[0][:limit]
-    if "spark.driver.maxResultSize" in first:
-        first += " (raise it: --spark-conf spark.driver.maxResultSize=8g, see docs/PERFORMANCE.md)"
-    return first
+    return first + "".join(hint for key, hint in FAILURE_HINTS.items() if key in first)
+
+
+def ship_package(spark, folder):
+    """Send this package to the executors of a cluster, as a zip of its modules (``addPyFile``).
+
+    The executors then run the driver's own code (the corpus rules, the member training)
+    whatever they have installed; they need only its libraries (see
+    :mod:`item2vec.spark.member_training`). A local master's executors find the package
+    already (:func:`get_spark` puts it on their path). Once per Spark context.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    folder : str
+        A local folder of the driver's that lives as long as the session (Spark serves the
+        zip from there).
+
+    Returns
+    -------
+    str or None
+        The zip shipped, or None when nothing was.
+    """
+    context = spark.sparkContext
+    if local_cores(context.master) is not None or getattr(context, "_item2vec_shipped", None):
+        return None
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(folder, "item2vec.zip")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for root, dirs, files in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(f for f in files if f.endswith(".py")):
+                full = os.path.join(root, name)
+                archive.write(full, os.path.relpath(full, os.path.dirname(package)))
+    context.addPyFile(path)
+    context._item2vec_shipped = path
+    logger.info("shipped the item2vec package to the executors (%d KB)", os.path.getsize(path) // 1024)
+    return path
 
 
 @contextlib.contextmanager

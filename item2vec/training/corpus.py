@@ -83,6 +83,28 @@ def token_keys(seed, users, artist_ids, copies):
     return (h >> np.uint64(1)).view(np.int64)
 
 
+def vocabulary_of(artist_ids, listeners, min_count):
+    """The vocabulary, in both engines: the artists with at least ``min_count`` listeners, sorted.
+
+    ``min_count`` counts *listeners* (distinct users), not tokens, so that play-count
+    repetition cannot promote a one-listener artist.
+
+    Parameters
+    ----------
+    artist_ids : array-like of int
+        Increasing.
+    listeners : array-like of int
+        Distinct users of each artist.
+    min_count : int
+
+    Returns
+    -------
+    ndarray of int64
+    """
+    artist_ids = np.asarray(artist_ids, dtype=np.int64)
+    return artist_ids[np.asarray(listeners) >= min_count]
+
+
 def log_repeats(plays, medians, max_repeat):
     """``log`` weighting of rows whose user's median play count is known (see :func:`repeats`).
 

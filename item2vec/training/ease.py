@@ -43,8 +43,9 @@ def ease_weights(catalog, vector_ids, lam=EASE_LAMBDA, top=EASE_TOP, max_artists
 
     Parameters
     ----------
-    catalog : Catalog
-        Who lists what (``listen_indptr``, ``listen_users``).
+    catalog : Catalog or CatalogParts
+        Who lists what (``listeners``, ``listen_users``: an array, or the Spark engine's
+        :class:`~item2vec.model.catalog.StreamedArray`, read in chunks).
     vector_ids : ndarray of int64
         The artists with a vector (sorted); rows of the result follow them.
     lam : float
@@ -90,16 +91,61 @@ def ease_weights(catalog, vector_ids, lam=EASE_LAMBDA, top=EASE_TOP, max_artists
 
 
 def _gram(catalog, positions):
-    """``X'X`` of the artists at catalogue ``positions``: the users each pair shares (float64)."""
+    """``X'X`` of the artists at catalogue ``positions`` (increasing): the users each pair shares (float64).
+
+    ``catalog`` is a :class:`~item2vec.model.catalog.Catalog` or a
+    :class:`~item2vec.model.catalog.CatalogParts` whose incidence is a
+    :class:`~item2vec.model.catalog.StreamedArray` (the Spark engine's): the incidence is
+    read chunk by chunk and only the fitted artists' users are kept (8 bytes per listen,
+    twice: a row and a column view), and the product is taken :data:`_GRAM_BLOCK` entries
+    at a time into the dense result. Its entries are counts, exact in float64 whatever
+    the order of summation, so every engine gets the same matrix bit for bit.
+    """
     import scipy.sparse as sp
 
-    indptr = catalog.listen_indptr
-    counts = indptr[positions + 1] - indptr[positions]
-    users = np.concatenate([catalog.listen_users[indptr[p] : indptr[p + 1]] for p in positions])
-    columns = np.repeat(np.arange(len(positions)), counts)
-    n_users = int(catalog.listen_users.max()) + 1 if len(catalog.listen_users) else 0
-    x = sp.csr_matrix((np.ones(len(users)), (users, columns)), shape=(n_users, len(positions)))
-    return (x.T @ x).toarray()
+    counts = np.asarray(catalog.listeners, dtype=np.int64)
+    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    users = _fitted_users(catalog.listen_users, indptr, positions)
+    columns = np.zeros(len(positions) + 1, dtype=np.int64)
+    np.cumsum(counts[positions], out=columns[1:])
+    n_users = int(users.max()) + 1 if len(users) else 0
+    ones = np.ones(len(users))
+    # Rows are artists (each one's users): the transpose of X, and X itself as CSR.
+    xt = sp.csr_matrix((ones, users, columns), shape=(len(positions), n_users))
+    del users, ones
+    x = xt.T.tocsr()
+    n = len(positions)
+    gram = np.zeros((n, n))
+    step = max(1, _GRAM_BLOCK // max(n, 1))
+    for start in range(0, n, step):
+        gram[start : start + step] = (xt[start : start + step] @ x).toarray()
+    return gram
+
+
+#: Entries of ``X'X`` computed per sparse product (the rest of the matrix is dense already).
+_GRAM_BLOCK = 1 << 22
+
+
+def _fitted_users(listen_users, indptr, positions):
+    """The users of the artists at ``positions`` (increasing), concatenated in that order (int32).
+
+    ``listen_users`` is an array or a :class:`~item2vec.model.catalog.StreamedArray`,
+    read in its chunks.
+    """
+    from ..model.catalog import StreamedArray
+
+    chunks = listen_users.chunks() if isinstance(listen_users, StreamedArray) else [listen_users]
+    fitted = np.zeros(len(indptr) - 1, dtype=bool)
+    fitted[positions] = True
+    kept, offset = [], 0
+    for chunk in chunks:
+        chunk = np.asarray(chunk, dtype=np.int32)
+        # The artist (catalogue row) of each value of this chunk.
+        rows = np.searchsorted(indptr, np.arange(offset, offset + len(chunk)), side="right") - 1
+        kept.append(chunk[fitted[rows]])
+        offset += len(chunk)
+    return np.concatenate(kept) if kept else np.empty(0, dtype=np.int32)
 
 
 def _ease(gram, lam):

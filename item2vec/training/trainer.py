@@ -20,7 +20,7 @@ import numpy as np
 from ..model.vectors import unit_rows
 from ..version import __version__
 from . import blas
-from .corpus import WEIGHTINGS, build_sentences, write_corpus
+from .corpus import WEIGHTINGS, build_sentences, vocabulary_of, write_corpus
 from .member_pool import run_in_processes
 
 logger = logging.getLogger(__name__)
@@ -92,12 +92,13 @@ class TrainedModel:
     engine: str = "pandas"  # what built the corpus: "pandas" or "spark" (train_item2vec.py --engine)
     trainer: str = "gensim"  # what learnt the vectors: "gensim" or "mllib" (--trainer)
     trainer_settings: dict = dataclasses.field(default_factory=dict)  # e.g. MLlib's own parameters
+    blas_kernels: str | None = None  # OpenBLAS kernels of the members trained elsewhere (Spark executors)
 
 
 def vocabulary(dataset, min_count):
-    """Artist ids with at least ``min_count`` distinct listeners, sorted."""
+    """Artist ids with at least ``min_count`` distinct listeners, sorted (:func:`~.corpus.vocabulary_of`)."""
     listeners = dataset.listeners(heard_only=True)
-    return listeners.index[listeners >= min_count].to_numpy(dtype=np.int64)
+    return vocabulary_of(listeners.index, listeners.to_numpy(), min_count)
 
 
 #: ``train_item2vec.py`` streams the corpus from disk above this many (user, artist) rows.
@@ -320,9 +321,25 @@ def bag_vectors(members):
     The dot product of two combined rows is the mean of the members' cosines, and
     each combined row has unit length, so the query path needs no change.
     """
+    bag = None
     members = list(members)
-    scale = np.float32(1 / math.sqrt(len(members)))
-    return np.ascontiguousarray(np.hstack([unit_rows(m) for m in members]) * scale, dtype=np.float32)
+    for i, member in enumerate(members):
+        bag = add_member(bag, i, len(members), member)
+    return bag
+
+
+def add_member(bag, index, k, vectors):
+    """Put member ``index`` of ``k`` into ``bag`` (allocated on the first call: pass None); returns it.
+
+    The one rule of :func:`bag_vectors`, one member at a time, so that a caller receiving
+    the members one by one holds the bag and one member, not all of them.
+    """
+    unit = unit_rows(vectors)
+    if bag is None:
+        bag = np.empty((unit.shape[0], k * unit.shape[1]), dtype=np.float32)
+    d = unit.shape[1]
+    bag[:, index * d : (index + 1) * d] = unit * np.float32(1 / math.sqrt(k))
+    return bag
 
 
 def _train_bag(dataset, config, progress, stream, tmp_dir, processes):
@@ -428,14 +445,7 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     meta = {
         "item2vec_version": __version__,
         "hyperparameters": dataclasses.asdict(config),
-        "data": {
-            "format": dataset.format,
-            "sha256": dataset.checksums,
-            "repairs": dataset.repairs,
-            "rows": int(len(dataset.plays)),
-            "users": dataset.n_users,
-            "artists": int(len(dataset.artists)),
-        },
+        "data": dataset.summary(),
         "corpus": {"sentences": int(n_sentences), "tokens": int(n_tokens)},
         "library_versions": versions,
         "blas_kernels": os.environ.get("OPENBLAS_CORETYPE") or "cpu default",
@@ -446,25 +456,42 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     return meta
 
 
-def save_trained(out_dir, trained, dataset, confidence=None):
+def save_trained(out_dir, trained, dataset, confidence=None, catalog=None):
     """Write a training run's model folder (replaced atomically); returns its metadata.
 
     The catalogue, the item-item weights of the ``--discover`` dial
     (:func:`~item2vec.training.ease.ease_weights`, computed from the catalogue, so every
-    engine writes the same) and :func:`build_metadata` come from ``dataset``, the data the
-    run was trained on; :func:`~item2vec.model.storage.save_model` does the writing.
+    engine writes the same) and :func:`build_metadata` come from the data the run was
+    trained on; :func:`~item2vec.model.storage.save_model` does the writing.
     Both engines write through here, so the catalogue's Latin keys of names in other
     scripts (:func:`~item2vec.training.romanization.catalog_keys`) are computed here, from
-    the catalogue's names. ``confidence``, when given, is the table of measured answer
-    confidence by listener band (:mod:`item2vec.model.confidence`) stored in the metadata.
+    the catalogue's names, and what ``catalog.npz`` holds is
+    :func:`~item2vec.model.catalog.catalog_arrays` of it.
+
+    Parameters
+    ----------
+    out_dir : str
+    trained : TrainedModel
+    dataset : Dataset or item2vec.spark.catalog_columns.DataFacts
+        The data the run was trained on; its ``summary()`` is the metadata's ``data``.
+    confidence : dict, optional
+        The table of measured answer confidence by listener band
+        (:mod:`item2vec.model.confidence`) stored in the metadata.
+    catalog : CatalogParts, optional
+        The catalogue to write (default: :meth:`~item2vec.model.catalog.Catalog.from_dataset`
+        of ``dataset``; the Spark engine passes the one it computed).
+
+    :func:`~item2vec.model.storage.save_model` does the writing.
     """
     from ..model.catalog import Catalog
     from ..model.storage import save_model
     from . import romanization
     from .ease import EASE_LAMBDA, ease_weights
 
-    # The catalogue's rows are the data's artists in order (Catalog.from_dataset).
-    catalog = Catalog.from_dataset(dataset, romanization.catalog_keys(dataset.artists["name"].tolist()))
+    if catalog is None:  # the pandas engine: the catalogue of the data in memory
+        catalog = Catalog.from_dataset(dataset).parts()
+    # The catalogue's rows are the data's artists in order, whichever engine built it.
+    catalog = dataclasses.replace(catalog, romanized=romanization.catalog_keys(catalog.names))
     item_weights = ease_weights(catalog, trained.artist_ids)
     # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
     corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"
@@ -480,6 +507,7 @@ def save_trained(out_dir, trained, dataset, confidence=None):
             "trainer": trained.trainer,
             **({trained.trainer: trained.trainer_settings} if trained.trainer_settings else {}),
             **({"confidence": confidence} if confidence is not None else {}),
+            **({"blas_kernels": trained.blas_kernels} if trained.blas_kernels else {}),
             "item_weights": {
                 "method": "EASE",
                 "lambda": EASE_LAMBDA,

@@ -1,0 +1,199 @@
+"""The bag's members trained on the executors: one Spark task per member, gensim in each.
+
+:func:`item2vec.spark.corpus_columns.write_member_corpora` has written member ``i``'s corpus
+as one text file in the run's work folder (a local folder, ``hdfs://``, ``s3a://``: any
+storage the cluster reads). :func:`train_members` reads each file as one input split (the
+lines in file order, through Hadoop's own reader, so every file system Spark knows
+works) and runs :func:`member_task` on it: the task writes the lines to a local file on
+the executor and trains member ``i`` exactly as the pandas engine's bag does
+(:func:`item2vec.training.trainer.train_corpus_file` with the member's seed), then returns
+its vectors (artists x dimensions, small). The driver combines them in member order
+(:func:`item2vec.training.trainer.add_member`).
+
+What the executors need: Python with numpy, scipy and gensim (the ``train`` extra) and
+pyarrow; this package itself travels with the job (:func:`item2vec.spark.session.ship_package`).
+An executor that cannot import gensim fails its task with one line saying so, which
+becomes the run's error. Each task asks OpenBLAS for the same kernels as the pandas engine
+(:func:`item2vec.training.trainer.pin_blas_kernels`) before gensim loads scipy, so that a
+member's vectors are byte for byte those the pandas engine trains; the kernels each member
+ran with are returned and recorded.
+"""
+
+import functools
+import logging
+import os
+import socket
+import sys
+import tempfile
+import time
+
+from ..errors import EngineError
+from .corpus_columns import member_folder
+from .jobs import run_jobs
+
+logger = logging.getLogger(__name__)
+
+#: Hadoop's line reader: keys are byte offsets, values the lines (without their line end).
+TEXT_INPUT = (
+    "org.apache.hadoop.mapreduce.lib.input.TextInputFormat",
+    "org.apache.hadoop.io.LongWritable",
+    "org.apache.hadoop.io.Text",
+)
+#: One input split per file, however large: a member's corpus is read by one task, in order.
+WHOLE_FILES = {"mapreduce.input.fileinputformat.split.minsize": str(2**62)}
+#: What an executor that lacks a library says (the run's one-line error).
+MISSING_LIBRARY = (
+    "an executor's Python ({python}) cannot import {module}: the executors need numpy, scipy and gensim "
+    "(pip install 'item2vec-artists[train]' on every node, or ship a packed environment with "
+    "spark.archives; see docs/PERFORMANCE.md)"
+)
+
+
+def _trainer():
+    """The training module, with OpenBLAS's kernels pinned before gensim loads scipy's BLAS.
+
+    Returns (module, kernels in force). Raises ImportError with :data:`MISSING_LIBRARY`'s
+    one line when this Python lacks a library.
+    """
+    try:
+        from ..training import trainer
+
+        kernels = trainer.pin_blas_kernels()
+        import gensim.models  # noqa: F401  (loads scipy: after the pinning)
+    except ImportError as exc:
+        raise ImportError(MISSING_LIBRARY.format(python=sys.executable, module=exc.name or exc)) from None
+    return trainer, kernels
+
+
+def member_task(lines, index, settings, counts, n_artists, stream):
+    """Train bagged member ``index`` on its corpus lines (runs on an executor, as one Spark task).
+
+    Parameters
+    ----------
+    lines : iterator of (int, str)
+        The corpus file's (offset, line) pairs, in file order.
+    index : int
+        Member number: its seed is ``settings["seed"] + index``.
+    settings : dict
+        The run's :class:`~item2vec.training.trainer.TrainConfig` fields.
+    counts : tuple of int
+        ``(n_sentences, n_tokens, longest)`` of the corpus.
+    n_artists : int
+        Vocabulary size.
+    stream : bool
+        gensim's ``corpus_file`` mode, else sentences in memory (the pandas engine's rule).
+
+    Yields
+    ------
+    tuple
+        ``(index, artist ids bytes, vectors bytes, vectors shape, kernels, seconds, host)``.
+    """
+    trainer, kernels = _trainer()
+    config = trainer.member_config(trainer.TrainConfig(**settings), index)
+    with tempfile.TemporaryDirectory(prefix="item2vec-member-") as folder:
+        path = os.path.join(folder, "corpus.txt")
+        n = 0
+        with open(path, "w", encoding="ascii", newline="\n") as handle:
+            for _, line in lines:
+                handle.write(line)
+                handle.write("\n")
+                n += 1
+        if n != counts[0]:
+            raise ValueError(
+                f"member {index}'s corpus has {n} sentences, {counts[0]} were written: the executors do "
+                f"not read the work folder the driver wrote (give --spark-work a folder all machines share)"
+            )
+        trained = trainer.train_corpus_file(path, counts, n_artists, config, progress=False, stream=stream)
+    vectors = trained.vectors
+    yield (
+        index,
+        trained.artist_ids.tobytes(),
+        vectors.tobytes(),
+        vectors.shape,
+        kernels or "cpu default",
+        trained.seconds,
+        socket.gethostname(),
+    )
+
+
+def member_jobs(sc, work, config, counts, n_artists, stream):
+    """The RDD of the bag's training: one partition, so one task, per member, in member order."""
+    settings = {**vars(config), "members": 1}
+    rdds = [
+        sc.newAPIHadoopFile(member_folder(work, i), *TEXT_INPUT, conf=WHOLE_FILES).mapPartitions(
+            functools.partial(
+                member_task, index=i, settings=settings, counts=counts, n_artists=n_artists, stream=stream
+            )
+        )
+        for i in range(config.members)
+    ]
+    return sc.union(rdds)
+
+
+def train_members(spark, work, config, counts, n_artists, stream, progress=True):
+    """Train ``config.members`` members on the executors and combine them as the pandas bag does.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    work : str
+        The run's work folder holding the member corpora.
+    config : item2vec.training.trainer.TrainConfig
+    counts : tuple of int
+        ``(n_sentences, n_tokens, longest)`` of each member's corpus.
+    n_artists : int
+    stream : bool
+    progress : bool
+
+    Returns
+    -------
+    item2vec.training.trainer.TrainedModel
+        ``engine="spark"``; ``blas_kernels`` as the executors reported them.
+    """
+    import numpy as np
+
+    from ..training.trainer import TrainedModel, add_member
+
+    start = time.perf_counter()
+    k = config.members
+    logger.info("training %d members on the executors, one Spark task each", k)
+    sc = spark.sparkContext
+    job = member_jobs(sc, work, config, counts, n_artists, stream)
+    (results,) = run_jobs(
+        sc, [job.collect], "training members", "member", progress, total=k, count_tasks=True
+    )
+    results = sorted(results, key=lambda r: r[0])
+    if [r[0] for r in results] != list(range(k)):
+        raise EngineError(f"the executors returned members {[r[0] for r in results]}, expected 0..{k - 1}")
+    ids = np.frombuffer(results[0][1], dtype=np.int64)
+    bag = None
+    for index, member_ids, data, shape, *_ in results:
+        if np.frombuffer(member_ids, dtype=np.int64).tobytes() != ids.tobytes():
+            raise EngineError(f"bagged member {index} has another vocabulary than member 0")
+        vectors = np.frombuffer(data, dtype=np.float32).reshape(shape)
+        # One member is the model itself, raw, exactly as the pandas engine's --members 1.
+        bag = np.array(vectors) if k == 1 else add_member(bag, index, k, vectors)
+    kernels = sorted({r[4] for r in results})
+    if len(kernels) > 1:
+        logger.warning(
+            "the members ran with different BLAS kernels (%s): not reproducible", ", ".join(kernels)
+        )
+    seconds = time.perf_counter() - start
+    logger.info(
+        "trained %d members on %s in %.1f s (seconds per member: %s)",
+        k,
+        ", ".join(sorted({r[6] for r in results})),
+        seconds,
+        ", ".join(f"{r[5]:.0f}" for r in results),
+    )
+    return TrainedModel(
+        artist_ids=ids.copy(),
+        vectors=bag,
+        config=config,
+        seconds=seconds,
+        n_sentences=counts[0],
+        n_tokens=counts[1],
+        streamed=bool(stream),
+        engine="spark",
+        blas_kernels=", ".join(kernels),
+    )
