@@ -49,20 +49,30 @@ def previous_model(tmp_path, synthetic_model_dir):
     return out
 
 
+def answers(model, names=("Rosetta", "Sister Rosetta Tharpe", "Metallica")):
+    """What ask.py answers from ``model`` for ``names`` (evidence ranking, fold-in, explain)."""
+    out = io.StringIO()
+    for name in names:
+        assert ask.main([name, "--json", "--explain", "--model", str(model)], out=out, err=io.StringIO()) == 0
+    return out.getvalue()
+
+
 @pytest.mark.realdata
+@pytest.mark.slow
 @pytest.mark.spark
-def test_kaggle_spark_and_pandas_engines_write_the_same_model(spark, tmp_path):
+def test_the_default_spark_run_rebuilds_the_shipped_model(spark, tmp_path):
+    # The whole default run: catalogue in Spark, 8 corpora, 8 members trained in Spark tasks.
     data = shared_data_or_skip()
-    # The corpus is the default one; one member and one epoch are enough to compare the engines.
-    args = ["--data", data, "--quiet", "--epochs", "1", "--members", "1"]
-    assert run(args + ["--out", str(tmp_path / "pandas")])[0] == 0
-    code, err = run(SPARK + args + ["--out", str(tmp_path / "spark")])
+    code, err = run(SPARK + ["--data", data, "--quiet", "--out", str(tmp_path / "spark")])
     assert code == 0, err
-    assert same_files(tmp_path / "pandas", tmp_path / "spark")
+    shipped = os.path.join(REPO, "models")
+    assert same_files(shipped, tmp_path / "spark")
     meta = json.loads((tmp_path / "spark" / "metadata.json").read_text())
+    expected = json.loads(open(os.path.join(shipped, "metadata.json"), encoding="utf-8").read())
     assert (meta["engine"], meta["trainer"], meta["training_corpus"]) == ("spark", "gensim", "memory")
-    assert meta["data"] == json.loads((tmp_path / "pandas" / "metadata.json").read_text())["data"]
-    assert "pyspark" in meta["library_versions"]
+    assert meta["data"] == expected["data"] and meta["hyperparameters"] == expected["hyperparameters"]
+    assert meta["blas_kernels"] == expected["blas_kernels"] and "pyspark" in meta["library_versions"]
+    assert answers(tmp_path / "spark") == answers(shipped)
 
 
 @pytest.mark.realdata
@@ -99,9 +109,9 @@ def events_dir(tmp_path_factory):
 
 
 @pytest.mark.spark
-def test_streamed_training_on_events_is_the_same_in_both_engines(spark, events_dir, tmp_path):
+def test_a_streamed_bag_on_events_is_the_same_in_both_engines(spark, events_dir, tmp_path):
     args = ["--data", str(events_dir), "--quiet", "--stream", "--max-dropped-share", "1", "--epochs", "2"]
-    args += ["--members", "1"]
+    args += ["--members", "2", "--vector-size", "8"]
     assert run(args + ["--out", str(tmp_path / "pandas")])[0] == 0
     assert run(SPARK + args + ["--out", str(tmp_path / "spark")])[0] == 0
     assert same_files(tmp_path / "pandas", tmp_path / "spark")
@@ -173,7 +183,7 @@ def test_ctrl_c_during_a_spark_run_leaves_the_previous_model(
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline, "write_corpus_file", interrupted)
+    monkeypatch.setattr(pipeline, "train_bag", interrupted)
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
     code, err = run(SPARK + ["--data", synthetic_dir, "--out", str(previous_model), "--quiet"])
     assert code == 130 and err.endswith("was not changed")
@@ -203,11 +213,13 @@ def test_engine_options_that_do_not_go_together_are_usage_errors(synthetic_dir, 
     out = ["--data", synthetic_dir, "--out", str(tmp_path / "m")]
     for argv, message in (
         (["--trainer", "mllib"], "--trainer mllib trains inside Spark: it needs --engine spark"),
-        (["--spark-master", "local[2]"], "--spark-master and --spark-conf are only used with --engine spark"),
+        (["--spark-master", "local[2]"], "are only used with --engine spark"),
         (
-            ["--engine", "spark", "--members", "2"],
-            "--members above 1 (bagging) is not available with --engine spark",
+            ["--spark-work", "/tmp"],
+            "--spark-master, --spark-conf and --spark-work are only used with --engine",
         ),
+        (["--engine", "spark", "--trainer", "mllib", "--members", "2"], "--trainer mllib trains one model"),
+        (["--engine", "spark", "--processes", "2"], "--processes is for --engine pandas"),
         (["--engine", "spark", "--spark-conf", "novalue"], "must be KEY=VALUE"),
     ):
         code, err = run(argv + out)
@@ -217,7 +229,14 @@ def test_engine_options_that_do_not_go_together_are_usage_errors(synthetic_dir, 
     with contextlib.redirect_stdout(help_text):
         train_item2vec.main(["--help"])
     words = " ".join(help_text.getvalue().split())  # argparse wraps lines
-    for flag in ("--engine", "--trainer", "--spark-master", "--spark-conf", "hierarchical softmax"):
+    for flag in (
+        "--engine",
+        "--trainer",
+        "--spark-master",
+        "--spark-conf",
+        "--spark-work",
+        "hierarchical softmax",
+    ):
         assert flag in words
 
 
@@ -322,10 +341,10 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
         "def cut(self, command):\n"
         "    cs.ClientServerConnection.send_command = real\n"
         "    raise KeyboardInterrupt\n"
-        "def corpus(spark, *args):\n"
+        "def bag(spark, *args):\n"
         "    cs.ClientServerConnection.send_command = cut\n"
         "    spark.range(3).count()\n"
-        "pipeline.write_corpus_file = corpus\n"
+        "pipeline.train_bag = bag\n"
         "sys.exit(train.main(sys.argv[1:]))\n"
     )
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
@@ -335,4 +354,28 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
     assert done.returncode == 130, done.stderr
     assert "Traceback" not in done.stderr and "while sending command" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1] == f"interrupted: {previous_model} was not changed"
+    assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before
+
+
+@pytest.mark.spark
+def test_an_executor_without_gensim_ends_the_run_in_one_line(synthetic_dir, previous_model, tmp_path):
+    # The executors' Python finds a gensim that cannot be imported (spark.executorEnv reaches the
+    # Python workers only); the driver's Python is the test's, with gensim.
+    blocker = tmp_path / "blocker" / "gensim"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'gensim'\", name='gensim')\n"
+    )
+    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
+    command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--spark-master", "local[1]"]
+    command += ["--spark-conf", f"spark.executorEnv.PYTHONPATH={blocker.parent}", "--members", "1"]
+    command += ["--epochs", "1", "--data", synthetic_dir, "--out", str(previous_model), "--quiet"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"error: Spark failed: ImportError: an executor's Python ({sys.executable}) cannot import gensim: "
+        "the executors need numpy, scipy and gensim (pip install 'item2vec-artists[train]' on every node, "
+        "or ship a packed environment with spark.archives; see docs/PERFORMANCE.md)"
+    )
+    assert "Traceback" not in done.stderr, done.stderr
     assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before

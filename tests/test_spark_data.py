@@ -14,7 +14,7 @@ from test_formats import write_360k, write_hetrec
 
 from conftest import SMALL_CONFIG, shared_data_or_skip
 from item2vec.errors import DataError
-from item2vec.ingest.cleaning import as_int
+from item2vec.ingest.cleaning import Dataset, as_int
 from item2vec.ingest.formats import LFM1B_EVENTS, load_dataset
 from item2vec.research.synthetic import genre_accuracy, write_lfm1b
 from item2vec.training.corpus import token_keys, write_corpus
@@ -43,32 +43,72 @@ def assert_same_data(spark_data, pandas_data):
     assert spark_data.format == pandas_data.format
 
 
-def same_corpus(spark, clean, dataset, tmp_path, config):
-    """Write the corpus with both engines; returns (spark bytes, pandas bytes, counts)."""
+def spark_dataset(clean):
+    """The Spark engine's cleaned data as a Dataset, its pairs collected (the tests' small data only:
+    the engine itself never brings them to the driver)."""
+    from item2vec.spark.paths import checksums
+
+    plays = clean.pairs.toPandas().astype(np.int64).sort_values(["user", "artist_id"]).reset_index(drop=True)
+    return Dataset(plays, clean.artists, checksums(clean.inputs), clean.repairs, clean.format)
+
+
+def load_both(spark, path, fmt="auto", share=None):
+    """(Spark's CleanPlays, as a Dataset) and the pandas engine's Dataset of the same files."""
+    from item2vec.spark import pipeline
+
+    clean = pipeline.load(spark, path, fmt, share)
+    expected = load_dataset(path, fmt, **({} if share is None else {"max_dropped_share": share}))
+    return clean, spark_dataset(clean), expected
+
+
+def assert_same_catalogue(spark, clean, dataset, tmp_path):
+    """The catalogue and the metadata facts Spark computes equal the pandas engine's, byte for byte."""
+    from item2vec.model.catalog import Catalog
+    from item2vec.model.storage import _write_npz
+    from item2vec.spark.catalog_columns import data_facts
+
+    facts = data_facts(spark, clean, str(tmp_path))
+    assert facts.summary() == dataset.summary()
+    _write_npz(str(tmp_path / "spark.npz"), facts.catalog.arrays())
+    _write_npz(str(tmp_path / "pandas.npz"), Catalog.from_dataset(dataset).arrays())
+    assert (tmp_path / "spark.npz").read_bytes() == (tmp_path / "pandas.npz").read_bytes()
+    return facts
+
+
+def member_corpus(work, index):
+    """The one data file Spark wrote for member ``index``."""
+    (part,) = [p for p in (work / f"member-{index}").iterdir() if p.name.startswith("part-")]
+    return part.read_bytes()
+
+
+def assert_same_corpora(spark, clean, dataset, tmp_path, config):
+    """Each member's corpus, as Spark writes it for the executors, is the pandas engine's."""
     from item2vec.spark import corpus_columns as corpus
 
     vocab = vocabulary(dataset, config.min_count)
-    assert np.array_equal(corpus.vocabulary(clean.pairs, config.min_count), vocab)
-    counts, _ = corpus.build_corpus(clean.pairs, vocab, config, str(tmp_path / "spark.txt"), spark)
-    expected = write_corpus(
-        str(tmp_path / "pandas.txt"), dataset.plays, vocab, config.weighting, config.max_repeat, config.seed
-    )
-    assert counts == expected
-    return (tmp_path / "spark.txt").read_bytes(), (tmp_path / "pandas.txt").read_bytes()
+    work = tmp_path / "work"
+    work.mkdir()
+    counts = corpus.write_member_corpora(spark, clean.pairs, vocab, config, f"file://{work}", progress=False)
+    for i in range(config.members):
+        path = str(tmp_path / f"pandas-{i}.txt")
+        expected = write_corpus(
+            path, dataset.plays, vocab, config.weighting, config.max_repeat, config.seed + i
+        )
+        assert counts == expected
+        assert member_corpus(work, i) == (tmp_path / f"pandas-{i}.txt").read_bytes(), i
+    return member_corpus(work, 0)
 
 
 @pytest.mark.realdata
-def test_kaggle_data_and_corpus_are_byte_identical(spark, tmp_path):
-    from item2vec.spark import pipeline
-
+def test_kaggle_data_catalogue_and_corpora_are_byte_identical(spark, tmp_path):
     folder = shared_data_or_skip()
-    clean = pipeline.load(spark, folder)
-    data = pipeline.driver_dataset(clean)
-    expected = load_dataset(folder)
+    clean, data, expected = load_both(spark, folder)
     assert_same_data(data, expected)
     assert data.repairs == {"play_rows_duplicate_summed": 69}
-    ours, theirs = same_corpus(spark, clean, data, tmp_path, TrainConfig())  # the shipped model's corpus
-    assert ours == theirs and len(ours) > 500_000
+    assert_same_catalogue(spark, clean, expected, tmp_path)
+    # The shipped model's corpus (its first two members' seeds: every member differs only by its seed).
+    corpus = assert_same_corpora(spark, clean, expected, tmp_path, TrainConfig(members=2))
+    assert len(corpus) > 500_000
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +121,10 @@ def dirty_events(tmp_path_factory):
     return folder
 
 
-def test_events_with_faulty_lines_give_the_same_plays_repairs_and_corpus(spark, dirty_events, tmp_path):
-    from item2vec.spark import pipeline
-
-    clean = pipeline.load(spark, str(dirty_events), max_dropped_share=1)
-    data = pipeline.driver_dataset(clean)
-    expected = load_dataset(str(dirty_events), max_dropped_share=1)
+def test_events_with_faulty_lines_give_the_same_plays_repairs_catalogue_and_corpus(
+    spark, dirty_events, tmp_path
+):
+    clean, data, expected = load_both(spark, str(dirty_events), share=1)
     assert_same_data(data, expected)
     # The pandas reader's counts of the appended faults, plus the Spark-only odd lines.
     assert data.repairs == {
@@ -95,16 +133,19 @@ def test_events_with_faulty_lines_give_the_same_plays_repairs_and_corpus(spark, 
         "play_rows_malformed": DIRTY_REPAIRS["play_rows_malformed"] + 1,
         "play_rows_unknown_artist": DIRTY_REPAIRS["play_rows_unknown_artist"] + 1,
     }
-    for config in (TrainConfig(min_count=2), TrainConfig(weighting="log", max_repeat=4, seed=-3)):
-        ours, theirs = same_corpus(spark, clean, data, tmp_path, config)
-        assert ours == theirs
+    assert_same_catalogue(spark, clean, expected, tmp_path)
+    for n, config in enumerate(
+        (TrainConfig(min_count=2, members=2), TrainConfig(weighting="log", max_repeat=4, seed=-3, members=1))
+    ):
+        (tmp_path / str(n)).mkdir()
+        assert_same_corpora(spark, clean, expected, tmp_path / str(n), config)
 
 
 def test_events_file_given_directly_and_the_dropped_row_limit(spark, dirty_events):
     from item2vec.spark import pipeline
 
-    whole = pipeline.driver_dataset(pipeline.load(spark, str(dirty_events / LFM1B_EVENTS), "lfm1b", 1))
-    assert_same_data(whole, load_dataset(str(dirty_events / LFM1B_EVENTS), "lfm1b", max_dropped_share=1))
+    _, whole, expected = load_both(spark, str(dirty_events / LFM1B_EVENTS), "lfm1b", 1)
+    assert_same_data(whole, expected)
     # 13 of about 40,000 lines are dropped: over a limit of 0.02%, under the default 1%.
     with pytest.raises(DataError) as raised:
         pipeline.load(spark, str(dirty_events), max_dropped_share=0.0002)
@@ -114,30 +155,24 @@ def test_events_file_given_directly_and_the_dropped_row_limit(spark, dirty_event
 
 
 def test_hetrec_and_360k_give_the_same_data(spark, tmp_path):
-    from item2vec.spark import pipeline
-
     hetrec = write_hetrec(tmp_path)
     with open(tmp_path / "user_artists.dat", "a", encoding="utf-8") as handle:
         handle.write("5\t1\t3\textra\n 5 \t2\t7.0\nx\t2\t1\n")  # too long; padded and float-typed; bad user
-    assert_same_data(
-        pipeline.driver_dataset(pipeline.load(spark, hetrec, "hetrec", 1)),
-        load_dataset(hetrec, max_dropped_share=1),
-    )
+    _, data, expected = load_both(spark, hetrec, "hetrec", 1)
+    assert_same_data(data, expected)
     path = write_360k(tmp_path / "plays.tsv", extra_lines=["u9\t\tSolo\t3\textra", "u9\t\t Solo \t4"])
-    expected = load_dataset(path, "lastfm360k", max_dropped_share=1)
     # Tiny input splits: many partitions, so the first-appearance numbering must follow file order.
     spark.conf.set("spark.sql.files.maxPartitionBytes", "256")
     try:
         assert spark.read.text(path).rdd.getNumPartitions() > 3
-        data = pipeline.driver_dataset(pipeline.load(spark, path, "lastfm360k", 1))
+        clean, data, expected = load_both(spark, path, "lastfm360k", 1)
     finally:
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     assert_same_data(data, expected)
+    assert_same_catalogue(spark, clean, expected, tmp_path)
 
 
 def test_kaggle_style_csv_with_faults_and_quotes(spark, tmp_path):
-    from item2vec.spark import pipeline
-
     (tmp_path / "lastfm_artist_list.csv").write_text(
         "\ufeffartist_id,artist_name\n"
         '1,"Tyler, The Creator"\n2,"The ""Best"" Band"\n3,  \n3,Again\nx,Bad\n4,Four,extra\n5,Five\n',
@@ -149,9 +184,9 @@ def test_kaggle_style_csv_with_faults_and_quotes(spark, tmp_path):
         "4,1,2,\n4,2\n 4 ,5,1e2\n   \n\t\n5,1,1.5\n",
         encoding="utf-8",
     )
-    expected = load_dataset(str(tmp_path), max_dropped_share=1)
+    _, data, expected = load_both(spark, str(tmp_path), "kaggle", 1)
     assert set(expected.repairs) >= {"play_rows_malformed", "artist_rows_duplicate_id", "play_rows_bad_count"}
-    assert_same_data(pipeline.driver_dataset(pipeline.load(spark, str(tmp_path), "kaggle", 1)), expected)
+    assert_same_data(data, expected)
 
 
 def test_spark_integers_follow_the_pandas_rules(spark):
@@ -215,7 +250,7 @@ def test_paths_through_hadoops_file_system_api(spark, dirty_events, tmp_path, mo
     monkeypatch.setattr(files, "is_local", lambda path: False)
     uri = f"file://{dirty_events}"
     assert files.detect_format(spark, uri) == "lfm1b"
-    data = pipeline.driver_dataset(pipeline.load(spark, uri, max_dropped_share=1))
+    data = spark_dataset(pipeline.load(spark, uri, max_dropped_share=1))
     expected = load_dataset(str(dirty_events), max_dropped_share=1)
     pd.testing.assert_frame_equal(data.plays, expected.plays)
     assert data.repairs == expected.repairs and data.checksums == {}  # remote files are not hashed
