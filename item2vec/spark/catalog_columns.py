@@ -14,8 +14,8 @@ pairs without bringing them to the driver:
   and the model folder's writer copies that file into ``catalog.npz`` in chunks (a
   :class:`~item2vec.model.catalog.StreamedArray`).
 
-The driver thus holds per-artist arrays and at most two partitions of packed numbers,
-never a table of pairs.
+The driver thus holds per-artist arrays and at most two partitions of packed numbers
+(:data:`PARTITION_VALUES` each), never a table of pairs.
 """
 
 import dataclasses
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: User numbers per packed chunk (4 MB of int32), on the executors and when copying the spill file.
 CHUNK_VALUES = 1 << 20
+#: User numbers per partition fetched by the driver (64 MB of int32).
+PARTITION_VALUES = 1 << 24
 #: The spill file of the incidence, in the driver's local folder given to :func:`data_facts`.
 SPILL_FILE = "listen_users.int32"
 
@@ -108,16 +110,20 @@ def user_numbers(pairs):
     return users.select("user", (F.row_number().over(Window.orderBy("user")) - 1).cast("int").alias("code"))
 
 
-def spill_incidence(pairs, codes, path):
+def spill_incidence(pairs, codes, rows, path):
     """Write each artist's user numbers (sorted, artists in id order) as int32 to the local file ``path``.
+
+    The sorted pairs are merged into partitions of about :data:`PARTITION_VALUES` (``coalesce``
+    keeps their order); the driver then fetches one partition per Spark job.
 
     Returns
     -------
     int
-        Numbers written.
+        Numbers written (``rows`` expected).
     """
     incidence = pairs.select("user", "artist_id").join(codes, "user").select("artist_id", "code")
-    blobs = incidence.orderBy("artist_id", "code").select("code").mapInArrow(_pack, "blob binary")
+    ordered = incidence.orderBy("artist_id", "code").coalesce(max(1, -(-rows // PARTITION_VALUES)))
+    blobs = ordered.select("code").mapInArrow(_pack, "blob binary")
     written = 0
     with open(path, "wb") as handle:
         for row in blobs.toLocalIterator(prefetchPartitions=True):
@@ -159,7 +165,7 @@ def data_facts(spark, clean, folder):
     rows = int(listeners.sum())
     codes = user_numbers(clean.pairs).persist()
     spill = os.path.join(folder, SPILL_FILE)
-    written = spill_incidence(clean.pairs, codes, spill)
+    written = spill_incidence(clean.pairs, codes, rows, spill)
     n_users = codes.count()
     codes.unpersist()
     if written != rows:

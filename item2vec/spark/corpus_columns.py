@@ -150,11 +150,12 @@ def write_member_corpora(spark, pairs, vocab_ids, config, work, progress=True):
 
     Member ``i``'s file, in :func:`member_folder`, is byte for byte what
     :func:`item2vec.training.corpus.write_corpus` writes for the seed of member ``i``: one
-    sentence per line, users in order. The weighted rows are computed once; each
-    member's sentences are sorted by user across the cluster and written by one task
-    (``coalesce(1)`` of the sorted partitions keeps their order), so that a member's
-    training task reads its corpus in order from one file. The members' jobs run side by
-    side (:func:`item2vec.spark.jobs.run_jobs`).
+    sentence per line, users in order. The weighted rows are computed once; each member's
+    sentences are built across the cluster, then gathered into one partition, sorted by
+    user and written by one task, so that the member's training task reads its corpus in
+    order from one file. The members' jobs run side by side
+    (:func:`item2vec.spark.jobs.run_jobs`), so the single-task ends of several members
+    overlap.
 
     Parameters
     ----------
@@ -182,8 +183,12 @@ def write_member_corpora(spark, pairs, vocab_ids, config, work, progress=True):
         raise ValueError("no user listens to two or more artists of the vocabulary; nothing to learn from")
 
     def write(index):
-        lines = keyed_sentences(rows, config.seed + index).orderBy("user")
-        lines.select(F.array_join("tokens", " ")).coalesce(1).write.text(member_folder(work, index))
+        lines = keyed_sentences(rows, config.seed + index).select(
+            "user", F.array_join("tokens", " ").alias("line")
+        )
+        lines.repartition(1).sortWithinPartitions("user").select("line").write.text(
+            member_folder(work, index)
+        )
 
     calls = [functools.partial(write, i) for i in range(config.members)]
     try:

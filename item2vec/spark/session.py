@@ -55,6 +55,11 @@ def settings(master, conf=None):
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.adaptive.enabled": "true",
+        # The cleaned pairs are cached (read by every later step): let adaptive execution merge
+        # the small partitions of the cached table too, not only those of plain shuffles.
+        # Otherwise each step over them runs spark.sql.shuffle.partitions (200) tasks, whatever
+        # the size of the data.
+        "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
     }
     cores = local_cores(master)
     if cores is not None:
