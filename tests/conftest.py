@@ -78,6 +78,27 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone cluster, a master and two workers of one core on 127.0.0.1, shared by the
+    session's cluster tests (starting one costs 15-30 s) and stopped by the process ids it started.
+
+    Skips the test when the spark extra or Java is missing (as the ``spark`` fixture does).
+    """
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    from item2vec.research.spark_cluster import StandaloneCluster
+    from item2vec.spark.session import find_java
+
+    if find_java() is None:
+        pytest.skip("no Java for Spark")
+    cluster = StandaloneCluster(
+        str(tmp_path_factory.mktemp("spark-cluster")), workers=2, cores=1, memory="2g"
+    )
+    with cluster:
+        yield cluster
+
+
 def pytest_collection_modifyitems(config, items):
     """The tiers (pyproject.toml's markers): a test that starts Spark or Chromium is slow.
 
@@ -91,7 +112,7 @@ def pytest_collection_modifyitems(config, items):
         if "chrome" in fixtures:
             item.add_marker(pytest.mark.browser)
         heavy = item.get_closest_marker("spark") or item.get_closest_marker("browser")
-        if heavy or "shipped_page" in fixtures:
+        if heavy or "shipped_page" in fixtures or "spark_cluster" in fixtures:
             item.add_marker(pytest.mark.slow)
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the full suite, -n auto
         items[:] = _heaviest_files_first(items)

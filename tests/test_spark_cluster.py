@@ -1,0 +1,120 @@
+"""train_item2vec.py --engine spark on a real Spark standalone cluster: a master and two workers.
+
+The cluster (conftest's ``spark_cluster``) runs on 127.0.0.1 from the pyspark package; its
+executors are separate JVMs with Python workers of their own, which train the members. The
+program runs as users run it, in a process of its own, with the executors' Python set as on
+a cluster (``PYSPARK_PYTHON``: here this virtual environment's, the cluster's own install);
+the package itself is shipped to the executors by the run.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import REPO, shared_data_or_skip
+from item2vec.research.spark_cluster import descendants, free_port
+
+pytestmark = pytest.mark.spark
+
+SHIPPED = os.path.join(REPO, "models")
+
+
+def command(cluster, argv):
+    return [sys.executable, "train_item2vec.py", "--engine", "spark", "--spark-master", cluster.url, *argv]
+
+
+def environment():
+    return {**os.environ, "PYSPARK_PYTHON": sys.executable}
+
+
+def same_files(a, b, names=("vectors.npy", "catalog.npz")):
+    return all(open(os.path.join(a, n), "rb").read() == open(os.path.join(b, n), "rb").read() for n in names)
+
+
+@pytest.mark.slow
+def test_the_default_run_on_a_standalone_cluster_rebuilds_the_shipped_model(spark_cluster, tmp_path):
+    data = shared_data_or_skip()
+    out = tmp_path / "model"
+    done = subprocess.run(
+        command(spark_cluster, ["--data", data, "--out", str(out), "--quiet"]),
+        cwd=REPO,
+        env=environment(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert same_files(SHIPPED, out)
+    meta = json.loads((out / "metadata.json").read_text())
+    assert (meta["engine"], meta["hyperparameters"]["members"]) == ("spark", 8)
+
+
+def _get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/applications{path}", timeout=5) as answer:
+        return json.load(answer)
+
+
+def _executor_of(pid):
+    """The executor id of the executor JVM among ``pid``'s descendants, or None."""
+    for child in descendants(pid):
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as handle:
+                args = handle.read().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        if "--executor-id" in args:
+            return args[args.index("--executor-id") + 1]
+    return None
+
+
+def wait_for_member_task(port, worker_pid, process, timeout=600):
+    """Wait until the members' training job runs and the executor of ``worker_pid`` is running one
+    of its tasks (Spark's REST API on the driver's UI port); returns False if the run ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            (app,) = _get(port, "")
+            training = any(
+                job.get("description") == "training members"
+                for job in _get(port, f"/{app['id']}/jobs?status=running")
+            )
+            busy = {e["id"]: e["activeTasks"] for e in _get(port, f"/{app['id']}/executors")}
+            if training and busy.get(_executor_of(worker_pid), 0) > 0:
+                return True
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_members_train_changes_nothing(spark_cluster, synthetic_dir, tmp_path):
+    # Four members long enough to be caught training; the pandas engine trains the same bag.
+    args = ["--data", synthetic_dir, "--members", "4", "--epochs", "400", "--vector-size", "16", "--quiet"]
+    reference = tmp_path / "pandas"
+    train = [sys.executable, "train_item2vec.py", *args, "--out", str(reference)]
+    assert subprocess.run(train, cwd=REPO, capture_output=True).returncode == 0
+    port = free_port()
+    out = tmp_path / "spark"
+    argv = [*args, "--out", str(out), "--spark-conf", f"spark.ui.port={port}"]
+    process = subprocess.Popen(
+        command(spark_cluster, argv), cwd=REPO, env=environment(), stderr=subprocess.PIPE, text=True
+    )
+    try:
+        caught = wait_for_member_task(port, spark_cluster.workers[1].pid, process)
+        if caught:
+            spark_cluster.kill_worker(1)  # the machine goes, with its executor and its member's task
+        _, err = process.communicate(timeout=900)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        spark_cluster.restart_worker(1)
+    assert caught, "the run ended before worker 1 trained a member"
+    # Spark ran the lost member again on the other worker: the same model as without the loss.
+    assert process.returncode == 0, err
+    assert "Lost executor" in err
+    assert same_files(reference, out)
