@@ -59,20 +59,6 @@ def test_artists_are_identified_by_id_not_name():
     assert data.listeners().to_dict() == {12094: 2, 12096: 1}
 
 
-def test_missing_folder_and_files_are_clear_errors(tmp_path):
-    with pytest.raises(DataError, match="no such data folder"):
-        load_dataset(tmp_path / "nowhere")
-    with pytest.raises(DataError, match="found neither the Kaggle files"):
-        load_dataset(tmp_path)
-
-
-def test_missing_column_names_the_file(tmp_path):
-    (tmp_path / "lastfm_artist_list.csv").write_text("artist_id,artist_name\n1,A\n")
-    (tmp_path / "lastfm_user_scrobbles.csv").write_text("user_id,artist_id,plays\n1,1,3\n")
-    with pytest.raises(DataError, match=r"lastfm_user_scrobbles\.csv: missing column scrobbles"):
-        load_dataset(tmp_path)
-
-
 @pytest.mark.realdata
 def test_real_files_load_with_the_documented_faults():
     from conftest import shared_data_or_skip

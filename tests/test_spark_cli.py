@@ -22,7 +22,7 @@ from test_events import DIRTY_LINES
 from conftest import REPO, shared_data_or_skip
 from item2vec.cli import ask_command as ask
 from item2vec.cli import train_command as train_item2vec
-from item2vec.ingest.formats import LFM1B_ARTISTS, LFM1B_EVENTS
+from item2vec.ingest.formats import LFM1B_EVENTS
 from item2vec.query.recommender import DEFAULT_TOP
 from item2vec.research.synthetic import write_lfm1b
 
@@ -117,61 +117,6 @@ def test_a_streamed_bag_on_events_is_the_same_in_both_engines(spark, events_dir,
     assert same_files(tmp_path / "pandas", tmp_path / "spark")
     meta = json.loads((tmp_path / "spark" / "metadata.json").read_text())
     assert (meta["training_corpus"], meta["data"]["repairs"]["play_rows_malformed"]) == ("file", 3)
-
-
-def bad_inputs(root, events_dir):
-    """(name, --data, extra args) of inputs both engines must refuse."""
-    cases = {}
-
-    def folder(name, files):
-        path = root / name
-        path.mkdir()
-        for file, content in files.items():
-            (path / file).write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-        return str(path)
-
-    artists = (events_dir / LFM1B_ARTISTS).read_bytes()
-    cases["no such folder"] = (str(root / "nowhere"), [])
-    cases["no known files"] = (folder("empty-folder", {"notes.txt": "x"}), [])
-    cases["empty events"] = (folder("empty-events", {LFM1B_EVENTS: "", LFM1B_ARTISTS: artists}), [])
-    cases["events not UTF-8"] = (
-        folder("latin1", {LFM1B_EVENTS: b"1\t1\t1\t1\t5\n1\t2\tD\xe9j\xe0\t1\t6\n", LFM1B_ARTISTS: artists}),
-        ["--format", "lfm1b"],
-    )
-    cases["NUL bytes"] = (
-        folder("nul", {LFM1B_EVENTS: b"\x00\x00\x01", LFM1B_ARTISTS: artists}),
-        ["--format", "lfm1b"],
-    )
-    cases["missing artist file"] = (
-        folder("no-artists", {LFM1B_EVENTS: "1\t1\t1\t1\t5\n"}),
-        ["--format", "lfm1b"],
-    )
-    cases["too many faulty events"] = (str(events_dir), ["--max-dropped-share", "0.0001"])
-    cases["missing column"] = (
-        folder("header", {"lastfm_user_scrobbles.csv": "user,artist_id,scrobbles\n1,1,1\n",
-                          "lastfm_artist_list.csv": "artist_id,artist_name\n1,A\n"}),
-        [],
-    )  # fmt: skip
-    cases["header, no rows"] = (
-        folder("no-rows", {"lastfm_user_scrobbles.csv": "user_id,artist_id,scrobbles\n",
-                           "lastfm_artist_list.csv": "artist_id,artist_name\n1,A\n"}),
-        [],
-    )  # fmt: skip
-    return cases
-
-
-@pytest.mark.spark
-def test_bad_input_ends_the_same_way_in_both_engines_and_keeps_the_previous_model(
-    spark, events_dir, previous_model, tmp_path
-):
-    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
-    for name, (data, extra) in bad_inputs(tmp_path, events_dir).items():
-        argv = ["--data", data, "--out", str(previous_model), "--quiet", *extra]
-        pandas_code, pandas_err = run(argv)
-        spark_code, spark_err = run(SPARK + argv)
-        assert (spark_code, spark_err) == (pandas_code, pandas_err), name
-        assert spark_code == 2 and spark_err.startswith("error: ") and "\n" not in spark_err, name
-        assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before, name
 
 
 @pytest.mark.spark

@@ -29,7 +29,9 @@ def command(cluster, argv):
 
 
 def environment():
-    return {**os.environ, "PYSPARK_PYTHON": sys.executable}
+    """The executors' Python is this environment's (the cluster's own install); the driver listens on
+    127.0.0.1, where the cluster is."""
+    return {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
 
 
 def same_files(a, b, names=("vectors.npy", "catalog.npz")):

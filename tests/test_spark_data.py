@@ -141,17 +141,9 @@ def test_events_with_faulty_lines_give_the_same_plays_repairs_catalogue_and_corp
         assert_same_corpora(spark, clean, expected, tmp_path / str(n), config)
 
 
-def test_events_file_given_directly_and_the_dropped_row_limit(spark, dirty_events):
-    from item2vec.spark import pipeline
-
+def test_events_file_given_directly(spark, dirty_events):
     _, whole, expected = load_both(spark, str(dirty_events / LFM1B_EVENTS), "lfm1b", 1)
     assert_same_data(whole, expected)
-    # 13 of about 40,000 lines are dropped: over a limit of 0.02%, under the default 1%.
-    with pytest.raises(DataError) as raised:
-        pipeline.load(spark, str(dirty_events), max_dropped_share=0.0002)
-    with pytest.raises(DataError) as expected:
-        load_dataset(str(dirty_events), max_dropped_share=0.0002)
-    assert str(raised.value) == str(expected.value)
 
 
 def test_hetrec_and_360k_give_the_same_data(spark, tmp_path):
