@@ -24,13 +24,15 @@ mode; results of other hyperparameters are dropped) and are printed as
 tables, with the training CPU time per row and epoch relative to the
 smallest size (1.00 = exactly linear).
 
-``--events`` runs listening events (LFM-1b layout) through the pandas and the
-Spark engine instead (``benchmarks/scaling_events.py`` says what is measured):
+``--events`` runs listening events (LFM-1b layout) through the pandas engine and the Spark
+engine on ``local[2]`` and on standalone clusters of 2 and 1 workers of one core, the bag of
+``--members`` trained with ``--train-epochs`` epochs (``benchmarks/scaling_events.py`` says what
+is measured):
 
-  python benchmarks/scaling.py --events 1000000 10000000 --engines pandas spark --repeat 2 \\
-      --train-epochs 10 --json docs/scaling.json
-  python benchmarks/scaling.py --events 100000000 --engines pandas spark --repeat 2 \\
-      --train-epochs 10 --json docs/scaling.json --plot docs/scaling.png
+  python benchmarks/scaling.py --events 1000000 10000000 --setups pandas local cluster-2 cluster-1 \\
+      --train-epochs 2 --json docs/scaling.json
+  python benchmarks/scaling.py --events 100000000 --setups pandas local cluster-2 \\
+      --train-epochs 1 --json docs/scaling.json --plot docs/scaling.png
 
 ``--performance docs/PERFORMANCE.md`` rewrites the measured part of that page's Spark
 section from the events results (``--report-only`` renders it without running anything).
@@ -312,19 +314,20 @@ def build_parser():
     parser.add_argument(
         "--events", type=int, nargs="+", help="numbers of listening events: run the events benchmark instead"
     )
-    parser.add_argument("--engines", nargs="+", default=["pandas", "spark"], choices=["pandas", "spark"])
-    parser.add_argument("--spark-master", default="local[2]", help="Spark master (default local[2])")
     parser.add_argument(
-        "--repeat",
-        type=int,
-        default=1,
-        help="events: Spark aggregate + corpus runs in one session (default 1)",
+        "--setups",
+        nargs="+",
+        default=["pandas", "local", "cluster-2"],
+        choices=["pandas", "local", "cluster-2", "cluster-1"],
+        help="events: the pandas engine, the Spark engine on local[2], on a standalone cluster of 2 or "
+        "of 1 workers of one core (started for the run)",
     )
+    parser.add_argument("--members", type=int, default=8, help="events: members of the bag (default 8)")
     parser.add_argument(
         "--train-epochs",
         type=int,
         default=0,
-        help="events: also train gensim on the corpus, this many epochs, in the Spark child (default 0: no)",
+        help="events: also train the bag, this many epochs per member (default 0: data stages only)",
     )
     parser.add_argument("--child", nargs=2, metavar=("FILE", "MODE"), help=argparse.SUPPRESS)
     return parser
@@ -342,15 +345,14 @@ def run_events(args, results):
 
     for n in args.events:
         folder = scaling_events.ensure_events(n, args.data_dir)
-        for engine in args.engines:
-            train = args.train_epochs if engine == "spark" or "spark" not in args.engines else 0
-            result = scaling_events.measure(folder, engine, args.repeat, train, args.spark_master)
-            print(f"{n} events, {engine}: {json.dumps(result)}", flush=True)
+        for setup in args.setups:
+            result = scaling_events.measure(folder, setup, args.members, args.train_epochs)
+            print(f"{n} events, {setup}: {json.dumps(result)}", flush=True)
             results = [
                 r
                 for r in results
                 if not (
-                    r.get("kind") == "events" and (r["events"], r["engine"]) == (result["events"], engine)
+                    r.get("kind") == "events" and (r["events"], r.get("setup")) == (result["events"], setup)
                 )
             ] + [result]
             _save(args, results)

@@ -2,27 +2,28 @@
 
 It measures; :mod:`item2vec.research.scaling_report` turns its results into the documents.
 
-For each number of events a synthetic LFM-1b-layout folder is written once and
-cached (``python -m item2vec.research.synthetic --events N``: lognormal user
-activity, long-tailed lists and plays, 20 planted genres). Then, in a fresh child
-process per engine and size, the stages ``train_item2vec.py`` runs:
+For each number of events a synthetic LFM-1b-layout folder is written once and cached
+(``python -m item2vec.research.synthetic --events N``: lognormal user activity, long-tailed
+lists and plays, 20 planted genres). Then each *setup* runs in a fresh child process:
 
-* ``startup`` (Spark only): start a local session and run one tiny job;
-* ``aggregate``: read and clean the events into per-user play counts on the
-  driver (``load_dataset`` / ``pipeline.load`` + ``driver_dataset``), SHA-256 of
-  the input files included in both;
-* ``corpus``: vocabulary, weighted repeats and the keyed order, written to one
-  local file (``write_corpus`` / ``pipeline.write_corpus_file``);
-* ``train`` (optional, once per size, in the Spark child after Spark is stopped,
-  as the CLI does): gensim on that file with the shipped hyperparameters and
-  ``--train-epochs`` epochs, in memory or ``corpus_file`` mode by the CLI's rule.
+* ``pandas``: the pandas engine: ``aggregate`` (``load_dataset``), ``catalogue``
+  (``Catalog.from_dataset``), ``corpus`` (member 0's corpus file, for the bytes check) and,
+  with ``--train-epochs``, ``train``: the bag in member processes (``trainer.train``,
+  ``--processes 2``);
+* ``local``, ``cluster-2``, ``cluster-1``: ``train_item2vec.py --engine spark``'s run, stage by
+  stage, on ``local[2]`` or on a standalone cluster of 2 or 1 workers of one core each
+  (started by this process for the run, :class:`item2vec.research.spark_cluster.StandaloneCluster`):
+  ``startup`` (session, the package shipped, one tiny job), ``load`` (read, clean, count:
+  the plays stay in Spark), ``catalogue`` (listeners, user numbers, the listen incidence
+  spilled to the driver's disk), ``corpora`` (each member's corpus file, written by Spark),
+  ``train`` (one Spark task per member on the executors), ``stop``, ``save`` (the model
+  folder, the incidence copied in chunks).
 
-With ``--repeat N`` the Spark child runs aggregate and corpus N times in the same
-session (``aggregate (run 2)``, ...): the first run pays Spark's query compilation
-and JIT warm-up, the later ones show the per-row cost. The parent samples the resident memory of the child and
-all its descendants (Python driver, JVM, Python workers) every 0.1 s: peak RSS
-per stage and overall. CPU seconds are those of the process tree (the machine may
-be shared, so wall times carry other people's load).
+This process samples every 0.2 s the resident memory and the CPU time of the child's process
+tree (the driver: Python and its JVM; in local mode the executors run inside that JVM) and,
+on a cluster, of each worker's descendants (its executor JVM and the executor's Python
+workers): peak RSS per stage and overall, CPU seconds per stage. The machine may be shared,
+so wall times carry other people's load; the load average is recorded with each result.
 """
 
 import hashlib
@@ -36,6 +37,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLOCK = os.sysconf("SC_CLK_TCK")
+SETUPS = ("pandas", "local", "cluster-2", "cluster-1")
 
 
 def _stat(pid):
@@ -45,78 +47,99 @@ def _stat(pid):
 
 def tree_pids(root):
     """``root`` and all its live descendants (from /proc)."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                children.setdefault(int(_stat(name)[1]), []).append(int(name))
-            except (OSError, IndexError):
-                continue
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
+    from item2vec.research.spark_cluster import descendants
+
+    return [root, *descendants(root)]
 
 
-def tree_rss_mb(root):
-    """Resident memory of ``root`` and its descendants, MB."""
-    total = 0
-    for pid in tree_pids(root):
-        try:
-            with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-                total += next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
-        except OSError:
-            continue
-    return total / 1024
+def _rss_mb(pid):
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0) / 1024
+    except OSError:
+        return 0.0
 
 
-def tree_cpu_s(root=None):
-    """CPU seconds (user + system) of ``root`` (default: this process), its live descendants and
-    the children they have reaped (the JVM after Spark is stopped, Python workers)."""
-    total = 0.0
-    for pid in tree_pids(root or os.getpid()):
-        try:
-            fields = _stat(pid)
-            total += sum(int(f) for f in fields[11:15]) / CLOCK
-        except (OSError, IndexError):
-            continue
-    return total
+def _cpu_s(pid):
+    """CPU seconds of ``pid`` and of the children it has reaped."""
+    try:
+        return sum(int(f) for f in _stat(pid)[11:15]) / CLOCK
+    except (OSError, IndexError):
+        return None
 
 
-class TreeSampler(threading.Thread):
-    """Samples (time, RSS of the process tree) of ``pid`` every ``interval`` seconds until stopped."""
+class Tree:
+    """The processes under one root: current RSS, and CPU seconds that never go down (a process's last
+    reading is kept after it ends)."""
 
-    def __init__(self, pid, interval=0.1):
+    def __init__(self, root):
+        self.root, self.cpu = root, {}
+
+    def sample(self):
+        rss = 0.0
+        for pid in tree_pids(self.root):
+            rss += _rss_mb(pid)
+            cpu = _cpu_s(pid)
+            if cpu is not None:
+                self.cpu[pid] = max(cpu, self.cpu.get(pid, 0.0))
+        return rss, sum(self.cpu.values())
+
+
+class Sampler(threading.Thread):
+    """Every ``interval`` s: (time, driver RSS, driver CPU, [RSS of each executor tree], executors' CPU)."""
+
+    def __init__(self, driver_pid, worker_pids=(), interval=0.2):
         super().__init__(daemon=True)
-        self.pid, self.interval, self.samples = pid, interval, []
-        self.done = threading.Event()
+        self.driver, self.workers = Tree(driver_pid), [Tree(pid) for pid in worker_pids]
+        self.interval, self.samples, self.done = interval, [], threading.Event()
 
     def run(self):
         while not self.done.is_set():
-            self.samples.append((time.time(), tree_rss_mb(self.pid)))
+            driver_rss, driver_cpu = self.driver.sample()
+            workers = [w.sample() for w in self.workers]
+            # A worker's own JVM is not an executor: its descendants are.
+            executors = [rss - _rss_mb(w.root) for w, (rss, _) in zip(self.workers, workers, strict=True)]
+            self.samples.append((time.time(), driver_rss, driver_cpu, executors, sum(c for _, c in workers)))
             self.done.wait(self.interval)
 
-    def peak(self, start=None, end=None):
-        """Largest sample between ``start`` and ``end``, and the first one after ``end``
-        (a stage shorter than the interval has no sample of its own)."""
-        inside = [m for t, m in self.samples if (start is None or t >= start) and (end is None or t <= end)]
-        after = next((m for t, m in self.samples if end is not None and t > end), None)
-        return max(inside + ([after] if after is not None else []), default=0.0)
+    def between(self, start=None, end=None):
+        """Samples from ``start`` to ``end``, and the first after ``end`` (a short stage may have none)."""
+        inside = [
+            s for s in self.samples if (start is None or s[0] >= start) and (end is None or s[0] <= end)
+        ]
+        after = [s for s in self.samples if end is not None and s[0] > end][:1]
+        return inside + after
+
+    def figures(self, start=None, end=None):
+        """Driver peak MB, executor peak MB (largest one executor's tree), and CPU seconds of each."""
+        got = self.between(start, end)
+        if not got:
+            return {
+                "driver_peak_mb": 0.0,
+                "executor_peak_mb": None,
+                "driver_cpu_s": 0.0,
+                "executor_cpu_s": None,
+            }
+        before = [s for s in self.samples if start is not None and s[0] < start][-1:] or got[:1]
+        executors = [max(s[3]) for s in got if s[3]]
+        return {
+            "driver_peak_mb": max(s[1] for s in got),
+            "executor_peak_mb": max(executors) if executors else None,
+            "driver_cpu_s": got[-1][2] - before[0][2],
+            "executor_cpu_s": got[-1][4] - before[0][4] if self.workers else None,
+        }
 
 
 class Stages:
-    """Timed stages of one child run: wall and tree-CPU seconds, with time stamps for the parent."""
+    """Timed stages of one child run: wall seconds, with time stamps for the parent."""
 
     def __init__(self):
         self.done = []
 
     def run(self, name, function):
-        start, cpu = time.time(), tree_cpu_s()
+        start = time.time()
         value = function()
-        self.done.append({"stage": name, "start": start, "end": time.time(), "cpu_s": tree_cpu_s() - cpu})
-        self.done[-1]["wall_s"] = self.done[-1]["end"] - start
+        self.done.append({"stage": name, "start": start, "end": time.time(), "wall_s": time.time() - start})
         return value
 
 
@@ -128,97 +151,144 @@ def sha256(path):
     return digest.hexdigest()
 
 
-def child(folder, engine, repeat, train_epochs, master):
-    """One engine on one events folder; prints a JSON line (see the module docstring)."""
-    import logging
+def _quality(ids, vectors, catalog):
+    """Planted-genre accuracy@10 of the vectors (:func:`item2vec.research.synthetic.genre_accuracy`)."""
+    from item2vec.research.synthetic import genre_accuracy
 
-    logging.basicConfig(level=logging.WARNING)
+    names = dict(zip(catalog.ids.tolist(), catalog.names, strict=True))
+    listeners = dict(zip(catalog.ids.tolist(), catalog.listeners.tolist(), strict=True))
+    return genre_accuracy(ids, vectors, names, listeners)
+
+
+def _model_facts(folder, trained, catalog):
+    accuracy, evaluated = _quality(trained.artist_ids, trained.vectors, catalog)
+    return {
+        "vectors_sha256": sha256(os.path.join(folder, "vectors.npy")),
+        "catalog_sha256": sha256(os.path.join(folder, "catalog.npz")),
+        "vocabulary": int(len(trained.artist_ids)),
+        "genre_accuracy": accuracy,
+        "evaluated_artists": evaluated,
+    }
+
+
+def pandas_child(folder, members, epochs, work):
+    """The pandas engine's stages on one events folder (see the module docstring)."""
     from item2vec.ingest.formats import load_dataset
+    from item2vec.model.catalog import Catalog
     from item2vec.training.corpus import write_corpus
-    from item2vec.training.trainer import TrainConfig, should_stream, train_corpus_file, vocabulary
+    from item2vec.training.trainer import TrainConfig, save_trained, should_stream, train, vocabulary
 
-    # One member: the shipped bag is eight of these, and the Spark engine trains one.
-    config = TrainConfig(epochs=max(1, train_epochs), members=1)
+    config = TrainConfig(epochs=max(1, epochs), members=members)
     stages = Stages()
-    work = tempfile.mkdtemp(prefix="item2vec-bench-")
+    dataset = stages.run("aggregate", lambda: load_dataset(folder, "lfm1b"))
+    catalog = stages.run("catalogue", lambda: Catalog.from_dataset(dataset))
+    vocab = vocabulary(dataset, config.min_count)
     path = os.path.join(work, "corpus.txt")
-    if engine == "pandas":
-        dataset = stages.run("aggregate", lambda: load_dataset(folder, "lfm1b"))
-        vocab = vocabulary(dataset, config.min_count)
-        counts = stages.run(
-            "corpus",
-            lambda: write_corpus(
-                path, dataset.plays, vocab, config.weighting, config.max_repeat, config.seed
-            ),
-        )
-        n_artists = len(vocab)
-    else:
-        from item2vec.spark import pipeline
-        from item2vec.spark.session import get_spark
-
-        spark = stages.run("startup", lambda: _started(get_spark(master)))
-        for i in range(repeat):
-            suffix = "" if i == 0 else f" (run {i + 1})"
-            clean, dataset = stages.run("aggregate" + suffix, lambda: _spark_load(pipeline, spark, folder))
-            counts, n_artists = stages.run(
-                "corpus" + suffix, lambda c=clean: pipeline.write_corpus_file(spark, c, config, path)
-            )
-            clean.pairs.unpersist()
-        from item2vec.spark.session import shutdown_jvm
-
-        stages.run("stop", lambda: (spark.stop(), shutdown_jvm()))
+    counts = stages.run(
+        "corpus",
+        lambda: write_corpus(path, dataset.plays, vocab, config.weighting, config.max_repeat, config.seed),
+    )
     result = {
-        "kind": "events",
-        "engine": engine,
-        "master": master if engine == "spark" else None,
-        # Every event is a play of a kept pair or a counted repair.
-        "events": int(
-            dataset.plays["plays"].sum() + sum(v for k, v in dataset.repairs.items() if k.startswith("play"))
-        ),
+        "setup": "pandas",
+        "engine": "pandas",
+        "master": None,
         "pairs": int(len(dataset.plays)),
         "users": dataset.n_users,
         "artists": int(len(dataset.artists)),
-        "vocabulary": int(n_artists),
+        "vocabulary": int(len(vocab)),
         "sentences": int(counts[0]),
         "tokens": int(counts[1]),
         "corpus_sha256": sha256(path),
-        "corpus_mb": os.path.getsize(path) / 1e6,
     }
-    if train_epochs:
+    os.remove(path)
+    if epochs:
         stream = should_stream(len(dataset.plays))
         trained = stages.run(
-            "train", lambda: train_corpus_file(path, counts, n_artists, config, False, stream)
+            "train", lambda: train(dataset, config, progress=False, stream=stream, tmp_dir=work, processes=2)
         )
-        names = dict(
-            zip(dataset.artists["artist_id"].tolist(), dataset.artists["name"].tolist(), strict=True)
-        )
-        listeners = dataset.listeners(heard_only=True).to_dict()
-        from item2vec.research.synthetic import genre_accuracy
+        model = os.path.join(work, "model")
+        stages.run("save", lambda: save_trained(model, trained, dataset, catalog=catalog))
+        result.update(_model_facts(model, trained, catalog), train_mode="corpus_file" if stream else "memory")
+    return result, stages
 
-        accuracy, evaluated = genre_accuracy(trained.artist_ids, trained.vectors, names, listeners)
+
+def spark_child(folder, setup, master, members, epochs, work):
+    """``train_item2vec.py --engine spark``'s stages on one events folder (see the module docstring)."""
+    from item2vec.model.storage import load_model
+    from item2vec.spark import catalog_columns, corpus_columns, member_training, paths, pipeline
+    from item2vec.spark.session import get_spark, ship_package, shutdown_jvm
+    from item2vec.training.trainer import TrainConfig, save_trained, should_stream
+
+    config = TrainConfig(epochs=max(1, epochs), members=members)
+    stages = Stages()
+
+    def start():
+        spark = get_spark(master)
+        ship_package(spark, work)
+        spark.range(1000).selectExpr("sum(id)").collect()  # the first job pays the executors' start
+        return spark
+
+    spark = stages.run("startup", start)
+    clean = stages.run("load", lambda: pipeline.load(spark, folder, "lfm1b"))
+    facts = stages.run("catalogue", lambda: catalog_columns.data_facts(spark, clean, work))
+    vocab = pipeline.vocabulary(facts, config)
+    with paths.work_folder(spark) as corpora:
+        counts = stages.run(
+            "corpora",
+            lambda: corpus_columns.write_member_corpora(spark, clean.pairs, vocab, config, corpora, False),
+        )
+        member_0 = paths.local_path(corpus_columns.member_folder(corpora, 0))
+        corpus_sha = sha256(paths.part_files(member_0)[0])
+        stream = should_stream(facts.rows)
+        trained = None
+        if epochs:
+            trained = stages.run(
+                "train",
+                lambda: member_training.train_members(
+                    spark, corpora, config, counts, len(vocab), stream, False
+                ),
+            )
+    stages.run("stop", lambda: (spark.stop(), shutdown_jvm()))
+    result = {
+        "setup": setup,
+        "engine": "spark",
+        "master": master,
+        "pairs": facts.rows,
+        "users": facts.n_users,
+        "artists": facts.facts["artists"],
+        "vocabulary": int(len(vocab)),
+        "sentences": int(counts[0]),
+        "tokens": int(counts[1]),
+        "corpus_sha256": corpus_sha,
+    }
+    if trained is not None:
+        model = os.path.join(work, "model")
+        stages.run("save", lambda: save_trained(model, trained, facts, catalog=facts.catalog))
         result.update(
-            {
-                "train_epochs": train_epochs,
-                "train_mode": "corpus_file" if stream else "memory",
-                "genre_accuracy": accuracy,
-                "evaluated_artists": evaluated,
-                "config": {k: v for k, v in vars(config).items()},
-            }
+            _model_facts(model, trained, load_model(model).catalog),
+            train_mode="corpus_file" if stream else "memory",
+            blas_kernels=trained.blas_kernels,
         )
-    os.remove(path)
-    os.rmdir(work)
-    result["stages"] = stages.done
+    return result, stages
+
+
+def child(folder, setup, master, members, epochs):
+    """One setup on one events folder; prints a JSON line (see the module docstring)."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING)
+    work = tempfile.mkdtemp(prefix="item2vec-bench-")
+    try:
+        if setup == "pandas":
+            result, stages = pandas_child(folder, members, epochs, work)
+        else:
+            result, stages = spark_child(folder, setup, master, members, epochs, work)
+    finally:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    result.update(kind="events", members=members, train_epochs=epochs, stages=stages.done)
     print(json.dumps(result))
-
-
-def _spark_load(pipeline, spark, folder):
-    clean = pipeline.load(spark, folder, "lfm1b")
-    return clean, pipeline.driver_dataset(clean)
-
-
-def _started(spark):
-    spark.range(1000).selectExpr("sum(id)").collect()  # the first job pays the executor's start
-    return spark
 
 
 def ensure_events(events, folder):
@@ -232,33 +302,57 @@ def ensure_events(events, folder):
     return path
 
 
-def measure(folder, engine, repeat, train_epochs, master):
-    """Run :func:`child` in a fresh process, sampling its tree's memory; returns its result."""
-    command = [
-        sys.executable,
-        os.path.abspath(__file__),
-        folder,
-        engine,
-        str(repeat),
-        str(train_epochs),
-        master,
-    ]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    sampler = TreeSampler(process.pid)
-    sampler.start()
-    out, err = process.communicate()
-    sampler.done.set()
-    sampler.join()
+def _events_of(folder):
+    """Lines of the events file (every event, counted or repaired)."""
+    with open(os.path.join(folder, "LFM-1b_LEs.txt"), "rb") as handle:
+        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 24), b""))
+
+
+def measure(folder, setup, members, epochs, cluster_folder=None):
+    """Run :func:`child` for ``setup`` in a fresh process (on a cluster it starts), sampling memory and
+    CPU; returns its result."""
+    from item2vec.research.spark_cluster import StandaloneCluster
+
+    cluster, master, env = None, "local[2]", dict(os.environ)
+    if setup.startswith("cluster-"):
+        cluster = StandaloneCluster(
+            cluster_folder or tempfile.mkdtemp(prefix="item2vec-cluster-"), int(setup.split("-")[1]), 1, "3g"
+        ).start()
+        master = cluster.url
+        env.update(PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    try:
+        command = [
+            sys.executable,
+            os.path.abspath(__file__),
+            folder,
+            setup,
+            master,
+            str(members),
+            str(epochs),
+        ]
+        process = subprocess.Popen(
+            command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        sampler = Sampler(process.pid, [w.pid for w in cluster.workers] if cluster else ())
+        sampler.start()
+        out, err = process.communicate()
+        sampler.done.set()
+        sampler.join()
+    finally:
+        if cluster:
+            cluster.stop()
     if process.returncode:
-        raise RuntimeError(f"{engine} on {folder} failed:\n{err[-3000:]}")
+        raise RuntimeError(f"{setup} on {folder} failed:\n{err[-3000:]}")
     result = json.loads(out.strip().splitlines()[-1])
+    result["events"] = _events_of(folder)
     for stage in result["stages"]:
-        stage["peak_rss_mb"] = sampler.peak(stage["start"], stage["end"])
-    result["peak_rss_mb"] = sampler.peak()
+        stage.update(sampler.figures(stage["start"], stage["end"]))
+    result.update(sampler.figures())
+    result["workers"] = len(cluster.workers) if cluster else None
     result["load_average"] = os.getloadavg()
     return result
 
 
 if __name__ == "__main__":
-    # The child run of :func:`measure`: FOLDER ENGINE REPEAT TRAIN_EPOCHS MASTER.
-    child(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    # The child run of :func:`measure`: FOLDER SETUP MASTER MEMBERS TRAIN_EPOCHS.
+    child(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

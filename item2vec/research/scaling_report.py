@@ -1,224 +1,236 @@
 """The figures of docs/PERFORMANCE.md's Spark section, from ``benchmarks/scaling.py --events`` results.
 
-The benchmark (``benchmarks/scaling_events.py``) measures; this module only reads its
-result dicts (one per engine and size, with timed ``stages``) and computes the tables,
-the LFM-1b estimate and the ``scaling.png`` panels from them, so the documents can be
-regenerated, and tested, without running anything.
+The benchmark (``benchmarks/scaling_events.py``) measures; this module only reads its result
+dicts (one per setup and number of events, with timed ``stages``) and computes the tables,
+the targets, the LFM-1b estimate and the ``scaling.png`` panels from them, so the documents
+can be regenerated, and tested, without running anything.
 """
 
 from . import report
+
+#: The setups of the events benchmark, in the order the documents show them.
+SETUPS = ("pandas", "local", "cluster-2", "cluster-1")
+SETUP_NAMES = {
+    "pandas": "pandas engine (2 processes)",
+    "local": "Spark `local[2]`",
+    "cluster-2": "Spark cluster, 2 workers x 1 core",
+    "cluster-1": "Spark cluster, 1 worker x 1 core",
+}
+#: Stages of a Spark setup, in run order (``startup`` and ``stop`` are Spark's own overhead).
+SPARK_STAGES = ("startup", "load", "catalogue", "corpora", "train", "save")
+#: The pandas engine's stages under the Spark stage they compare with (its ``corpus`` is member 0's
+#: file alone, for the bytes check: its members build their own while they train).
+PANDAS_AS_SPARK = {
+    "aggregate": "load",
+    "catalogue": "catalogue",
+    "corpus": "corpora",
+    "train": "train",
+    "save": "save",
+}
+#: The issue's targets.
+DRIVER_LIMIT_MB = 1536
+SPEEDUP_TARGET = 1.7
+#: LFM-1b as published (Schedl 2016): listening events, users, artists.
+LFM1B = {"events": 1_088_161_692, "users": 120_322, "artists": 3_190_371}
+#: The cluster of the estimate.
+NODES, CORES_PER_NODE = 16, 4
 
 
 def _stage(result, name):
     return next((s for s in result["stages"] if s["stage"] == name), None)
 
 
-def _later(result, name):
-    """The repeated runs of stage ``name`` (``name (run 2)``, ...), in order."""
-    return [s for s in result["stages"] if s["stage"].startswith(name + " (")]
+def _wall(result, name):
+    stage = _stage(result, name)
+    return stage["wall_s"] if stage else None
 
 
-def _best_later(result, name):
-    """The fastest repeated run of stage ``name``, or None when it ran once."""
-    return min(_later(result, name), key=lambda s: s["wall_s"], default=None)
+def _cpu(stage):
+    """CPU seconds of a stage: the driver's and, on a cluster, the executors'."""
+    return stage["driver_cpu_s"] + (stage.get("executor_cpu_s") or 0.0)
 
 
-def table(results):
-    """Markdown tables of the events results: one row per engine, size and stage."""
-    lines = [
-        "| events | engine | stage | wall s | CPU s | rows/s (wall) | peak RSS MB (tree) |",
-        "|---:|---|---|---:|---:|---:|---:|",
-    ]
-    for r in sorted(results, key=lambda r: (r["events"], r["engine"])):
-        for s in r["stages"]:
-            name = s["stage"]
-            if name.startswith("aggregate"):
-                rate = f"{r['events'] / s['wall_s'] / 1e6:.2f}M events/s"
-            elif name.startswith("corpus"):
-                rate = f"{r['pairs'] / s['wall_s'] / 1e6:.2f}M pairs/s"
-            elif name == "train":
-                rate = f"{r['tokens'] * r['train_epochs'] / s['wall_s'] / 1e3:.1f}K tokens x epochs/s"
-            else:
-                rate = ""
-            if name == "train":
-                name = f"train ({r['train_epochs']} epochs, {r['train_mode']})"
-            lines.append(
-                f"| {r['events']:,} | {r['engine']} | {name} | {s['wall_s']:.1f} | {s['cpu_s']:.1f} | "
-                f"{rate} | {s['peak_rss_mb']:,.0f} |"
-            )
-    return "\n".join(lines)
+def _of(results, events, setup):
+    return next((r for r in results if r["events"] == events and r.get("setup") == setup), None)
 
 
-def summary(results):
-    """Markdown: per size, the aggregation ratio Spark/pandas and whether the corpora are identical."""
-    lines = [
-        "| events | pairs | tokens | pandas aggregate s | Spark aggregate s (first; later runs) | "
-        "Spark / pandas (first; later) | pandas peak MB | Spark peak MB | same corpus |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
-    ]
-    for row in _sizes(results):
-        pa, sa, later = row["pandas_aggregate_s"], row["spark_first_s"], row["spark_later_s"]
-        seconds = f"{sa:.1f}" + ("; " + ", ".join(f"{w:.1f}" for w in later) if later else "")
-        ratio = f"{sa / pa:.2f}x" + ("; " + ", ".join(f"{w / pa:.2f}x" for w in later) if later else "")
-        lines.append(
-            f"| {row['events']:,} | {row['pairs']:,} | {row['tokens']:,} | {pa:.1f} | {seconds} | {ratio} | "
-            f"{row['pandas_peak_mb']:,.0f} | {row['spark_peak_mb']:,.0f} | "
-            f"{'yes' if row['same_corpus'] else 'NO'} ({row['corpus_sha256'][:12]}) |"
-        )
-    return "\n".join(lines)
-
-
-def _sizes(results):
-    """One row (:func:`_size_row`) per number of events measured with both engines."""
-    rows = []
+def rows(results):
+    """One row per number of events and setup, in order: stage walls, peaks, the model's checksum."""
+    out = []
     for n in sorted({r["events"] for r in results}):
-        p = next((r for r in results if r["events"] == n and r["engine"] == "pandas"), None)
-        s = next((r for r in results if r["events"] == n and r["engine"] == "spark"), None)
-        if p and s:
-            rows.append(_size_row(p, s))
-    return rows
+        reference = _of(results, n, "pandas") or next(r for r in results if r["events"] == n)
+        for setup in SETUPS:
+            r = _of(results, n, setup)
+            if r is None:
+                continue
+            names = PANDAS_AS_SPARK if setup == "pandas" else {s: s for s in SPARK_STAGES}
+            out.append(
+                {
+                    "events": n,
+                    "setup": setup,
+                    "name": SETUP_NAMES[setup],
+                    "pairs": r["pairs"],
+                    "tokens": r["tokens"],
+                    "vocabulary": r["vocabulary"],
+                    "epochs": r["train_epochs"],
+                    "members": r["members"],
+                    "walls": {as_spark: _wall(r, name) for name, as_spark in names.items()},
+                    "total_s": sum(st["wall_s"] for st in r["stages"]),
+                    "driver_peak_mb": r["driver_peak_mb"],
+                    "executor_peak_mb": r.get("executor_peak_mb"),
+                    "same_corpus": r["corpus_sha256"] == reference["corpus_sha256"],
+                    "vectors_sha256": r.get("vectors_sha256"),
+                    "same_model": r.get("vectors_sha256") == reference.get("vectors_sha256")
+                    and r.get("catalog_sha256") == reference.get("catalog_sha256"),
+                    "genre_accuracy": r.get("genre_accuracy"),
+                    "load_average": r.get("load_average"),
+                }
+            )
+    return out
 
 
-#: LFM-1b as the issue that asked for the estimate describes it: 1 billion listening events.
-LFM1B_EVENTS = 1_000_000_000
+def training(results):
+    """The bag's training per size and setup: wall, CPU, tokens x epochs per CPU second and member."""
+    out = []
+    for r in sorted(results, key=lambda r: (r["events"], SETUPS.index(r["setup"]))):
+        stage = _stage(r, "train")
+        if not stage:
+            continue
+        cpu = _cpu(stage)
+        out.append(
+            {
+                "events": r["events"],
+                "setup": r["setup"],
+                "name": SETUP_NAMES[r["setup"]],
+                "members": r["members"],
+                "epochs": r["train_epochs"],
+                "mode": r["train_mode"],
+                "tokens": r["tokens"],
+                "wall_s": stage["wall_s"],
+                "cpu_s": cpu,
+                "member_cpu_s": cpu / r["members"],
+                "token_epochs_per_cpu_s": r["tokens"] * r["train_epochs"] * r["members"] / cpu
+                if cpu
+                else None,
+                "genre_accuracy": r.get("genre_accuracy"),
+            }
+        )
+    return out
 
 
-def _size_row(p, s):
-    pa = _stage(p, "aggregate")
-    first, best = _stage(s, "aggregate"), _best_later(s, "aggregate")
-    corpus_first, corpus_best = _stage(s, "corpus"), _best_later(s, "corpus")
+def speedups(results):
+    """Per size with both clusters: the bag's training wall on 1 worker over that on 2."""
+    out = []
+    for n in sorted({r["events"] for r in results}):
+        one, two = _of(results, n, "cluster-1"), _of(results, n, "cluster-2")
+        if one and two and _stage(one, "train") and _stage(two, "train"):
+            ratio = _wall(one, "train") / _wall(two, "train")
+            out.append(
+                {"events": n, "one_s": _wall(one, "train"), "two_s": _wall(two, "train"), "ratio": ratio}
+            )
+    return out
+
+
+def targets(results):
+    """The targets: the driver's peak at the largest size on a cluster, the 2-worker speedup at 10M."""
+    cluster = [r for r in results if r.get("setup") == "cluster-2"]
+    largest = max(cluster, key=lambda r: r["events"], default=None)
+    ten = next((s for s in speedups(results) if round(s["events"], -6) == 10_000_000), None)
     return {
-        "events": p["events"],
-        "pairs": p["pairs"],
-        "tokens": p["tokens"],
-        "pandas_aggregate_s": pa["wall_s"],
-        "pandas_aggregate_cpu_s": pa["cpu_s"],
-        "pandas_corpus_s": _stage(p, "corpus")["wall_s"],
-        "spark_startup_s": _stage(s, "startup")["wall_s"],
-        "spark_first_s": first["wall_s"],
-        "spark_later_s": [st["wall_s"] for st in _later(s, "aggregate")],
-        "spark_best_s": best["wall_s"] if best else None,
-        "spark_best_cpu_s": (best or first)["cpu_s"],
-        "spark_corpus_first_s": corpus_first["wall_s"],
-        "spark_corpus_best_s": corpus_best["wall_s"] if corpus_best else None,
-        "spark_corpus_best_cpu_s": (corpus_best or corpus_first)["cpu_s"],
-        "ratio_first": first["wall_s"] / pa["wall_s"],
-        "ratio_best": best["wall_s"] / pa["wall_s"] if best else None,
-        "pandas_peak_mb": p["peak_rss_mb"],
-        "spark_peak_mb": s["peak_rss_mb"],
-        "same_corpus": p["corpus_sha256"] == s["corpus_sha256"],
-        "corpus_sha256": s["corpus_sha256"],
+        "driver": largest
+        and {
+            "events": largest["events"],
+            "peak_mb": largest["driver_peak_mb"],
+            "met": largest["driver_peak_mb"] <= DRIVER_LIMIT_MB,
+        },
+        "speedup": ten and {**ten, "met": ten["ratio"] >= SPEEDUP_TARGET},
     }
 
 
-def performance(results, lfm1b_events=LFM1B_EVENTS):
-    """The figures of the Spark section of ``docs/PERFORMANCE.md``, from the events results.
+def _per_artist(results):
+    """Driver peak (cluster-2) as ``fixed + per_artist x artists in the vocabulary``, fitted through the
+    smallest and the largest size (the driver holds per-artist arrays and the bag, nothing per pair)."""
+    cluster = sorted((r for r in results if r.get("setup") == "cluster-2"), key=lambda r: r["events"])
+    if len(cluster) < 2 or cluster[-1]["vocabulary"] == cluster[0]["vocabulary"]:
+        return None
+    a, b = cluster[0], cluster[-1]
+    per_artist = (b["driver_peak_mb"] - a["driver_peak_mb"]) * 1e6 / (b["vocabulary"] - a["vocabulary"])
+    return {
+        "peaks": [(r["events"], r["driver_peak_mb"], r["vocabulary"]) for r in cluster],
+        "bytes_per_artist": per_artist,
+        "fixed_mb": a["driver_peak_mb"] - per_artist * a["vocabulary"] / 1e6,
+    }
 
-    Parameters
-    ----------
-    results : list of dict
-        Events results as :func:`measure` returns them (both engines at each size).
-    lfm1b_events : int, optional
-        Events of the data set the cost estimate is for.
+
+def estimate(results, lfm1b=LFM1B, nodes=NODES, cores=CORES_PER_NODE):
+    """LFM-1b on a cluster of ``nodes`` x ``cores``, scaled linearly from the largest cluster-2 run.
+
+    Data stages: CPU seconds per event (driver and executors). Training: each member's CPU
+    seconds per token and epoch, for the shipped epochs; members train in parallel, one task
+    each, so the bag's wall time is one member's when the cluster has a core per member.
+    The driver: :func:`_per_artist`'s fit, at LFM-1b's artists (all of them in the
+    vocabulary: an upper bound).
+    """
+    from ..training.trainer import TrainConfig
+
+    trained = [r for r in results if r.get("setup") == "cluster-2" and _stage(r, "train")]
+    if not trained:
+        return None
+    r = max(trained, key=lambda r: r["events"])
+    scale = lfm1b["events"] / r["events"]
+    data_cpu = sum(_cpu(_stage(r, s)) for s in ("load", "catalogue", "corpora"))
+    config = TrainConfig()
+    member_cpu = _cpu(_stage(r, "train")) / r["members"]
+    per_token_epoch = member_cpu / (r["tokens"] * r["train_epochs"])
+    tokens = r["tokens"] * scale
+    member_h = tokens * config.epochs * per_token_epoch / 3600
+    driver = _per_artist(results)
+    return {
+        "events": lfm1b["events"],
+        "artists": lfm1b["artists"],
+        "from_events": r["events"],
+        "nodes": nodes,
+        "cores": nodes * cores,
+        "pairs": r["pairs"] * scale,
+        "tokens": tokens,
+        "pairs_per_event": r["pairs"] / r["events"],
+        "tokens_per_pair": r["tokens"] / r["pairs"],
+        "data_core_h": data_cpu * scale / 3600,
+        "data_wall_min": data_cpu * scale / (nodes * cores) / 60,
+        "members": config.members,
+        "epochs": config.epochs,
+        "member_h": member_h,
+        "bag_core_h": member_h * config.members,
+        "single_machine_bag_h": member_h * config.members / 2,
+        "spill_gb": 4 * r["pairs"] * scale / 1e9,
+        "driver": driver,
+        "driver_lfm1b_mb": driver
+        and driver["fixed_mb"] + driver["bytes_per_artist"] * lfm1b["artists"] / 1e6,
+        "results_mb": config.members * config.vector_size * 4 * lfm1b["artists"] / 1e6,
+    }
+
+
+def performance(results):
+    """The figures of the Spark section of ``docs/PERFORMANCE.md``, from the events results.
 
     Returns
     -------
     dict
-        ``sizes`` (one row per size measured with both engines), ``training`` (the
-        Spark children's gensim runs), ``targets`` (peak RSS at the largest size, the
-        aggregation ratio at 10M events) and ``estimate`` (per-row rates of the
-        largest trained size, scaled linearly to ``lfm1b_events``).
+        ``rows`` (:func:`rows`), ``training`` (:func:`training`), ``speedups``, ``targets``,
+        ``estimate`` (:func:`estimate`), ``shipped`` (the shipped bag's members and epochs).
     """
-    sizes = _sizes(results)
-    training = [
-        {
-            "events": r["events"],
-            "tokens": r["tokens"],
-            "vocabulary": r["vocabulary"],
-            "epochs": r["train_epochs"],
-            "mode": r["train_mode"],
-            "wall_s": _stage(r, "train")["wall_s"],
-            "cpu_s": _stage(r, "train")["cpu_s"],
-            "peak_mb": _stage(r, "train")["peak_rss_mb"],
-            "genre_accuracy": r["genre_accuracy"],
-            "token_epochs_per_cpu_s": r["tokens"] * r["train_epochs"] / _stage(r, "train")["cpu_s"],
-            "config": r["config"],
-        }
-        for r in sorted(results, key=lambda r: r["events"])
-        if r["engine"] == "spark" and _stage(r, "train")
-    ]
-    largest = sizes[-1] if sizes else None
-    ten = next((row for row in sizes if round(row["events"], -6) == 10_000_000), None)
-    targets = {
-        "rss": largest and {"events": largest["events"], "peak_mb": largest["spark_peak_mb"],
-                            "met": largest["spark_peak_mb"] < 4096},
-        "ratio": ten and {"first": ten["ratio_first"], "best": ten["ratio_best"],
-                          "met": min(filter(None, (ten["ratio_first"], ten["ratio_best"]))) <= 3},
-    }  # fmt: skip
-    # The slower engine's data stages (first runs) at each size, to compare training with.
-    data_s = {
-        row["events"]: max(
-            row["pandas_aggregate_s"] + row["pandas_corpus_s"],
-            row["spark_first_s"] + row["spark_corpus_first_s"],
-        )
-        for row in sizes
-    }
-    return {
-        "sizes": sizes,
-        "training": training,
-        # Sizes at which training took longer than the slower engine's data stages.
-        "training_dominates": [
-            t["events"] for t in training if t["wall_s"] > data_s.get(t["events"], float("inf"))
-        ],
-        "cluster_cores": 16,
-        "shipped_epochs": _shipped_epochs(),
-        "targets": targets,
-        "estimate": _estimate(sizes, training, lfm1b_events),
-    }
-
-
-def _shipped_epochs():
     from ..training.trainer import TrainConfig
 
-    return TrainConfig().epochs
-
-
-def _estimate(sizes, training, events):
-    """Per-row rates of the largest size (with its training run) scaled linearly to ``events``."""
-    trained = {t["events"]: t for t in training}
-    rows = [row for row in sizes if row["events"] in trained]
-    if not rows:
-        return None
-    row, t = rows[-1], trained[rows[-1]["events"]]
-    scale = events / row["events"]
-    # Memory: the marginal bytes per (user, artist) pair between the two largest sizes, so
-    # that the fixed cost (interpreter, libraries, the JVM) is not scaled with the data.
-    smaller = [r for r in sizes if r["events"] < row["events"]]
-    per_pair = (
-        (row["pandas_peak_mb"] - smaller[-1]["pandas_peak_mb"]) * 1e6 / (row["pairs"] - smaller[-1]["pairs"])
-        if smaller
-        else None
-    )
-    pairs, tokens = row["pairs"] * scale, row["tokens"] * scale
-    per_million = [(r["events"], r["spark_best_cpu_s"] * 1e6 / r["events"]) for r in sizes]
+    config = TrainConfig()
     return {
-        "events": events,
-        "from_events": row["events"],
-        # Spark aggregation CPU seconds per million events at each size: the linearity check.
-        "spark_cpu_s_per_million": per_million,
-        "falling": all(a[1] > b[1] for a, b in zip(per_million, per_million[1:], strict=False)),
-        "pairs_per_event": row["pairs"] / row["events"],
-        "tokens_per_pair": row["tokens"] / row["pairs"],
-        "pairs": pairs,
-        "tokens": tokens,
-        "spark_aggregate_cpu_h": row["spark_best_cpu_s"] * scale / 3600,
-        "spark_corpus_cpu_h": row["spark_corpus_best_cpu_s"] * scale / 3600,
-        "pandas_aggregate_cpu_h": row["pandas_aggregate_cpu_s"] * scale / 3600,
-        "pandas_bytes_per_pair": per_pair,
-        "driver_plays_gb": per_pair * pairs / 1e9 if per_pair else None,
-        "epochs": t["epochs"],
-        "train_cpu_h": tokens * t["epochs"] / t["token_epochs_per_cpu_s"] / 3600,
-        "token_epochs_per_cpu_s": t["token_epochs_per_cpu_s"],
+        "rows": rows(results),
+        "training": training(results),
+        "speedups": speedups(results),
+        "targets": targets(results),
+        "estimate": estimate(results),
+        "shipped": {"members": config.members, "epochs": config.epochs},
+        "driver_limit_mb": DRIVER_LIMIT_MB,
+        "speedup_target": SPEEDUP_TARGET,
     }
 
 
@@ -227,30 +239,63 @@ def render_performance(results):
     return report.render("PERFORMANCE_spark.md.j2", **performance(results))
 
 
+def table(results):
+    """Markdown: every stage of every run, wall and CPU seconds, the driver's and executors' peaks."""
+    lines = [
+        "| events | setup | stage | wall s | driver CPU s | executors CPU s | driver peak MB | "
+        "executor peak MB |",
+        "|---:|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in sorted(results, key=lambda r: (r["events"], SETUPS.index(r["setup"]))):
+        for s in r["stages"]:
+            executor_cpu = "" if s.get("executor_cpu_s") is None else f"{s['executor_cpu_s']:.1f}"
+            executor_peak = "" if s.get("executor_peak_mb") is None else f"{s['executor_peak_mb']:,.0f}"
+            lines.append(
+                f"| {r['events']:,} | {r['setup']} | {s['stage']} | {s['wall_s']:.1f} | "
+                f"{s['driver_cpu_s']:.1f} | {executor_cpu} | {s['driver_peak_mb']:,.0f} | {executor_peak} |"
+            )
+    return "\n".join(lines)
+
+
+def summary(results):
+    """Markdown: per size and setup, stage walls, peaks, whether the model is the pandas engine's."""
+    lines = ["| events | setup | " + " | ".join(SPARK_STAGES) + " | driver MB | executor MB | same model |"]
+    lines.append("|---:|---|" + "---:|" * (len(SPARK_STAGES) + 2) + "---|")
+    for row in rows(results):
+        walls = [row["walls"].get(s) for s in SPARK_STAGES]
+        cells = " | ".join("" if w is None else f"{w:.1f}" for w in walls)
+        executor = "" if row["executor_peak_mb"] is None else f"{row['executor_peak_mb']:,.0f}"
+        lines.append(
+            f"| {row['events']:,} | {row['setup']} | {cells} | {row['driver_peak_mb']:,.0f} | {executor} | "
+            f"{'yes' if row['same_model'] else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
 def plot(axes, results):
-    """Three panels: stage wall time, peak RSS of the process tree, aggregation rows/s; per engine."""
-    # One colour per engine in every panel; the line style tells the stage or run apart.
-    for engine, marker, color in (("pandas", "s", "tab:blue"), ("spark", "o", "tab:orange")):
-        rs = sorted((r for r in results if r["engine"] == engine), key=lambda r: r["events"])
+    """Three panels: the whole run's wall time, the driver's and executors' peaks, the bag's training."""
+    colors = {"pandas": "tab:blue", "local": "tab:orange", "cluster-2": "tab:green", "cluster-1": "tab:red"}
+    for setup in SETUPS:
+        rs = sorted((r for r in results if r.get("setup") == setup), key=lambda r: r["events"])
         if not rs:
             continue
         events = [r["events"] for r in rs]
-        for stage, style in (("aggregate", "-"), ("corpus", "--")):
-            axes[0].loglog(events, [_stage(r, stage)["wall_s"] for r in rs], marker=marker, linestyle=style,
-                           color=color, label=f"{engine}: {stage}")  # fmt: skip
-        axes[1].loglog(events, [r["peak_rss_mb"] for r in rs], marker=marker, color=color, label=engine)
-        axes[2].semilogx(
-            events, [r["events"] / _stage(r, "aggregate")["wall_s"] / 1e6 for r in rs], marker=marker,
-            color=color, label=f"{engine} (first run)",
-        )  # fmt: skip
-        warm = [r for r in rs if _best_later(r, "aggregate")]
-        if warm:
-            axes[2].semilogx(
-                [r["events"] for r in warm],
-                [r["events"] / _best_later(r, "aggregate")["wall_s"] / 1e6 for r in warm],
-                marker=marker, linestyle=":", color=color, label=f"{engine} (best later run)",
-            )  # fmt: skip
-    axes[1].axhline(4096, color="red", linestyle=":", label="4 GB target")
-    axes[0].set(xlabel="listening events", ylabel="wall seconds", title="events: stage time")
-    axes[1].set(xlabel="listening events", ylabel="MB", title="events: peak RSS (process tree)")
-    axes[2].set(xlabel="listening events", ylabel="million events / s", title="events: aggregation speed")
+        color, label = colors[setup], SETUP_NAMES[setup].replace("`", "")
+        axes[0].loglog(events, [sum(s["wall_s"] for s in r["stages"]) for r in rs], marker="o", color=color,
+                       label=label)  # fmt: skip
+        axes[1].loglog(
+            events, [r["driver_peak_mb"] for r in rs], marker="o", color=color, label=f"{label}: driver"
+        )
+        if setup.startswith("cluster"):
+            peaks = [r["executor_peak_mb"] for r in rs]
+            axes[1].loglog(
+                events, peaks, marker="s", linestyle="--", color=color, label=f"{label}: one executor"
+            )
+        trained = [r for r in rs if _stage(r, "train")]
+        if trained:
+            axes[2].loglog([r["events"] for r in trained], [_wall(r, "train") for r in trained], marker="o",
+                           color=color, label=label)  # fmt: skip
+    axes[1].axhline(DRIVER_LIMIT_MB, color="red", linestyle=":", label="1.5 GB driver target")
+    axes[0].set(xlabel="listening events", ylabel="wall seconds", title="events: the whole run")
+    axes[1].set(xlabel="listening events", ylabel="MB", title="events: peak RSS")
+    axes[2].set(xlabel="listening events", ylabel="wall seconds", title="events: training the bag")
