@@ -12,81 +12,101 @@ from item2vec.research import scaling_report  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _result(engine, events, pairs, tokens, stages, peak, sha="abc", train=None):
+def _result(setup, events, stages, driver_mb, executor_mb=None, vocabulary=1000, sha="v1", train=True):
+    """A benchmarks/scaling_events.py result; ``stages``: (name, wall s, driver CPU s, executors CPU s)."""
     result = {
         "kind": "events",
-        "engine": engine,
+        "setup": setup,
+        "engine": "pandas" if setup == "pandas" else "spark",
         "events": events,
-        "pairs": pairs,
+        "pairs": events // 10,
         "users": events // 1000,
-        "vocabulary": 900,
-        "tokens": tokens,
-        "corpus_sha256": sha,
-        "peak_rss_mb": peak,
-        "stages": [{"stage": n, "wall_s": w, "cpu_s": c, "peak_rss_mb": peak} for n, w, c in stages],
+        "artists": 100_000,
+        "vocabulary": vocabulary,
+        "tokens": events // 5,
+        "members": 8,
+        "train_epochs": 2,
+        "train_mode": "memory",
+        "corpus_sha256": "c1",
+        "vectors_sha256": sha,
+        "catalog_sha256": "k1",
+        "genre_accuracy": 0.9,
+        "driver_peak_mb": driver_mb,
+        "executor_peak_mb": executor_mb,
+        "stages": [
+            {
+                "stage": n,
+                "wall_s": w,
+                "driver_cpu_s": d,
+                "executor_cpu_s": e,
+                "driver_peak_mb": driver_mb,
+                "executor_peak_mb": executor_mb,
+            }
+            for n, w, d, e in stages
+        ],  # fmt: skip
     }
-    if train:
-        result.update(
-            train_epochs=10,
-            train_mode="memory",
-            genre_accuracy=0.9,
-            config={"vector_size": 32, "window": 20, "negative": 5, "workers": 1},
-        )
-        result["stages"].append({"stage": "train", "wall_s": train, "cpu_s": train, "peak_rss_mb": 300})
+    if not train:
+        result["stages"] = [s for s in result["stages"] if s["stage"] != "train"]
     return result
 
 
-def _pair(events, pandas_s, spark_s, spark_later_s, peak, same=True):
-    pairs, tokens = events // 10, events // 5
-    pandas = _result(
-        "pandas", events, pairs, tokens, [("aggregate", pandas_s, pandas_s), ("corpus", 1, 1)], peak / 2
-    )
-    spark = _result(
-        "spark",
-        events,
-        pairs,
-        tokens,
-        [
-            ("startup", 10, 15),
-            ("aggregate", spark_s, 2 * spark_s),
-            ("corpus", 2, 4),
-            ("aggregate (run 2)", spark_later_s, 2 * spark_later_s),
-            ("corpus (run 2)", 1.5, 3),
-        ],
-        peak,
-        sha="abc" if same else "def",
-        train=1000.0,
-    )
-    return [pandas, spark]
+def _spark(setup, events, train_s, train_cpu, driver_mb, executor_mb=None, vocabulary=1000, sha="v1"):
+    stages = [("startup", 10, 2, 1), ("load", 20, 1, 30), ("catalogue", 5, 1, 5), ("corpora", 10, 1, 15)]
+    stages += [("train", train_s, 1, train_cpu - 1), ("stop", 1, 0, 0), ("save", 2, 2, 0)]
+    return _result(setup, events, stages, driver_mb, executor_mb, vocabulary, sha)
 
 
-def test_the_figures_and_targets_are_computed_from_the_results():
-    results = _pair(10_000_000, 5.0, 20.0, 10.0, 3000) + _pair(100_000_000, 50.0, 120.0, 100.0, 5000)
-    figures = scaling_report.performance(results, lfm1b_events=1_000_000_000)
-    assert [s["events"] for s in figures["sizes"]] == [10_000_000, 100_000_000]
-    ten = figures["sizes"][0]
-    assert (ten["ratio_first"], ten["ratio_best"]) == (4.0, 2.0)
-    # Met: the later run is within 3x.
-    assert figures["targets"]["ratio"] == {"first": 4.0, "best": 2.0, "met": True}
-    assert figures["targets"]["rss"] == {"events": 100_000_000, "peak_mb": 5000, "met": False}
-    assert figures["training_dominates"]
+def _pandas(events, vocabulary=1000):
+    stages = [("aggregate", 5, 5, None), ("catalogue", 1, 1, None), ("corpus", 1, 1, None)]
+    return _result(
+        "pandas", events, stages + [("train", 100, 200, None), ("save", 1, 1, None)], 500, None, vocabulary
+    )
+
+
+def _sizes():
+    results = []
+    for events, vocabulary, driver in ((10_000_000, 10_000, 900), (100_000_000, 90_000, 1_400)):
+        results += [
+            _pandas(events, vocabulary),
+            _spark("local", events, 120, 240, 2_500, None, vocabulary),
+            _spark("cluster-2", events, 110, 200, driver, 700, vocabulary),
+            _spark("cluster-1", events, 200, 200, driver, 700, vocabulary),
+        ]
+    return results
+
+
+def test_the_targets_and_the_estimate_are_computed_from_the_results():
+    results = _sizes()
+    figures = scaling_report.performance(results)
+    assert figures["targets"]["driver"] == {"events": 100_000_000, "peak_mb": 1_400, "met": True}
+    speedup = figures["targets"]["speedup"]
+    assert speedup["ratio"] == pytest.approx(200 / 110) and speedup["met"]  # 1.82x >= 1.7x
+    assert [r["same_model"] for r in figures["rows"]] == [True] * 8
     estimate = figures["estimate"]
-    assert estimate["from_events"] == 100_000_000
-    assert estimate["spark_aggregate_cpu_h"] == pytest.approx(200.0 * 10 / 3600)  # best later run's CPU x 10
-    assert estimate["pairs"] == pytest.approx(100_000_000)
-    # Marginal memory per pair between the two sizes: (2500 - 1500) MB over 9M pairs.
-    assert estimate["pandas_bytes_per_pair"] == pytest.approx(1000e6 / 9_000_000)
-    # 200M tokens x 10 epochs at 20M tokens x 10 epochs per 1000 CPU s.
-    assert estimate["train_cpu_h"] == pytest.approx(200e6 * 10 / (20e6 * 10 / 1000) / 3600)
+    scale = scaling_report.LFM1B["events"] / 100_000_000
+    # Data work: load + catalogue + corpora CPU (driver and executors) of the 2-worker run, scaled.
+    assert estimate["data_core_h"] == pytest.approx((31 + 6 + 16) * scale / 3600)
+    # One member: the train stage's CPU over 8 members, per token and epoch, at the shipped 10 epochs.
+    member_cpu = 200 / 8
+    expected = 20_000_000 * scale * 10 * member_cpu / (20_000_000 * 2) / 3600
+    assert estimate["member_h"] == pytest.approx(expected)
+    # The driver: fitted through the two sizes, 500 MB more for 80,000 more vocabulary artists.
+    assert estimate["driver"]["bytes_per_artist"] == pytest.approx(500e6 / 80_000)
     text = scaling_report.render_performance(results)
-    assert "| 10,000,000 | 1,000,000 | 2,000,000 | 5.0 | 20.0 / 10.0 | 4.00x / 2.00x |" in text
-    assert "5,000 MB**" in text and "**not met**" in text
+    assert "1,400 MB**" in text and text.count("**met**") == 2
+    assert (
+        "| 100,000,000 | Spark cluster, 2 workers x 1 core | 10,000,000 | 20.0 | 5.0 | 10.0 | 110.0 |" in text
+    )
 
 
-def test_a_different_corpus_is_reported_not_hidden():
-    text = scaling_report.render_performance(_pair(10_000_000, 5.0, 6.0, 5.0, 3000, same=False))
-    assert "| **no** |" in text
-    assert "same corpus bytes at every size: **no**" in text
+def test_a_missed_target_and_another_model_are_reported_not_hidden():
+    results = _sizes()
+    results[-2] = _spark("cluster-2", 100_000_000, 190, 200, 2_000, 700, 90_000, sha="other")
+    figures = scaling_report.performance(results)
+    assert not figures["targets"]["driver"]["met"]
+    text = scaling_report.render_performance(results)
+    assert "2,000 MB**" in text and "**not met**" in text
+    assert "| **no** |" in text and "against the pandas engine's): **no**" in text
 
 
 def test_the_committed_section_is_the_rendering_of_the_committed_results():
@@ -103,14 +123,25 @@ def test_the_committed_section_is_the_rendering_of_the_committed_results():
 
 
 @pytest.mark.spark
-def test_the_events_benchmark_runs_both_engines_and_renders_the_section(tmp_path):
+@pytest.mark.slow
+def test_the_events_benchmark_runs_every_setup_and_renders_the_section(tmp_path):
     pytest.importorskip("pyspark")
     import subprocess
 
     doc = tmp_path / "PERFORMANCE.md"
     doc.write_text("# before\n<!-- begin spark -->\nold\n<!-- end spark -->\n# after\n", encoding="utf-8")
     command = [sys.executable, os.path.join(REPO, "benchmarks", "scaling.py"), "--events", "20000"]
-    command += ["--engines", "pandas", "spark", "--repeat", "2", "--train-epochs", "1"]
+    command += [
+        "--setups",
+        "pandas",
+        "local",
+        "cluster-2",
+        "cluster-1",
+        "--train-epochs",
+        "1",
+        "--members",
+        "2",
+    ]
     command += ["--data-dir", str(tmp_path / "data"), "--json", str(tmp_path / "s.json")]
     command += ["--performance", str(doc), "--plot", str(tmp_path / "s.png")]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
@@ -118,12 +149,14 @@ def test_the_events_benchmark_runs_both_engines_and_renders_the_section(tmp_path
     from item2vec.research import report
 
     results = report.read_json(str(tmp_path / "s.json"))
-    assert {r["engine"] for r in results} == {"pandas", "spark"}
-    (row,) = scaling_report.performance(results)["sizes"]
-    assert row["same_corpus"] and row["spark_later_s"]  # the second Spark run is reported
+    assert {r["setup"] for r in results} == {"pandas", "local", "cluster-2", "cluster-1"}
+    rows = scaling_report.rows(results)
+    assert all(r["same_model"] and r["same_corpus"] for r in rows)  # one model, whatever ran it
+    cluster = next(r for r in results if r["setup"] == "cluster-2")
+    assert cluster["executor_peak_mb"] > 0 and cluster["driver_peak_mb"] > 0
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# before\n") and text.endswith("# after\n") and "old" not in text
-    assert f"| {row['events']:,} | {row['pairs']:,} |" in text
+    assert f"| {rows[0]['events']:,} | pandas engine (2 processes) | {rows[0]['pairs']:,} |" in text
     assert (tmp_path / "s.png").stat().st_size > 0
 
 

@@ -206,6 +206,8 @@ def estimate(results, lfm1b=LFM1B, nodes=NODES, cores=CORES_PER_NODE):
         "driver": driver,
         "driver_lfm1b_mb": driver
         and driver["fixed_mb"] + driver["bytes_per_artist"] * lfm1b["artists"] / 1e6,
+        "dimensions": config.vector_size,
+        "member_bytes": config.members * config.vector_size * 4,
         "results_mb": config.members * config.vector_size * 4 * lfm1b["artists"] / 1e6,
     }
 
