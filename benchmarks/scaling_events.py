@@ -45,11 +45,26 @@ def _stat(pid):
         return handle.read().rsplit(")", 1)[1].split()
 
 
-def tree_pids(root):
-    """``root`` and all its live descendants (from /proc)."""
-    from item2vec.research.spark_cluster import descendants
+def children_of():
+    """``{parent pid: [child pids]}`` of every process (one pass over /proc)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                children.setdefault(int(_stat(name)[1]), []).append(int(name))
+            except (OSError, IndexError):
+                continue
+    return children
 
-    return [root, *descendants(root)]
+
+def tree_pids(root, children):
+    """``root`` and all its live descendants, from :func:`children_of`."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
 
 
 def _rss_mb(pid):
@@ -61,9 +76,10 @@ def _rss_mb(pid):
 
 
 def _cpu_s(pid):
-    """CPU seconds of ``pid`` and of the children it has reaped."""
+    """CPU seconds (user and system) of ``pid`` itself: its children are counted as processes of the tree
+    (a parent's count of its reaped children would count them twice)."""
     try:
-        return sum(int(f) for f in _stat(pid)[11:15]) / CLOCK
+        return sum(int(f) for f in _stat(pid)[11:13]) / CLOCK
     except (OSError, IndexError):
         return None
 
@@ -75,9 +91,9 @@ class Tree:
     def __init__(self, root):
         self.root, self.cpu = root, {}
 
-    def sample(self):
+    def sample(self, children):
         rss = 0.0
-        for pid in tree_pids(self.root):
+        for pid in tree_pids(self.root, children):
             rss += _rss_mb(pid)
             cpu = _cpu_s(pid)
             if cpu is not None:
@@ -95,11 +111,15 @@ class Sampler(threading.Thread):
 
     def run(self):
         while not self.done.is_set():
-            driver_rss, driver_cpu = self.driver.sample()
-            workers = [w.sample() for w in self.workers]
+            children = children_of()
+            driver_rss, driver_cpu = self.driver.sample(children)
+            workers = [w.sample(children) for w in self.workers]
             # A worker's own JVM is not an executor: its descendants are.
             executors = [rss - _rss_mb(w.root) for w, (rss, _) in zip(self.workers, workers, strict=True)]
-            self.samples.append((time.time(), driver_rss, driver_cpu, executors, sum(c for _, c in workers)))
+            executor_cpu = sum(
+                cpu - w.cpu.get(w.root, 0.0) for w, (_, cpu) in zip(self.workers, workers, strict=True)
+            )
+            self.samples.append((time.time(), driver_rss, driver_cpu, executors, executor_cpu))
             self.done.wait(self.interval)
 
     def between(self, start=None, end=None):

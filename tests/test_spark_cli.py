@@ -87,7 +87,7 @@ def test_mllib_model_answers_rosetta_through_ask(spark, tmp_path):
     meta = json.loads((out / "metadata.json").read_text())
     assert (meta["engine"], meta["trainer"], meta["training_corpus"]) == ("spark", "mllib", "spark")
     assert meta["mllib"]["maxIter"] == 1 and meta["mllib"]["windowSize"] == 20
-    assert meta["hyperparameters"]["members"] == 1  # the Spark engine's default: one corpus, one member
+    assert meta["hyperparameters"]["members"] == 1  # MLlib's default: it trains one model
     assert "negative" in meta["mllib"]["ignored_hyperparameters"]
     answer_out, answer_err = io.StringIO(), io.StringIO()
     assert (

@@ -1,13 +1,14 @@
-"""The Spark engine: raw listening data to a corpus (and optionally vectors) on a Spark cluster.
+"""The Spark engine: raw listening data to the shipped model's bag, on a Spark cluster.
 
 ``train_item2vec.py --engine spark`` reads the same formats as the pandas path
 (Kaggle, HetRec, Last.fm-360K, LFM-1b events) from any path Spark can read
 (local, ``hdfs://``, ``s3a://``), applies the same cleaning rules with the same
-counted repairs, aggregates events into play counts, picks the vocabulary and
-writes the weighted corpus in the keyed order of :mod:`item2vec.training.corpus`, byte for
-byte the corpus the pandas path writes. gensim then trains on it on the driver
-(``--trainer gensim``), or Spark MLlib's Word2Vec trains distributed
-(``--trainer mllib``).
+counted repairs, aggregates events into play counts, builds the model folder's
+catalogue, writes each member's corpus (byte for byte the corpus the pandas path
+builds for that member) and trains the members on the executors, one Spark task
+each, with gensim (``--trainer gensim``): the pandas engine's model, byte for byte.
+Or Spark MLlib's Word2Vec trains one model inside Spark (``--trainer mllib``).
+The driver never holds a table of plays or pairs (:mod:`.pipeline` says which step does what).
 
 Spark is an optional extra (``pip install -e .[spark]``): nothing outside this
 package imports pyspark, and this module itself does not, so that

@@ -18,7 +18,6 @@ generated events (docs/PERFORMANCE.md):
   ``as_int`` of each field, a negative timestamp).
 """
 
-import logging
 import os
 import posixpath
 
@@ -39,8 +38,6 @@ from .delimited import (
     strip,
 )
 from .readers import CleanPlays, known_artists, pair_totals
-
-logger = logging.getLogger("item2vec.ingest.formats")
 
 #: A line the fast path may parse with a plain cast: digits, digits, any two fields, digits.
 #: Bytes that are not UTF-8 read as U+FFFD in a regular expression, so such a line is never

@@ -10,7 +10,6 @@ events (LFM-1b) are read by :mod:`item2vec.spark.event_counts`.
 """
 
 import dataclasses
-import logging
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
@@ -30,8 +29,6 @@ from .delimited import (
     read_lines,
     strip,
 )
-
-logger = logging.getLogger("item2vec.ingest.formats")
 
 
 @dataclasses.dataclass
