@@ -165,6 +165,10 @@ def test_engine_options_that_do_not_go_together_are_usage_errors(synthetic_dir, 
         ),
         (["--engine", "spark", "--trainer", "mllib", "--members", "2"], "--trainer mllib trains one model"),
         (["--engine", "spark", "--processes", "2"], "--processes is for --engine pandas"),
+        (
+            ["--engine", "spark", "--spark-work", "/no/such/folder"],
+            "--spark-work /no/such/folder: no such folder",
+        ),
         (["--engine", "spark", "--spark-conf", "novalue"], "must be KEY=VALUE"),
     ):
         code, err = run(argv + out)

@@ -95,8 +95,8 @@ def wait_for_member_task(port, worker_pid, process, timeout=600):
 
 @pytest.mark.slow
 def test_a_worker_killed_while_members_train_changes_nothing(spark_cluster, synthetic_dir, tmp_path):
-    # Four members long enough to be caught training; the pandas engine trains the same bag.
-    args = ["--data", synthetic_dir, "--members", "4", "--epochs", "400", "--vector-size", "16", "--quiet"]
+    # Two members, one per worker, long enough to be caught training; the pandas engine trains the same bag.
+    args = ["--data", synthetic_dir, "--members", "2", "--epochs", "300", "--vector-size", "16", "--quiet"]
     reference = tmp_path / "pandas"
     train = [sys.executable, "train_item2vec.py", *args, "--out", str(reference)]
     assert subprocess.run(train, cwd=REPO, capture_output=True).returncode == 0

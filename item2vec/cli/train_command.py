@@ -92,6 +92,12 @@ def check_engine(args):
         )
     if args.trainer == "mllib" and args.members > 1:
         raise ValueError("--trainer mllib trains one model: leave --members out, or give --members 1")
+    if args.spark_work:
+        from ..spark.paths import is_local, local_path
+
+        # Checked now, not after Spark has read the data; other file systems are checked by Spark.
+        if is_local(args.spark_work) and not os.path.isdir(local_path(args.spark_work)):
+            raise ValueError(f"--spark-work {args.spark_work}: no such folder")
 
 
 def build_parser(prog="train_item2vec.py"):
@@ -334,7 +340,6 @@ def run_spark(args, config, state):
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
-    from ..spark import catalog_columns, paths, pipeline
     from ..spark.session import failure_message, ship_package, spark_session
 
     try:
@@ -343,21 +348,35 @@ def run_spark(args, config, state):
         with tempfile.TemporaryDirectory(prefix="item2vec-spark-driver-") as local:
             with spark_session(args.spark_master, dict(args.spark_conf)) as spark:
                 ship_package(spark, local)
-                clean = pipeline.load(spark, args.data, args.format, max_dropped_share=args.max_dropped_share)
-                facts = catalog_columns.data_facts(spark, clean, local)
-                if args.trainer == "mllib":
-                    trained = pipeline.train_mllib(spark, clean, facts, config)
-                else:
-                    with paths.work_folder(spark, args.spark_work) as work:
-                        trained = pipeline.train_bag(
-                            spark, clean, facts, config, work, args.stream, not args.quiet
-                        )
-            confidence = confidence_table(args, config, facts)
+                trained, facts, confidence = _spark_steps(spark, args, config, local)
             state["saving"] = True
             metadata = save_trained(args.out, trained, facts, confidence, catalog=facts.catalog)
     except (PySparkException, Py4JError) as exc:  # outside the session: while it starts or stops
         raise EngineError(f"Spark failed: {failure_message(exc)}") from None
     return trained, metadata
+
+
+def _spark_steps(spark, args, config, local):
+    """Load, build the catalogue and train, in the session; returns (trained, the data's facts,
+    the confidence table or None)."""
+    from ..spark import paths, pipeline
+
+    if args.trainer == "mllib":
+        clean, facts, confidence = _spark_data(spark, args, config, local)
+        return pipeline.train_mllib(spark, clean, facts, config), facts, confidence
+    with paths.work_folder(spark, args.spark_work) as work:  # first: a bad one fails before the long steps
+        clean, facts, confidence = _spark_data(spark, args, config, local)
+        trained = pipeline.train_bag(spark, clean, facts, config, work, args.stream, not args.quiet)
+    return trained, facts, confidence
+
+
+def _spark_data(spark, args, config, local):
+    """The data read and cleaned, its catalogue and facts, and the confidence table they allow."""
+    from ..spark import catalog_columns, pipeline
+
+    clean = pipeline.load(spark, args.data, args.format, args.max_dropped_share)
+    facts = catalog_columns.data_facts(spark, clean, local)
+    return clean, facts, confidence_table(args, config, facts)
 
 
 def run():
