@@ -19,8 +19,8 @@ lists and plays, 20 planted genres). Then each *setup* runs in a fresh child pro
   ``train`` (one Spark task per member on the executors), ``stop``, ``save`` (the model
   folder, the incidence copied in chunks).
 
-This process samples every 0.2 s the resident memory and the CPU time of the child's process
-tree (the driver: Python and its JVM; in local mode the executors run inside that JVM) and,
+This process samples every 0.2 s the resident memory (PSS: shared pages divided among the
+processes sharing them) and the CPU time of the child's process tree (the driver: Python and its JVM; in local mode the executors run inside that JVM) and,
 on a cluster, of each worker's descendants (its executor JVM and the executor's Python
 workers): peak RSS per stage and overall, CPU seconds per stage. The machine may be shared,
 so wall times carry other people's load; the load average is recorded with each result.
@@ -68,9 +68,12 @@ def tree_pids(root, children):
 
 
 def _rss_mb(pid):
+    """Resident memory of ``pid`` in MB, its shared pages divided among the processes sharing them
+    (PSS): a process forked by the JVM (Hadoop's local file system runs ``chmod``) shares all of
+    the JVM's pages until it runs its program, and would count them a second time as plain RSS."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
-            return next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0) / 1024
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0) / 1024
     except OSError:
         return 0.0
 

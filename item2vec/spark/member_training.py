@@ -27,7 +27,10 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+
 from ..errors import EngineError
+from ..training.trainer import TrainedModel, add_member
 from .corpus_columns import member_folder
 from .jobs import run_jobs
 
@@ -133,6 +136,10 @@ def member_jobs(sc, work, config, counts, n_artists, stream):
 def train_members(spark, work, config, counts, n_artists, stream, progress=True):
     """Train ``config.members`` members on the executors and combine them as the pandas bag does.
 
+    The members train side by side and their vectors stay on the executors (cached); the
+    driver then fetches them one member at a time, so that it holds the bag and one member,
+    never all of them.
+
     Parameters
     ----------
     spark : pyspark.sql.SparkSession
@@ -150,30 +157,19 @@ def train_members(spark, work, config, counts, n_artists, stream, progress=True)
     item2vec.training.trainer.TrainedModel
         ``engine="spark"``; ``blas_kernels`` as the executors reported them.
     """
-    import numpy as np
-
-    from ..training.trainer import TrainedModel, add_member
+    from pyspark import StorageLevel
 
     start = time.perf_counter()
     k = config.members
     logger.info("training %d members on the executors, one Spark task each", k)
     sc = spark.sparkContext
-    job = member_jobs(sc, work, config, counts, n_artists, stream)
-    (results,) = run_jobs(
-        sc, [job.collect], "training members", "member", progress, total=k, count_tasks=True
-    )
-    results = sorted(results, key=lambda r: r[0])
-    if [r[0] for r in results] != list(range(k)):
-        raise EngineError(f"the executors returned members {[r[0] for r in results]}, expected 0..{k - 1}")
-    ids = np.frombuffer(results[0][1], dtype=np.int64)
-    bag = None
-    for index, member_ids, data, shape, *_ in results:
-        if np.frombuffer(member_ids, dtype=np.int64).tobytes() != ids.tobytes():
-            raise EngineError(f"bagged member {index} has another vocabulary than member 0")
-        vectors = np.frombuffer(data, dtype=np.float32).reshape(shape)
-        # One member is the model itself, raw, exactly as the pandas engine's --members 1.
-        bag = np.array(vectors) if k == 1 else add_member(bag, index, k, vectors)
-    kernels = sorted({r[4] for r in results})
+    job = member_jobs(sc, work, config, counts, n_artists, stream).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        run_jobs(sc, [job.count], "training members", "member", progress, total=k, count_tasks=True)
+        ids, bag, facts = _combine(job.toLocalIterator(), k)
+    finally:
+        job.unpersist()
+    kernels = sorted({kernel for kernel, _, _ in facts})
     if len(kernels) > 1:
         logger.warning(
             "the members ran with different BLAS kernels (%s): not reproducible", ", ".join(kernels)
@@ -182,12 +178,12 @@ def train_members(spark, work, config, counts, n_artists, stream, progress=True)
     logger.info(
         "trained %d members on %s in %.1f s (seconds per member: %s)",
         k,
-        ", ".join(sorted({r[6] for r in results})),
+        ", ".join(sorted({host for _, _, host in facts})),
         seconds,
-        ", ".join(f"{r[5]:.0f}" for r in results),
+        ", ".join(f"{member_s:.0f}" for _, member_s, _ in facts),
     )
     return TrainedModel(
-        artist_ids=ids.copy(),
+        artist_ids=ids,
         vectors=bag,
         config=config,
         seconds=seconds,
@@ -197,3 +193,23 @@ def train_members(spark, work, config, counts, n_artists, stream, progress=True)
         engine="spark",
         blas_kernels=", ".join(kernels),
     )
+
+
+def _combine(results, k):
+    """The bag of :func:`member_task`'s results, in member order; returns (ids, bag, [(kernels,
+    seconds, host)] per member)."""
+    ids, bag, facts = None, None, []
+    for index, member_ids, data, shape, *rest in results:
+        if index != len(facts):
+            raise EngineError(f"the executors returned member {index} in place of member {len(facts)}")
+        if ids is None:
+            ids = np.frombuffer(member_ids, dtype=np.int64).copy()
+        elif member_ids != ids.tobytes():
+            raise EngineError(f"bagged member {index} has another vocabulary than member 0")
+        vectors = np.frombuffer(data, dtype=np.float32).reshape(shape)
+        # One member is the model itself, raw, exactly as the pandas engine's --members 1.
+        bag = np.array(vectors) if k == 1 else add_member(bag, index, k, vectors)
+        facts.append(tuple(rest))
+    if len(facts) != k:
+        raise EngineError(f"the executors returned {len(facts)} members, expected {k}")
+    return ids, bag, facts

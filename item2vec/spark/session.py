@@ -77,6 +77,12 @@ def settings(master, conf=None):
                 "spark.driver.memory": "2g",
             }
         )
+    else:
+        # On a cluster the driver (this program's JVM, in client mode) holds per-artist data and
+        # one member's vectors at a time, never the plays: Spark's 1 GB heap would mostly sit
+        # unused (and its JVM then takes about 1.2 GB). Raise it for millions of vocabulary
+        # artists (docs/PERFORMANCE.md, "Memory settings").
+        values["spark.driver.memory"] = "512m"
     # The driver's JVM, started by this program in client mode, logs errors only, in one line each.
     values["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
     values.update(conf or {})
