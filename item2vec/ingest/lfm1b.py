@@ -29,6 +29,7 @@ Cleaning rules (those of :mod:`item2vec.ingest.cleaning`, each drop counted and 
 import csv
 import logging
 import os
+import posixpath
 import warnings
 
 import numpy as np
@@ -85,9 +86,7 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
         ``plays`` holds one row per (user, artist_id) with the number of events,
         sorted; ``format`` is ``"lfm1b"``.
     """
-    folder = path if os.path.isdir(path) else os.path.dirname(path)
-    events_path = os.path.join(path, LFM1B_EVENTS) if os.path.isdir(path) else path
-    artists_path = os.path.join(folder, LFM1B_ARTISTS)
+    events_path, artists_path = event_paths(path)
     for file in (events_path, artists_path):
         check_text_file(file)
     repairs = {}
@@ -150,6 +149,20 @@ def read_lfm1b(path, chunk_rows=2_000_000, merge_rows=20_000_000, max_dropped_sh
         repairs=repairs,
         format="lfm1b",
     )
+
+
+def event_paths(path, kind=None, join=os.path.join):
+    """(events file, artist file) of ``path``, in both engines.
+
+    ``path`` is a data folder holding both files, or the events file itself with the artist
+    file next to it (for Spark, the "file" may be a folder of part files named like the
+    events file). ``kind`` and ``join`` are :func:`item2vec.ingest.formats.detect_format`'s:
+    how the engine sees its file system (default: the local one).
+    """
+    is_folder = os.path.isdir(path) if kind is None else kind(path) == "folder"
+    if is_folder and posixpath.basename(path.rstrip("/")) != LFM1B_EVENTS:
+        return join(path, LFM1B_EVENTS), join(path, LFM1B_ARTISTS)
+    return path, join(posixpath.dirname(path.rstrip("/")), LFM1B_ARTISTS)
 
 
 def finish_events(repairs, counts, total, pairs, paths, max_dropped_share):

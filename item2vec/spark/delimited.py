@@ -189,7 +189,13 @@ def read_headed(spark, path, required, sep, positions=False):
     if first is None:
         raise DataError(f"{path}: file is empty")
     header = cleaning.header_names(_header_fields(first, sep))
-    cleaning.check_columns(path, header, required, sep)
+    try:
+        cleaning.check_columns(path, header, required, sep)
+    except DataError:
+        # pandas decodes the whole file before it looks at the header: a file that is not
+        # UTF-8 is that, before it is a file with the wrong columns.
+        check_utf8(spark, path, lines.where(~F.is_valid_utf8("value")).limit(1).count())
+        raise
     n = len(header)
     # Every file of a folder of part files starts with the header: drop the header line wherever it is.
     body = lines.where(F.col("value") != F.lit(first))

@@ -18,13 +18,11 @@ generated events (docs/PERFORMANCE.md):
   ``as_int`` of each field, a negative timestamp).
 """
 
-import os
-import posixpath
-
 from pyspark.sql import functions as F
 
+from ..ingest import lfm1b
 from ..ingest.cleaning import clean_artists
-from ..ingest.lfm1b import EVENT_REPAIRS, LFM1B_ARTISTS, LFM1B_EVENTS, finish_events
+from ..ingest.lfm1b import EVENT_REPAIRS, finish_events
 from . import paths
 from .delimited import (
     REPLACEMENT,
@@ -46,13 +44,11 @@ CANONICAL = rf"^[0-9]{{1,18}}\t[0-9]{{1,18}}\t[^\t{REPLACEMENT}]*\t[^\t{REPLACEM
 
 
 def event_paths(spark, path):
-    """(events file, artist file) for ``path``: the folder holding both, or the events file itself."""
-    inside = paths.join(path, LFM1B_EVENTS)
-    if paths.is_folder(spark, path) and paths.exists(spark, inside):
-        return inside, paths.join(path, LFM1B_ARTISTS)
-    if paths.is_local(path):  # exactly the pandas reader's path, so that messages name the same file
-        return path, os.path.join(os.path.dirname(path.rstrip(os.sep)), LFM1B_ARTISTS)
-    return path, posixpath.dirname(path.rstrip("/")) + "/" + LFM1B_ARTISTS
+    """(events file, artist file) for ``path``: :func:`item2vec.ingest.lfm1b.event_paths` itself, on
+    the file system Spark reads ``path`` from."""
+    if paths.is_local(path):
+        return lfm1b.event_paths(path)
+    return lfm1b.event_paths(path, kind=lambda p: paths.kind(spark, p), join=paths.join)
 
 
 def read_artist_table(spark, path):

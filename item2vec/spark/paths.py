@@ -102,6 +102,11 @@ def check_data_file(spark, path):
         raise DataError(f"{path}: file is empty" if kind == "file" else f"{path}: folder holds no data")
 
 
+def kind(spark, path):
+    """``"missing"``, ``"file"`` or ``"folder"``: what ``path`` is."""
+    return _status(spark, path)[0]
+
+
 def exists(spark, path):
     """Whether ``path`` (a file or a folder) exists."""
     return _status(spark, path)[0] != "missing"
@@ -117,7 +122,7 @@ def detect_format(spark, path):
     looks at a URI through Hadoop's file system API."""
     if is_local(path):
         return formats.detect_format(local_path(path))
-    return formats.detect_format(path, kind=lambda p: _status(spark, p)[0], join=join)
+    return formats.detect_format(path, kind=lambda p: kind(spark, p), join=join)
 
 
 def checksums(paths):
