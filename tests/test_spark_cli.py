@@ -13,8 +13,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from test_events import DIRTY_LINES
@@ -328,3 +331,69 @@ def test_an_executor_without_gensim_ends_the_run_in_one_line(synthetic_dir, prev
     )
     assert "Traceback" not in done.stderr, done.stderr
     assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_ctrl_c_while_members_train_ends_in_one_line_and_cleans_up(synthetic_dir, previous_model, tmp_path):
+    # Ctrl-C in a terminal reaches the whole process group (Python, the JVM, the Python workers)
+    # while Spark tasks run: the jobs are cut short, and the JVM must not print their stack traces.
+    work = tmp_path / "work"
+    work.mkdir()
+    before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
+    command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--spark-master", "local[2]"]
+    command += ["--spark-work", str(work), "--members", "2", "--epochs", "5000", "--data", synthetic_dir]
+    command += ["--out", str(previous_model)]
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "training 2 members on the executors" in line:
+            break
+    time.sleep(12)  # the members' tasks are training by then
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.stderr.read()
+    process.wait(120)
+    err = "".join(seen) + rest
+    assert process.returncode == 130, err
+    assert rest.strip().splitlines()[-1] == f"interrupted: {previous_model} was not changed", err
+    assert "\tat " not in rest and "Exception" not in rest and "Traceback" not in rest, rest
+    assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before
+    assert list(work.iterdir()) == []  # the run's own work folder is removed
+
+
+def test_after_a_failure_the_jvms_output_while_it_stops_is_dropped(monkeypatch):
+    # Jobs cut short by Ctrl-C make the JVM print Java stack traces while Spark stops (thread pools
+    # refusing work, seen now and then on 1M events): the program has already said why it stops.
+    # A stand-in JVM writes to the forwarded standard error as it stops, after a block that fails
+    # and after one that does not.
+    pytest.importorskip("pyspark")
+    from item2vec.spark import session
+
+    read_end, write_end = os.pipe()
+    target_read, target_write = os.pipe()
+    forwarder = threading.Thread(target=session._forward, args=(read_end, target_write), daemon=True)
+    forwarder.start()
+
+    class Jvm:
+        def stop(self):
+            os.write(
+                write_end, b"java.util.concurrent.RejectedExecutionException: Task rejected\n\tat x.y(Z)\n"
+            )
+            time.sleep(0.3)  # the forwarder reads it while the flag is set, as it does in a real stop
+
+    monkeypatch.setattr(session, "_active_session", lambda: None)
+    monkeypatch.setattr(session, "get_spark", lambda master, conf: Jvm())
+    monkeypatch.setattr(session, "shutdown_jvm", lambda: None)
+    with pytest.raises(KeyboardInterrupt), session.spark_session("local[1]"):
+        raise KeyboardInterrupt
+    with session.spark_session("local[1]"):
+        pass
+    os.close(write_end)
+    forwarder.join(5)
+    os.close(target_write)
+    with os.fdopen(target_read, "rb") as forwarded:
+        assert (
+            forwarded.read()
+            == b"java.util.concurrent.RejectedExecutionException: Task rejected\n\tat x.y(Z)\n"
+        )

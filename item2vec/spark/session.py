@@ -210,12 +210,18 @@ def _quiet_jvm_start():
         os.dup2(saved, 2)
 
 
+#: Set once a run has failed or been interrupted and said so: what the JVM then prints while it
+#: stops (tasks cut short, thread pools refusing work, with Java stack traces) is dropped.
+_STOPPING_AFTER_FAILURE = threading.Event()
+
+
 def _forward(read_end, target):
     with os.fdopen(read_end, "rb") as lines:
         for line in lines:
-            if not line.decode("utf-8", "replace").startswith(JVM_NOISE):
-                with contextlib.suppress(OSError):
-                    os.write(target, line)
+            if _STOPPING_AFTER_FAILURE.is_set() or line.decode("utf-8", "replace").startswith(JVM_NOISE):
+                continue
+            with contextlib.suppress(OSError):
+                os.write(target, line)
 
 
 def shutdown_jvm():
@@ -341,18 +347,27 @@ def spark_session(master=None, conf=None):
     end and its JVM ended (:func:`shutdown_jvm`).
 
     A Spark failure inside the block becomes an :class:`~item2vec.errors.EngineError`
-    ("Spark failed: ..."), its message read before the JVM is ended.
+    ("Spark failed: ..."), its message read before the JVM is ended. After a failure or an
+    interruption the JVM's own output while it stops is dropped (jobs cut short print Java
+    stack traces): the program has said why it stops.
     """
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
 
     started = _active_session() is None
     spark = get_spark(master, conf)
+    failed = True
     try:
         yield spark
+        failed = False
     except (PySparkException, Py4JError) as exc:
         raise EngineError(f"Spark failed: {failure_message(exc)}") from None
     finally:
         if started:
-            spark.stop()
-            shutdown_jvm()
+            if failed:  # the reason is told (or Ctrl-C was pressed): the JVM's shutdown is noise
+                _STOPPING_AFTER_FAILURE.set()
+            try:
+                spark.stop()
+                shutdown_jvm()
+            finally:
+                _STOPPING_AFTER_FAILURE.clear()
