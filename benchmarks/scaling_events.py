@@ -20,10 +20,11 @@ lists and plays, 20 planted genres). Then each *setup* runs in a fresh child pro
   folder, the incidence copied in chunks).
 
 This process samples every 0.2 s the resident memory (PSS: shared pages divided among the
-processes sharing them) and the CPU time of the child's process tree (the driver: Python and its JVM; in local mode the executors run inside that JVM) and,
-on a cluster, of each worker's descendants (its executor JVM and the executor's Python
-workers): peak RSS per stage and overall, CPU seconds per stage. The machine may be shared,
-so wall times carry other people's load; the load average is recorded with each result.
+processes sharing them) and the CPU time of the child's process tree (the driver: Python and
+its JVM; in local mode the executors run inside that JVM) and, on a cluster, of each worker's
+descendants (its executor JVM and the executor's Python workers): peak memory per stage and
+overall, CPU seconds per stage. The machine may be shared, so wall times carry other people's
+load; the load average is recorded with each result.
 """
 
 import hashlib
