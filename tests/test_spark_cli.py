@@ -277,6 +277,17 @@ def test_spark_failures_are_told_by_their_stage_failure_with_a_way_out():
     )
     assert failure_message(plain) == "IllegalStateException: Cannot call methods on a stopped SparkContext."
     assert failure_message(_Py4JJavaError(None)) == "_Py4JJavaError"  # str() fails too: the type's name
+    # A task's Python failure: the exception line of its traceback, inside Spark's stage failure.
+    python = _Java(
+        "org.apache.spark.SparkException: Job aborted due to stage failure: Task 0 in stage 3.0 failed "
+        "4 times, most recent failure: Lost task 0.3 (TID 9): org.apache.spark.api.python.PythonException: "
+        'Traceback (most recent call last):\n  File "/x/worker.py", line 1, in main\n    f = read()\n'
+        "ModuleNotFoundError: No module named 'numpy'\n\n\tat org.apache.spark.api.python.X.y(X.scala:1)\n"
+    )
+    assert failure_message(_Py4JJavaError(_Java("java.lang.RuntimeException: wrapper", python))) == (
+        "ModuleNotFoundError: No module named 'numpy' (the executors' Python lacks a library: see "
+        "docs/PERFORMANCE.md, Running on a cluster)"
+    )
 
 
 @pytest.mark.spark
