@@ -477,7 +477,7 @@ def save_trained(out_dir, trained, dataset, confidence=None, catalog=None):
     confidence : dict, optional
         The table of measured answer confidence by listener band
         (:mod:`item2vec.model.confidence`) stored in the metadata.
-    catalog : CatalogParts, optional
+    catalog : Catalog or CatalogParts, optional
         The catalogue to write (default: :meth:`~item2vec.model.catalog.Catalog.from_dataset`
         of ``dataset``; the Spark engine passes the one it computed).
 
@@ -489,7 +489,9 @@ def save_trained(out_dir, trained, dataset, confidence=None, catalog=None):
     from .ease import EASE_LAMBDA, ease_weights
 
     if catalog is None:  # the pandas engine: the catalogue of the data in memory
-        catalog = Catalog.from_dataset(dataset).parts()
+        catalog = Catalog.from_dataset(dataset)
+    if isinstance(catalog, Catalog):
+        catalog = catalog.parts()
     # The catalogue's rows are the data's artists in order, whichever engine built it.
     catalog = dataclasses.replace(catalog, romanized=romanization.catalog_keys(catalog.names))
     item_weights = ease_weights(catalog, trained.artist_ids)
