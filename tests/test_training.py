@@ -73,3 +73,18 @@ def test_a_user_with_one_artist_makes_no_sentence():
     for weighting in ("none", "log", "rank"):
         sentences = build_sentences(plays, [10, 11], weighting, max_repeat=3, seed=0)
         assert len(sentences) == 1 and sorted(set(sentences[0])) == ["10", "11"], weighting
+
+
+def test_a_model_folder_is_the_same_from_a_catalogue_given_or_built(synthetic_dataset, tmp_path):
+    # save_trained writes catalog.npz through one definition (catalog_arrays) whatever it is
+    # given: the data (the pandas engine), or a catalogue built elsewhere (a Catalog, the
+    # Spark engine's CatalogParts); the Latin keys of the names are added in both cases.
+    from item2vec.model.catalog import Catalog
+    from item2vec.training.trainer import save_trained, train
+
+    trained = train(synthetic_dataset, TrainConfig(members=1, epochs=1, vector_size=8), progress=False)
+    built = Catalog.from_dataset(synthetic_dataset)
+    for name, catalog in (("data", None), ("catalog", built), ("parts", built.parts())):
+        save_trained(str(tmp_path / name), trained, synthetic_dataset, catalog=catalog)
+    files = [(tmp_path / name / "catalog.npz").read_bytes() for name in ("data", "catalog", "parts")]
+    assert files[0] == files[1] == files[2]
