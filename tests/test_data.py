@@ -173,7 +173,7 @@ def test_exactly_the_allowed_share_is_accepted_and_the_message_says_what_to_do()
     check_dropped("p.csv", 1, 100, 0.01)
     check_dropped("p.csv", 5, 0, 0.01)  # no rows: nothing to compare (the empty-file errors say it)
     with pytest.raises(DataError) as caught:
-        check_dropped("p.csv", 2, 100, 0.01, " (2 of them name an artist id missing from a.csv)")
+        check_dropped("p.csv", 2, 100, 0.01, unknown=2, artists_path="a.csv")
     assert str(caught.value) == (
         "p.csv: 2 of its 100 rows (2.0%) cannot be used (2 of them name an artist id missing from a.csv), "
         "more than the 1% a sound file loses; the file looks damaged or truncated (see the warnings above). "

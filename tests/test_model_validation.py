@@ -447,8 +447,59 @@ def test_a_model_that_would_not_load_is_never_written(synthetic_model_dir, tmp_p
 def test_a_catalog_that_would_not_load_is_never_written(synthetic_model_dir, tmp_path):
     model = load_model(synthetic_model_dir)
     model.catalog.listeners[0] += 1  # no longer the length of its listener row
-    with pytest.raises(ModelError, match="catalog.npz: inconsistent files: listener counts differ"):
+    # The offsets written are the listener counts' (catalog_arrays): they pass the table's end.
+    with pytest.raises(ModelError, match="catalog.npz: inconsistent files: listener table truncated"):
         save_model(str(tmp_path / "m"), model.vectors.ids, np.asarray(model.vectors.unit), model.catalog, {})
+    assert os.listdir(tmp_path) == []
+
+
+def _streamed(users, sizes):
+    """``users`` as a StreamedArray handing out chunks of the given sizes, in turn."""
+    from item2vec.model.catalog import StreamedArray
+
+    def chunks():
+        start = 0
+        for size in sizes:
+            yield users[start : start + size]
+            start += size
+        yield users[start:]
+
+    return StreamedArray(np.int32, len(users), chunks)
+
+
+@pytest.mark.parametrize("sizes", [[1], [7, 1, 300], [10_000, 10_000]])
+def test_a_streamed_incidence_is_written_as_the_whole_array_would_be(synthetic_model_dir, tmp_path, sizes):
+    # The Spark engine hands the incidence over in chunks; the file must not show it.
+    model = load_model(synthetic_model_dir)
+    parts = model.catalog.parts()
+    save_model(str(tmp_path / "whole"), model.vectors.ids, np.asarray(model.vectors.unit), parts, {})
+    streamed = dataclasses.replace(parts, listen_users=_streamed(model.catalog.listen_users, sizes))
+    save_model(str(tmp_path / "chunks"), model.vectors.ids, np.asarray(model.vectors.unit), streamed, {})
+    for name in ("catalog.npz", "vectors.npy"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "chunks" / name).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "damage, problem",
+    [
+        ("swap", "an artist's listeners not sorted"),
+        ("negative", "listen_users holds -1, outside 0..2147483647"),
+    ],
+)
+def test_a_streamed_incidence_that_would_not_load_is_never_written(
+    synthetic_model_dir, tmp_path, damage, problem
+):
+    model = load_model(synthetic_model_dir)
+    users = model.catalog.listen_users.copy()
+    row = int(np.argmax(model.catalog.listeners >= 2))  # an artist with two listeners or more
+    at = int(model.catalog.listen_indptr[row])
+    if damage == "swap":  # the row's first two listeners out of order, across two chunks
+        users[at], users[at + 1] = users[at + 1], users[at]
+    else:
+        users[at] = -1
+    parts = dataclasses.replace(model.catalog.parts(), listen_users=_streamed(users, [at + 1]))
+    with pytest.raises(ModelError, match=f"catalog.npz: .*{problem}"):
+        save_model(str(tmp_path / "m"), model.vectors.ids, np.asarray(model.vectors.unit), parts, {})
     assert os.listdir(tmp_path) == []
 
 

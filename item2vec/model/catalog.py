@@ -73,9 +73,7 @@ def catalog_arrays(ids, names, listeners, listen_users, romanized=None):
     rows, keys = romanized if romanized is not None else ((), ())
     romanized_ascii, romanized_offsets = encode_names(keys, "ascii")
     indptr = np.zeros(len(listeners) + 1, dtype=np.int64)
-    np.cumsum(listeners, out=indptr[1:])
-    if indptr[-1] != len(listen_users):
-        raise ValueError(f"{len(listen_users)} listen entries for {indptr[-1]} listeners")
+    np.cumsum(listeners, out=indptr[1:])  # (save_model refuses an incidence of another length)
     return {
         "artist_ids": np.asarray(ids, dtype=np.int64),
         "listeners": listeners,

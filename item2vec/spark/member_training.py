@@ -5,16 +5,16 @@ as one text file in the run's work folder (a local folder, ``hdfs://``, ``s3a://
 storage the cluster reads). :func:`train_members` reads each file as one input split (the
 lines in file order, through Hadoop's own reader, so every file system Spark knows
 works) and runs :func:`member_task` on it: the task writes the lines to a local file on
-the executor and trains member ``i`` exactly as the pandas engine's bag does
-(:func:`item2vec.training.trainer.train_corpus_file` with the member's seed), then returns
+the executor and trains member ``i`` through the pandas engine's own
+:func:`item2vec.training.trainer.train_member` (the member's seed), then returns
 its vectors (artists x dimensions, small). The driver combines them in member order
 (:func:`item2vec.training.trainer.add_member`).
 
 What the executors need: Python with numpy, scipy and gensim (the ``train`` extra) and
 pyarrow; this package itself travels with the job (:func:`item2vec.spark.session.ship_package`).
 An executor that cannot import gensim fails its task with one line saying so, which
-becomes the run's error. Each task asks OpenBLAS for the same kernels as the pandas engine
-(:func:`item2vec.training.trainer.pin_blas_kernels`) before gensim loads scipy, so that a
+becomes the run's error. ``train_member`` pins OpenBLAS's kernels as in the pandas engine
+(:mod:`item2vec.training.blas`: before scipy's BLAS loads, or in a fresh process), so that a
 member's vectors are byte for byte those the pandas engine trains; the kernels each member
 ran with are returned and recorded.
 """
@@ -53,23 +53,28 @@ MISSING_LIBRARY = (
 
 
 def _trainer():
-    """The training module, with OpenBLAS's kernels pinned before gensim loads scipy's BLAS.
+    """The training modules, with gensim imported after OpenBLAS's kernels are pinned.
 
-    Returns (module, kernels in force). Raises ImportError with :data:`MISSING_LIBRARY`'s
-    one line when this Python lacks a library.
+    Returns (:mod:`~item2vec.training.trainer`, :mod:`~item2vec.training.blas`). Raises
+    ImportError with :data:`MISSING_LIBRARY`'s one line when this Python lacks a library.
     """
     try:
-        from ..training import trainer
+        from ..training import blas, trainer
 
-        kernels = trainer.pin_blas_kernels()
-        import gensim.models  # noqa: F401  (loads scipy: after the pinning)
+        blas.pin_kernels()  # before gensim loads scipy's BLAS (train_member checks it)
+        import gensim.models  # noqa: F401
     except ImportError as exc:
         raise ImportError(MISSING_LIBRARY.format(python=sys.executable, module=exc.name or exc)) from None
-    return trainer, kernels
+    return trainer, blas
 
 
 def member_task(lines, index, settings, counts, n_artists, stream):
     """Train bagged member ``index`` on its corpus lines (runs on an executor, as one Spark task).
+
+    The member is :func:`~item2vec.training.trainer.train_member` ``(corpus file, config,
+    index)``, the one function every member of either engine trains through; it pins
+    OpenBLAS's kernels first (or trains in a fresh process when this Python worker's scipy
+    already runs others).
 
     Parameters
     ----------
@@ -91,8 +96,8 @@ def member_task(lines, index, settings, counts, n_artists, stream):
     tuple
         ``(index, artist ids bytes, vectors bytes, vectors shape, kernels, seconds, host)``.
     """
-    trainer, kernels = _trainer()
-    config = trainer.member_config(trainer.TrainConfig(**settings), index)
+    trainer, blas = _trainer()
+    config = trainer.TrainConfig(**settings)
     with tempfile.TemporaryDirectory(prefix="item2vec-member-") as folder:
         path = os.path.join(folder, "corpus.txt")
         n = 0
@@ -106,14 +111,15 @@ def member_task(lines, index, settings, counts, n_artists, stream):
                 f"member {index}'s corpus has {n} sentences, {counts[0]} were written: the executors do "
                 f"not read the work folder the driver wrote (give --spark-work a folder all machines share)"
             )
-        trained = trainer.train_corpus_file(path, counts, n_artists, config, progress=False, stream=stream)
+        corpus = trainer.CorpusFile(path, *counts, n_artists)
+        trained = trainer.train_member(corpus, config, index, stream=stream)
     vectors = trained.vectors
     yield (
         index,
         trained.artist_ids.tobytes(),
         vectors.tobytes(),
         vectors.shape,
-        kernels or "cpu default",
+        ", ".join(sorted(set(blas.loaded_kernels()))) or "cpu default",
         trained.seconds,
         socket.gethostname(),
     )

@@ -21,7 +21,7 @@ from ..errors import DataError
 from ..ingest.cleaning import MAX_DROPPED_SHARE
 from ..ingest.formats import READERS
 from ..training.corpus import vocabulary_of
-from ..training.trainer import STREAM_ABOVE_ROWS, TrainedModel, check_vocabulary
+from ..training.trainer import TrainedModel, check_vocabulary, should_stream
 from . import corpus_columns, member_training, mllib, paths
 from .event_counts import read_lfm1b
 from .readers import read_lastfm360k, read_pair
@@ -84,8 +84,8 @@ def train_bag(spark, clean, facts, config, work, stream=None, progress=True):
         The run's work folder (:func:`item2vec.spark.paths.work_folder`), where each member's
         corpus goes; every executor must read it.
     stream : bool, optional
-        Members train from their corpus file in gensim's ``corpus_file`` mode (default: above
-        :data:`~item2vec.training.trainer.STREAM_ABOVE_ROWS` pairs, the pandas engine's rule).
+        Members train from their corpus file in gensim's ``corpus_file`` mode (default:
+        :func:`~item2vec.training.trainer.should_stream` of the pairs, the pandas engine's rule).
     progress : bool
 
     Returns
@@ -98,7 +98,7 @@ def train_bag(spark, clean, facts, config, work, stream=None, progress=True):
     vocab = vocabulary(facts, config)
     counts = corpus_columns.write_member_corpora(spark, clean.pairs, vocab, config, work, progress)
     paths.check_written(spark, [corpus_columns.member_folder(work, i) for i in range(config.members)])
-    stream = facts.rows > STREAM_ABOVE_ROWS if stream is None else stream
+    stream = should_stream(facts.rows, stream)
     trained = member_training.train_members(spark, work, config, counts, len(vocab), stream, progress)
     trained.seconds = time.perf_counter() - start
     return trained

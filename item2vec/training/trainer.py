@@ -183,9 +183,10 @@ def member_config(config, index):
 def train_member(source, config, index=0, *, progress=False, stream=False, tmp_dir=None):
     """Train member ``index`` of ``config``'s bag: one Word2Vec run with seed ``config.seed + index``.
 
-    What :func:`train` runs for one model and :func:`train_corpus_file` for a corpus file; each
-    of the bag's processes runs the same body for its member. A member's bytes therefore depend
-    on its data, config and index only. It trains in this process when this process's scipy
+    What :func:`train` runs for one model, and the Spark engine's tasks for a corpus file
+    Spark wrote (:mod:`item2vec.spark.member_training`); each of the bag's processes runs the
+    same body for its member. A member's bytes therefore depend on its data, config and index
+    only. It trains in this process when this process's scipy
     BLAS runs the pinned kernels (:func:`~item2vec.training.blas.kernels_ready`), else in one
     fresh process that does.
 
@@ -236,40 +237,6 @@ def _train_here(source, config, progress, stream, tmp_dir):
             return _train_corpus(CorpusFile(path, *counts, len(vocab)), config, progress, True, start)
     sentences = build_sentences(source.plays, vocab, config.weighting, config.max_repeat, config.seed)
     return _train_sentences(sentences, len(vocab), config, progress, start)
-
-
-def train_corpus_file(path, counts, n_artists, config, progress=True, stream=True, start=None):
-    """Train one Word2Vec model on a corpus file written elsewhere (one sentence per line, artist ids).
-
-    The way the Spark engine hands its corpus to gensim: :func:`train_member` on a
-    :class:`CorpusFile`.
-
-    Parameters
-    ----------
-    path : str
-        The corpus file, as :func:`~item2vec.training.corpus.write_corpus` writes it.
-    counts : tuple of int
-        ``(n_sentences, n_tokens, longest)`` of the file.
-    n_artists : int
-        Vocabulary size (for the log line).
-    config : TrainConfig
-        Its seed is the one the corpus was written with.
-    progress : bool
-    stream : bool
-        True: gensim's ``corpus_file`` mode. False: the lines are read into lists and
-        trained in memory, exactly as :func:`train` does with ``stream=False`` on the same
-        corpus (so a Spark-built corpus gives the in-memory model byte for byte).
-    start : float, optional
-        ``time.perf_counter()`` when the run started, for the reported seconds.
-
-    Returns
-    -------
-    TrainedModel
-    """
-    trained = train_member(CorpusFile(path, *counts, n_artists), config, progress=progress, stream=stream)
-    if start is not None:
-        trained.seconds = time.perf_counter() - start
-    return trained
 
 
 def _train_corpus(corpus, config, progress, stream, start):
