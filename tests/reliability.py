@@ -7,11 +7,13 @@ synthetic model; where a damage must get past the SHA-256 check to reach a
 later check, the test rewrites the checksum (:func:`rewrite_checksums`) on purpose.
 """
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import shutil
+import signal
 import unicodedata
 
 import numpy as np
@@ -101,3 +103,19 @@ def write_item_weights(folder, arrays, allow_pickle=False):
 def leftovers(parent):
     """Temporary or displaced folders a save left behind."""
     return sorted(n for n in os.listdir(parent) if ".tmp-" in n or ".old-" in n)
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Raise TimeoutError in the main thread after ``seconds`` (a hang fails instead of stalling the run)."""
+
+    def expired(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

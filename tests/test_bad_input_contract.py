@@ -14,10 +14,12 @@ import contextlib
 import dataclasses
 import gzip
 import io
+import os
 import re
 import shutil
 
 import pytest
+from reliability import time_limit
 from test_events import DIRTY_LINES
 from test_formats import write_360k, write_hetrec
 
@@ -57,6 +59,14 @@ def _bad_counts(n):
         return [lines[0], *[line.rsplit(",", 1)[0] + ",x" for line in lines[1 : n + 1]], *lines[n + 1 :]]
 
     return _edit_lines(edit)
+
+
+class Special(str):
+    """A file of a case that is not a regular file: ``Special("fifo")``, or a link to a device."""
+
+
+FIFO = Special("fifo")
+DEVICE = Special("/dev/zero")  # a character device, and endless: reading it would never end
 
 
 def _latin1_artist(text):
@@ -230,6 +240,23 @@ BAD_INPUTS = [
         r"{data}/LFM-1b_artists\.txt: file not found",
         args=("--format", "lfm1b"),
     ),
+    # A FIFO used to hang the trainer (open() waits for a writer); /dev/zero is endless.
+    BadInput(
+        "plays: a FIFO",
+        {KAGGLE_PLAYS: FIFO},
+        PLAYS + r": is a FIFO \(named pipe\), not a regular file; give the data file itself",
+    ),
+    BadInput(
+        "plays: a character device",
+        {KAGGLE_PLAYS: DEVICE},
+        PLAYS + r": is a character device, not a regular file; give the data file itself",
+    ),
+    BadInput(
+        "--data: a FIFO",
+        {"events.tsv": FIFO},
+        r"{data}: is a FIFO \(named pipe\), not a data folder or file",
+        "events.tsv",
+    ),
     BadInput(
         "events: empty",
         {LFM1B_EVENTS: "", LFM1B_ARTISTS: EVENT_ARTISTS},
@@ -273,6 +300,13 @@ def make(case, root, synthetic_dir):
             content(folder / name)
             continue
         path = folder / name
+        if isinstance(content, Special):
+            path.unlink(missing_ok=True)
+            if content == FIFO:
+                os.mkfifo(path)
+            else:
+                os.symlink(content, path)
+            continue
         if callable(content):
             content = content(path.read_text(encoding="utf-8"))
         path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
@@ -305,7 +339,8 @@ class BadInputContract:
         shutil.copytree(synthetic_model_dir, model)
         before = {p.name: p.read_bytes() for p in model.iterdir()}
         data = bad_data[case.name]
-        code, err = self.run(["--data", data, "--out", str(model), "--quiet", *case.args])
+        with time_limit(120):  # a reader waiting on a FIFO or reading a device fails, never hangs
+            code, err = self.run(["--data", data, "--out", str(model), "--quiet", *case.args])
         lines = err.strip().splitlines()
         assert code == 2 and len(lines) == 1, err
         expected = "error: " + case.message.replace("{data}", re.escape(data))

@@ -78,7 +78,13 @@ def _sizes():
 def test_the_targets_and_the_estimate_are_computed_from_the_results():
     results = _sizes()
     figures = scaling_report.performance(results)
-    assert figures["targets"]["driver"] == {"events": 100_000_000, "peak_mb": 1_400, "met": True}
+    driver = figures["targets"]["driver"]
+    assert {k: driver[k] for k in ("events", "peak_mb", "measured", "met")} == {
+        "events": 100_000_000,
+        "peak_mb": 1_400,
+        "measured": True,
+        "met": True,
+    }
     speedup = figures["targets"]["speedup"]
     assert speedup["ratio"] == pytest.approx(200 / 110) and speedup["met"]  # 1.82x >= 1.7x
     assert [r["same_model"] for r in figures["rows"]] == [True] * 8
@@ -107,6 +113,18 @@ def test_a_missed_target_and_another_model_are_reported_not_hidden():
     text = scaling_report.render_performance(results)
     assert "2,000 MB**" in text and "**not met**" in text
     assert "| **no** |" in text and "against the pandas engine's): **no**" in text
+
+
+def test_without_the_100m_size_the_driver_target_is_estimated_not_claimed():
+    results = [r for r in _sizes() if r["events"] == 10_000_000]
+    results += [_spark(s, 1_000_000, 50, 50, 700, 500, 2_000) for s in ("cluster-2", "cluster-1")]
+    driver = scaling_report.performance(results)["targets"]["driver"]
+    assert driver["events"] == 10_000_000 and not driver["measured"] and not driver["met"]
+    # 200 MB more for 8,000 more vocabulary artists: 25,000 bytes each, at the data's 100,000 artists.
+    assert driver["bound_mb"] == pytest.approx(700 - 25_000 * 2_000 / 1e6 + 25_000 * 100_000 / 1e6)
+    text = scaling_report.render_performance(results)
+    assert "**The driver at 100,000,000 events: not measured in this run**" in text
+    assert "about 3,150 MB" in text and "MB**" not in text
 
 
 def test_the_committed_section_is_the_rendering_of_the_committed_results():

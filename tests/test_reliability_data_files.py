@@ -6,14 +6,12 @@ tests/test_bad_input_contract.py, run through both engines.
 Part of the fault-injection suite; see tests/reliability.py and docs/RELIABILITY.md.
 """
 
-import contextlib
 import logging
 import os
 import shutil
-import signal
 
 import pytest
-from reliability import TRAIN_ARGS, copy_model, file_bytes, one_error_line
+from reliability import TRAIN_ARGS, one_error_line
 
 from item2vec.cli import train_command as train_item2vec
 from item2vec.errors import DataError
@@ -155,54 +153,3 @@ def test_an_artist_name_with_an_unquoted_comma_is_dropped_and_counted(synthetic_
     dataset = load_dataset(folder, max_dropped_share=1)
     assert dataset.repairs["artist_rows_malformed"] == 1
     assert dataset.repairs["play_rows_unknown_artist"] > 0
-
-
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Raise TimeoutError in the main thread after ``seconds`` (a hang fails instead of stalling the run)."""
-
-    def expired(signum, frame):
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@pytest.mark.parametrize("kind", ["fifo", "character device"])
-def test_a_data_file_that_is_not_a_regular_file_is_refused_in_one_line(
-    synthetic_dir, synthetic_model_dir, tmp_path, capsys, kind
-):
-    # A FIFO used to hang the trainer (open() waits for a writer); /dev/zero is endless.
-    model = copy_model(synthetic_model_dir, tmp_path)
-    before = file_bytes(model)
-    folder = data_copy(synthetic_dir, tmp_path)
-    plays = os.path.join(folder, KAGGLE_PLAYS)
-    os.remove(plays)
-    if kind == "fifo":
-        os.mkfifo(plays)
-    else:
-        os.symlink("/dev/zero", plays)
-    with time_limit(20):
-        code = train_item2vec.main(["--data", folder, "--out", model] + TRAIN_ARGS)
-    words = "a FIFO (named pipe)" if kind == "fifo" else "a character device"
-    assert code == 2
-    assert (
-        one_error_line(capsys.readouterr().err)
-        == f"error: {plays}: is {words}, not a regular file; give the data file itself"
-    )
-    assert file_bytes(model) == before
-
-
-def test_a_fifo_given_as_the_data_path_is_refused_in_one_line(tmp_path):
-    fifo = str(tmp_path / "events.tsv")
-    os.mkfifo(fifo)
-    with (
-        time_limit(20),
-        pytest.raises(DataError, match=r"is a FIFO \(named pipe\), not a data folder or file"),
-    ):
-        load_dataset(fifo)

@@ -38,6 +38,7 @@ def same_files(a, b, names=("vectors.npy", "catalog.npz")):
     return all(open(os.path.join(a, n), "rb").read() == open(os.path.join(b, n), "rb").read() for n in names)
 
 
+@pytest.mark.realdata
 @pytest.mark.slow
 def test_the_default_run_on_a_standalone_cluster_rebuilds_the_shipped_model(spark_cluster, tmp_path):
     data = shared_data_or_skip()
