@@ -79,6 +79,8 @@ def rows(results):
                     "total_s": sum(st["wall_s"] for st in r["stages"]),
                     "driver_peak_mb": r["driver_peak_mb"],
                     "executor_peak_mb": r.get("executor_peak_mb"),
+                    # Without a pandas run at this size, the setups are compared with the first one.
+                    "reference": reference["setup"],
                     "same_corpus": r["corpus_sha256"] == reference["corpus_sha256"],
                     "vectors_sha256": r.get("vectors_sha256"),
                     "same_model": r.get("vectors_sha256") == reference.get("vectors_sha256")
@@ -245,6 +247,7 @@ def performance(results):
         "shipped": {"members": config.members, "epochs": config.epochs},
         "driver_limit_mb": DRIVER_LIMIT_MB,
         "driver_target_events": DRIVER_TARGET_EVENTS,
+        "names": SETUP_NAMES,
         "speedup_target": SPEEDUP_TARGET,
     }
 
