@@ -6,6 +6,7 @@ that a position only reorders, and that the item-item table is EASE's, computed 
 the catalogue the same way every time.
 """
 
+import dataclasses
 import json
 import os
 
@@ -215,3 +216,34 @@ def test_the_saved_table_is_the_one_training_computes(synthetic_model_dir, synth
     assert np.array_equal(table.rows, model.item_weights.rows)
     assert np.array_equal(table.weights, model.item_weights.weights)
     assert model.metadata["item_weights"]["top"] == table.top
+
+
+def test_item_weights_from_a_streamed_incidence_are_those_of_the_whole_array(synthetic_dataset, monkeypatch):
+    """The Spark engine hands ease_weights its incidence in chunks (a StreamedArray): the Gram
+    matrix and the table are bit for bit those of the whole array, chunks cutting artists
+    in two and products taken in blocks of rows included."""
+    import scipy.sparse as sp
+
+    from item2vec.model.catalog import StreamedArray
+    from item2vec.training import ease
+
+    catalog = Catalog.from_dataset(synthetic_dataset)
+    users = catalog.listen_users
+
+    def chunks():
+        return (users[i : i + 97] for i in range(0, len(users), 97))
+
+    streamed = StreamedArray(np.int32, len(users), chunks)
+    parts = dataclasses.replace(catalog.parts(), listen_users=streamed)
+    ids = catalog.ids[catalog.listeners >= 2]
+    positions = np.flatnonzero(catalog.listeners >= 2)
+    # The product of the whole matrix, as the item-item weights were first computed.
+    columns = np.repeat(np.arange(len(positions)), catalog.listeners[positions])
+    fitted = np.concatenate([catalog.users_of(i) for i in ids])
+    x = sp.csr_matrix((np.ones(len(fitted)), (fitted, columns)), shape=(users.max() + 1, len(positions)))
+    whole = (x.T @ x).toarray()
+    monkeypatch.setattr(ease, "_GRAM_BLOCK", 5 * len(positions))  # rows in blocks of 5
+    assert ease._gram(parts, positions).tobytes() == whole.tobytes()
+    assert ease._gram(catalog, positions).tobytes() == whole.tobytes()
+    a, b = ease_weights(catalog, ids), ease_weights(parts, ids)
+    assert a.rows.tobytes() == b.rows.tobytes() and a.weights.tobytes() == b.weights.tobytes()
