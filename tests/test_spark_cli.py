@@ -40,7 +40,7 @@ def run(argv):
     return code, err.getvalue().strip()
 
 
-def same_files(a, b, names=("vectors.npy", "catalog.npz")):
+def same_files(a, b, names=("vectors.npy", "catalog.npz", "item_weights.npz")):
     return all(filecmp.cmp(os.path.join(a, n), os.path.join(b, n), shallow=False) for n in names)
 
 

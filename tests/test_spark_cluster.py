@@ -34,7 +34,7 @@ def environment():
     return {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
 
 
-def same_files(a, b, names=("vectors.npy", "catalog.npz")):
+def same_files(a, b, names=("vectors.npy", "catalog.npz", "item_weights.npz")):
     return all(open(os.path.join(a, n), "rb").read() == open(os.path.join(b, n), "rb").read() for n in names)
 
 

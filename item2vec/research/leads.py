@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 from ..training.corpus import build_sentences
-from ..training.trainer import gensim_settings, train_corpus_file, vocabulary
+from ..training.trainer import CorpusFile, gensim_settings, train_member, vocabulary
 
 #: Draws of the same artist in a row after which a walk stops (its listeners list nothing else).
 MAX_MISSES = 20
@@ -113,7 +113,9 @@ class WalkMember:
                 for sentence in corpus:
                     handle.write(" ".join(sentence) + "\n")
             counts = (len(corpus), sum(len(s) for s in corpus), max(len(s) for s in corpus))
-            trained = train_corpus_file(path, counts, len(vocab), config, progress=False, stream=False)
+            trained = train_member(
+                CorpusFile(path, *counts, len(vocab)), config, progress=False, stream=False
+            )
         return trained.artist_ids, trained.vectors, time.perf_counter() - start
 
     def walk_sentences(self, dataset, vocab, seed):
