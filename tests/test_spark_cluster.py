@@ -7,6 +7,7 @@ a cluster (``PYSPARK_PYTHON``: here this virtual environment's, the cluster's ow
 the package itself is shipped to the executors by the run.
 """
 
+import io
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ import urllib.request
 import pytest
 
 from conftest import REPO, shared_data_or_skip
+from item2vec.cli import ask_command as ask
 from item2vec.research.spark_cluster import descendants, free_port
 
 pytestmark = pytest.mark.spark
@@ -38,9 +40,22 @@ def same_files(a, b, names=("vectors.npy", "catalog.npz", "item_weights.npz")):
     return all(open(os.path.join(a, n), "rb").read() == open(os.path.join(b, n), "rb").read() for n in names)
 
 
+def answers(model, names=("Rosetta", "Sister Rosetta Tharpe", "Metallica")):
+    """What ask.py answers from ``model`` for ``names`` (evidence ranking, fold-in, explain)."""
+    out = io.StringIO()
+    for name in names:
+        assert ask.main([name, "--json", "--explain", "--model", str(model)], out=out, err=io.StringIO()) == 0
+    return out.getvalue()
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_the_default_run_on_a_standalone_cluster_rebuilds_the_shipped_model(spark_cluster, tmp_path):
+    """The suite's one Spark run on the Kaggle data: the catalogue built in Spark, 8 corpora
+    written by Spark, 8 members trained in Spark tasks on the executors. Its files are the
+    shipped ones byte for byte, so the catalogue, the corpora and the item-item weights are
+    the pandas engine's (the same run on ``local[2]`` gives the same bytes: PERFORMANCE.md,
+    section 6, and the synthetic-data tests of tests/test_spark_cli.py)."""
     data = shared_data_or_skip()
     out = tmp_path / "model"
     done = subprocess.run(
@@ -53,7 +68,12 @@ def test_the_default_run_on_a_standalone_cluster_rebuilds_the_shipped_model(spar
     assert done.returncode == 0, done.stderr
     assert same_files(SHIPPED, out)
     meta = json.loads((out / "metadata.json").read_text())
-    assert (meta["engine"], meta["hyperparameters"]["members"]) == ("spark", 8)
+    expected = json.loads(open(os.path.join(SHIPPED, "metadata.json"), encoding="utf-8").read())
+    assert (meta["engine"], meta["trainer"], meta["training_corpus"]) == ("spark", "gensim", "memory")
+    assert meta["data"] == expected["data"] and meta["hyperparameters"] == expected["hyperparameters"]
+    assert meta["hyperparameters"]["members"] == 8 and meta["item_weights"] == expected["item_weights"]
+    assert meta["blas_kernels"] == expected["blas_kernels"] and "pyspark" in meta["library_versions"]
+    assert answers(out) == answers(SHIPPED)
 
 
 def _get(port, path):
@@ -97,7 +117,7 @@ def wait_for_member_task(port, worker_pid, process, timeout=600):
 @pytest.mark.slow
 def test_a_worker_killed_while_members_train_changes_nothing(spark_cluster, synthetic_dir, tmp_path):
     # Two members, one per worker, long enough to be caught training; the pandas engine trains the same bag.
-    args = ["--data", synthetic_dir, "--members", "2", "--epochs", "300", "--vector-size", "16", "--quiet"]
+    args = ["--data", synthetic_dir, "--members", "2", "--epochs", "100", "--vector-size", "16", "--quiet"]
     reference = tmp_path / "pandas"
     train = [sys.executable, "train_item2vec.py", *args, "--out", str(reference)]
     assert subprocess.run(train, cwd=REPO, capture_output=True).returncode == 0

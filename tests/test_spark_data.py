@@ -12,7 +12,7 @@ import pytest
 from test_events import DIRTY_LINES, DIRTY_REPAIRS
 from test_formats import write_360k, write_hetrec
 
-from conftest import SMALL_CONFIG, shared_data_or_skip
+from conftest import SMALL_CONFIG
 from item2vec.errors import DataError
 from item2vec.ingest.cleaning import Dataset, as_int
 from item2vec.ingest.formats import LFM1B_EVENTS, load_dataset
@@ -97,18 +97,6 @@ def assert_same_corpora(spark, clean, dataset, tmp_path, config):
         assert counts == expected
         assert member_corpus(work, i) == (tmp_path / f"pandas-{i}.txt").read_bytes(), i
     return member_corpus(work, 0)
-
-
-@pytest.mark.realdata
-def test_kaggle_data_catalogue_and_corpora_are_byte_identical(spark, tmp_path):
-    folder = shared_data_or_skip()
-    clean, data, expected = load_both(spark, folder)
-    assert_same_data(data, expected)
-    assert data.repairs == {"play_rows_duplicate_summed": 69}
-    assert_same_catalogue(spark, clean, expected, tmp_path)
-    # The shipped model's corpus (its first two members' seeds: every member differs only by its seed).
-    corpus = assert_same_corpora(spark, clean, expected, tmp_path, TrainConfig(members=2))
-    assert len(corpus) > 500_000
 
 
 @pytest.fixture(scope="module")
