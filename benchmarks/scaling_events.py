@@ -189,6 +189,7 @@ def _model_facts(folder, trained, catalog):
     return {
         "vectors_sha256": sha256(os.path.join(folder, "vectors.npy")),
         "catalog_sha256": sha256(os.path.join(folder, "catalog.npz")),
+        "item_weights_sha256": sha256(os.path.join(folder, "item_weights.npz")),
         "vocabulary": int(len(trained.artist_ids)),
         "genre_accuracy": accuracy,
         "evaluated_artists": evaluated,

@@ -30,6 +30,7 @@ def _result(setup, events, stages, driver_mb, executor_mb=None, vocabulary=1000,
         "corpus_sha256": "c1",
         "vectors_sha256": sha,
         "catalog_sha256": "k1",
+        "item_weights_sha256": "w1",
         "genre_accuracy": 0.9,
         "driver_peak_mb": driver_mb,
         "executor_peak_mb": executor_mb,
@@ -128,6 +129,18 @@ def test_without_the_100m_size_the_driver_target_is_estimated_not_claimed():
     assert "| yes (= Spark cluster, 2 workers x 1 core's) |" in text
     assert "**The driver at 100,000,000 events: not measured in this run**" in text
     assert "about 3,150 MB" in text and "MB**" not in text
+
+
+def test_runs_from_before_the_item_item_weights_say_their_driver_figures_lack_them():
+    results = _sizes()
+    note = "**These runs predate the model folder's item-item weights**"
+    assert note not in scaling_report.render_performance(results)
+    del results[2]["item_weights_sha256"]  # one run saved a model without item_weights.npz
+    assert note in scaling_report.render_performance(results)
+    # Another item-item table is another model.
+    results = _sizes()
+    results[2]["item_weights_sha256"] = "w2"
+    assert not next(r for r in scaling_report.rows(results) if r["setup"] == "cluster-2")["same_model"]
 
 
 def test_the_committed_section_is_the_rendering_of_the_committed_results():

@@ -83,8 +83,10 @@ def rows(results):
                     "reference": reference["setup"],
                     "same_corpus": r["corpus_sha256"] == reference["corpus_sha256"],
                     "vectors_sha256": r.get("vectors_sha256"),
-                    "same_model": r.get("vectors_sha256") == reference.get("vectors_sha256")
-                    and r.get("catalog_sha256") == reference.get("catalog_sha256"),
+                    "same_model": all(
+                        r.get(key) == reference.get(key)
+                        for key in ("vectors_sha256", "catalog_sha256", "item_weights_sha256")
+                    ),
                     "genre_accuracy": r.get("genre_accuracy"),
                     "load_average": r.get("load_average"),
                 }
@@ -235,6 +237,7 @@ def performance(results):
         ``rows`` (:func:`rows`), ``training`` (:func:`training`), ``speedups``, ``targets``,
         ``estimate`` (:func:`estimate`), ``shipped`` (the shipped bag's members and epochs).
     """
+    from ..training.ease import EASE_MAX_ARTISTS
     from ..training.trainer import TrainConfig
 
     config = TrainConfig()
@@ -245,11 +248,22 @@ def performance(results):
         "targets": targets(results),
         "estimate": estimate(results),
         "shipped": {"members": config.members, "epochs": config.epochs},
+        "before_item_weights": before_item_weights(results),
+        "ease_max_artists": EASE_MAX_ARTISTS,
         "driver_limit_mb": DRIVER_LIMIT_MB,
         "driver_target_events": DRIVER_TARGET_EVENTS,
         "names": SETUP_NAMES,
         "speedup_target": SPEEDUP_TARGET,
     }
+
+
+def before_item_weights(results):
+    """Whether a run that saved a model predates the model folder's item-item weights.
+
+    Such a run's "save" stage and driver peak do not include
+    :func:`~item2vec.training.ease.ease_weights`, which every save now runs on the driver.
+    """
+    return any(r.get("vectors_sha256") and "item_weights_sha256" not in r for r in results)
 
 
 def render_performance(results):
