@@ -195,3 +195,34 @@ def test_the_reproduced_model_s_checksums_are_the_shipped_ones():
     meta = json.load(open(os.path.join(REPO, "models", "metadata.json"), encoding="utf-8"))["files"]
     text = open(os.path.join(REPO, "docs", "PERFORMANCE.md"), encoding="utf-8").read()
     assert f"(SHA-256 `{meta['vectors.npy'][:8]}…`, `{meta['catalog.npz'][:8]}…`:" in text
+
+
+def test_the_save_stage_s_ease_solve_is_told_apart_from_the_vocabulary_fit():
+    """The driver's peak while it writes the model (EASE on at most EASE_MAX_ARTISTS artists)
+    does not enter the per-artist fit; once EASE is at its cap its extra is added as is."""
+    results = [r for r in _sizes() if r["events"] == 10_000_000]
+    results += [_spark(s, 1_000_000, 50, 50, 700, 500, 2_000) for s in ("cluster-2", "cluster-1")]
+    before = scaling_report.performance(results)
+    big = next(r for r in results if (r["setup"], r["events"]) == ("cluster-2", 10_000_000))
+    next(s for s in big["stages"] if s["stage"] == "save")["driver_peak_mb"] = 2_900
+    big["driver_peak_mb"] = 2_900
+    after = scaling_report.performance(results)
+    assert after["estimate"]["driver"] == before["estimate"]["driver"]  # fitted before the save
+    assert after["estimate"]["item_weights"] == {
+        "events": 10_000_000,
+        "peak_mb": 2_900,
+        "extra_mb": 2_000,
+        "artists": 10_000,
+        "capped": True,
+    }
+    assert after["targets"]["driver"]["bound_mb"] == pytest.approx(
+        before["targets"]["driver"]["bound_mb"] + 2_000
+    )
+    assert after["estimate"]["driver_lfm1b_mb"] == pytest.approx(
+        before["estimate"]["driver_lfm1b_mb"] + 2_000
+    )
+    text = scaling_report.render_performance(results)
+    assert (
+        "2,900 MB at 10,000,000 events (2,000 MB over the stages before it) for 10,000 artists, EASE's cap"
+        in text
+    )

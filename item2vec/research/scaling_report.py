@@ -152,6 +152,9 @@ def targets(results):
         measured = round(largest["events"], -6) >= DRIVER_TARGET_EVENTS
         fit = _per_artist(results)
         bound = fit and fit["fixed_mb"] + fit["bytes_per_artist"] * largest["artists"] / 1e6
+        ease = item_weights_peak(results)
+        if bound and ease and ease["capped"]:
+            bound += ease["extra_mb"]
         driver = {
             "events": largest["events"],
             "peak_mb": largest["driver_peak_mb"],
@@ -170,11 +173,46 @@ def _per_artist(results):
     if len(cluster) < 2 or cluster[-1]["vocabulary"] == cluster[0]["vocabulary"]:
         return None
     a, b = cluster[0], cluster[-1]
-    per_artist = (b["driver_peak_mb"] - a["driver_peak_mb"]) * 1e6 / (b["vocabulary"] - a["vocabulary"])
+    per_artist = (_peak_before_save(b) - _peak_before_save(a)) * 1e6 / (b["vocabulary"] - a["vocabulary"])
     return {
-        "peaks": [(r["events"], r["driver_peak_mb"], r["vocabulary"]) for r in cluster],
+        "peaks": [(r["events"], _peak_before_save(r), r["vocabulary"]) for r in cluster],
         "bytes_per_artist": per_artist,
-        "fixed_mb": a["driver_peak_mb"] - per_artist * a["vocabulary"] / 1e6,
+        "fixed_mb": _peak_before_save(a) - per_artist * a["vocabulary"] / 1e6,
+    }
+
+
+def _peak_before_save(result):
+    """The driver's peak over the stages before the model is written (its ``save`` stage holds the
+    item-item weights' EASE solve, whose size is capped: :func:`item_weights_peak`)."""
+    peaks = [s["driver_peak_mb"] for s in result["stages"] if s["stage"] != "save"]
+    return max(peaks, default=result["driver_peak_mb"])
+
+
+def item_weights_peak(results):
+    """The driver while it writes the model, in the largest 2-worker run that wrote one with item weights.
+
+    The save computes :func:`~item2vec.training.ease.ease_weights`: dense ``n x n`` float64
+    arrays for the ``n = min(vocabulary, EASE_MAX_ARTISTS)`` artists it fits, so once the
+    vocabulary passes the cap that stage's extra memory stops growing. Returns None without
+    such a run.
+    """
+    from ..training.ease import EASE_MAX_ARTISTS
+
+    saved = [
+        r
+        for r in results
+        if r.get("setup") == "cluster-2" and "item_weights_sha256" in r and _stage(r, "save")
+    ]
+    if not saved:
+        return None
+    r = max(saved, key=lambda r: r["events"])
+    peak = _stage(r, "save")["driver_peak_mb"]
+    return {
+        "events": r["events"],
+        "peak_mb": peak,
+        "extra_mb": max(0.0, peak - _peak_before_save(r)),
+        "artists": min(r["vocabulary"], EASE_MAX_ARTISTS),
+        "capped": r["vocabulary"] >= EASE_MAX_ARTISTS,
     }
 
 
@@ -201,6 +239,8 @@ def estimate(results, lfm1b=LFM1B, nodes=NODES, cores=CORES_PER_NODE):
     tokens = r["tokens"] * scale
     member_h = tokens * config.epochs * per_token_epoch / 3600
     driver = _per_artist(results)
+    ease = item_weights_peak(results)
+    extra = ease["extra_mb"] if ease and ease["capped"] else 0.0
     return {
         "events": lfm1b["events"],
         "artists": lfm1b["artists"],
@@ -221,7 +261,8 @@ def estimate(results, lfm1b=LFM1B, nodes=NODES, cores=CORES_PER_NODE):
         "spill_gb": 4 * r["pairs"] * scale / 1e9,
         "driver": driver,
         "driver_lfm1b_mb": driver
-        and driver["fixed_mb"] + driver["bytes_per_artist"] * lfm1b["artists"] / 1e6,
+        and driver["fixed_mb"] + driver["bytes_per_artist"] * lfm1b["artists"] / 1e6 + extra,
+        "item_weights": ease,
         "dimensions": config.vector_size,
         "member_bytes": config.members * config.vector_size * 4,
         "results_mb": config.members * config.vector_size * 4 * lfm1b["artists"] / 1e6,
