@@ -234,7 +234,7 @@ def configure(work, module, tests, keyword):
             f"only_mutate = {json.dumps([module])}\n"
             f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
             f"pytest_add_cli_args = {json.dumps(selection)}\n"
-            'also_copy = ["models/", "docs/", "ask.py", "train_item2vec.py", "benchmarks/"]\n'
+            'also_copy = ["models/", "docs/", "README.md", "ask.py", "train_item2vec.py", "benchmarks/"]\n'
             f"timeout_constant = {TIMEOUT_CONSTANT}\n"
         )
     return tests

@@ -280,3 +280,150 @@ def test_streamed_members_bag_like_the_in_memory_ones(synthetic_dataset, tmp_pat
     assert bag.streamed
     assert bag.vectors.tobytes() == train_module.bag_vectors(single).tobytes()
     assert os.listdir(tmp_path) == []
+
+
+# A bag trained in this process (``processes=1``): fast, and the mutation runs can see every
+# line of the bag's code, which they cannot in spawned member processes.
+TINY = dataclasses.replace(SMALL, vector_size=8, epochs=1, members=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_dataset(tmp_path_factory):
+    """100 users: a member trains in a few hundredths of a second."""
+    from item2vec.ingest.formats import load_dataset
+    from item2vec.research.synthetic import make_plays, write_kaggle
+
+    folder = tmp_path_factory.mktemp("tiny-data")
+    write_kaggle(str(folder), *make_plays(n_users=100, seed=7))
+    return load_dataset(str(folder))
+
+
+@pytest.fixture(scope="module")
+def tiny_members(tiny_dataset):
+    return [train_member(tiny_dataset, TINY, i) for i in range(TINY.members)]
+
+
+def _bag_of(members):
+    return (
+        np.hstack([unit_rows(m.vectors) for m in members]) * np.float32(1 / np.sqrt(len(members)))
+    ).astype(np.float32)
+
+
+def _no_processes(*args, **kwargs):
+    raise AssertionError("a member process was started")
+
+
+def test_a_bag_trained_with_one_process_trains_its_members_here_one_after_another(
+    tiny_dataset, tiny_members, monkeypatch, caplog, capsys
+):
+    monkeypatch.setattr(train_module, "run_in_processes", _no_processes)
+    caplog.set_level("INFO", logger=train_module.__name__)
+    started = time.perf_counter()
+    bag = train(tiny_dataset, TINY, progress=True, processes=1)
+    took = time.perf_counter() - started
+    assert bag.vectors.tobytes() == _bag_of(tiny_members).tobytes()
+    assert bag.vectors.dtype == np.float32 and bag.vectors.flags.c_contiguous
+    assert bag.vectors.shape == (len(tiny_members[0].artist_ids), 2 * TINY.vector_size)
+    assert bag.artist_ids.tolist() == tiny_members[0].artist_ids.tolist()
+    assert bag.config == TINY and not bag.streamed
+    assert (bag.n_sentences, bag.n_tokens) == (tiny_members[0].n_sentences, tiny_members[0].n_tokens)
+    assert 0 < bag.seconds <= took
+    messages = [r.getMessage() for r in caplog.records if r.name == train_module.__name__]
+    assert "training 2 bagged members in 1 processes" in messages
+    n = len(bag.artist_ids)
+    assert any(m.startswith(f"trained {n} bagged artist vectors (2 members) in ") for m in messages)
+    # One bar for the bag, counting members; none per member's epochs.
+    err = capsys.readouterr().err
+    assert "training members: 100%" in err and "2/2" in err and "member/s" in err
+    assert "epoch" not in err
+
+
+def test_bag_vectors_are_unit_rows_side_by_side_over_sqrt_k(tiny_members):
+    three = [*tiny_members, tiny_members[0]]
+    combined = train_module.bag_vectors(m.vectors for m in three)
+    assert combined.dtype == np.float32 and combined.flags.c_contiguous
+    assert combined.tobytes() == _bag_of(three).tobytes()
+    np.testing.assert_allclose(np.linalg.norm(combined, axis=1), 1, atol=1e-6)
+
+
+def _in_order_of(order, calls):
+    """A stand-in for the process pool: runs the jobs here, yields them in ``order``."""
+
+    def run(function, jobs, processes):
+        calls.append((len(jobs), processes))
+        for i in order(range(len(jobs))):
+            yield i, function(*jobs[i])
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("processes", "cpus", "started"),
+    [(None, 2, 2), (5, 1, 2), (None, None, None), (None, 1, None), (2, 8, 2), (1, 8, None)],
+)
+def test_the_process_count_is_at_most_the_members_and_one_means_here(
+    tiny_dataset, tiny_members, monkeypatch, processes, cpus, started
+):
+    # Default: one process per core, never more than members; no core count known: one.
+    calls = []
+    monkeypatch.setattr(train_module, "run_in_processes", _in_order_of(reversed, calls))
+    monkeypatch.setattr(train_module.os, "cpu_count", lambda: cpus)
+    bag = train(tiny_dataset, TINY, progress=False, processes=processes)
+    assert calls == ([] if started is None else [(2, started)])
+    # Results come back as members finish, not in order: each lands in its own place.
+    assert bag.vectors.tobytes() == _bag_of(tiny_members).tobytes()
+
+
+def test_a_bag_uses_processes_when_this_process_runs_other_blas_kernels(tiny_dataset, monkeypatch):
+    calls = []
+    monkeypatch.setattr(train_module, "run_in_processes", _in_order_of(list, calls))
+    monkeypatch.setattr(train_module.blas, "kernels_ready", lambda: False)
+    train(tiny_dataset, TINY, progress=False, processes=1)
+    assert calls == [(2, 1)]
+
+
+def test_members_with_another_vocabulary_are_refused(tiny_dataset, tiny_members, monkeypatch):
+    def run(function, jobs, processes):
+        yield 0, tiny_members[0]
+        other = dataclasses.replace(tiny_members[1], artist_ids=tiny_members[1].artist_ids + 1)
+        yield 1, other
+
+    monkeypatch.setattr(train_module, "run_in_processes", run)
+    with pytest.raises(AssertionError, match="^bagged member 1 has another vocabulary than member 0$"):
+        train(tiny_dataset, TINY, progress=False, processes=2)
+
+
+def test_a_streamed_bag_writes_each_member_s_corpus_in_tmp_dir(tiny_dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "run_in_processes", _no_processes)
+    written = []
+    real = train_module.write_corpus
+
+    def write_corpus(path, *args):
+        written.append(os.path.dirname(os.path.dirname(path)))
+        return real(path, *args)
+
+    monkeypatch.setattr(train_module, "write_corpus", write_corpus)
+    bag = train(tiny_dataset, TINY, progress=False, stream=True, tmp_dir=str(tmp_path), processes=1)
+    streamed = [train_member(tiny_dataset, TINY, i, stream=True) for i in range(2)]
+    assert bag.streamed is True
+    assert bag.vectors.tobytes() == _bag_of(streamed).tobytes()
+    assert written[:2] == [str(tmp_path)] * 2
+    assert os.listdir(tmp_path) == []
+
+
+def test_train_corpus_file_trains_the_member_of_that_corpus(tiny_dataset, tiny_members, tmp_path):
+    # The Spark engine's way in: a corpus file written with the member's seed.
+    config = train_module.member_config(TINY, 1)
+    vocab = train_module.vocabulary(tiny_dataset, config.min_count)
+    path = str(tmp_path / "corpus.txt")
+    counts = write_corpus(path, tiny_dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
+    in_memory = train_module.train_corpus_file(path, counts, len(vocab), config, progress=False, stream=False)
+    assert in_memory.vectors.tobytes() == tiny_members[1].vectors.tobytes()
+    assert in_memory.config == config and not in_memory.streamed
+    assert (in_memory.n_sentences, in_memory.n_tokens) == counts[:2]
+    started = time.perf_counter() - 1000
+    streamed = train_module.train_corpus_file(path, counts, len(vocab), config, progress=False, start=started)
+    assert streamed.streamed and streamed.config == config
+    assert streamed.vectors.tobytes() == train_member(tiny_dataset, config, stream=True).vectors.tobytes()
+    assert 1000 <= streamed.seconds < 1100
+    assert in_memory.seconds < 1000  # measured from its own start without one

@@ -167,3 +167,51 @@ def test_help_names_the_program_as_it_was_started():
         [sys.executable, os.path.join(REPO, "ask.py"), "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert text.startswith("usage: python ask.py ") and "  python ask.py Rosetta" in text
+
+
+@pytest.mark.parametrize(
+    ("argv0", "name"),
+    [
+        ("/home/me/.venv/bin/item2vec-ask", "item2vec-ask"),
+        ("ask.py", "python ask.py"),
+        ("/work/repo/ask.py", "python ask.py"),
+        ("", "python ask.py"),
+    ],
+)
+def test_the_console_entry_answers_as_the_program_was_started(
+    synthetic_model_dir, monkeypatch, capsys, argv0, name
+):
+    # run() is what the item2vec-ask script calls: sys.argv in, sys.exit out.
+    monkeypatch.setattr(sys, "argv", [argv0, "g1-a3", "-k", "2", "--model", synthetic_model_dir])
+    with pytest.raises(SystemExit) as stop:
+        ask.run()
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith("Artists similar to g1-a3 (")
+    monkeypatch.setattr(sys, "argv", [argv0, "g1-a3", "--top", "0"])
+    with pytest.raises(SystemExit) as stop:
+        ask.run()
+    assert stop.value.code == 2
+    assert capsys.readouterr().err.startswith(f"{name}: error: argument -k/--top: --top must be between")
+
+
+def test_the_console_entry_ends_quietly_when_its_reader_goes_away(synthetic_model_dir, monkeypatch, tmp_path):
+    # `item2vec-ask ... | head -0`: the pipe closes; the exit is 0 and later writes go nowhere.
+    fd = os.open(tmp_path / "stdout", os.O_RDWR | os.O_CREAT)
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self):
+            return fd
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    monkeypatch.setattr(sys, "argv", ["item2vec-ask", "g1-a3", "--model", synthetic_model_dir])
+    try:
+        with pytest.raises(SystemExit) as stop:
+            ask.run()
+        assert stop.value.code == 0
+        assert os.write(fd, b"more") == 4  # now /dev/null, open for writing
+    finally:
+        os.close(fd)
+    assert os.path.getsize(tmp_path / "stdout") == 0

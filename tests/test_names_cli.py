@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 
 import model_cache
 import pandas as pd
@@ -22,6 +23,7 @@ from reliability import one_error_line, run
 from terminal import Terminal
 
 from conftest import REPO, SMALL_CONFIG
+from item2vec.cli import ask_command as ask
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.storage import load_model
 from item2vec.query.names import NameIndex
@@ -307,3 +309,154 @@ def test_json_makes_every_error_json_on_stdout(names_model_dir, tmp_path):
     # Without --json, errors stay on stderr alone.
     code, out, err = run(["", "--model", names_model_dir])
     assert code == 2 and out == "" and "the artist name is empty" in err
+
+
+# The interactive prompt in this process: what a terminal types comes from a stand-in
+# stdin, and readline is a stand-in that records how the prompt set it up (the launched
+# tests above drive the real one in a terminal; these are fast, and the mutation runs see them).
+class Readline(types.ModuleType):
+    """Records the prompt's readline set-up; ``buffer`` is the line as typed so far."""
+
+    def __init__(self, fail=()):
+        super().__init__("readline")
+        self.calls, self.buffer, self.completer, self.fail = [], "", None, fail
+
+    def _call(self, *call):
+        self.calls.append(call)
+        if call[0] in self.fail:
+            raise self.fail[call[0]]
+
+    def set_completer_delims(self, delims):
+        self._call("delims", delims)
+
+    def set_completer(self, completer):
+        self.completer = completer
+
+    def parse_and_bind(self, line):
+        self._call("bind", line)
+
+    def read_history_file(self, path):
+        self._call("read", path)
+
+    def write_history_file(self, path):
+        self._call("write", path)
+
+    def get_line_buffer(self):
+        return self.buffer
+
+
+class Typed(io.StringIO):
+    """A terminal's stdin: each item a line typed, or an exception (Ctrl-C) raised reading it."""
+
+    def __init__(self, *typed):
+        super().__init__()
+        self.typed = list(typed)
+
+    def readline(self, size=-1):
+        if not self.typed:
+            return ""  # Ctrl-D
+        line = self.typed.pop(0)
+        if isinstance(line, BaseException):
+            raise line
+        return line
+
+    def isatty(self):
+        return True
+
+
+def prompt(monkeypatch, tmp_path, argv, *typed, readline=None):
+    """Run ask.main without an artist, as at a terminal: exit code, stdout, stderr, readline."""
+    readline = readline or Readline()
+    monkeypatch.setitem(sys.modules, "readline", readline)
+    monkeypatch.setattr(ask, "HISTORY", str(tmp_path / "history"))
+    stdin = Typed(*typed)
+    monkeypatch.setattr(sys, "stdin", stdin)  # input() reads sys.stdin and prompts on sys.stdout
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    err = io.StringIO()
+    code = ask.main(argv, stdin=stdin, out=out, err=err)
+    return code, out.getvalue(), err.getvalue(), readline, stdin
+
+
+def test_the_prompt_answers_each_line_until_an_empty_one(names_model_dir, monkeypatch, tmp_path):
+    code, out, err, readline, stdin = prompt(
+        monkeypatch,
+        tmp_path,
+        ["--model", names_model_dir, "-k", "2"],
+        "Jay Z\n",
+        KeyboardInterrupt(),  # Ctrl-C clears the line, the prompt stays
+        "Nobody At All Xq\n",
+        "  bjork  \n",
+        "\n",
+        "never read\n",
+    )
+    assert code == 0
+    assert err.startswith("Type an artist name (Tab completes; empty line or Ctrl-D quits).\n\n")
+    assert "error: Unknown artist" in err and err.count("\n") == 3
+    answers = out.split("artist> ")
+    assert answers[0] == "" and len(answers) == 6
+    assert answers[1].startswith("Artists similar to Jay-Z (") and answers[1].endswith("\n\n")
+    assert answers[2] == "" and answers[3] == "\n"  # the interrupted line; the unknown name's blank
+    assert answers[4].startswith("Artists similar to Björk (") and answers[4].endswith("\n\n")
+    assert answers[5] == ""
+    assert stdin.typed == ["never read\n"]
+    # History from ~/.item2vec_history, and back to it; Tab completes whole names, any case.
+    assert readline.calls == [
+        ("delims", ""),
+        ("bind", "tab: complete"),
+        ("bind", "set completion-ignore-case on"),
+        ("bind", "set show-all-if-ambiguous on"),
+        ("read", str(tmp_path / "history")),
+        ("write", str(tmp_path / "history")),
+    ]
+
+
+def test_ctrl_d_at_the_prompt_quits_and_the_options_apply_to_each_line(
+    names_model_dir, monkeypatch, tmp_path
+):
+    code, out, err, readline, _ = prompt(
+        monkeypatch,
+        tmp_path,
+        ["--model", names_model_dir, "-k", "1", "--json", "--minus", "Keane"],
+        "Jay-Z\n",
+    )
+    assert code == 0
+    assert err.endswith("quits).\n\n")  # Ctrl-D leaves the terminal on a new line
+    lines = out.split("artist> ")
+    assert len(lines) == 3 and lines[2] == ""
+    record = json.loads(lines[1])
+    assert record["artist"] == "Jay-Z" and record["minus"] == ["Keane"] and len(record["results"]) == 1
+    assert lines[1].endswith("}\n\n")
+    assert readline.calls[-1] == ("write", str(tmp_path / "history"))
+
+
+def test_the_prompt_works_without_a_readable_or_writable_history(names_model_dir, monkeypatch, tmp_path):
+    for failure in (OSError(13, "Permission denied"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad")):
+        failing = Readline(fail={"read": failure, "write": OSError(28, "No space left on device")})
+        code, out, err, readline, _ = prompt(
+            monkeypatch, tmp_path, ["--model", names_model_dir], "Jay-Z\n", readline=failing
+        )
+        assert code == 0 and "Artists similar to Jay-Z (" in out
+        assert [c[0] for c in readline.calls][-2:] == ["read", "write"] and "Traceback" not in err
+
+
+def test_tab_completes_names_and_takes_the_best_known_when_the_matches_share_less(
+    names_model_dir, monkeypatch, tmp_path
+):
+    readline = prompt(monkeypatch, tmp_path, ["--model", names_model_dir], "\n")[3]
+    index = NameIndex(load_model(names_model_dir).catalog)
+
+    def completions(typed):
+        readline.buffer = typed
+        found = []
+        while (match := readline.completer(typed, len(found))) is not None:
+            found.append(match)
+        return found
+
+    # "bjo": Björk and Bjornstad share only "bj", which would erase a letter typed: the best-known.
+    assert len(index.complete("bjo")) > 1
+    assert completions("bjo") == [index.complete("bjo")[0]] == ["Björk"]
+    # "g1-a1": every match starts with what was typed, so readline lists them all.
+    assert completions("g1-a1") == index.complete("g1-a1") and len(completions("g1-a1")) > 2
+    assert completions("  jay-") == ["Jay-Z"]
+    assert completions("zzzz") == []
