@@ -98,6 +98,7 @@ SCOPES = {
     "model.catalog": (
         "item2vec/model/catalog.py",
         [
+            "tests/test_catalog.py",
             "tests/test_names.py",
             "tests/test_names_shipped.py",
             "tests/test_evidence_ranking.py",
