@@ -178,7 +178,11 @@ SCOPES = {
     "query.recommender": ("item2vec/query/recommender.py", ["tests/test_evidence_ranking.py", *ASKING], FAST),
     "query.formatting": ("item2vec/query/formatting.py", [*ASKING, "tests/test_properties.py"], FAST),
     "cli.ask_command": ("item2vec/cli/ask_command.py", [*ASKING, "tests/test_properties.py"], FAST),
-    "cli.parser": ("item2vec/cli/parser.py", ["tests/test_cli.py", "tests/test_training.py"], FAST),
+    "cli.parser": (
+        "item2vec/cli/parser.py",
+        ["tests/test_parser.py", "tests/test_cli.py", "tests/test_reliability_query_input.py"],
+        FAST,
+    ),
     "cli.train_command": (
         "item2vec/cli/train_command.py",
         [*TRAINING, "tests/test_formats.py", "tests/test_events.py"],
