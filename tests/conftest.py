@@ -46,6 +46,14 @@ def synthetic_dataset(synthetic_dir):
 
 
 @pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory):
+    """The synthetic data with 100 users: a one-epoch model of it trains in hundredths of a second."""
+    folder = tmp_path_factory.mktemp("tiny-data")
+    write_kaggle(str(folder), *make_plays(n_users=100, seed=7))
+    return load_dataset(str(folder))
+
+
+@pytest.fixture(scope="session")
 def synthetic_model_dir(tmp_path_factory, request):
     """A model folder trained on the synthetic data (read-only: copy it before damaging it).
 
@@ -144,3 +152,45 @@ class Stdin(io.StringIO):
 
     def isatty(self):
         return False
+
+
+class Bars:
+    """Stands in for tqdm: records each bar made (its settings), its updates and whether it closed."""
+
+    def __init__(self):
+        self.made = []
+        recorder = self
+
+        class Bar:
+            def __init__(self, total=None, desc=None, unit="it", disable=False):
+                self.settings, self.n, self.closed = (
+                    dict(total=total, desc=desc, unit=unit, disable=disable),
+                    0,
+                    False,
+                )
+                recorder.made.append(self)
+
+            def update(self, n=1):
+                self.n += n
+
+            def close(self):
+                self.closed = True
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.close()
+
+        self.Bar = Bar
+
+    def install(self, monkeypatch):
+        """Make ``tqdm.auto.tqdm`` (what the package imports at call time) this recorder's bars."""
+        import tqdm.auto
+
+        monkeypatch.setattr(tqdm.auto, "tqdm", self.Bar)
+        return self
+
+    def shown(self):
+        """``(settings, updates, closed)`` of every bar not disabled."""
+        return [(b.settings, b.n, b.closed) for b in self.made if not b.settings["disable"]]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from reliability import copy_model, file_bytes, leftovers
 
-from conftest import REPO, SMALL_CONFIG
+from conftest import REPO, SMALL_CONFIG, Bars
 from item2vec.cli import ask_command as ask
 from item2vec.cli import train_command as train_item2vec
 from item2vec.model.storage import load_model
@@ -288,17 +288,6 @@ TINY = dataclasses.replace(SMALL, vector_size=8, epochs=1, members=2)
 
 
 @pytest.fixture(scope="module")
-def tiny_dataset(tmp_path_factory):
-    """100 users: a member trains in a few hundredths of a second."""
-    from item2vec.ingest.formats import load_dataset
-    from item2vec.research.synthetic import make_plays, write_kaggle
-
-    folder = tmp_path_factory.mktemp("tiny-data")
-    write_kaggle(str(folder), *make_plays(n_users=100, seed=7))
-    return load_dataset(str(folder))
-
-
-@pytest.fixture(scope="module")
 def tiny_members(tiny_dataset):
     return [train_member(tiny_dataset, TINY, i) for i in range(TINY.members)]
 
@@ -313,45 +302,11 @@ def _no_processes(*args, **kwargs):
     raise AssertionError("a member process was started")
 
 
-class Bars:
-    """Stands in for tqdm: records each bar made (its settings), its updates and whether it closed."""
-
-    def __init__(self):
-        self.made = []
-        recorder = self
-
-        class Bar:
-            def __init__(self, total=None, desc=None, unit="it", disable=False):
-                self.settings, self.n, self.closed = (
-                    dict(total=total, desc=desc, unit=unit, disable=disable),
-                    0,
-                    False,
-                )
-                recorder.made.append(self)
-
-            def update(self, n=1):
-                self.n += n
-
-            def close(self):
-                self.closed = True
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self.close()
-
-        self.Bar = Bar
-
-
 def test_a_bag_trained_with_one_process_trains_its_members_here_one_after_another(
     tiny_dataset, tiny_members, monkeypatch, caplog
 ):
-    import tqdm.auto
-
     monkeypatch.setattr(train_module, "run_in_processes", _no_processes)
-    bars = Bars()
-    monkeypatch.setattr(tqdm.auto, "tqdm", bars.Bar)
+    bars = Bars().install(monkeypatch)
     caplog.set_level("INFO", logger=train_module.__name__)
     started = time.perf_counter()
     bag = train(tiny_dataset, TINY, progress=True, processes=1)
@@ -368,8 +323,7 @@ def test_a_bag_trained_with_one_process_trains_its_members_here_one_after_anothe
     n = len(bag.artist_ids)
     assert any(m.startswith(f"trained {n} bagged artist vectors (2 members) in ") for m in messages)
     # One bar for the bag, counting members to the end; the members' epoch bars are hidden.
-    shown = [(b.settings, b.n, b.closed) for b in bars.made if not b.settings["disable"]]
-    assert shown == [(dict(total=2, desc="training members", unit="member", disable=False), 2, True)]
+    assert bars.shown() == [(dict(total=2, desc="training members", unit="member", disable=False), 2, True)]
     assert len(bars.made) == 3
 
 
@@ -413,8 +367,10 @@ def test_a_bag_uses_processes_when_this_process_runs_other_blas_kernels(tiny_dat
     calls = []
     monkeypatch.setattr(train_module, "run_in_processes", _in_order_of(list, calls))
     monkeypatch.setattr(train_module.blas, "kernels_ready", lambda: False)
+    bars = Bars().install(monkeypatch)
     train(tiny_dataset, TINY, progress=False, processes=1)
     assert calls == [(2, 1)]
+    assert bars.shown() == [] and len(bars.made) == 3  # progress=False: no bar shows
 
 
 def test_members_with_another_vocabulary_are_refused(tiny_dataset, tiny_members, monkeypatch):
