@@ -146,3 +146,106 @@ def test_a_table_measured_before_the_dial_reads_as_a_ranking_without_the_item_it
         parse_confidence(
             {"k": 10, "ranking": {**RANKING, "x": 1}, "rare_ranking": RARE, "bands": [band(3, None, 0.5)]}
         )
+
+
+def _table(**changes):
+    table = {
+        "k": 10,
+        "ranking": RANKING,
+        "rare_ranking": RARE,
+        "bands": [band(3, 39, 0.35), band(40, None, 0.9)],
+    }
+    return {**table, **changes}
+
+
+def _band_with(**changes):
+    return _table(bands=[{**band(3, 39, 0.35), **changes}])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "the confidence table must be a JSON object"),
+        ({"k": 10, "bands": []}, "the confidence table lacks ranking, rare_ranking"),
+        (_table(bands=[]), "the confidence table's bands must be a non-empty list"),
+        (_table(bands={"a": 1}), "the confidence table's bands must be a non-empty list"),
+        (_table(k=0), "k must be a whole number of at least 1, got 0"),
+        (_table(k=True), "k must be a whole number of at least 1, got True"),
+        (_table(k=2.0), "k must be a whole number of at least 1, got 2.0"),
+        (_table(ranking=[1]), "ranking must hold exactly weight, shrink, discount, power, ease"),
+        (
+            _table(rare_ranking={**RARE, "ease": "1"}),
+            "rare_ranking.ease must be a number from -inf to inf, got '1'",
+        ),
+        (
+            _table(ranking={**RANKING, "power": True}),
+            "ranking.power must be a number from -inf to inf, got True",
+        ),
+        (
+            _table(bands=[[1]]),
+            "band 0 must hold exactly folded, high, low, max_listeners, min_listeners, queries, users, value",
+        ),
+        (_band_with(min_listeners=-1), "band 0 min_listeners must be a whole number of at least 0, got -1"),
+        (_band_with(max_listeners=2), "band 0 max_listeners must be a whole number of at least 3, got 2"),
+        (_band_with(folded=1), "band 0 folded must be true or false"),
+        (_band_with(value=1.01), "band 0 value must be a number from 0 to 1, got 1.01"),
+        (_band_with(value=-0.01), "band 0 value must be a number from 0 to 1, got -0.01"),
+        (_band_with(low=0.36), "band 0 low must be a number from 0 to 0.35, got 0.36"),
+        (_band_with(high=0.34), "band 0 high must be a number from 0.35 to 1, got 0.34"),
+        (_band_with(queries=0), "band 0 queries must be a whole number of at least 1, got 0"),
+        (_band_with(users=0), "band 0 users must be a whole number of at least 1, got 0"),
+        (_table(bands=[band(3, 40, 0.35), band(40, None, 0.9)]), "bands from 3 and 40 listeners overlap"),
+        (_table(bands=[band(40, None, 0.9), band(3, None, 0.35)]), "bands from 3 and 40 listeners overlap"),
+        (
+            _table(bands=[band(1, 1, 0.2, True), band(1, 2, 0.2, True)]),
+            "bands from 1 and 1 listeners overlap",
+        ),
+    ],
+)
+def test_a_malformed_table_says_what_is_wrong(data, message):
+    with pytest.raises(ValueError) as refused:
+        parse_confidence(data)
+    assert str(refused.value) == message
+
+
+def test_a_band_holds_its_ends_and_its_kind_only():
+    table = parse_confidence(
+        _table(bands=[band(1, 2, 0.2, True), band(3, 3, 0.3), band(4, 39, 0.35), band(40, None, 0.9)])
+    )
+    found = [
+        (b.min_listeners, b.folded) if b else None
+        for b in (
+            table.band(n, f)
+            for n, f in [
+                (1, False),
+                (1, True),
+                (2, True),
+                (3, True),
+                (3, False),
+                (4, False),
+                (39, False),
+                (40, False),
+                (10**9, False),
+                (0, False),
+            ]
+        )
+    ]
+    assert found == [
+        None,
+        (1, True),
+        (1, True),
+        None,
+        (3, False),
+        (4, False),
+        (4, False),
+        (40, False),
+        (40, False),
+        None,
+    ]
+    assert table.band(2, 1) is table.bands[0]  # any true value is folded
+    assert table.k == 10 and table.ranking == RANKING and table.rare_ranking == RARE
+    assert all(isinstance(v, float) for v in table.ranking.values())
+    # Bands of the two kinds may share listener counts; the JSON form is the table as read.
+    assert table.to_json() == _table(
+        bands=[band(1, 2, 0.2, True), band(3, 3, 0.3), band(4, 39, 0.35), band(40, None, 0.9)]
+    )
