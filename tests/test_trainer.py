@@ -8,11 +8,15 @@ import dataclasses
 import json
 import os
 import platform
+import re
+import sys
+import types
 
 import numpy as np
 import pytest
 
 from conftest import SMALL_CONFIG, Bars
+from item2vec.model.storage import load_model
 from item2vec.training import trainer
 from item2vec.training.corpus import write_corpus
 
@@ -77,10 +81,12 @@ def test_the_corpus_streams_from_disk_above_a_million_rows_unless_told():
     assert trainer.should_stream(10, True) and not trainer.should_stream(10**9, False)
 
 
-def test_the_metadata_names_the_versions_that_trained_the_model(tiny_dataset):
+def test_the_metadata_names_the_versions_that_trained_the_model(tiny_dataset, monkeypatch):
     import gensim
     import pandas
 
+    monkeypatch.delitem(sys.modules, "pyspark", raising=False)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
     meta = trainer.build_metadata(TINY, tiny_dataset, 1.234, 10, 20, extra={"engine": "x"})
     assert meta["library_versions"] == {
         "python": platform.python_version(),
@@ -92,6 +98,24 @@ def test_the_metadata_names_the_versions_that_trained_the_model(tiny_dataset):
     assert list(meta["library_versions"])[:4] == ["python", "numpy", "gensim", "pandas"]
     assert meta["training_seconds"] == 1.23 and meta["corpus"] == {"sentences": 10, "tokens": 20}
     assert meta["engine"] == "x" and meta["hyperparameters"] == dataclasses.asdict(TINY)
+    assert "pyspark" not in meta["library_versions"] and meta["blas_kernels"] == "Haswell"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", meta["created"])  # UTC, to the second
+    # After a Spark run in this process its version too; without a pinned kernel, the CPU's own.
+    monkeypatch.setitem(sys.modules, "pyspark", types.SimpleNamespace(__version__="9.8.7"))
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    meta = trainer.build_metadata(TINY, tiny_dataset, 2, 10, 20)
+    assert meta["library_versions"]["pyspark"] == "9.8.7" and meta["blas_kernels"] == "cpu default"
+    assert meta["training_seconds"] == 2.0
+
+
+def test_the_saved_catalogue_has_the_latin_keys_of_names_in_other_scripts(tiny_dataset, tmp_path):
+    artists = tiny_dataset.artists.copy()
+    artists.loc[0, "name"] = "浜崎あゆみ"
+    data = dataclasses.replace(tiny_dataset, artists=artists)
+    trained = trainer.train(data, dataclasses.replace(TINY, members=1), progress=False)
+    trainer.save_trained(str(tmp_path / "model"), trained, data)
+    catalog = load_model(str(tmp_path / "model")).catalog
+    assert "hamasaki ayumi" in catalog.romanized_of(0) and catalog.romanized_of(1) == []
 
 
 @pytest.mark.parametrize(("stream", "corpus_kind"), [(None, "memory"), (True, "file"), (False, "memory")])
