@@ -131,3 +131,108 @@ def test_train_and_save_shows_progress_by_default_and_streams_when_asked(
     with open(tmp_path / "model" / "metadata.json", encoding="utf-8") as handle:
         assert json.load(handle)["training_corpus"] == corpus_kind
     assert os.path.isfile(tmp_path / "model" / "vectors.npy")
+
+
+@pytest.mark.parametrize(
+    ("setting", "edge", "beyond", "message"),
+    [
+        ("vector_size", 1, 0, "vector_size must be at least 1"),
+        ("window", 0, -1, "window must be 0 (whole list) or positive"),
+        ("epochs", 1, 0, "epochs must be at least 1"),
+        ("negative", 1, 0, "negative must be at least 1"),
+        ("sample", 0.0, -1e-9, "sample must be non-negative"),
+        ("alpha", 1e-9, 0.0, "alpha must be positive"),
+        ("min_alpha", 0.0, -1e-9, "min_alpha must be between 0 and alpha"),
+        ("min_alpha", 0.05, 0.0500001, "min_alpha must be between 0 and alpha"),
+        ("min_count", 1, 0, "min_count must be at least 1"),
+        ("weighting", "none", "linear", "weighting must be one of none, log, rank"),
+        ("max_repeat", 1, 0, "max_repeat must be at least 1"),
+        ("workers", 1, 0, "workers must be at least 1"),
+        ("members", 1, 0, "members must be at least 1"),
+        ("ns_exponent", -50.0, float("nan"), "ns_exponent must be a finite number"),
+        ("ns_exponent", 50.0, float("inf"), "ns_exponent must be a finite number"),
+    ],
+)
+def test_each_setting_is_checked_at_its_edge(setting, edge, beyond, message):
+    base = trainer.TrainConfig(alpha=0.05, min_alpha=0.0 if setting == "alpha" else 0.0001)
+    dataclasses.replace(base, **{setting: edge}).validate()  # the edge itself is allowed
+    with pytest.raises(ValueError) as refused:
+        dataclasses.replace(base, **{setting: beyond}).validate()
+    assert str(refused.value) == message
+
+
+def test_gensim_gets_every_setting_of_the_config():
+    config = trainer.TrainConfig(
+        vector_size=7, shrink_windows=True, negative=3, ns_exponent=0.5, sample=0.01, alpha=0.2,
+        min_alpha=0.02, epochs=4, seed=11,
+    )  # fmt: skip
+    assert trainer.gensim_settings(config) == {
+        "vector_size": 7,
+        "shrink_windows": True,
+        "min_count": 1,  # the vocabulary is cut to min_count listeners before
+        "hs": 0,
+        "negative": 3,
+        "ns_exponent": 0.5,
+        "sample": 0.01,
+        "alpha": 0.2,
+        "min_alpha": 0.02,
+        "epochs": 4,
+        "seed": 11,
+    }
+
+
+def test_a_member_is_gensim_s_skip_gram_on_the_member_s_sentences_in_id_order(tiny_dataset, caplog):
+    from gensim.models import Word2Vec
+
+    from item2vec.training.corpus import build_sentences
+
+    config = dataclasses.replace(TINY, members=3)
+    caplog.set_level("INFO", logger=trainer.__name__)
+    member = trainer.train_member(tiny_dataset, config, 2)
+    vocab = trainer.vocabulary(tiny_dataset, config.min_count)
+    sentences = build_sentences(
+        tiny_dataset.plays, vocab, config.weighting, config.max_repeat, config.seed + 2
+    )
+    settings = trainer.gensim_settings(dataclasses.replace(config, seed=config.seed + 2))
+    model = Word2Vec(sentences, **settings, window=3, sg=1, workers=1)
+    order = np.argsort([int(k) for k in model.wv.index_to_key])
+    assert member.artist_ids.tolist() == vocab.tolist()
+    assert member.vectors.dtype == np.float32 and member.vectors.flags.c_contiguous
+    assert member.vectors.tobytes() == np.ascontiguousarray(model.wv.vectors[order]).tobytes()
+    assert member.config == trainer.member_config(config, 2) and member.config.seed == config.seed + 2
+    assert member.n_sentences == len(sentences) and member.n_tokens == sum(map(len, sentences))
+    assert member.streamed is False and member.seconds > 0
+    assert f"trained {len(vocab)} artist vectors in " in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_a_member_trains_in_a_fresh_process_when_this_one_runs_other_blas_kernels(
+    tiny_dataset, monkeypatch, caplog
+):
+    jobs = []
+
+    def one_process(function, given, processes):
+        jobs.append((function, given, processes))
+        yield 0, function(*given[0])
+
+    monkeypatch.setattr(trainer.blas, "kernels_ready", lambda: False)
+    monkeypatch.setattr(trainer, "run_in_processes", one_process)
+    caplog.set_level("INFO", logger=trainer.__name__)
+    here = trainer.train_member(tiny_dataset, TINY, 1, progress=False, stream=True, tmp_dir="/tmp")
+    assert [(f.__name__, len(g), p) for f, g, p in jobs] == [("_train_here", 1, 1)]
+    assert jobs[0][1][0][1:] == (trainer.member_config(TINY, 1), False, True, "/tmp")
+    assert here.streamed and here.config.seed == TINY.seed + 1
+    assert "scipy's BLAS was loaded before its kernels could be pinned: training in a fresh process" in [
+        r.getMessage() for r in caplog.records
+    ]
+
+
+def test_too_few_artists_with_enough_listeners_is_refused(tiny_dataset):
+    with pytest.raises(ValueError) as refused:
+        trainer.train(tiny_dataset, dataclasses.replace(TINY, min_count=10**6), progress=False)
+    assert (
+        str(refused.value)
+        == "only 0 artist(s) have at least 1000000 listeners; lower min_count or use more data"
+    )
+    trainer.check_vocabulary(2, 5)  # two are enough
+    with pytest.raises(ValueError, match="^only 1 artist"):
+        trainer.check_vocabulary(1, 5)
