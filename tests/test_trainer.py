@@ -236,3 +236,39 @@ def test_too_few_artists_with_enough_listeners_is_refused(tiny_dataset):
     trainer.check_vocabulary(2, 5)  # two are enough
     with pytest.raises(ValueError, match="^only 1 artist"):
         trainer.check_vocabulary(1, 5)
+
+
+@pytest.fixture(scope="module")
+def tiny_member(tiny_dataset):
+    return trainer.train(tiny_dataset, dataclasses.replace(TINY, members=1), progress=False)
+
+
+def test_the_saved_folder_holds_the_item_item_weights_it_counts(tiny_dataset, tiny_member, tmp_path):
+    meta = trainer.save_trained(str(tmp_path / "model"), tiny_member, tiny_dataset)
+    assert sorted(os.listdir(tmp_path / "model")) == [
+        "catalog.npz",
+        "item_weights.npz",
+        "metadata.json",
+        "vectors.npy",
+    ]
+    rows = load_model(str(tmp_path / "model")).item_weights.rows
+    with_neighbours = sum(bool((row >= 0).any()) for row in rows)
+    assert with_neighbours > 1
+    assert meta["item_weights"]["artists"] == with_neighbours and meta["item_weights"]["method"] == "EASE"
+    assert meta["training_corpus"] == "memory" and meta["trainer"] == "gensim" and "confidence" not in meta
+
+
+def test_the_metadata_says_what_trained_the_model_and_keeps_its_confidence_table(
+    tiny_dataset, tiny_member, tmp_path
+):
+    from test_confidence import RANKING, RARE, band
+
+    table = {"k": 10, "ranking": RANKING, "rare_ranking": RARE, "bands": [band(1, None, 0.5)]}
+    mllib = dataclasses.replace(tiny_member, engine="spark", trainer="mllib", trainer_settings={"maxIter": 2})
+    meta = trainer.save_trained(str(tmp_path / "spark"), mllib, tiny_dataset, confidence=table)
+    assert meta["training_corpus"] == "spark" and meta["mllib"] == {"maxIter": 2}
+    assert meta["confidence"] == table
+    assert load_model(str(tmp_path / "spark")).metadata["confidence"] == table
+    streamed = dataclasses.replace(tiny_member, streamed=True)
+    meta = trainer.save_trained(str(tmp_path / "file"), streamed, tiny_dataset)
+    assert meta["training_corpus"] == "file" and "gensim" not in meta
