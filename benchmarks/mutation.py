@@ -286,20 +286,36 @@ def recheck_scope(name, work, children):
     """Run a kept scope's survivors again with the checkout's current tests (``--recheck``).
 
     Only valid while the module is the one the run mutated: the mutants are of that copy.
+    The scope's current test files are selected (new ones too); mutmut then forgets every
+    verdict when the selection changed, so the verdicts of the mutants not run again are
+    put back from before.
     """
-    module = SCOPES[name][0]
+    module, tests, keyword = SCOPES[name]
     _same_module(module, work)
     codes = verdicts(work, module)
     survivors = [m for m, code in codes.items() if code not in KILLED and code not in NOT_RUN]
     for folder in (os.path.join(work, "tests"), os.path.join(work, "mutants", "tests")):
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(os.path.join(REPO, "tests"), folder)
+    shutil.copy2(os.path.join(REPO, "pyproject.toml"), os.path.join(work, "pyproject.toml"))
+    configure(work, module, tests, keyword)
     mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
     if survivors:
         with open(os.path.join(work, "recheck.log"), "wb") as log:
             command = [mutmut, "run", "--max-children", str(children), *survivors]
             subprocess.run(command, cwd=work, stdout=log, stderr=log, env=environment(work))
+    again = verdicts(work, module)
+    _write_verdicts(work, module, {**codes, **{m: again.get(m) for m in survivors}})
     return collect_scope(name, work)
+
+
+def _write_verdicts(work, module, codes):
+    path = os.path.join(work, "mutants", module + ".meta")
+    with open(path, encoding="utf-8") as handle:
+        meta = json.load(handle)
+    meta["exit_code_by_key"] = codes
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(meta, handle)
 
 
 def run_scope(name, work, children, minutes=None, resume=False):

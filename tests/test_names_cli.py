@@ -411,9 +411,7 @@ def test_the_prompt_answers_each_line_until_an_empty_one(names_model_dir, monkey
     ]
 
 
-def test_ctrl_d_at_the_prompt_quits_and_the_options_apply_to_each_line(
-    names_model_dir, monkeypatch, tmp_path
-):
+def test_ctrl_d_quits_the_prompt_and_the_options_apply_to_each_line(names_model_dir, monkeypatch, tmp_path):
     code, out, err, readline, _ = prompt(
         monkeypatch,
         tmp_path,
