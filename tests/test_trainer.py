@@ -272,3 +272,49 @@ def test_the_metadata_says_what_trained_the_model_and_keeps_its_confidence_table
     streamed = dataclasses.replace(tiny_member, streamed=True)
     meta = trainer.save_trained(str(tmp_path / "file"), streamed, tiny_dataset)
     assert meta["training_corpus"] == "file" and "gensim" not in meta
+
+
+def test_one_model_is_member_0_with_its_raw_vectors_and_a_bar_by_default(
+    tiny_dataset, tiny_member, monkeypatch
+):
+    bars = Bars().install(monkeypatch)
+    one = dataclasses.replace(TINY, members=1)
+    trained = trainer.train(tiny_dataset, one)
+    assert bars.shown() == [(dict(total=2, desc="training", unit="epoch", disable=False), 2, True)]
+    assert (
+        trained.vectors.tobytes() == tiny_member.vectors.tobytes()
+    )  # not unit rows: a bag of one is not made
+    assert trained.config == one and trained.config.seed == TINY.seed
+    # A member alone shows no bar unless asked.
+    bars.made.clear()
+    trainer.train_member(tiny_dataset, one)
+    assert bars.shown() == []
+    trainer.train_member(tiny_dataset, one, progress=True)
+    assert len(bars.shown()) == 1
+
+
+def test_a_streamed_model_writes_its_corpus_in_tmp_dir(tiny_dataset, tmp_path, monkeypatch):
+    written = []
+    real = trainer.write_corpus
+
+    def write_corpus(path, *args):
+        written.append(os.path.dirname(os.path.dirname(path)))
+        return real(path, *args)
+
+    monkeypatch.setattr(trainer, "write_corpus", write_corpus)
+    one = dataclasses.replace(TINY, members=1)
+    assert trainer.train(tiny_dataset, one, progress=False, stream=True, tmp_dir=str(tmp_path)).streamed
+    assert trainer.train_member(tiny_dataset, one, stream=True, tmp_dir=str(tmp_path)).streamed
+    assert written == [str(tmp_path)] * 2 and os.listdir(tmp_path) == []
+
+
+def test_users_with_one_artist_each_leave_nothing_to_learn(tiny_dataset):
+    plays = tiny_dataset.plays.drop_duplicates("user").head(30)
+    data = dataclasses.replace(tiny_dataset, plays=plays)
+    one = dataclasses.replace(TINY, members=1, min_count=1)
+    for stream in (False, True):
+        with pytest.raises(ValueError) as refused:
+            trainer.train(data, one, progress=False, stream=stream)
+        assert str(refused.value) == (
+            "no user listens to two or more artists of the vocabulary; nothing to learn from"
+        )
