@@ -22,7 +22,7 @@ import pytest
 from reliability import one_error_line, run
 from terminal import Terminal
 
-from conftest import REPO, SMALL_CONFIG
+from conftest import REPO, SMALL_CONFIG, Stdin
 from item2vec.cli import ask_command as ask
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.storage import load_model
@@ -365,21 +365,25 @@ class Typed(io.StringIO):
 
 
 def prompt(monkeypatch, tmp_path, argv, *typed, readline=None):
-    """Run ask.main without an artist, as at a terminal: exit code, stdout, stderr, readline."""
+    """Run ask.main without an artist, as at a terminal.
+
+    Returns the exit code, the answers (main's ``out``), the prompts (``input()`` writes them
+    on sys.stdout), stderr, the readline stand-in and the stdin with the lines not read.
+    """
     readline = readline or Readline()
     monkeypatch.setitem(sys.modules, "readline", readline)
     monkeypatch.setattr(ask, "HISTORY", str(tmp_path / "history"))
     stdin = Typed(*typed)
-    monkeypatch.setattr(sys, "stdin", stdin)  # input() reads sys.stdin and prompts on sys.stdout
-    out = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    err = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", stdin)
+    screen = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", screen)
+    out, err = io.StringIO(), io.StringIO()
     code = ask.main(argv, stdin=stdin, out=out, err=err)
-    return code, out.getvalue(), err.getvalue(), readline, stdin
+    return code, out.getvalue(), screen.getvalue(), err.getvalue(), readline, stdin
 
 
 def test_the_prompt_answers_each_line_until_an_empty_one(names_model_dir, monkeypatch, tmp_path):
-    code, out, err, readline, stdin = prompt(
+    code, out, screen, err, readline, stdin = prompt(
         monkeypatch,
         tmp_path,
         ["--model", names_model_dir, "-k", "2"],
@@ -393,13 +397,10 @@ def test_the_prompt_answers_each_line_until_an_empty_one(names_model_dir, monkey
     assert code == 0
     assert err.startswith("Type an artist name (Tab completes; empty line or Ctrl-D quits).\n\n")
     assert "error: Unknown artist" in err and err.count("\n") == 3
-    answers = out.split("artist> ")
-    assert answers[0] == "" and len(answers) == 6
-    assert answers[1].startswith("Artists similar to Jay-Z (") and answers[1].endswith("\n\n")
-    assert answers[2] == "" and answers[3] == "\n"  # the interrupted line; the unknown name's blank
-    assert answers[4].startswith("Artists similar to Björk (") and answers[4].endswith("\n\n")
-    assert answers[5] == ""
-    assert stdin.typed == ["never read\n"]
+    assert screen == "artist> " * 5 and stdin.typed == ["never read\n"]
+    # Each answer and each failed line is followed by a blank line.
+    assert out.startswith("Artists similar to Jay-Z (") and out.endswith("\n\n")
+    assert out.count("Artists similar to") == 2 and "\n\n\nArtists similar to Björk (" in out
     # History from ~/.item2vec_history, and back to it; Tab completes whole names, any case.
     assert readline.calls == [
         ("delims", ""),
@@ -412,7 +413,7 @@ def test_the_prompt_answers_each_line_until_an_empty_one(names_model_dir, monkey
 
 
 def test_ctrl_d_quits_the_prompt_and_the_options_apply_to_each_line(names_model_dir, monkeypatch, tmp_path):
-    code, out, err, readline, _ = prompt(
+    code, out, screen, err, readline, _ = prompt(
         monkeypatch,
         tmp_path,
         ["--model", names_model_dir, "-k", "1", "--json", "--minus", "Keane"],
@@ -420,18 +421,16 @@ def test_ctrl_d_quits_the_prompt_and_the_options_apply_to_each_line(names_model_
     )
     assert code == 0
     assert err.endswith("quits).\n\n")  # Ctrl-D leaves the terminal on a new line
-    lines = out.split("artist> ")
-    assert len(lines) == 3 and lines[2] == ""
-    record = json.loads(lines[1])
+    assert screen == "artist> " * 2 and out.endswith("}\n\n") and out.count("\n") == 2
+    record = json.loads(out)
     assert record["artist"] == "Jay-Z" and record["minus"] == ["Keane"] and len(record["results"]) == 1
-    assert lines[1].endswith("}\n\n")
     assert readline.calls[-1] == ("write", str(tmp_path / "history"))
 
 
 def test_the_prompt_works_without_a_readable_or_writable_history(names_model_dir, monkeypatch, tmp_path):
     for failure in (OSError(13, "Permission denied"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad")):
         failing = Readline(fail={"read": failure, "write": OSError(28, "No space left on device")})
-        code, out, err, readline, _ = prompt(
+        code, out, _, err, readline, _ = prompt(
             monkeypatch, tmp_path, ["--model", names_model_dir], "Jay-Z\n", readline=failing
         )
         assert code == 0 and "Artists similar to Jay-Z (" in out
@@ -441,7 +440,7 @@ def test_the_prompt_works_without_a_readable_or_writable_history(names_model_dir
 def test_tab_completes_names_and_takes_the_best_known_when_the_matches_share_less(
     names_model_dir, monkeypatch, tmp_path
 ):
-    readline = prompt(monkeypatch, tmp_path, ["--model", names_model_dir], "\n")[3]
+    readline = prompt(monkeypatch, tmp_path, ["--model", names_model_dir], "\n")[4]
     index = NameIndex(load_model(names_model_dir).catalog)
 
     def completions(typed):
@@ -458,3 +457,84 @@ def test_tab_completes_names_and_takes_the_best_known_when_the_matches_share_les
     assert completions("g1-a1") == index.complete("g1-a1") and len(completions("g1-a1")) > 2
     assert completions("  jay-") == ["Jay-Z"]
     assert completions("zzzz") == []
+
+
+class Writer:
+    """An output stream with no isatty (a wrapper some callers pass)."""
+
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize(
+    ("out", "err", "echoed"),
+    [
+        (io.StringIO, io.StringIO, True),  # both redirected: stdout's reader sees the failure too
+        (Terminal, Terminal, False),  # one screen: said once, on stderr
+        (Terminal, io.StringIO, True),  # stderr to a log: the screen still shows it
+        (io.StringIO, Terminal, True),
+        (Writer, Writer, True),  # no isatty: not a terminal
+    ],
+)
+def test_a_failed_batch_line_is_echoed_on_stdout_unless_both_are_one_terminal(
+    names_model_dir, out, err, echoed
+):
+    out, err = out(), err()
+    code = ask.main(
+        ["--batch", "-", "--model", names_model_dir, "-k", "1"],
+        stdin=Stdin(b"Nobody At All Xq\n"),
+        out=out,
+        err=err,
+    )
+    text = out.text if isinstance(out, Writer) else out.getvalue()
+    assert code == 1
+    assert text.startswith("Nobody At All Xq: error: Unknown artist") is echoed and (text == "") is not echoed
+
+
+def test_a_batch_line_is_the_query_as_written_but_its_line_end(names_model_dir):
+    lines = "Nobody At All X \t\r\nNobody XX\n"
+    for stdin in (Stdin(lines.encode()), io.StringIO(lines)):  # a binary stdin, or a text one
+        code, out, _ = run_with(["--batch", "-", "--json", "--model", names_model_dir], stdin)
+        assert code == 1
+        assert [json.loads(line)["query"] for line in out.splitlines()] == ["Nobody At All X \t", "Nobody XX"]
+
+
+def run_with(argv, stdin):
+    out, err = io.StringIO(), io.StringIO()
+    return ask.main(argv, stdin=stdin, out=out, err=err), out.getvalue(), err.getvalue()
+
+
+def test_a_batch_file_with_a_bad_line_answers_the_others(names_model_dir, tmp_path):
+    batch = tmp_path / "names.txt"
+    batch.write_bytes(b"Jay-Z\n\xffBj\xc3\n Keane\n")
+    code, out, err = run(["--batch", str(batch), "--model", names_model_dir, "-k", "1"])
+    assert code == 1
+    assert [line.split(":")[0] for line in out.splitlines()] == ["Jay-Z", "\\xffBj\\xc3", "Keane"]
+    assert one_error_line(err) == "error: line 2: not valid UTF-8 (byte 0 of the line)"
+
+
+def test_cannot_read_names_the_program_and_the_file(names_model_dir, tmp_path):
+    for path, reason in (
+        (tmp_path / "none.txt", "No such file or directory"),
+        ("/proc/self/mem", "Input/output error"),
+    ):
+        out, err = io.StringIO(), io.StringIO()
+        code = ask.main(
+            ["--batch", str(path), "--model", names_model_dir],
+            stdin=Stdin(),
+            out=out,
+            err=err,
+            prog="item2vec-ask",
+        )
+        assert code == 2 and err.getvalue() == f"item2vec-ask: error: cannot read {path}: {reason}\n"
