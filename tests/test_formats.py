@@ -217,3 +217,66 @@ def test_hetrec_and_360k_over_the_dropped_row_limit_are_read_when_told_to_go_on(
     assert load_dataset(hetrec, max_dropped_share=1).repairs == {"play_rows_unknown_artist": 1}
     path = write_360k(tmp_path / "plays.tsv")
     assert load_dataset(path, "lastfm360k", max_dropped_share=1).repairs["play_rows_bad_count"] == 2
+
+
+# -- finding the format ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "found"),
+    [
+        ("lastfm-360k.tsv", "lastfm360k"),
+        ("usersha1-artmbid-artname-plays.tsv", "lastfm360k"),
+        ("LFM-1b_LEs.txt", "lfm1b"),
+        ("plays.tsv", None),  # a .tsv without 360 in its name
+        ("lastfm-360k.csv", None),
+        ("usersha1-artmbid-artname-plays.csv", None),
+    ],
+)
+def test_a_data_file_is_known_by_its_name(tmp_path, name, found):
+    path = write(tmp_path / name, "")
+    if found:
+        assert detect_format(path) == found
+    else:
+        with pytest.raises(DataError) as refused:
+            detect_format(path)
+        assert str(refused.value) == (
+            f"{path}: not a data folder; give the folder that holds lastfm_user_scrobbles.csv and "
+            "lastfm_artist_list.csv"
+        )
+
+
+def test_what_no_data_says(tmp_path):
+    with pytest.raises(DataError) as refused:
+        load_dataset(tmp_path / "nowhere")
+    assert str(refused.value) == (
+        f"{tmp_path / 'nowhere'}: no such data folder. Download the Kaggle data set 'Last.fm Music Artist "
+        "Scrobbles' and pass its folder with --data (see README)."
+    )
+    with pytest.raises(DataError) as refused:
+        detect_format(str(tmp_path))
+    assert str(refused.value) == (
+        f"{tmp_path}: found neither the Kaggle files (lastfm_user_scrobbles.csv, lastfm_artist_list.csv) "
+        "nor the HetRec files (user_artists.dat, artists.dat) nor the Last.fm-360K file "
+        "(usersha1-artmbid-artname-plays.tsv) nor LFM-1b events (LFM-1b_LEs.txt, LFM-1b_artists.txt); "
+        "see README for where to download them"
+    )
+    # One file of a pair is not the pair.
+    write(tmp_path / "lastfm_user_scrobbles.csv", "")
+    write(tmp_path / "artists.dat", "")
+    with pytest.raises(DataError, match="found neither"):
+        detect_format(str(tmp_path))
+    with pytest.raises(DataError) as refused:
+        load_dataset(tmp_path, format="csv")
+    assert str(refused.value) == "unknown data format 'csv'; choose from hetrec, kaggle, lastfm360k, lfm1b"
+
+
+def test_the_share_of_rows_a_file_may_lose_reaches_each_reader(tmp_path, caplog):
+    # HetRec's play file loses one row of six (an unknown artist): over the 1% limit unless allowed.
+    folder = write_hetrec(tmp_path)
+    with pytest.raises(DataError, match="user_artists.dat"):
+        load_dataset(folder)
+    with caplog.at_level(logging.INFO, logger="item2vec.ingest.formats"):
+        data = load_dataset(tmp_path, "hetrec", max_dropped_share=0.2)  # a pathlib.Path works too
+    assert data.format == "hetrec" and len(data.plays) == 5
+    assert "loaded hetrec data: 5 rows, 2 users, 4 artists" in caplog.messages
