@@ -55,6 +55,7 @@ ASKING = [
 ]
 #: The tests of the training side (readers, corpus, trainer, train_item2vec.py).
 TRAINING = [
+    "tests/test_trainer.py",
     "tests/test_training.py",
     "tests/test_streaming.py",
     "tests/test_bagging.py",
@@ -127,6 +128,16 @@ SCOPES = {
             "tests/test_model_validation.py",
             "tests/test_reliability_model_files.py",
         ],
+        FAST,
+    ),
+    "model.item_weights": (
+        "item2vec/model/item_weights.py",
+        ["tests/test_dial.py", "tests/test_model_validation.py", "tests/test_reliability_model_files.py"],
+        FAST,
+    ),
+    "training.ease": (
+        "item2vec/training/ease.py",
+        ["tests/test_dial.py", "tests/test_trainer.py", "tests/test_training.py"],
         FAST,
     ),
     "ingest.cleaning": (
