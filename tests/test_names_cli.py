@@ -538,3 +538,107 @@ def test_cannot_read_names_the_program_and_the_file(names_model_dir, tmp_path):
             prog="item2vec-ask",
         )
         assert code == 2 and err.getvalue() == f"item2vec-ask: error: cannot read {path}: {reason}\n"
+
+
+class Flushed(io.StringIO):
+    """Records what had been written each time it was flushed."""
+
+    def __init__(self):
+        super().__init__()
+        self.flushed = []
+
+    def flush(self):
+        self.flushed.append(self.getvalue())
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_each_batch_answer_and_failure_is_flushed_as_it_is_written(names_model_dir, as_json):
+    # A program reading the answers line by line (a pipe, a coprocess) gets each at once.
+    out, err = Flushed(), io.StringIO()
+    argv = ["--batch", "-", "--model", names_model_dir, "-k", "1"] + (["--json"] if as_json else [])
+    code = ask.main(argv, stdin=Stdin(b"Jay-Z\nNobody At All Xq\nKeane\n"), out=out, err=err)
+    lines = out.getvalue().splitlines(keepends=True)
+    assert code == 1 and len(lines) == 3
+    assert out.flushed[:3] == ["".join(lines[:1]), "".join(lines[:2]), "".join(lines[:3])]
+    if as_json:
+        assert json.loads(lines[1])["error"].startswith("Unknown artist 'Nobody At All Xq'")
+
+
+def test_a_batch_line_s_notes_are_said_in_full_on_stderr(names_model_dir):
+    out, err = io.StringIO(), io.StringIO()
+    code = ask.main(
+        ["--batch", "-", "--json", "--model", names_model_dir],
+        stdin=Stdin(b"\n\nBlink 182\n"),
+        out=out,
+        err=err,
+    )
+    notes = json.loads(out.getvalue())["notes"]
+    assert code == 0 and len(notes[0]) > 120
+    assert err.getvalue().splitlines() == [f"note: line 3: {note}" for note in notes]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([" "], "the artist name is empty"),
+        (["Jay-Z", "--batch", "-"], "give either an artist or --batch, not both"),
+        ([], "no artist given (use --batch - to read names from standard input)"),
+        (["Jay-Z", "--minus", " "], "a --plus/--minus name is empty"),
+        (["Jay-Z", "--plus", ""], "a --plus/--minus name is empty"),
+        (
+            ["Jay-Z", "--discover", "0.5", "--rank", "cosine"],
+            "--discover moves the evidence ranking; --rank cosine has no dial",
+        ),
+    ],
+)
+def test_each_usage_error_says_what_is_wrong_on_one_line(names_model_dir, argv, message):
+    out, err = io.StringIO(), io.StringIO()
+    # No stdin given: the process's, here not a terminal.
+    code = ask.main([*argv, "--model", names_model_dir], out=out, err=err)
+    assert code == 2 and out.getvalue() == ""
+    assert err.getvalue() == f"python ask.py: error: {message} (see --help)\n"
+
+
+def test_the_dial_with_the_evidence_ranking_is_no_usage_error(names_model_dir):
+    code, out, err = run(["Jay-Z", "--discover", "0.5", "--rank", "evidence", "--model", names_model_dir])
+    assert code == 0, err
+
+
+def test_without_stdin_given_the_batch_reads_the_process_s_and_help_names_the_program(
+    names_model_dir, monkeypatch, capsys
+):
+    monkeypatch.setattr(sys, "stdin", Stdin(b"Jay-Z\n"))
+    assert ask.main(["--batch", "-", "--model", names_model_dir, "-k", "1"]) == 0
+    assert capsys.readouterr().out.startswith("Jay-Z: ")
+    assert ask.main(["--help"], prog="item2vec-ask") == 0
+    assert capsys.readouterr().out.startswith("usage: item2vec-ask [-h]")
+
+
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        (["--json"], True),
+        (["--js"], True),  # argparse takes an abbreviation of four characters or more
+        (["--j"], False),
+        (["x", "--", "--json"], False),  # after --, an artist's name
+        (["--", "--json", "--"], False),
+        (["--jso", "--", "a"], True),
+        (["--jsonx"], False),
+    ],
+)
+def test_json_errors_are_wanted_when_an_option_says_so(argv, wanted, monkeypatch):
+    assert ask.wants_json(argv) is wanted
+    monkeypatch.setattr(sys, "argv", ["ask.py", *argv])
+    assert ask.wants_json(None) is wanted
+
+
+def test_the_program_logs_its_warnings_on_its_stderr_by_level_and_name(names_model_dir, monkeypatch):
+    # As in a fresh process: no logging set up yet (pytest's own handlers put aside).
+    import logging
+
+    monkeypatch.setattr(logging.root, "handlers", [])
+    err = io.StringIO()
+    assert ask.main(["Jay-Z", "--model", names_model_dir], out=io.StringIO(), err=err) == 0
+    logging.getLogger("item2vec.somewhere").info("not said")
+    logging.getLogger("item2vec.somewhere").warning("said")
+    assert err.getvalue() == "WARNING: said\n"
