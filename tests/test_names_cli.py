@@ -585,6 +585,8 @@ def test_a_batch_line_s_notes_are_said_in_full_on_stderr(names_model_dir):
         ([], "no artist given (use --batch - to read names from standard input)"),
         (["Jay-Z", "--minus", " "], "a --plus/--minus name is empty"),
         (["Jay-Z", "--plus", ""], "a --plus/--minus name is empty"),
+        (["Jay-Z", "--discover", "1.5"], "argument --discover: --discover must be between 0 and 1, got 1.5"),
+        (["Jay-Z", "--discover", "x"], "argument --discover: --discover must be a number, got 'x'"),
         (
             ["Jay-Z", "--discover", "0.5", "--rank", "cosine"],
             "--discover moves the evidence ranking; --rank cosine has no dial",
@@ -642,3 +644,15 @@ def test_the_program_logs_its_warnings_on_its_stderr_by_level_and_name(names_mod
     logging.getLogger("item2vec.somewhere").info("not said")
     logging.getLogger("item2vec.somewhere").warning("said")
     assert err.getvalue() == "WARNING: said\n"
+
+
+def test_a_long_error_is_cut_to_one_line_of_2000_characters(names_model_dir):
+    code, _, err = run(["Jay-Z", "--" + "x" * 3000, "--model", names_model_dir])
+    message = err.removeprefix("python ask.py: error: ").removesuffix("\n")
+    assert code == 2 and len(message) == 2000 and message.endswith("x…")
+    assert message.startswith("unrecognized arguments: --xxx")
+
+
+def test_the_dial_s_position_is_a_number_in_the_answer(names_model_dir):
+    code, out, _ = run(["Jay-Z", "--discover", "0.5", "--json", "--model", names_model_dir])
+    assert code == 0 and json.loads(out)["discover"] == 0.5
