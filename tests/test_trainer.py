@@ -261,9 +261,15 @@ def test_the_saved_folder_holds_the_item_item_weights_it_counts(tiny_dataset, ti
 def test_the_metadata_says_what_trained_the_model_and_keeps_its_confidence_table(
     tiny_dataset, tiny_member, tmp_path
 ):
-    from test_confidence import RANKING, RARE, band
+    from item2vec.query.ranking import DEFAULT_RANKING, rare_ranking
 
-    table = {"k": 10, "ranking": RANKING, "rare_ranking": RARE, "bands": [band(1, None, 0.5)]}
+    band = {"min_listeners": 1, "max_listeners": None, "folded": False, "value": 0.5, "low": 0.4, "high": 0.6}
+    table = {
+        "k": 10,
+        "ranking": dataclasses.asdict(DEFAULT_RANKING),
+        "rare_ranking": dataclasses.asdict(rare_ranking(DEFAULT_RANKING)),
+        "bands": [{**band, "queries": 100, "users": 50}],
+    }
     mllib = dataclasses.replace(tiny_member, engine="spark", trainer="mllib", trainer_settings={"maxIter": 2})
     meta = trainer.save_trained(str(tmp_path / "spark"), mllib, tiny_dataset, confidence=table)
     assert meta["training_corpus"] == "spark" and meta["mllib"] == {"maxIter": 2}
