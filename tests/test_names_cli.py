@@ -656,3 +656,12 @@ def test_a_long_error_is_cut_to_one_line_of_2000_characters(names_model_dir):
 def test_the_dial_s_position_is_a_number_in_the_answer(names_model_dir):
     code, out, _ = run(["Jay-Z", "--discover", "0.5", "--json", "--model", names_model_dir])
     assert code == 0 and json.loads(out)["discover"] == 0.5
+
+
+def test_a_note_is_cut_to_400_characters(names_model_dir, monkeypatch):
+    # Notes quote names, which can be any length: one line of at most 400 characters each.
+    monkeypatch.setattr(ask, "notes", lambda answer: ["n" * 450])
+    code, _, err = run(["Jay-Z", "--model", names_model_dir])
+    assert code == 0 and err == "note: " + "n" * 399 + "…\n"
+    code, _, err = run(["--batch", "-", "--model", names_model_dir], stdin=b"Jay-Z\n")
+    assert code == 0 and err == "note: line 1: " + "n" * 399 + "…\n"
