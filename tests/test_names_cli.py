@@ -472,7 +472,7 @@ class Writer:
         pass
 
 
-class Terminal(io.StringIO):
+class OnScreen(io.StringIO):
     def isatty(self):
         return True
 
@@ -481,9 +481,9 @@ class Terminal(io.StringIO):
     ("out", "err", "echoed"),
     [
         (io.StringIO, io.StringIO, True),  # both redirected: stdout's reader sees the failure too
-        (Terminal, Terminal, False),  # one screen: said once, on stderr
-        (Terminal, io.StringIO, True),  # stderr to a log: the screen still shows it
-        (io.StringIO, Terminal, True),
+        (OnScreen, OnScreen, False),  # one screen: said once, on stderr
+        (OnScreen, io.StringIO, True),  # stderr to a log: the screen still shows it
+        (io.StringIO, OnScreen, True),
         (Writer, Writer, True),  # no isatty: not a terminal
     ],
 )
