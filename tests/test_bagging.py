@@ -400,21 +400,3 @@ def test_a_streamed_bag_writes_each_member_s_corpus_in_tmp_dir(tiny_dataset, tmp
     assert bag.vectors.tobytes() == _bag_of(streamed).tobytes()
     assert written[:2] == [str(tmp_path)] * 2
     assert os.listdir(tmp_path) == []
-
-
-def test_train_corpus_file_trains_the_member_of_that_corpus(tiny_dataset, tiny_members, tmp_path):
-    # The Spark engine's way in: a corpus file written with the member's seed.
-    config = train_module.member_config(TINY, 1)
-    vocab = train_module.vocabulary(tiny_dataset, config.min_count)
-    path = str(tmp_path / "corpus.txt")
-    counts = write_corpus(path, tiny_dataset.plays, vocab, config.weighting, config.max_repeat, config.seed)
-    in_memory = train_module.train_corpus_file(path, counts, len(vocab), config, progress=False, stream=False)
-    assert in_memory.vectors.tobytes() == tiny_members[1].vectors.tobytes()
-    assert in_memory.config == config and not in_memory.streamed
-    assert (in_memory.n_sentences, in_memory.n_tokens) == counts[:2]
-    started = time.perf_counter() - 1000
-    streamed = train_module.train_corpus_file(path, counts, len(vocab), config, progress=False, start=started)
-    assert streamed.streamed and streamed.config == config
-    assert streamed.vectors.tobytes() == train_member(tiny_dataset, config, stream=True).vectors.tobytes()
-    assert 1000 <= streamed.seconds < 1100
-    assert in_memory.seconds < 1000  # measured from its own start without one

@@ -4,8 +4,10 @@ import json
 import logging
 
 import numpy as np
+import pytest
 
 from item2vec.cli import train_command as train_item2vec
+from item2vec.errors import DataError
 from item2vec.ingest.formats import LASTFM360K_PLAYS, detect_format, load_dataset, read_lastfm360k
 from item2vec.model.storage import load_model
 from item2vec.model.vectors import ArtistVectors

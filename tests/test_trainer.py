@@ -43,9 +43,10 @@ def test_a_corpus_file_trains_with_a_bar_per_epoch_and_says_what_it_trains_on(
     path, (sentences, tokens, longest), artists = corpus
     bars = Bars().install(monkeypatch)
     caplog.set_level("INFO", logger=trainer.__name__)
-    trained = trainer.train_corpus_file(path, (sentences, tokens, longest), artists, TINY, stream=stream)
+    corpus_file = trainer.CorpusFile(path, sentences, tokens, longest, artists)
+    trained = trainer.train_member(corpus_file, TINY, progress=True, stream=stream)
     assert trained.streamed is stream and (trained.n_sentences, trained.n_tokens) == (sentences, tokens)
-    # The bar is on by default (the Spark engine's runs show it), one step per epoch.
+    # One bar step per epoch.
     assert bars.shown() == [(dict(total=2, desc="training", unit="epoch", disable=False), 2, True)]
     on_disk = " (streamed from disk)" if stream else ""
     assert _corpus_line(caplog) == [
@@ -57,8 +58,8 @@ def test_window_zero_is_the_longest_sentence(corpus, caplog):
     path, counts, artists = corpus
     caplog.set_level("INFO", logger=trainer.__name__)
     whole = dataclasses.replace(TINY, window=0)
-    trainer.train_corpus_file(path, counts, artists, whole, progress=False)
-    trainer.train_corpus_file(path, counts, artists, whole, progress=False, stream=False)
+    trainer.train_member(trainer.CorpusFile(path, *counts, artists), whole, stream=True)
+    trainer.train_member(trainer.CorpusFile(path, *counts, artists), whole, stream=False)
     assert [line.split(", ")[3] for line in _corpus_line(caplog)] == [
         f"window {counts[2]} (streamed from disk)"
     ] + [f"window {max(len(line.split()) for line in open(path, encoding='ascii'))}"]
@@ -69,7 +70,7 @@ def test_an_empty_corpus_file_is_refused(tmp_path):
     path.write_text("")
     for stream in (True, False):
         with pytest.raises(ValueError) as refused:
-            trainer.train_corpus_file(str(path), (0, 0, 0), 5, TINY, progress=False, stream=stream)
+            trainer.train_member(trainer.CorpusFile(str(path), 0, 0, 0, 5), TINY, stream=stream)
         assert str(refused.value) == (
             "no user listens to two or more artists of the vocabulary; nothing to learn from"
         )
