@@ -21,6 +21,24 @@ SHARED_DATA = next(
     (p for p in DATA_PLACES if os.path.isfile(os.path.join(p, "lastfm_user_scrobbles.csv"))), DATA_PLACES[-1]
 )
 
+#: Spark's defaults for the applications the tests start, and the options of every JVM they
+#: start, written once in its spark-defaults.conf: Spark's drivers (``SPARK_SUBMIT_OPTS``),
+#: the standalone cluster's master and workers (``SPARK_DAEMON_JAVA_OPTS``) and their
+#: executors (``spark.executor.extraJavaOptions``). A test's JVM works for seconds on small
+#: data, where the optimising compiler's threads cost more CPU than they save: with C1 alone
+#: and one garbage-collector thread, a run that ends at its first Spark job takes 14 CPU
+#: seconds instead of 24. What the tests check (exit codes, messages, model bytes) does not
+#: depend on how Java compiles Spark. Users' runs keep Java's defaults; a variable already
+#: set is left as it is.
+TEST_SPARK_CONF = os.path.join(REPO, "tests", "spark-conf")
+with open(os.path.join(TEST_SPARK_CONF, "spark-defaults.conf"), encoding="utf-8") as _defaults:
+    TEST_JVM_OPTIONS = dict(
+        line.split(None, 1) for line in _defaults.read().splitlines() if line.strip() and line[0] != "#"
+    )["spark.executor.extraJavaOptions"].strip()
+os.environ.setdefault("SPARK_CONF_DIR", TEST_SPARK_CONF)
+for _variable in ("SPARK_SUBMIT_OPTS", "SPARK_DAEMON_JAVA_OPTS"):
+    os.environ.setdefault(_variable, TEST_JVM_OPTIONS)
+
 #: Small but real: 4 genres x 30 artists, 400 users; trains in about a second.
 SMALL_CONFIG = dict(
     vector_size=16, epochs=5, negative=5, sample=1e-3, min_count=3, seed=1, workers=1, members=1
