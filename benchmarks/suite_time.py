@@ -31,10 +31,12 @@ def _children_cpu():
 
 
 def time_tier(name, marker, args):
-    """Run one tier; its counts, wall and CPU seconds and the load around it."""
-    from item2vec.research.suite_report import counts
+    """Run one tier; its counts, wall and CPU seconds and the load around it, and each test file's
+    seconds (what tests/conftest.py orders the full suite's files by)."""
+    from item2vec.research.suite_report import counts, file_seconds
 
-    command = [sys.executable, "-m", "pytest", "-q", *args]
+    # Every test's time is reported (pytest's --durations=0), after the summary line's tests.
+    command = [sys.executable, "-m", "pytest", "-q", *args, "--durations=0"]
     load_before, cpu0, start = os.getloadavg()[0], _children_cpu(), time.perf_counter()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - start
@@ -51,6 +53,7 @@ def time_tier(name, marker, args):
         "cpu_seconds": round(_children_cpu() - cpu0, 1),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
+        "file_seconds": file_seconds(done.stdout),
     }
 
 

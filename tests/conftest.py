@@ -1,7 +1,9 @@
 """Shared fixtures: a small synthetic data set with planted genres and a model trained on it."""
 
 import collections
+import contextlib
 import io
+import json
 import os
 
 import model_cache
@@ -145,14 +147,43 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _heaviest_files_first(items):
-    """The items with the files that hold the most slow tests first, each file's order kept.
+    """The items with the longest test files first, each file's order kept.
 
     Workers take whole files (``--dist loadfile``) in this order; a long file handed out
-    last leaves the other cores idle while it runs, so the long ones go first (the
-    slow marks stand for the measured time, which a test run does not have).
+    last leaves the other cores idle while it runs, so the long ones go first. A file's
+    length is the seconds its tests took in the last measurement of the suite
+    (docs/suite_time.json, written by benchmarks/suite_time.py); a file it did not measure
+    goes by its number of slow tests, after the measured ones.
     """
+    return sorted(items, key=file_weight(items, measured_file_seconds()))
+
+
+#: The suite's last measurement (benchmarks/suite_time.py).
+SUITE_TIME = os.path.join(REPO, "docs", "suite_time.json")
+
+
+def measured_file_seconds(path=SUITE_TIME):
+    """``{"tests/test_x.py": seconds}`` of the full suite's last measurement, or {} without one."""
+    from item2vec.research.suite_report import TIERS
+
+    full = next(name for name, marker, _ in TIERS if marker is None)
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, StopIteration):
+        with open(path, encoding="utf-8") as handle:
+            tiers = json.load(handle)["tiers"]
+        return dict(next(tier for tier in tiers if tier["name"] == full)["file_seconds"])
+    return {}
+
+
+def file_weight(items, measured):
+    """The sort key of :func:`_heaviest_files_first`: measured files by their seconds, longest
+    first, then the others by their number of slow tests."""
     slow = collections.Counter(item.path for item in items if item.get_closest_marker("slow"))
-    return sorted(items, key=lambda item: -slow[item.path])
+
+    def weight(item):
+        seconds = measured.get(os.path.relpath(item.path, REPO))
+        return (seconds is None, -(seconds or 0.0), -slow[item.path])
+
+    return weight
 
 
 def shared_data_or_skip():

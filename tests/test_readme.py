@@ -7,6 +7,7 @@ code. Every ``python`` code block runs as written, from the repository root.
 """
 
 import io
+import json
 import os
 import re
 import shlex
@@ -149,6 +150,66 @@ def test_pytest_summaries_are_counted():
     mixed = counts("2 failed, 10 passed, 1 xfailed, 3 errors in 1.0s")
     assert (mixed["failed"], mixed["passed"], mixed["xfailed"], mixed["errors"]) == (2, 10, 1, 3)
     assert counts("1 error in 0.5s")["errors"] == 1
+
+
+def test_each_files_seconds_are_read_from_pytests_durations():
+    from item2vec.research.suite_report import file_seconds
+
+    output = (
+        "....\n1 passed in 3.00s\n"
+        "============================= slowest durations =============================\n"
+        "2.50s call     tests/test_b.py::test_one[x::y]\n"
+        "0.25s setup    tests/research/test_a.py::TestK::test_two\n"
+        "0.50s call     tests/test_b.py::test_other\n"
+        "0.05s teardown tests/research/test_a.py::TestK::test_two\n"
+        "(3 durations < 0.005s hidden.  Use -vv to show these durations.)\n"
+    )
+    seconds = file_seconds(output)
+    assert seconds == {"tests/test_b.py": 3.0, "tests/research/test_a.py": 0.3}
+    assert list(seconds) == ["tests/test_b.py", "tests/research/test_a.py"]
+    assert file_seconds("1 passed in 3.00s") == {}
+
+
+def test_the_full_suite_hands_out_the_longest_measured_files_first(tmp_path):
+    """conftest's order for the xdist workers: measured seconds first, then the slow tests' count."""
+    import pathlib
+
+    import conftest
+
+    class Item:
+        def __init__(self, path, slow=False):
+            self.path, self.slow = pathlib.Path(REPO, path), slow
+
+        def get_closest_marker(self, name):
+            return self.slow if name == "slow" else None
+
+    items = [
+        Item("tests/test_new.py", slow=True),
+        Item("tests/test_short.py"),
+        Item("tests/test_plain.py"),
+        Item("tests/test_long.py"),
+        Item("tests/test_long.py", slow=True),
+        Item("tests/test_new2.py", slow=True),
+        Item("tests/test_new2.py", slow=True),
+    ]
+    timed = {"tests/test_long.py": 90.0, "tests/test_short.py": 1.5}
+    order = sorted(items, key=conftest.file_weight(items, timed))
+    assert [str(item.path.relative_to(REPO)) for item in order] == [
+        "tests/test_long.py",
+        "tests/test_long.py",
+        "tests/test_short.py",
+        "tests/test_new2.py",
+        "tests/test_new2.py",
+        "tests/test_new.py",
+        "tests/test_plain.py",
+    ]
+    assert [item.slow for item in order[:2]] == [False, True]  # a file's own order is kept
+    result = tmp_path / "suite_time.json"
+    result.write_text(json.dumps({"tiers": [{"name": "fast"}, {"name": "full", "file_seconds": timed}]}))
+    assert conftest.measured_file_seconds(str(result)) == timed
+    result.write_text("{")
+    assert conftest.measured_file_seconds(str(result)) == {}
+    assert conftest.measured_file_seconds(str(tmp_path / "none.json")) == {}
 
 
 if __name__ == "__main__":

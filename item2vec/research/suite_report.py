@@ -10,7 +10,7 @@ import re
 
 from . import report
 
-__all__ = ["TIERS", "command", "counts", "render_readme"]
+__all__ = ["TIERS", "command", "counts", "file_seconds", "render_readme"]
 
 #: The tiers, as the README gives them: name, marker expression (None: the whole suite) and
 #: the arguments after ``python -m pytest -q``. The everyday loop runs one test at a time;
@@ -27,6 +27,19 @@ def counts(summary):
     for number, outcome in re.findall(r"(\d+) (" + "|".join(OUTCOMES) + r")\b", summary):
         found["errors" if outcome == "error" else outcome] += int(number)
     return found
+
+
+#: One line of pytest's ``--durations=0`` report, e.g. "12.31s call     tests/test_x.py::test_y[1]".
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)s (?:setup|call|teardown) +([^:\s]+)::", re.MULTILINE)
+
+
+def file_seconds(report_text):
+    """``{"tests/test_x.py": seconds}``: the setup, call and teardown times of each test file's
+    tests, summed, from a pytest output with ``--durations=0``; the heaviest file first."""
+    seconds = {}
+    for value, path in DURATION.findall(report_text):
+        seconds[path] = seconds.get(path, 0.0) + float(value)
+    return {path: round(total, 1) for path, total in sorted(seconds.items(), key=lambda item: -item[1])}
 
 
 def command(args):
