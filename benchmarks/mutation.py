@@ -196,7 +196,7 @@ SCOPES = {
     ),
     "cli.train_command": (
         "item2vec/cli/train_command.py",
-        [*TRAINING, "tests/test_formats.py", "tests/test_events.py"],
+        ["tests/test_train_command.py", *TRAINING, "tests/test_formats.py", "tests/test_events.py"],
         FAST,
     ),
     "cli.explore_command": ("item2vec/cli/explore_command.py", ["tests/test_explore.py"], FAST),

@@ -1,0 +1,135 @@
+"""train_item2vec.py's own code (cli/train_command.py) in-process: its help, its option types, its entry.
+
+Fast tests (no training): the paths of the program that run before or around the work.
+"""
+
+import logging
+import os
+import sys
+
+import pytest
+
+from item2vec.cli import train_command
+
+
+def test_the_help_names_every_option_its_argument_and_what_it_does():
+    # As a user reads it (line breaks aside); the hyperparameters' lines come from trainer.HELP.
+    text = " ".join(train_command.build_parser().format_help().split())
+    expected = (
+        "usage: train_item2vec.py [-h] [--data DIR] [--format {auto,hetrec,kaggle,lastfm360k,lfm1b}] "
+        "[--out DIR] [--max-dropped-share SHARE] [--confidence FILE] [--quiet] [--stream | --no-stream] "
+        "[--processes N] [--engine {pandas,spark}] [--trainer {gensim,mllib}] [--spark-master URL] "
+        "[--spark-conf KEY=VALUE] [--spark-work DIR] [--vector-size VECTOR_SIZE] [--window WINDOW] "
+        "[--shrink-windows | --no-shrink-windows] [--epochs EPOCHS] [--negative NEGATIVE] "
+        "[--ns-exponent NS_EXPONENT] [--sample SAMPLE] [--alpha ALPHA] [--min-alpha MIN_ALPHA] "
+        "[--min-count MIN_COUNT] [--weighting WEIGHTING] [--max-repeat MAX_REPEAT] [--seed SEED] "
+        "[--workers WORKERS] [--members MEMBERS] [--version] "
+        "Train item2vec artist embeddings on Last.fm listening data and write a model folder. "
+        "options: -h, --help show this help message and exit "
+        "--data DIR folder with the data files (default: data/) "
+        "--format {auto,hetrec,kaggle,lastfm360k,lfm1b} input format (default: detect from the file names) "
+        "--out DIR model folder to write (default: models/) "
+        "--max-dropped-share SHARE stop when a data file loses more than this share of its rows to repairs "
+        "(default 0.01: a damaged or truncated file; 1 trains on whatever is usable) "
+        "--confidence FILE the evaluation.json whose confidence table (how far to trust an answer, measured "
+        "on held-out users by listener band) the model carries; used only when it measured this data with "
+        "this configuration (default auto: the checkout's docs/evaluation.json, when there is one; none: no "
+        "table, answers say 'not measured') "
+        "--quiet no progress bar, warnings only "
+        "--stream, --no-stream train from a temporary corpus file instead of sentences in memory (default: "
+        "only above 1,000,000 rows; results differ from the in-memory mode but are as reproducible) "
+        "--processes N with --members above 1, train at most N members at once, one process each (default: "
+        "as many as there are CPUs; the result does not depend on it; --engine pandas only) "
+        "--version show program's version number and exit "
+        "engine: --engine {pandas,spark} pandas: read, clean and train in this machine's processes "
+        "(default); spark: read, clean and build the corpora with Spark, from any path Spark reads, and "
+        "train the members on its executors, for the same model (needs the spark extra: pip install -e "
+        ".[spark], and Java 17 or newer) "
+        "--trainer {gensim,mllib} gensim: the bag of --members gensim models (default; with --engine spark "
+        "each member trains in a Spark task); mllib: one Spark MLlib Word2Vec model (only with --engine "
+        "spark; skip-gram with hierarchical softmax: uses vector-size, window, epochs, alpha as step size, "
+        "seed and workers as partitions, and has no negative, ns-exponent, sample, min-alpha, shrink- "
+        "windows) "
+        "--spark-master URL Spark master, e.g. local[4], spark://host:7077, yarn (default: the one "
+        "spark-submit was given, else local[*]: all cores of this machine) "
+        "--spark-conf KEY=VALUE a Spark setting for a session this program starts, e.g. "
+        "spark.driver.memory=8g (repeatable; see docs/PERFORMANCE.md) "
+        "--spark-work DIR where Spark writes the members' corpora for the executors to read: a folder or "
+        "URI every machine of the cluster shares, e.g. hdfs:///tmp or s3a://bucket/tmp (default: the "
+        "system's temporary folder, or /tmp of the cluster's default file system when that is not the local "
+        "one); only the run's own subfolder is written, and it is removed at the end "
+        "hyperparameters (defaults build the shipped model): "
+        "--vector-size VECTOR_SIZE embedding dimensions (default: 32) "
+        "--window WINDOW context window in tokens; 0 = the user's whole list (item2vec) (default: 20) "
+        "--shrink-windows, --no-shrink-windows sample a smaller effective window per token (word2vec's "
+        "default; off for sets) (default: False) "
+        "--epochs EPOCHS passes over the corpus (default: 10) "
+    )
+    assert text.startswith(expected), text
+    assert (
+        "--members MEMBERS bagged members: K models with seeds seed..seed+K-1, vectors concatenated as unit "
+        "rows / sqrt(K) (cosine = mean member cosine) (default: 8; 1 with --trainer mllib) "
+        'Each user\'s artists become one "sentence"'
+    ) in text
+    assert text.endswith("3 model could not be written; 130 interrupted.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--spark-conf", "spark.driver.memory"],
+            "argument --spark-conf: must be KEY=VALUE, got 'spark.driver.memory'",
+        ),
+        (["--spark-conf", " =8g"], "argument --spark-conf: must be KEY=VALUE, got ' =8g'"),
+        (
+            ["--spark-conf", "a=b"],
+            "--spark-master, --spark-conf and --spark-work are only used with --engine spark",
+        ),
+        (
+            ["--spark-master", "local[2]"],
+            "--spark-master, --spark-conf and --spark-work are only used with --engine spark",
+        ),
+        (["--trainer", "mllib"], "--trainer mllib trains inside Spark: it needs --engine spark"),
+        (["--processes", "0"], "argument --processes: must be a whole number of at least 1, got 0"),
+        (["--processes", "two"], "argument --processes: must be a whole number of at least 1, got 'two'"),
+        (
+            ["--max-dropped-share", "-0.5"],
+            "argument --max-dropped-share: must be a number from 0 to 1, got -0.5",
+        ),
+    ],
+)
+def test_each_usage_error_is_one_line_naming_what_is_wrong(argv, message, tmp_path, capsys):
+    assert train_command.main([*argv, "--out", str(tmp_path / "m")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"train_item2vec.py: error: {message} (see --help)\n"
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_spark_setting_is_a_stripped_key_and_the_value_after_the_first_equals_sign():
+    args = train_command.build_parser().parse_args(
+        ["--spark-conf", " spark.driver.memory =8g", "--spark-conf", "spark.x=a=b", "--spark-conf", "k="]
+    )
+    assert args.spark_conf == [("spark.driver.memory", "8g"), ("spark.x", "a=b"), ("k", "")]
+    assert train_command.spark_setting("k=v") == ("k", "v")
+
+
+def test_py4j_s_own_log_lines_are_left_out_and_others_kept():
+    def record(path):
+        return logging.LogRecord("root", logging.ERROR, path, 1, "call failed", None, None)
+
+    keep = train_command._not_from_py4j
+    assert not keep(record(os.path.join(os.sep, "venv", "site-packages", "py4j", "java_gateway.py")))
+    assert keep(record(os.path.join(os.sep, "venv", "site-packages", "item2vec", "cli", "train_command.py")))
+    assert keep(record(os.path.join(os.sep, "venv", "py4j_notes.py")))
+
+
+@pytest.mark.parametrize(
+    ("argv0", "prog"), [("/usr/bin/train-item2vec", "train-item2vec"), ("", "train_item2vec.py")]
+)
+def test_the_console_entry_exits_with_main_s_code_under_the_program_s_name(argv0, prog, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", [argv0, "--epochs", "0"])
+    with pytest.raises(SystemExit) as exited:
+        train_command.run()
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == f"{prog}: error: epochs must be at least 1 (see --help)\n"
