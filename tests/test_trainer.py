@@ -338,3 +338,20 @@ def test_a_member_trained_alone_checks_its_vocabulary_too(tiny_dataset):
         str(refused.value)
         == "only 0 artist(s) have at least 1000000 listeners; lower min_count or use more data"
     )
+
+
+def test_an_artist_whose_only_partner_is_the_first_row_counts_as_having_item_weights(tmp_path):
+    # Two artists, listed together by every user: each one's only partner is the other, and
+    # artist 10's partner is row 0 of the table (row numbers start at 0, -1 is "none").
+    import pandas as pd
+
+    from item2vec.ingest.formats import load_dataset
+    from item2vec.research.synthetic import write_kaggle
+
+    plays = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3], "artist_id": [10, 20] * 3, "scrobbles": [5, 3] * 3})
+    write_kaggle(str(tmp_path), plays, pd.DataFrame({"artist_id": [10, 20], "artist_name": ["A", "B"]}))
+    dataset = load_dataset(str(tmp_path))
+    two = trainer.TrainedModel(np.array([10, 20]), np.eye(2, 4, dtype=np.float32), TINY, 0.0, 3, 6)
+    meta = trainer.save_trained(str(tmp_path / "model"), two, dataset)
+    assert load_model(str(tmp_path / "model")).item_weights.rows.tolist() == [[1], [0]]
+    assert meta["item_weights"]["artists"] == 2
