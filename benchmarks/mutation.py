@@ -63,9 +63,10 @@ TRAINING = [
     "tests/test_reliability_training.py",
     "tests/test_reliability_data_files.py",
 ]
-#: The readers' tests.
+#: The readers' tests (the bad-input table runs through train_item2vec.py's main, pandas engine).
 READING = [
     "tests/test_data.py",
+    "tests/test_bad_input_contract.py",
     "tests/test_formats.py",
     "tests/test_events.py",
     "tests/test_reliability_data_files.py",

@@ -1,15 +1,20 @@
 """train_item2vec.py's own code (cli/train_command.py) in-process: its help, its option types, its entry.
 
-Fast tests (no training): the paths of the program that run before or around the work.
+Fast tests (no training): the paths of the program that run before or around the work, and
+the order of the Spark engine's steps with stand-ins for them (tests/test_spark_cli.py runs
+them for real, in the slow tier).
 """
 
+import contextlib
 import logging
 import os
 import sys
 
+import numpy as np
 import pytest
 
 from item2vec.cli import train_command
+from item2vec.training.trainer import TrainConfig, TrainedModel
 
 
 def test_the_help_names_every_option_its_argument_and_what_it_does():
@@ -133,3 +138,162 @@ def test_the_console_entry_exits_with_main_s_code_under_the_program_s_name(argv0
         train_command.run()
     assert exited.value.code == 2
     assert capsys.readouterr().err == f"{prog}: error: epochs must be at least 1 (see --help)\n"
+
+
+class SparkSteps:
+    """Stand-ins for the Spark engine's steps: each call is recorded in order; a step can fail."""
+
+    def __init__(self, monkeypatch):
+        from item2vec.spark import catalog_columns, paths, pipeline, session
+
+        self.calls = []
+        self.fail = {}
+        self.trained = TrainedModel(
+            np.array([10, 20]), np.ones((2, 4), np.float32), TrainConfig(), 1.25, 3, 6
+        )
+        self.facts = catalog_columns.DataFacts(catalog="the catalogue", facts={"sha256": {}})
+        self.local = None
+        monkeypatch.setattr(session, "spark_session", self.spark_session)
+        monkeypatch.setattr(session, "ship_package", self.step("ship"))
+        monkeypatch.setattr(paths, "work_folder", self.work_folder)
+        monkeypatch.setattr(pipeline, "load", self.step("load", "clean"))
+        monkeypatch.setattr(catalog_columns, "data_facts", self.step("facts", self.facts))
+        monkeypatch.setattr(pipeline, "train_bag", self.step("bag", self.trained))
+        monkeypatch.setattr(pipeline, "train_mllib", self.step("mllib", self.trained))
+        monkeypatch.setattr(
+            train_command, "save_trained", self.step("save", {"n_artists": 5, "data": {"users": 3}})
+        )
+
+    def step(self, name, result=None):
+        def call(*args, **kwargs):
+            self.calls.append((name, *args, *sorted(kwargs.items())))
+            if name in self.fail:
+                raise self.fail[name]
+            return result
+
+        return call
+
+    @contextlib.contextmanager
+    def spark_session(self, master, conf):
+        self.calls.append(("session", master, conf))
+        if "session" in self.fail:
+            raise self.fail["session"]
+        yield "spark"
+        self.calls.append(("session stopped",))
+
+    @contextlib.contextmanager
+    def work_folder(self, spark, base):
+        self.calls.append(("work", spark, base))
+        yield "work/run-1"
+        self.calls.append(("work removed",))
+
+
+@pytest.fixture
+def spark_steps(monkeypatch):
+    pytest.importorskip("pyspark")
+    return SparkSteps(monkeypatch)
+
+
+def test_the_spark_engine_runs_its_steps_in_order_and_writes_the_model_after_the_session(
+    spark_steps, tmp_path, capsys
+):
+    out = str(tmp_path / "m")
+    argv = ["--engine", "spark", "--data", "hdfs:///lastfm", "--format", "kaggle", "--out", out, "--quiet"]
+    argv += ["--spark-master", "local[2]", "--spark-conf", "a=1", "--spark-work", str(tmp_path)]
+    argv += ["--confidence", "none", "--max-dropped-share", "0.5", "--members", "2", "--stream"]
+    assert train_command.main(argv) == 0
+    calls = spark_steps.calls
+    local = calls[1][2]  # the driver's own folder: the package shipped from it, the spill file in it
+    assert os.path.basename(local).startswith("item2vec-spark-driver-") and not os.path.exists(local)
+    config = calls[5][4]
+    assert config.members == 2
+    assert calls == [
+        ("session", "local[2]", {"a": "1"}),
+        ("ship", "spark", local),
+        ("work", "spark", str(tmp_path)),  # first: a bad --spark-work fails before the long steps
+        ("load", "spark", "hdfs:///lastfm", "kaggle", 0.5),
+        ("facts", "spark", "clean", local),
+        # the bag trains in the work folder, from a stream when asked, without a bar when --quiet
+        ("bag", "spark", "clean", spark_steps.facts, config, "work/run-1", True, False),
+        ("work removed",),
+        ("session stopped",),
+        ("save", out, spark_steps.trained, spark_steps.facts, None, ("catalog", "the catalogue")),
+    ]
+    printed = capsys.readouterr().out
+    assert printed.startswith(
+        f"wrote {out}: 2 artist vectors (of 5 artists) from 3 users; training 1.2 s, total "
+    )
+
+
+def test_mllib_trains_in_the_session_without_a_work_folder(spark_steps, tmp_path):
+    out = str(tmp_path / "m")
+    argv = ["--engine", "spark", "--trainer", "mllib", "--data", "d", "--out", out, "--confidence", "none"]
+    assert train_command.main([*argv, "--quiet"]) == 0
+    assert [c[0] for c in spark_steps.calls] == [
+        "session",
+        "ship",
+        "load",
+        "facts",
+        "mllib",
+        "session stopped",
+        "save",
+    ]
+    assert spark_steps.calls[4][:4] == ("mllib", "spark", "clean", spark_steps.facts)
+    assert spark_steps.calls[4][4].members == 1  # MLlib trains one model
+
+
+@pytest.mark.parametrize("where", ["session", "bag", "save"])
+def test_a_spark_failure_is_one_line_and_exit_1_wherever_it_happens(spark_steps, tmp_path, capsys, where):
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    spark_steps.fail[where] = (
+        PySparkException("[CANNOT_START] the master is unreachable")
+        if where != "bag"
+        else Py4JError("gateway gone")
+    )
+    argv = [
+        "--engine",
+        "spark",
+        "--data",
+        "d",
+        "--out",
+        str(tmp_path / "m"),
+        "--confidence",
+        "none",
+        "--quiet",
+    ]
+    assert train_command.main(argv) == 1
+    said = "[CANNOT_START] the master is unreachable" if where != "bag" else "gateway gone"
+    assert capsys.readouterr().err == f"error: Spark failed: {said}\n"
+
+
+@pytest.mark.parametrize(
+    ("where", "said"), [("bag", "was not changed"), ("save", "interrupted while saving")]
+)
+def test_ctrl_c_in_a_spark_run_says_whether_the_model_was_being_replaced(
+    spark_steps, tmp_path, capsys, where, said
+):
+    spark_steps.fail[where] = KeyboardInterrupt()
+    argv = [
+        "--engine",
+        "spark",
+        "--data",
+        "d",
+        "--out",
+        str(tmp_path / "m"),
+        "--confidence",
+        "none",
+        "--quiet",
+    ]
+    assert train_command.main(argv) == 130
+    assert said in capsys.readouterr().err
+
+
+def test_the_spark_run_s_confidence_table_is_read_from_the_file_named(spark_steps, tmp_path, capsys):
+    argv = ["--engine", "spark", "--data", "d", "--out", str(tmp_path / "m"), "--quiet"]
+    assert train_command.main([*argv, "--confidence", str(tmp_path / "none.json")]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: cannot read the confidence table of {tmp_path / 'none.json'}"
+    )
+    assert "save" not in [c[0] for c in spark_steps.calls]
