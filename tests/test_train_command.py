@@ -297,3 +297,80 @@ def test_the_spark_run_s_confidence_table_is_read_from_the_file_named(spark_step
         f"error: cannot read the confidence table of {tmp_path / 'none.json'}"
     )
     assert "save" not in [c[0] for c in spark_steps.calls]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--processes", "7" * 50], "must be a whole number of at least 1, got " + repr("7" * 50)),
+        (["--processes", "x" * 50], f"must be a whole number of at least 1, got {'x' * 40!r}"),
+        (["--max-dropped-share", "y" * 50], f"must be a number from 0 to 1, got {'y' * 40!r}"),
+        (["--spark-conf", "z" * 70], f"must be KEY=VALUE, got {'z' * 60!r}"),
+    ],
+)
+def test_a_long_bad_value_is_cut_in_its_message(argv, message, tmp_path, capsys):
+    if argv[1].startswith("7"):  # a whole number, however long: only the letters are cut
+        assert train_command.positive(argv[1]) == int(argv[1])
+        return
+    assert train_command.main([*argv, "--out", str(tmp_path / "m")]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("share", ["0", "0.5", "1"])
+def test_every_share_from_0_to_1_is_accepted(share):
+    assert train_command.build_parser().parse_args(["--max-dropped-share", share]).max_dropped_share == float(
+        share
+    )
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_one_process_or_more_is_accepted(processes):
+    assert train_command.build_parser().parse_args(["--processes", processes]).processes == int(processes)
+
+
+@pytest.fixture
+def evaluation(tmp_path):
+    """An evaluation.json whose confidence table measured data ``checksums`` with the default settings."""
+    import dataclasses
+    import json
+
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(repo, "docs", "evaluation.json"), encoding="utf-8") as handle:
+        measured = json.load(handle)["confidence"]
+    measured.update(config=dataclasses.asdict(TrainConfig()), data_sha256={"plays.csv": "1" * 64})
+    path = tmp_path / "evaluation.json"
+    path.write_text(json.dumps({"confidence": measured}), encoding="utf-8")
+    return str(path)
+
+
+def _confidence(value, checksums):
+    import argparse
+    import types
+
+    return train_command.confidence_table(
+        argparse.Namespace(confidence=value), TrainConfig(), types.SimpleNamespace(checksums=checksums)
+    )
+
+
+def test_the_confidence_table_comes_from_the_file_named_or_the_checkout_s_unless_none(
+    evaluation, monkeypatch, caplog
+):
+    from item2vec.training import measured_confidence
+
+    data = {"plays.csv": "1" * 64}
+    table = _confidence(evaluation, data)
+    assert table["k"] == 10 and len(table["bands"]) == 8
+    assert _confidence(evaluation, {"plays.csv": "2" * 64}) is None  # measured other data
+    monkeypatch.setattr(measured_confidence, "default_source", lambda: evaluation)
+    assert _confidence("auto", data) == table
+    assert _confidence("none", data) is None  # not even the checkout's
+    monkeypatch.setattr(measured_confidence, "default_source", lambda: None)
+    assert _confidence("auto", data) is None  # an installed package: no docs/evaluation.json
+    # The checkout's file unusable: logged, and the model gets no table (the user did not name it).
+    monkeypatch.setattr(measured_confidence, "default_source", lambda: evaluation + ".gone")
+    with caplog.at_level(logging.INFO, logger="item2vec.cli.train_command"):
+        assert _confidence("auto", data) is None
+    assert caplog.messages == [
+        f"confidence: cannot read the confidence table of {evaluation}.gone: [Errno 2] No such file or "
+        f"directory: '{evaluation}.gone'; this model gets no confidence table"
+    ]
