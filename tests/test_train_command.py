@@ -102,6 +102,25 @@ def test_the_help_names_every_option_its_argument_and_what_it_does():
             ["--max-dropped-share", "-0.5"],
             "argument --max-dropped-share: must be a number from 0 to 1, got -0.5",
         ),
+        # Spark's own options: checked before Spark starts.
+        (
+            ["--engine", "spark", "--processes", "1"],
+            "--processes is for --engine pandas: Spark trains as many members at once "
+            "as its executors have cores",
+        ),
+        (
+            ["--engine", "spark", "--trainer", "mllib", "--members", "2"],
+            "--trainer mllib trains one model: leave --members out, or give --members 1",
+        ),
+        (
+            ["--engine", "spark", "--spark-work", "/no/such/folder"],
+            "--spark-work /no/such/folder: no such folder",
+        ),
+        (
+            ["--engine", "spark", "--spark-work", "file:///no/such/folder"],
+            "--spark-work file:///no/such/folder: no such folder",
+        ),
+        (["--engine", "spark", "--spark-work", "w" * 3000], f"--spark-work {'w' * 1986}…"),  # cut at 2000
     ],
 )
 def test_each_usage_error_is_one_line_naming_what_is_wrong(argv, message, tmp_path, capsys):
@@ -370,3 +389,40 @@ def test_the_confidence_table_comes_from_the_file_named_or_the_checkout_s_unless
         f"confidence: cannot read the confidence table of {evaluation}.gone: [Errno 2] No such file or "
         f"directory: '{evaluation}.gone'; this model gets no confidence table"
     ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--engine", "spark", "--trainer", "mllib", "--members", "1"],
+        ["--engine", "spark", "--spark-work", "hdfs:///tmp"],  # checked by Spark, not here
+        ["--engine", "spark", "--spark-work", "."],
+    ],
+)
+def test_spark_options_that_go_together_pass_the_checks(argv, tmp_path):
+    # The run stops at the first step after the checks: the output folder is a file.
+    (tmp_path / "m").write_text("mine")
+    assert train_command.main([*argv, "--out", str(tmp_path / "m")]) == 2
+    assert (tmp_path / "m").read_text() == "mine"
+
+
+def test_help_through_main_names_the_program(capsys):
+    assert train_command.main(["--help"], prog="train-item2vec") == 0
+    assert capsys.readouterr().out.startswith("usage: train-item2vec [-h]")
+    assert train_command.main(["--help"]) == 0
+    assert capsys.readouterr().out.startswith("usage: train_item2vec.py [-h]")
+
+
+@pytest.mark.parametrize(("quiet", "level"), [([], logging.INFO), (["--quiet"], logging.WARNING)])
+def test_the_program_logs_on_stderr_as_level_and_message_without_py4j_s_lines(
+    quiet, level, tmp_path, monkeypatch
+):
+    # A fresh process's root logger has no handler (basicConfig then installs one): pytest's are set aside.
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.root, "level", logging.WARNING)
+    monkeypatch.setattr(logging.getLogger("gensim"), "level", logging.NOTSET)
+    assert train_command.main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "m"), *quiet]) == 2
+    [handler] = logging.root.handlers
+    assert logging.root.level == level and logging.getLogger("gensim").level == logging.WARNING
+    assert handler.formatter._fmt == "%(levelname)s: %(message)s"
+    assert handler.filters == [train_command._not_from_py4j]
