@@ -8,6 +8,7 @@ them for real, in the slow tier).
 import contextlib
 import logging
 import os
+import re
 import sys
 
 import numpy as np
@@ -343,19 +344,23 @@ def test_one_process_or_more_is_accepted(processes):
     assert train_command.build_parser().parse_args(["--processes", processes]).processes == int(processes)
 
 
-@pytest.fixture
-def evaluation(tmp_path):
-    """An evaluation.json whose confidence table measured data ``checksums`` with the default settings."""
+def write_evaluation(path, config, checksums):
+    """An evaluation.json whose confidence table (the checkout's) measured ``checksums`` with ``config``."""
     import dataclasses
     import json
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with open(os.path.join(repo, "docs", "evaluation.json"), encoding="utf-8") as handle:
         measured = json.load(handle)["confidence"]
-    measured.update(config=dataclasses.asdict(TrainConfig()), data_sha256={"plays.csv": "1" * 64})
-    path = tmp_path / "evaluation.json"
+    measured.update(config=dataclasses.asdict(config), data_sha256=checksums)
     path.write_text(json.dumps({"confidence": measured}), encoding="utf-8")
     return str(path)
+
+
+@pytest.fixture
+def evaluation(tmp_path):
+    """An evaluation.json whose table measured data ``{"plays.csv": "1" * 64}`` with the default settings."""
+    return write_evaluation(tmp_path / "evaluation.json", TrainConfig(), {"plays.csv": "1" * 64})
 
 
 def _confidence(value, checksums):
@@ -426,3 +431,78 @@ def test_the_program_logs_on_stderr_as_level_and_message_without_py4j_s_lines(
     assert logging.root.level == level and logging.getLogger("gensim").level == logging.WARNING
     assert handler.formatter._fmt == "%(levelname)s: %(message)s"
     assert handler.filters == [train_command._not_from_py4j]
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_pandas_engine_hands_each_step_its_options(quiet, tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from item2vec.ingest.formats import load_dataset
+    from item2vec.research.synthetic import make_plays, write_kaggle
+
+    data = tmp_path / "data"
+    write_kaggle(str(data), *make_plays(n_users=60, seed=3))
+    config = dataclasses.replace(TrainConfig(), epochs=1, vector_size=4, members=2, min_count=2)
+    checksums = load_dataset(str(data)).checksums
+    table = write_evaluation(tmp_path / "evaluation.json", config, checksums)
+    seen = {}
+
+    def spy(name, real):
+        def call(*args, **kwargs):
+            seen[name] = (args, kwargs)
+            return real(*args, **kwargs)
+
+        return call
+
+    for name in ("load_dataset", "train", "save_trained"):
+        monkeypatch.setattr(train_command, name, spy(name, getattr(train_command, name)))
+    out = str(tmp_path / "m")
+    argv = ["--data", str(data), "--format", "kaggle", "--out", out, "--confidence", table, "--no-stream"]
+    argv += ["--epochs", "1", "--vector-size", "4", "--members", "2", "--min-count", "2", "--processes", "1"]
+    argv += ["--max-dropped-share", "0.5"] + (["--quiet"] if quiet else [])
+    assert train_command.main(argv) == 0
+    assert seen["load_dataset"] == ((str(data), "kaggle"), {"max_dropped_share": 0.5})
+    dataset = seen["train"][0][0]
+    assert seen["train"] == ((dataset, config), {"progress": not quiet, "stream": False, "processes": 1})
+    trained = seen["save_trained"][0][1]
+    assert seen["save_trained"][0][0] == out and seen["save_trained"][0][2] is dataset
+    assert seen["save_trained"][0][3]["k"] == 10  # the table of the file named, which measured this run
+    printed = capsys.readouterr().out
+    vectors, artists = len(trained.artist_ids), len(dataset.artists)
+    assert printed.startswith(f"wrote {out}: {vectors} artist vectors (of {artists} artists) from 60 users;")
+    training, total = (
+        float(x) for x in re.fullmatch(r".* training (\S+) s, total (\S+) s\n", printed).groups()
+    )
+    assert 0 <= training <= total < 600
+
+
+def test_ctrl_c_while_training_names_the_output_folder_cut_to_500_characters(tmp_path, monkeypatch, capsys):
+    from item2vec.research.synthetic import make_plays, write_kaggle
+
+    write_kaggle(str(tmp_path / "data"), *make_plays(n_users=20, seed=3))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_command, "train", interrupted)
+    out = tmp_path / ("d" * 200) / ("d" * 200) / ("d" * 200) / "model"
+    assert len(str(out)) > 600
+    argv = ["--data", str(tmp_path / "data"), "--out", str(out), "--confidence", "none", "--quiet"]
+    assert train_command.main(argv) == 130
+    assert capsys.readouterr().err == f"\ninterrupted: {str(out)[:499]}… was not changed\n"
+
+
+@pytest.mark.parametrize("what", ["data", "confidence"])
+def test_a_long_error_is_cut_to_2000_characters(what, tmp_path, capsys):
+    # A data folder that does not exist (a DataError), and a confidence file that cannot be
+    # read (a ValueError): both name a path of 3000 characters.
+    from item2vec.research.synthetic import make_plays, write_kaggle
+
+    write_kaggle(str(tmp_path / "data"), *make_plays(n_users=20, seed=3))
+    missing = str(tmp_path / ("x" * 250)) * 12
+    argv = ["--data", missing, "--confidence", "none"]
+    if what == "confidence":
+        argv = ["--data", str(tmp_path / "data"), "--confidence", missing]
+    assert train_command.main([*argv, "--out", str(tmp_path / "m"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.endswith("…\n") and len(err) == len("error: ") + 2000 + 1
