@@ -219,8 +219,10 @@ def _column_ints(column):
     value that is not one falls back to the string rules (slower, never different).
     """
     if pd.api.types.is_integer_dtype(column.dtype):
-        values = column.to_numpy()
-        ok = np.abs(values.astype(float)) < 2**62
+        # The rule reads the double of the text: above 2**53 that is not always the integer
+        # pandas parsed (2**53 + 1 is read as 2**53, as the string path and Spark read it).
+        values = column.to_numpy().astype(float)
+        ok = np.abs(values) < 2**62
         return np.where(ok, values, 0).astype(np.int64), ok
     if pd.api.types.is_float_dtype(column.dtype):
         numbers = column.to_numpy(dtype=float)
