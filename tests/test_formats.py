@@ -282,3 +282,23 @@ def test_the_share_of_rows_a_file_may_lose_reaches_each_reader(tmp_path, caplog)
         data = load_dataset(tmp_path, "hetrec", max_dropped_share=0.2)  # a pathlib.Path works too
     assert data.format == "hetrec" and len(data.plays) == 5
     assert "loaded hetrec data: 5 rows, 2 users, 4 artists" in caplog.messages
+
+
+@pytest.mark.parametrize(
+    ("path", "found"),
+    [
+        ("hdfs:///lastfm/360 plays.tsv", "lastfm360k"),  # a space in the name: the whole base name counts
+        ("hdfs:///lastfm 1b/LFM-1b_LEs.txt", "lfm1b"),
+        ("hdfs:///data/lastfm-360k.tsv/", "lastfm360k"),  # a trailing slash
+        ("360.tsv", "lastfm360k"),  # a relative name, no folder
+        ("hdfs:///360/plays.tsv", None),  # 360 in a folder's name does not count
+        ("hdfs:///data/LFM-1b_LEs.txtX", None),  # only slashes are stripped from the end
+    ],
+)
+def test_a_file_on_any_file_system_is_known_by_its_base_name(path, found):
+    # The Spark engine passes its own file system's kind (hdfs://, s3a://).
+    if found:
+        assert detect_format(path, kind=lambda p: "file") == found
+    else:
+        with pytest.raises(DataError, match="not a data folder"):
+            detect_format(path, kind=lambda p: "file")
