@@ -506,3 +506,35 @@ def test_a_long_error_is_cut_to_2000_characters(what, tmp_path, capsys):
     assert train_command.main([*argv, "--out", str(tmp_path / "m"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.endswith("…\n") and len(err) == len("error: ") + 2000 + 1
+
+
+def test_without_options_the_defaults_build_the_shipped_model_from_data_into_models():
+    import dataclasses
+
+    args = train_command.build_parser().parse_args([])
+    assert (args.data, args.out, args.format, args.confidence) == ("data", "models", "auto", "auto")
+    assert (args.engine, args.trainer, args.spark_master, args.spark_conf, args.spark_work) == (
+        "pandas",
+        "gensim",
+        None,
+        [],
+        None,
+    )
+    assert (args.stream, args.processes, args.members, args.quiet) == (None, None, None, False)
+    # members stays None until main knows the trainer (8 for gensim, 1 for MLlib); the rest: TrainConfig's.
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name != "members"}
+    assert {name: getattr(args, name) for name in defaults} == defaults
+    assert train_command.build_parser().parse_args(["--no-shrink-windows"]).shrink_windows is False
+    assert train_command.build_parser().parse_args(["--shrink-windows"]).shrink_windows is True
+
+
+def test_the_help_keeps_the_examples_lines_as_written(capsys):
+    assert train_command.main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert (
+        "\n\n  python train_item2vec.py --data data/ --out models/\n\nWith --engine spark, Spark does" in text
+    )
+    assert (
+        "hierarchical softmax):\n\n  python train_item2vec.py --engine spark --data data/ --out models/\n"
+        in text
+    )
