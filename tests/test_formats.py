@@ -302,3 +302,46 @@ def test_a_file_on_any_file_system_is_known_by_its_base_name(path, found):
     else:
         with pytest.raises(DataError, match="not a data folder"):
             detect_format(path, kind=lambda p: "file")
+
+
+def test_360k_fields_are_read_as_written_in_any_chunk(tmp_path, caplog):
+    # In chunks of 2 lines the first chunk's users and names all look like numbers: they stay text
+    # ("0001" is not user "1", "007" not artist "7"); a quote is part of a name; a play count of 1
+    # counts; an artist whose rows never name it gets a name; the repairs are logged in one order.
+    lines = [
+        "0001\t\t007\t1",
+        "1\t\t7\t2",
+        "0001\t\t007\t3",
+        'u2\t\t"Weird Al" Yankovic\t1',
+        "u2\tmbid-x\t\t4",
+        "u3\t\t\t1",  # neither an MBID nor a name
+        "u3\t\tA\t0",  # no play
+        "u3\t\tA\t1\textra",  # 5 fields
+    ]
+    path = write(tmp_path / LASTFM360K_PLAYS, "\n".join(lines) + "\n")
+    with caplog.at_level(logging.WARNING, logger="item2vec.ingest.formats"):
+        data = read_lastfm360k(path, chunk_rows=2, max_dropped_share=1)
+    assert data.artists.values.tolist() == [
+        [1, "007"],
+        [2, "7"],
+        [3, '"Weird Al" Yankovic'],
+        [4, "(unnamed #4)"],
+    ]
+    assert data.plays.values.tolist() == [[0, 1, 4], [1, 2, 2], [2, 3, 1], [2, 4, 4]]
+    assert caplog.messages == [
+        "dropped 1 lines that do not have 4 tab-separated fields",
+        "dropped 1 play rows without a user or without both artist id and name",
+        "dropped 1 play rows whose play count is not a positive integer below 2**62",
+        "summed 1 duplicate (user, artist) rows",
+        "named 1 artists that never have a name after their id",
+    ]
+    assert data.repairs == dict.fromkeys(
+        [
+            "play_rows_malformed",
+            "play_rows_bad_id",
+            "play_rows_bad_count",
+            "play_rows_duplicate_summed",
+            "artist_names_blank",
+        ],
+        1,
+    )
