@@ -247,3 +247,37 @@ def test_item_weights_from_a_streamed_incidence_are_those_of_the_whole_array(syn
     assert ease._gram(catalog, positions).tobytes() == whole.tobytes()
     a, b = ease_weights(catalog, ids), ease_weights(parts, ids)
     assert a.rows.tobytes() == b.rows.tobytes() and a.weights.tobytes() == b.weights.tobytes()
+
+
+def _catalog(users_of):
+    """A Catalog of artists 10, 20, ... whose users are ``users_of[i]`` (sorted user numbers)."""
+    ids = 10 * np.arange(1, len(users_of) + 1)
+    indptr = np.concatenate([[0], np.cumsum([len(u) for u in users_of])]).astype(np.int64)
+    users = np.concatenate([np.asarray(u, dtype=np.int32) for u in users_of])
+    return Catalog(ids, [f"a{i}" for i in ids], [len(u) for u in users_of], indptr, users)
+
+
+def test_item_weights_are_int32_rows_padded_with_minus_one_and_logged(caplog):
+    import logging
+    import re
+
+    # 10 and 20 share their users; 30 shares none: it has no positive partner, only padding.
+    catalog = _catalog([[0, 1, 2], [0, 1, 2], [3, 4]])
+    with caplog.at_level(logging.INFO, logger="item2vec.training.ease"):
+        table = ease_weights(catalog, [10, 20, 30], top=2)
+    assert table.rows.dtype == np.int32 and table.weights.dtype == np.float32
+    assert table.rows.tolist() == [[1, -1], [0, -1], [-1, -1]]
+    assert (table.weights[:, 1] == 0).all() and (table.weights[:2, 0] > 0).all() and table.weights[2, 0] == 0
+    [message] = caplog.messages
+    seconds = re.fullmatch(r"item-item weights: EASE on 3 of 3 artists, top 2 each, (\d+\.\d) s", message)
+    assert seconds and float(seconds.group(1)) < 60
+    # Fitted on the two most listened only: the third artist's row is all padding.
+    assert ease_weights(catalog, [10, 20, 30], top=2, max_artists=2).rows.tolist() == [[1], [0], [-1]]
+
+
+def test_one_artist_has_no_partner_and_an_artist_outside_the_catalogue_is_refused():
+    catalog = _catalog([[0, 1, 2], [0, 1]])
+    alone = ease_weights(catalog, [10])
+    assert alone.rows.shape == (1, 0) and alone.weights.shape == (1, 0)
+    with pytest.raises(ValueError, match="^every artist with a vector must be in the catalogue$"):
+        ease_weights(catalog, [10, 15])
