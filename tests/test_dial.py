@@ -281,3 +281,18 @@ def test_one_artist_has_no_partner_and_an_artist_outside_the_catalogue_is_refuse
     assert alone.rows.shape == (1, 0) and alone.weights.shape == (1, 0)
     with pytest.raises(ValueError, match="^every artist with a vector must be in the catalogue$"):
         ease_weights(catalog, [10, 15])
+
+
+def test_the_gram_matrix_counts_the_users_each_pair_of_the_fitted_artists_shares():
+    from item2vec.training.ease import _gram
+
+    rng = np.random.default_rng(0)
+    users_of = [np.sort(rng.choice(50, size=rng.integers(1, 20), replace=False)) for _ in range(11)]
+    users_of.append(np.empty(0, dtype=np.int64))  # an artist nobody played
+    catalog = _catalog(users_of)
+    x = np.zeros((50, len(users_of)))
+    for artist, users in enumerate(users_of):
+        x[users, artist] = 1
+    positions = np.array([0, 2, 3, 5, 7, 11])  # not every artist: only these users count
+    assert np.array_equal(_gram(catalog, positions), x[:, positions].T @ x[:, positions])
+    assert _gram(catalog, np.array([11])).tolist() == [[0.0]]
