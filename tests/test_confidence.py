@@ -200,6 +200,21 @@ def _band_with(**changes):
             _table(bands=[band(1, 1, 0.2, True), band(1, 2, 0.2, True)]),
             "bands from 1 and 1 listeners overlap",
         ),
+        (
+            _band_with(note="x"),
+            "band 0 must hold exactly folded, high, low, max_listeners, min_listeners, queries, users, value",
+        ),
+        (  # both kinds overlap: the folded-in bands are checked first
+            _table(
+                bands=[
+                    band(3, 40, 0.35),
+                    band(40, None, 0.9),
+                    band(1, 2, 0.2, True),
+                    band(2, None, 0.2, True),
+                ]
+            ),
+            "bands from 1 and 2 listeners overlap",
+        ),
     ],
 )
 def test_a_malformed_table_says_what_is_wrong(data, message):
@@ -249,3 +264,10 @@ def test_a_band_holds_its_ends_and_its_kind_only():
     assert table.to_json() == _table(
         bands=[band(1, 2, 0.2, True), band(3, 3, 0.3), band(4, 39, 0.35), band(40, None, 0.9)]
     )
+
+
+def test_a_band_may_be_sure_of_nothing_or_of_everything():
+    never = {**band(3, 39, 0.0), "low": 0.0, "high": 0.0}
+    always = {**band(40, None, 1.0), "low": 1.0, "high": 1.0}
+    table = parse_confidence(_table(bands=[never, always]))
+    assert [(b.value, b.low, b.high) for b in table.bands] == [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)]
