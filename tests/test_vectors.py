@@ -114,3 +114,21 @@ def test_the_mean_is_gensim_s_and_vectors_that_nearly_cancel_are_refused():
         arithmetic_mean(near[None], a[None])
     far = np.float32([1, 3e-6, 0])  # 1.5e-6 long: kept
     assert arithmetic_mean(far[None], a[None]).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_unit_rows_normalise_in_float32_whatever_the_input_precision():
+    # The same float32 rows whether the raw vectors arrive as float64 or float32 (a model's
+    # bytes must not depend on it).
+    raw = np.random.default_rng(5).normal(size=(200, 16))
+    assert unit_rows(raw).tobytes() == unit_rows(raw.astype(np.float32)).tobytes()
+    assert unit_rows(raw).dtype == np.float32
+
+
+def test_membership_counts_row_0_and_a_query_may_be_negative_only():
+    vectors = ArtistVectors(np.array([3, 5, 7, 9]), unit_rows(np.eye(4, 3) + 0.1))
+    assert 3 in vectors and 9 in vectors and 4 not in vectors
+    ids, scores = vectors.most_similar([], negative=[3], topn=2)  # gensim allows a negative-only query
+    assert 3 not in ids.tolist() and len(ids) == 2 and scores[0] >= scores[1]
+    many = ArtistVectors(np.arange(30), unit_rows(np.random.default_rng(1).normal(size=(30, 4))))
+    assert len(many.most_similar(0)[0]) == 10  # the default topn
+    assert many.cosines(np.ones(4) / 2.0).dtype == np.float32  # a float64 query scores in float32
