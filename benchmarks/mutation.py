@@ -294,13 +294,14 @@ def _marker(work):
         return MARKER if json.dumps(["-m", MARKER])[1:-1] in handle.read() else None
 
 
-def recheck_scope(name, work, children):
+def recheck_scope(name, work, children, minutes=None):
     """Run a kept scope's survivors again with the checkout's current tests (``--recheck``).
 
     Only valid while the module is the one the run mutated: the mutants are of that copy.
     The scope's current test files are selected (new ones too); mutmut then forgets every
     verdict when the selection changed, so the verdicts of the mutants not run again are
-    put back from before.
+    put back from before. Stopped after ``minutes``, the survivors it did not reach keep
+    their verdict (still survivors, not untried).
     """
     module, tests, keyword = SCOPES[name]
     _same_module(module, work)
@@ -314,11 +315,29 @@ def recheck_scope(name, work, children):
     mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
     if survivors:
         with open(os.path.join(work, "recheck.log"), "wb") as log:
-            command = [mutmut, "run", "--max-children", str(children), *survivors]
-            subprocess.run(command, cwd=work, stdout=log, stderr=log, env=environment(work))
+            _run_mutmut([mutmut, "run", "--max-children", str(children), *survivors], work, log, minutes)
     again = verdicts(work, module)
-    _write_verdicts(work, module, {**codes, **{m: again.get(m) for m in survivors}})
+    rechecked = {m: again.get(m) for m in survivors if again.get(m) not in NOT_RUN}
+    _write_verdicts(work, module, {**codes, **rechecked})
     return collect_scope(name, work)
+
+
+def _run_mutmut(command, work, log, minutes):
+    """Run mutmut in ``work``, stopped after ``minutes``; its exit code (0 when stopped on purpose)."""
+    # A session of its own: stopping the run stops mutmut's forked children too.
+    process = subprocess.Popen(
+        command, cwd=work, stdout=log, stderr=log, env=environment(work), start_new_session=True
+    )
+    try:
+        return process.wait(timeout=None if minutes is None else minutes * 60)
+    except subprocess.TimeoutExpired:
+        # mutmut itself first, so that it records no verdict for the mutants it was
+        # testing (their tests die with it): they stay untried, not survivors.
+        process.kill()
+        process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return 0  # stopped on purpose: the mutants not tried are counted as such
 
 
 def _write_verdicts(work, module, codes):
@@ -346,25 +365,7 @@ def run_scope(name, work, children, minutes=None, resume=False):
     mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
     started = time.monotonic()
     with open(os.path.join(work, "mutmut.log"), "ab" if resume else "wb") as log:
-        # A session of its own: stopping the run stops mutmut's forked children too.
-        process = subprocess.Popen(
-            [mutmut, "run", "--max-children", str(children)],
-            cwd=work,
-            stdout=log,
-            stderr=log,
-            env=environment(work),
-            start_new_session=True,
-        )
-        try:
-            code = process.wait(timeout=None if minutes is None else minutes * 60)
-        except subprocess.TimeoutExpired:
-            # mutmut itself first, so that it records no verdict for the mutants it was
-            # testing (their tests die with it): they stay untried, not survivors.
-            process.kill()
-            process.wait()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            code = 0  # stopped on purpose: the mutants not tried are counted as such
+        code = _run_mutmut([mutmut, "run", "--max-children", str(children)], work, log, minutes)
     if code != 0:
         raise SystemExit(f"mutmut failed on {name} (exit {code}); see {work}/mutmut.log")
     seconds = round(time.monotonic() - started) + _seconds_before(work, resume)
@@ -424,7 +425,8 @@ def main(argv=None):
     parser.add_argument(
         "--minutes",
         type=float,
-        help="stop each scope after this many minutes (its untried mutants are counted as not run)",
+        help="stop each scope after this many minutes (its untried mutants are counted as not run; "
+        "with --recheck, the survivors not reached stay survivors)",
     )
     parser.add_argument(
         "--resume",
@@ -478,7 +480,7 @@ def run_and_report(name, args):
     os.makedirs(work, exist_ok=True)
     try:
         if args.recheck:
-            result = recheck_scope(name, work, args.children)
+            result = recheck_scope(name, work, args.children, args.minutes)
         else:
             result = (
                 collect_scope(name, work)
