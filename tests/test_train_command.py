@@ -404,11 +404,32 @@ def test_the_confidence_table_comes_from_the_file_named_or_the_checkout_s_unless
         ["--engine", "spark", "--spark-work", "."],
     ],
 )
-def test_spark_options_that_go_together_pass_the_checks(argv, tmp_path):
+def test_spark_options_that_go_together_pass_the_checks(argv, tmp_path, capsys):
     # The run stops at the first step after the checks: the output folder is a file.
     (tmp_path / "m").write_text("mine")
     assert train_command.main([*argv, "--out", str(tmp_path / "m")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"error: {tmp_path / 'm'}: exists and is a file, not a folder; give --out a folder\n"
+    )
     assert (tmp_path / "m").read_text() == "mine"
+
+
+def test_the_gensim_bag_has_8_members_unless_told(spark_steps, tmp_path):
+    argv = [
+        "--engine",
+        "spark",
+        "--data",
+        "d",
+        "--out",
+        str(tmp_path / "m"),
+        "--confidence",
+        "none",
+        "--quiet",
+    ]
+    assert train_command.main(argv) == 0
+    [bag] = [call for call in spark_steps.calls if call[0] == "bag"]
+    assert bag[4].members == TrainConfig().members == 8
 
 
 def test_help_through_main_names_the_program(capsys):
