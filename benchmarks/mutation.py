@@ -163,17 +163,22 @@ SCOPES = {
     ),
     "training.blas": (
         "item2vec/training/blas.py",
-        ["tests/test_blas_kernels.py", "tests/test_training.py"],
+        ["tests/test_member_pool.py", "tests/test_blas_kernels.py", "tests/test_training.py"],
         FAST,
     ),
     "training.member_pool": (
         "item2vec/training/member_pool.py",
-        ["tests/test_bagging.py", "tests/test_training.py", "tests/test_reliability_training.py"],
+        [
+            "tests/test_member_pool.py",
+            "tests/test_bagging.py",
+            "tests/test_training.py",
+            "tests/test_reliability_training.py",
+        ],
         FAST,
     ),
     "training.measured_confidence": (
         "item2vec/training/measured_confidence.py",
-        ["tests/test_confidence.py", "tests/test_training.py"],
+        ["tests/test_train_command.py", "tests/test_confidence.py", "tests/test_training.py"],
         FAST,
     ),
     "query.names": (
