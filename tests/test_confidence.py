@@ -271,3 +271,47 @@ def test_a_band_may_be_sure_of_nothing_or_of_everything():
     always = {**band(40, None, 1.0), "low": 1.0, "high": 1.0}
     table = parse_confidence(_table(bands=[never, always]))
     assert [(b.value, b.low, b.high) for b in table.bands] == [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)]
+
+
+def test_a_model_carries_the_table_of_an_evaluation_of_its_data_and_settings_only(tmp_path, caplog):
+    import logging
+
+    from item2vec.training import measured_confidence
+    from item2vec.training.trainer import TrainConfig
+
+    with open(os.path.join(REPO, "docs", "evaluation.json"), encoding="utf-8") as handle:
+        measured = json.load(handle)["confidence"]
+    config = dataclasses.asdict(TrainConfig())
+    data = {"plays.csv": "1" * 64}
+    path = tmp_path / "evaluation.json"
+
+    def table(confidence, my_config=config, my_data=data):
+        path.write_text(json.dumps(confidence), encoding="utf-8")
+        return measured_confidence.measured_table(str(path), my_config, my_data)
+
+    mine = {"confidence": {**measured, "config": config, "data_sha256": data}}
+    assert table(mine) == parse_confidence(measured).to_json()
+    assert table(mine, {**config, "workers": 4}) is not None  # threads do not change what was measured
+    with caplog.at_level(logging.INFO, logger="item2vec.training.measured_confidence"):
+        assert table(mine, {**config, "epochs": 3, "seed": 1}) is None
+        assert table(mine, config, {"plays.csv": "2" * 64}) is None
+    assert caplog.messages == [
+        f"confidence: {path} measured another configuration (epochs, seed); "
+        "this model gets no confidence table",
+        f"confidence: {path} measured other data; this model gets no confidence table",
+    ]
+    for bad, message in (
+        ([1], f"{path} holds no confidence table (an evaluation.json from before it was measured?)"),
+        (
+            {"confidence": [1]},
+            f"{path} holds no confidence table (an evaluation.json from before it was measured?)",
+        ),
+        ({"confidence": {**measured, "k": 0}}, f"{path}: k must be a whole number of at least 1, got 0"),
+    ):
+        with pytest.raises(ValueError) as refused:
+            table(bad)
+        assert str(refused.value) == message
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(ValueError, match=f"^cannot read the confidence table of {path}: Expecting"):
+        measured_confidence.measured_table(str(path), config, data)
+    assert measured_confidence.default_source() == os.path.join(REPO, "docs", "evaluation.json")
