@@ -303,7 +303,8 @@ def recheck_scope(name, work, children, minutes=None):
     """Run a kept scope's survivors again with the checkout's current tests (``--recheck``).
 
     Only valid while the module is the one the run mutated: the mutants are of that copy.
-    The scope's current test files are selected (new ones too); mutmut then forgets every
+    The scope's current test files are selected (new ones too), against the package's other
+    modules as they are now; mutmut then forgets every
     verdict when the selection changed, so the verdicts of the mutants not run again are
     put back from before. Stopped after ``minutes``, the survivors it did not reach keep
     their verdict (still survivors, not untried).
@@ -315,6 +316,7 @@ def recheck_scope(name, work, children, minutes=None):
     for folder in (os.path.join(work, "tests"), os.path.join(work, "mutants", "tests")):
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(os.path.join(REPO, "tests"), folder)
+    _current_sources(work, module)
     shutil.copy2(os.path.join(REPO, "pyproject.toml"), os.path.join(work, "pyproject.toml"))
     configure(work, module, tests, keyword)
     mutmut = os.path.join(os.path.dirname(sys.executable), "mutmut")
@@ -325,6 +327,20 @@ def recheck_scope(name, work, children, minutes=None):
     rechecked = {m: again.get(m) for m in survivors if again.get(m) not in NOT_RUN}
     _write_verdicts(work, module, {**codes, **rechecked})
     return collect_scope(name, work)
+
+
+def _current_sources(work, module):
+    """The package's other modules as they are now, in ``work`` and its mutants (the current tests
+    may rely on code changed since the run; only ``module`` stays the copy that was mutated)."""
+    package = os.path.join(REPO, "item2vec")
+    for folder, _, files in os.walk(package):
+        for name in files:
+            path = os.path.relpath(os.path.join(folder, name), REPO)
+            if path == module or not name.endswith(".py"):
+                continue
+            for target in (os.path.join(work, path), os.path.join(work, "mutants", path)):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copy2(os.path.join(REPO, path), target)
 
 
 def _run_mutmut(command, work, log, minutes):
