@@ -216,9 +216,12 @@ MARKER = "not slow"
 #: timeout counts as a kill: the margin keeps a slow set-up from passing for one.
 TIMEOUT_CONSTANT = 20
 #: mutmut's verdicts (its exit codes) as counted here: a timeout is a kill (the tests did
-#: notice: the mutant never finished), "no tests" a survivor (nothing checks that code).
-KILLED = {1, 3, 36, -24, 24, 152, 255}
-TIMEOUTS = KILLED - {1, 3}
+#: notice: the mutant never finished), and so is a test process that crashed on the mutant
+#: (-11, SIGSEGV: a sparse matrix declared smaller than its indices); "no tests" a survivor
+#: (nothing checks that code).
+SEGFAULT = -11
+KILLED = {1, 3, 36, -24, 24, 152, 255, SEGFAULT}
+TIMEOUTS = KILLED - {1, 3, SEGFAULT}
 NOT_RUN = {None, 2, 34}
 
 
