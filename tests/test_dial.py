@@ -296,3 +296,22 @@ def test_the_gram_matrix_counts_the_users_each_pair_of_the_fitted_artists_shares
     positions = np.array([0, 2, 3, 5, 7, 11])  # not every artist: only these users count
     assert np.array_equal(_gram(catalog, positions), x[:, positions].T @ x[:, positions])
     assert _gram(catalog, np.array([11])).tolist() == [[0.0]]
+
+
+def test_item_weights_are_ranked_as_stored_equal_float32_weights_by_row():
+    # The weights are ranked as float32, the precision they are stored in (whatever the last
+    # bits of the float64 solve), so partners whose stored weights are equal come lower row
+    # first. This small random catalogue has such ties that float64 would order otherwise.
+    rng = np.random.default_rng(29)
+    n, u = int(rng.integers(4, 9)), int(rng.integers(5, 30))
+    listens = rng.random((u, n)) < rng.uniform(0.2, 0.6)
+    table = ease_weights(
+        _catalog([np.flatnonzero(listens[:, a]) for a in range(n)]), 10 * np.arange(1, n + 1), top=n
+    )
+    ties = 0
+    for rows, weights in zip(table.rows, table.weights, strict=True):
+        for i in range(len(rows) - 1):
+            if rows[i + 1] >= 0 and weights[i] == weights[i + 1]:
+                ties += 1
+                assert rows[i] < rows[i + 1], (rows, weights)
+    assert ties > 0
