@@ -361,7 +361,7 @@ def _run_mutmut(command, work, log, minutes):
         process.wait()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        return 0  # stopped on purpose: the mutants not tried are counted as such
+        return ExitCode.OK  # stopped on purpose: the mutants not tried are counted as such
 
 
 def _write_verdicts(work, module, codes):
