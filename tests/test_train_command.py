@@ -6,6 +6,7 @@ them for real, in the slow tier).
 """
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -559,3 +560,19 @@ def test_the_help_keeps_the_examples_lines_as_written(capsys):
         "hierarchical softmax):\n\n  python train_item2vec.py --engine spark --data data/ --out models/\n"
         in text
     )
+
+
+def test_an_mllib_run_reads_the_data_in_the_session_and_carries_the_confidence_table(spark_steps, tmp_path):
+    from item2vec.training import measured_confidence
+
+    config = TrainConfig(members=1)
+    table = write_evaluation(tmp_path / "evaluation.json", config, {})  # the stand-in data's checksums
+    argv = ["--engine", "spark", "--trainer", "mllib", "--data", "d", "--out", str(tmp_path / "m"), "--quiet"]
+    assert train_command.main([*argv, "--confidence", table]) == 0
+    calls = {call[0]: call for call in spark_steps.calls}
+    local = calls["ship"][2]
+    assert calls["load"] == ("load", "spark", "d", "auto", 0.01)
+    assert calls["facts"] == ("facts", "spark", "clean", local)
+    assert calls["mllib"] == ("mllib", "spark", "clean", spark_steps.facts, config)
+    assert calls["save"][4]["k"] == 10  # the table measured with these settings
+    assert measured_confidence.measured_table(table, dataclasses.asdict(config), {}) == calls["save"][4]
