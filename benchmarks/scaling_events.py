@@ -16,8 +16,8 @@ lists and plays, 20 planted genres). Then each *setup* runs in a fresh child pro
   ``startup`` (session, the package shipped, one tiny job), ``load`` (read, clean, count:
   the plays stay in Spark), ``catalogue`` (listeners, user numbers, the listen incidence
   spilled to the driver's disk), ``corpora`` (each member's corpus file, written by Spark),
-  ``train`` (one Spark task per member on the executors), ``stop``, ``save`` (the model
-  folder, the incidence copied in chunks).
+  ``train`` (one Spark task per member on the executors), ``item weights`` (EASE, in one
+  Spark task on an executor), ``stop``, ``save`` (the model folder, the incidence copied in chunks).
 
 This process samples every 0.2 s the resident memory (PSS: shared pages divided among the
 processes sharing them) and the CPU time of the child's process tree (the driver: Python and
@@ -240,7 +240,14 @@ def pandas_child(folder, members, epochs, work):
 def spark_child(folder, setup, master, members, epochs, work):
     """``train_item2vec.py --engine spark``'s stages on one events folder (see the module docstring)."""
     from item2vec.model.storage import load_model
-    from item2vec.spark import catalog_columns, corpus_columns, member_training, paths, pipeline
+    from item2vec.spark import (
+        catalog_columns,
+        corpus_columns,
+        item_weights_task,
+        member_training,
+        paths,
+        pipeline,
+    )
     from item2vec.spark.session import get_spark, ship_package, shutdown_jvm
     from item2vec.training.trainer import TrainConfig, save_trained, should_stream
 
@@ -273,6 +280,11 @@ def spark_child(folder, setup, master, members, epochs, work):
                     spark, corpora, config, counts, len(vocab), stream, False
                 ),
             )
+    weights = None
+    if trained is not None:
+        weights = stages.run(
+            "item weights", lambda: item_weights_task.item_weights(spark, facts, trained.artist_ids, False)
+        )
     stages.run("stop", lambda: (spark.stop(), shutdown_jvm()))
     result = {
         "setup": setup,
@@ -288,7 +300,7 @@ def spark_child(folder, setup, master, members, epochs, work):
     }
     if trained is not None:
         model = os.path.join(work, "model")
-        stages.run("save", lambda: save_trained(model, trained, facts, catalog=facts.catalog))
+        stages.run("save", lambda: save_trained(model, trained, facts, None, facts.catalog, weights))
         result.update(
             _model_facts(model, trained, load_model(model).catalog),
             train_mode="corpus_file" if stream else "memory",

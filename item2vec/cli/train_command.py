@@ -348,26 +348,30 @@ def run_spark(args, config, state):
         with tempfile.TemporaryDirectory(prefix="item2vec-spark-driver-") as local:
             with spark_session(args.spark_master, dict(args.spark_conf)) as spark:
                 ship_package(spark, local)
-                trained, facts, confidence = _spark_steps(spark, args, config, local)
+                trained, facts, confidence, weights = _spark_steps(spark, args, config, local)
             state["saving"] = True
-            metadata = save_trained(args.out, trained, facts, confidence, catalog=facts.catalog)
+            metadata = save_trained(args.out, trained, facts, confidence, facts.catalog, weights)
     except (PySparkException, Py4JError) as exc:  # outside the session: while it starts or stops
         raise EngineError(f"Spark failed: {failure_message(exc)}") from None
     return trained, metadata
 
 
 def _spark_steps(spark, args, config, local):
-    """Load, build the catalogue and train, in the session; returns (trained, the data's facts,
-    the confidence table or None)."""
-    from ..spark import paths, pipeline
+    """Load, build the catalogue, train and compute the item weights, in the session; returns
+    (trained, the data's facts, the confidence table or None, the item weights)."""
+    from ..spark import item_weights_task, paths, pipeline
 
     if args.trainer == "mllib":
         clean, facts, confidence = _spark_data(spark, args, config, local)
-        return pipeline.train_mllib(spark, clean, facts, config), facts, confidence
-    with paths.work_folder(spark, args.spark_work) as work:  # first: a bad one fails before the long steps
-        clean, facts, confidence = _spark_data(spark, args, config, local)
-        trained = pipeline.train_bag(spark, clean, facts, config, work, args.stream, not args.quiet)
-    return trained, facts, confidence
+        trained = pipeline.train_mllib(spark, clean, facts, config)
+    else:
+        # The work folder first: a bad one fails before the long steps.
+        with paths.work_folder(spark, args.spark_work) as work:
+            clean, facts, confidence = _spark_data(spark, args, config, local)
+            trained = pipeline.train_bag(spark, clean, facts, config, work, args.stream, not args.quiet)
+    # On an executor: the driver stays small (item2vec.spark.item_weights_task).
+    weights = item_weights_task.item_weights(spark, facts, trained.artist_ids, not args.quiet)
+    return trained, facts, confidence, weights
 
 
 def _spark_data(spark, args, config, local):

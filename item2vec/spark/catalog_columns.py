@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import os
 import time
+import uuid
 
 import numpy as np
 from pyspark.sql import Window
@@ -38,8 +39,10 @@ logger = logging.getLogger(__name__)
 CHUNK_VALUES = 1 << 20
 #: User numbers per partition fetched by the driver (64 MB of int32).
 PARTITION_VALUES = 1 << 24
-#: The spill file of the incidence, in the driver's local folder given to :func:`data_facts`.
-SPILL_FILE = "listen_users.int32"
+#: The spill file of the incidence, in the driver's local folder given to :func:`data_facts`
+#: (with a unique part: Spark's file server, which serves it to the executors, names files by
+#: their names, once per session).
+SPILL_FILE = "listen_users-{unique}.int32"
 
 
 @dataclasses.dataclass
@@ -52,6 +55,9 @@ class DataFacts:
 
     catalog: CatalogParts
     facts: dict
+    #: The driver's local file of the catalogue's listen incidence (int32), which the
+    #: catalogue's ``listen_users`` reads in chunks.
+    incidence: str | None = None
 
     @property
     def rows(self):
@@ -132,8 +138,8 @@ def spill_incidence(pairs, codes, rows, path):
     return written
 
 
-def _chunks(path):
-    """The spill file's numbers, :data:`CHUNK_VALUES` at a time."""
+def incidence_chunks(path):
+    """The spill file's numbers, :data:`CHUNK_VALUES` at a time (a :class:`StreamedArray`'s ``chunks``)."""
 
     def read():
         with open(path, "rb") as handle:
@@ -164,14 +170,14 @@ def data_facts(spark, clean, folder):
     listeners = listeners_of(clean.pairs, ids)
     rows = int(listeners.sum())
     codes = user_numbers(clean.pairs).persist()
-    spill = os.path.join(folder, SPILL_FILE)
+    spill = os.path.join(folder, SPILL_FILE.format(unique=uuid.uuid4().hex))
     written = spill_incidence(clean.pairs, codes, rows, spill)
     n_users = codes.count()
     codes.unpersist()
     if written != rows:
         raise EngineError(f"the listen incidence has {written} entries for {rows} (user, artist) pairs")
     catalog = CatalogParts(
-        ids, artists["name"].tolist(), listeners, StreamedArray(np.int32, rows, _chunks(spill))
+        ids, artists["name"].tolist(), listeners, StreamedArray(np.int32, rows, incidence_chunks(spill))
     )
     facts = {
         "format": clean.format,
@@ -189,4 +195,4 @@ def data_facts(spark, clean, folder):
         len(ids),
         time.perf_counter() - start,
     )
-    return DataFacts(catalog, facts)
+    return DataFacts(catalog, facts, spill)

@@ -423,7 +423,7 @@ def build_metadata(config, dataset, seconds, n_sentences, n_tokens, extra=None):
     return meta
 
 
-def save_trained(out_dir, trained, dataset, confidence=None, catalog=None):
+def save_trained(out_dir, trained, dataset, confidence=None, catalog=None, item_weights=None):
     """Write a training run's model folder (replaced atomically); returns its metadata.
 
     The catalogue, the item-item weights of the ``--discover`` dial
@@ -447,6 +447,10 @@ def save_trained(out_dir, trained, dataset, confidence=None, catalog=None):
     catalog : Catalog or CatalogParts, optional
         The catalogue to write (default: :meth:`~item2vec.model.catalog.Catalog.from_dataset`
         of ``dataset``; the Spark engine passes the one it computed).
+    item_weights : ItemWeights, optional
+        The item-item weights, when computed elsewhere from the same catalogue (the Spark
+        engine computes them on an executor, :mod:`item2vec.spark.item_weights_task`);
+        default: :func:`~item2vec.training.ease.ease_weights` of the catalogue, here.
 
     :func:`~item2vec.model.storage.save_model` does the writing.
     """
@@ -461,7 +465,10 @@ def save_trained(out_dir, trained, dataset, confidence=None, catalog=None):
         catalog = catalog.parts()
     # The catalogue's rows are the data's artists in order, whichever engine built it.
     catalog = dataclasses.replace(catalog, romanized=romanization.catalog_keys(catalog.names))
-    item_weights = ease_weights(catalog, trained.artist_ids)
+    if item_weights is None:
+        item_weights = ease_weights(catalog, trained.artist_ids)
+    if len(item_weights) != len(trained.artist_ids):
+        raise ValueError(f"{len(item_weights)} rows of item weights for {len(trained.artist_ids)} vectors")
     # MLlib reads the sentences from Spark, neither from a file nor from Python lists.
     corpus = "spark" if trained.trainer == "mllib" else "file" if trained.streamed else "memory"
     metadata = build_metadata(
