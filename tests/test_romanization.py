@@ -135,3 +135,15 @@ def test_a_library_missing_is_recorded_as_missing_and_the_others_by_their_versio
     assert versions["unidic_lite"] == metadata.version("unidic-lite")
     assert versions["korean_romanizer"] == metadata.version("korean-romanizer")
     assert versions == {m: metadata.version(m.replace("_", "-")) for m in libraries}
+
+
+def test_the_check_apart_says_in_one_line_which_library_is_missing(tmp_path, monkeypatch):
+    """The Spark engine's driver checks the libraries in a child process; a missing one is the
+    same one-line error as in-process."""
+    from item2vec.errors import MissingExtraError
+    from item2vec.training.romanization import check_available_apart
+
+    (tmp_path / "cutlet.py").write_text("raise ImportError('not here', name='cutlet')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with pytest.raises(MissingExtraError, match=r"^building a model needs the romanisation .*cutlet"):
+        check_available_apart()

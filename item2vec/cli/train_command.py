@@ -254,7 +254,9 @@ def main(argv=None, prog="train_item2vec.py"):
     state = {"saving": False}  # set once the model folder is being replaced
     try:
         check_writable(args.out)  # fail now, not after the training
-        romanization.check_available()
+        # The Spark engine's driver loads the libraries only to write the model (its JVM is
+        # gone by then): checked apart, they do not add to the driver's peak beside the JVM.
+        (romanization.check_available_apart if args.engine == "spark" else romanization.check_available)()
         if args.engine == "spark":
             trained, metadata = run_spark(args, config, state)
         else:

@@ -189,15 +189,31 @@ def _peak_before_save(result):
 
 
 def item_weights_peak(results):
-    """The driver while it writes the model, in the largest 2-worker run that wrote one with item weights.
+    """Where the item-item weights' EASE solve ran, and its memory, in the largest 2-worker run with them.
 
-    The save computes :func:`~item2vec.training.ease.ease_weights`: dense ``n x n`` float64
-    arrays for the ``n = min(vocabulary, EASE_MAX_ARTISTS)`` artists it fits, so once the
-    vocabulary passes the cap that stage's extra memory stops growing. Returns None without
-    such a run.
+    :func:`~item2vec.training.ease.ease_weights` holds dense ``n x n`` float64 arrays for the
+    ``n = min(vocabulary, EASE_MAX_ARTISTS)`` artists it fits, so once the vocabulary passes
+    the cap its memory stops growing. The Spark engine runs it in one task on an executor
+    (the ``item weights`` stage: ``on_executor``, the executor's peak, the driver's extra is
+    none); runs from before that ran it on the driver while writing the model (its ``save``
+    stage: the driver's extra over the stages before). Returns None without such a run.
     """
     from ..training.ease import EASE_MAX_ARTISTS
 
+    apart = [r for r in results if r.get("setup") == "cluster-2" and _stage(r, "item weights")]
+    if apart:
+        r = max(apart, key=lambda r: r["events"])
+        stage = _stage(r, "item weights")
+        return {
+            "events": r["events"],
+            "on_executor": True,
+            "peak_mb": stage["executor_peak_mb"],
+            "driver_peak_mb": stage["driver_peak_mb"],
+            "wall_s": stage["wall_s"],
+            "extra_mb": 0.0,
+            "artists": min(r["vocabulary"], EASE_MAX_ARTISTS),
+            "capped": r["vocabulary"] >= EASE_MAX_ARTISTS,
+        }
     saved = [
         r
         for r in results
@@ -299,12 +315,15 @@ def performance(results):
 
 
 def before_item_weights(results):
-    """Whether a run that saved a model predates the model folder's item-item weights.
+    """The runs that saved a model before the model folder had item-item weights: ``[(events,
+    setup name)]``, by events (empty when none).
 
-    Such a run's "save" stage and driver peak do not include
-    :func:`~item2vec.training.ease.ease_weights`, which every save now runs on the driver.
+    Their stages do not include :func:`~item2vec.training.ease.ease_weights`, which the pandas
+    engine now runs while it writes the model and the Spark engine in one task on an executor.
     """
-    return any(r.get("vectors_sha256") and "item_weights_sha256" not in r for r in results)
+    old = [r for r in results if r.get("vectors_sha256") and "item_weights_sha256" not in r]
+    old.sort(key=lambda r: (r["events"], SETUPS.index(r["setup"])))
+    return [(r["events"], SETUP_NAMES[r["setup"]]) for r in old]
 
 
 def render_performance(results):

@@ -115,6 +115,36 @@ def check_available():
     _libraries()
 
 
+def check_available_apart():
+    """:func:`check_available` in a child process: the same check and message, without keeping
+    the libraries and their dictionaries (about 170 MB) loaded in this process.
+
+    The Spark engine's driver runs beside its JVM until the model is written, after the JVM
+    has stopped: only then does it need the libraries.
+    """
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    code = (
+        "import sys\n"
+        "from item2vec.errors import MissingExtraError\n"
+        "from item2vec.training.romanization import check_available\n"
+        "try:\n    check_available()\n"
+        "except MissingExtraError as exc:\n    sys.exit('missing: ' + str(exc))\n"
+    )
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True
+    )
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]
+        if last.startswith("missing: "):
+            raise MissingExtraError(last.removeprefix("missing: "))
+        raise MissingExtraError(f"the romanisation libraries of the train extra cannot be loaded: {last}")
+
+
 @functools.cache
 def _libraries():
     try:
