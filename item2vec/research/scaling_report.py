@@ -17,7 +17,8 @@ SETUP_NAMES = {
     "cluster-1": "Spark cluster, 1 worker x 1 core",
 }
 #: Stages of a Spark setup, in run order (``startup`` and ``stop`` are Spark's own overhead).
-SPARK_STAGES = ("startup", "load", "catalogue", "corpora", "train", "save")
+#: (``item weights``: EASE in one task on an executor; older runs computed it in ``save``.)
+SPARK_STAGES = ("startup", "load", "catalogue", "corpora", "train", "item weights", "save")
 #: The pandas engine's stages under the Spark stage they compare with (its ``corpus`` is member 0's
 #: file alone, for the bytes check: its members build their own while they train).
 PANDAS_AS_SPARK = {
@@ -316,14 +317,17 @@ def performance(results):
 
 def before_item_weights(results):
     """The runs that saved a model before the model folder had item-item weights: ``[(events,
-    setup name)]``, by events (empty when none).
+    [setup names])]``, by events (empty when none).
 
     Their stages do not include :func:`~item2vec.training.ease.ease_weights`, which the pandas
     engine now runs while it writes the model and the Spark engine in one task on an executor.
     """
     old = [r for r in results if r.get("vectors_sha256") and "item_weights_sha256" not in r]
-    old.sort(key=lambda r: (r["events"], SETUPS.index(r["setup"])))
-    return [(r["events"], SETUP_NAMES[r["setup"]]) for r in old]
+    sizes = sorted({r["events"] for r in old})
+    return [
+        (n, [SETUP_NAMES[s] for s in SETUPS if any(r["events"] == n and r["setup"] == s for r in old)])
+        for n in sizes
+    ]
 
 
 def render_performance(results):
