@@ -9,6 +9,8 @@
 3. :func:`train_bag`: the vocabulary, each member's corpus written by Spark to the work
    folder, and the members trained on the executors (:mod:`item2vec.spark.member_training`);
    or :func:`train_mllib`: MLlib's Word2Vec inside Spark;
+4. :func:`item2vec.spark.item_weights_task.item_weights`: the item-item weights (EASE), in
+   one task on an executor;
 
 then the model folder is written by :func:`item2vec.training.trainer.save_trained`, as for
 the pandas engine, from the same kind of inputs (:func:`item2vec.model.catalog.catalog_arrays`).
