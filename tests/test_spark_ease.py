@@ -1,4 +1,5 @@
-"""The Spark engine computes the item-item weights on an executor, and they are the driver's own."""
+"""The Spark engine's driver stays small: the item-item weights are computed on an executor (and are
+the driver's own), its JVM's settings, and a setting Spark refuses told as such."""
 
 import numpy as np
 import pytest
@@ -7,10 +8,8 @@ from conftest import SMALL_CONFIG
 from item2vec.cli.train_command import main
 from item2vec.model.storage import load_model
 
-pytestmark = pytest.mark.spark
 
-
-@pytest.mark.slow
+@pytest.mark.spark  # (and so slow)
 def test_the_spark_run_computes_the_item_weights_in_a_task_not_on_the_driver(
     spark, synthetic_dir, tmp_path, monkeypatch
 ):
@@ -50,3 +49,49 @@ def test_a_cluster_s_driver_jvm_is_small_and_the_user_s_settings_win():
         "spark://127.0.0.1:7077", {"spark.driver.memory": "4g", "spark.driver.extraJavaOptions": "-Dx=1"}
     )
     assert (mine["spark.driver.memory"], mine["spark.driver.extraJavaOptions"]) == ("4g", "-Dx=1")
+
+
+class _Java:
+    """A stand-in for a py4j Java throwable."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def toString(self):  # noqa: N802 (Java's name)
+        return self.text
+
+    def getCause(self):  # noqa: N802
+        return None
+
+
+class _JavaError(Exception):
+    def __init__(self, java):
+        super().__init__("An error occurred while calling None.org.apache.spark.api.java.JavaSparkContext.")
+        self.java_exception = java
+
+
+def test_a_setting_spark_refuses_at_its_start_is_told_not_blamed_on_java(monkeypatch):
+    """A driver heap below Spark's floor: the one line says what Spark said, not that Java is missing."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from item2vec.errors import EngineError
+    from item2vec.spark import session
+
+    refused = (
+        "org.apache.spark.SparkException: [INVALID_DRIVER_MEMORY.SYSTEM_MEMORY] Insufficient driver memory: "
+        "System memory 268435456 must be at least 471859200.\nPlease increase heap size"
+    )
+
+    def refuse(self):
+        raise _JavaError(_Java(refused))
+
+    monkeypatch.setattr(session, "_active_session", lambda: None)
+    monkeypatch.setattr(session, "find_java", lambda: "/usr/bin/java")
+    monkeypatch.setattr(SparkSession.Builder, "getOrCreate", refuse)
+    with pytest.raises(EngineError) as told:
+        session.get_spark("spark://127.0.0.1:7077", {"spark.driver.memory": "256m"})
+    assert str(told.value) == (
+        "could not start Spark: SparkException: [INVALID_DRIVER_MEMORY.SYSTEM_MEMORY] Insufficient driver "
+        "memory: System memory 268435456 must be at least 471859200."
+    )

@@ -170,6 +170,9 @@ def get_spark(master=None, conf=None):
         with _quiet_jvm_start():
             spark = builder.getOrCreate()
     except Exception as exc:  # pyspark raises its own runtime errors when the JVM does not start
+        if getattr(exc, "java_exception", None) is not None:
+            # The JVM runs and Spark refused to start (a setting it rejects, say): Java is fine.
+            raise EngineError(f"could not start Spark: {failure_message(exc)}") from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise EngineError(
             f"could not start Spark ({first[:300]}); it needs Java 17 or newer on PATH or in JAVA_HOME"
