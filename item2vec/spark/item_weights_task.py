@@ -54,13 +54,13 @@ def weights_task(_, name, ids, listeners, vector_ids):
     Yields
     ------
     tuple
-        ``(rows bytes, weights bytes, shape, kernels, seconds, host)``.
+        ``(rows bytes, weights bytes, shape, seconds, host)``.
     """
     start = time.perf_counter()
     try:
         from ..training import blas
 
-        blas.pin_kernels()  # as for the members: before scipy's BLAS loads
+        blas.pin_kernels()  # as for the members: any BLAS this worker loads from now on
         import scipy.sparse  # noqa: F401
 
         from ..training.ease import ease_weights
@@ -79,7 +79,6 @@ def weights_task(_, name, ids, listeners, vector_ids):
         rows.tobytes(),
         np.ascontiguousarray(table.weights, dtype=np.float32).tobytes(),
         rows.shape,
-        ", ".join(sorted(set(blas.loaded_kernels()))) or "cpu default",
         time.perf_counter() - start,
         socket.gethostname(),
     )
@@ -118,16 +117,15 @@ def item_weights(spark, facts, vector_ids, progress=True):
     )
     job = sc.parallelize([0], 1).mapPartitions(task)
     (results,) = run_jobs(sc, [job.collect], "item weights", "task", progress)
-    rows, weights, shape, kernels, seconds, host = results[0]
+    rows, weights, shape, seconds, host = results[0]
     table = ItemWeights(
         np.frombuffer(rows, dtype=np.int32).reshape(shape),
         np.frombuffer(weights, dtype=np.float32).reshape(shape),
     )
     logger.info(
-        "item-item weights computed on %s in %.1f s (%.1f s with the task's start; BLAS kernels: %s)",
+        "item-item weights computed on %s in %.1f s (%.1f s with the task's start)",
         host,
         seconds,
         time.perf_counter() - start,
-        kernels,
     )
     return table
