@@ -125,14 +125,23 @@ def training(results):
 
 
 def speedups(results):
-    """Per size with both clusters: the bag's training wall on 1 worker over that on 2."""
+    """Per size with both clusters: the bag's training wall on 1 worker over that on 2, and the cores
+    the executors had on average while it trained (their CPU seconds over the wall: up to the
+    number of workers on an otherwise idle machine)."""
     out = []
     for n in sorted({r["events"] for r in results}):
         one, two = _of(results, n, "cluster-1"), _of(results, n, "cluster-2")
         if one and two and _stage(one, "train") and _stage(two, "train"):
             ratio = _wall(one, "train") / _wall(two, "train")
             out.append(
-                {"events": n, "one_s": _wall(one, "train"), "two_s": _wall(two, "train"), "ratio": ratio}
+                {
+                    "events": n,
+                    "one_s": _wall(one, "train"),
+                    "two_s": _wall(two, "train"),
+                    "ratio": ratio,
+                    "one_cores": _stage(one, "train")["executor_cpu_s"] / _wall(one, "train"),
+                    "two_cores": _stage(two, "train")["executor_cpu_s"] / _wall(two, "train"),
+                }
             )
     return out
 
