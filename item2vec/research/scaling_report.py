@@ -78,7 +78,8 @@ def rows(results):
                     "members": r["members"],
                     "walls": {as_spark: _wall(r, name) for name, as_spark in names.items()},
                     "total_s": sum(st["wall_s"] for st in r["stages"]),
-                    "driver_peak_mb": r["driver_peak_mb"],
+                    "driver_peak_mb": run_peak(r),
+                    "check_peak_mb": _check_peak(r),
                     "executor_peak_mb": r.get("executor_peak_mb"),
                     # Without a pandas run at this size, the setups are compared with the first one.
                     "reference": reference["setup"],
@@ -167,13 +168,29 @@ def targets(results):
             bound += ease["extra_mb"]
         driver = {
             "events": largest["events"],
-            "peak_mb": largest["driver_peak_mb"],
+            "peak_mb": run_peak(largest),
+            "check_peak_mb": _check_peak(largest),
             "measured": measured,
-            "met": measured and largest["driver_peak_mb"] <= DRIVER_LIMIT_MB,
+            "met": measured and run_peak(largest) <= DRIVER_LIMIT_MB,
             "artists": largest["artists"],
             "bound_mb": None if measured else bound,
         }
     return {"driver": driver, "speedup": ten and {**ten, "met": ten["ratio"] >= SPEEDUP_TARGET}}
+
+
+def run_peak(result):
+    """The driver's peak over the run's stages, from its start to the model written.
+
+    The result's own ``driver_peak_mb`` also covers what the benchmark does after the run, in
+    the same process: it loads the model and scores every artist's neighbours for the
+    planted-genre accuracy, which is the benchmark's check, not the engine's work.
+    """
+    return max((s["driver_peak_mb"] for s in result["stages"]), default=result["driver_peak_mb"])
+
+
+def _check_peak(result):
+    """The driver's peak after the run (the benchmark's check) when above :func:`run_peak`, else None."""
+    return result["driver_peak_mb"] if result["driver_peak_mb"] > run_peak(result) else None
 
 
 def _per_artist(results):
