@@ -165,7 +165,7 @@ class SparkSteps:
     """Stand-ins for the Spark engine's steps: each call is recorded in order; a step can fail."""
 
     def __init__(self, monkeypatch):
-        from item2vec.spark import catalog_columns, paths, pipeline, session
+        from item2vec.spark import catalog_columns, item_weights_task, paths, pipeline, session
 
         self.calls = []
         self.fail = {}
@@ -181,6 +181,7 @@ class SparkSteps:
         monkeypatch.setattr(catalog_columns, "data_facts", self.step("facts", self.facts))
         monkeypatch.setattr(pipeline, "train_bag", self.step("bag", self.trained))
         monkeypatch.setattr(pipeline, "train_mllib", self.step("mllib", self.trained))
+        monkeypatch.setattr(item_weights_task, "item_weights", self.step("weights", "the weights"))
         monkeypatch.setattr(
             train_command, "save_trained", self.step("save", {"n_artists": 5, "data": {"users": 3}})
         )
@@ -237,8 +238,9 @@ def test_the_spark_engine_runs_its_steps_in_order_and_writes_the_model_after_the
         # the bag trains in the work folder, from a stream when asked, without a bar when --quiet
         ("bag", "spark", "clean", spark_steps.facts, config, "work/run-1", True, False),
         ("work removed",),
+        ("weights", "spark", spark_steps.facts, spark_steps.trained.artist_ids, False),  # an executor's task
         ("session stopped",),
-        ("save", out, spark_steps.trained, spark_steps.facts, None, ("catalog", "the catalogue")),
+        ("save", out, spark_steps.trained, spark_steps.facts, None, "the catalogue", "the weights"),
     ]
     printed = capsys.readouterr().out
     assert printed.startswith(
@@ -256,6 +258,7 @@ def test_mllib_trains_in_the_session_without_a_work_folder(spark_steps, tmp_path
         "load",
         "facts",
         "mllib",
+        "weights",
         "session stopped",
         "save",
     ]
