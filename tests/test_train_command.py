@@ -216,6 +216,21 @@ def spark_steps(monkeypatch):
     return SparkSteps(monkeypatch)
 
 
+def quiet_spark_run(tmp_path):
+    """The arguments of a quiet Spark run of data ``d`` into ``tmp_path/m``, with no confidence table."""
+    return [
+        "--engine",
+        "spark",
+        "--data",
+        "d",
+        "--out",
+        str(tmp_path / "m"),
+        "--confidence",
+        "none",
+        "--quiet",
+    ]
+
+
 def test_the_spark_engine_runs_its_steps_in_order_and_writes_the_model_after_the_session(
     spark_steps, tmp_path, capsys
 ):
@@ -276,17 +291,7 @@ def test_a_spark_failure_is_one_line_and_exit_1_wherever_it_happens(spark_steps,
         if where != "bag"
         else Py4JError("gateway gone")
     )
-    argv = [
-        "--engine",
-        "spark",
-        "--data",
-        "d",
-        "--out",
-        str(tmp_path / "m"),
-        "--confidence",
-        "none",
-        "--quiet",
-    ]
+    argv = quiet_spark_run(tmp_path)
     assert train_command.main(argv) == 1
     said = "[CANNOT_START] the master is unreachable" if where != "bag" else "gateway gone"
     assert capsys.readouterr().err == f"error: Spark failed: {said}\n"
@@ -299,17 +304,7 @@ def test_ctrl_c_in_a_spark_run_says_whether_the_model_was_being_replaced(
     spark_steps, tmp_path, capsys, where, said
 ):
     spark_steps.fail[where] = KeyboardInterrupt()
-    argv = [
-        "--engine",
-        "spark",
-        "--data",
-        "d",
-        "--out",
-        str(tmp_path / "m"),
-        "--confidence",
-        "none",
-        "--quiet",
-    ]
+    argv = quiet_spark_run(tmp_path)
     assert train_command.main(argv) == 130
     assert said in capsys.readouterr().err
 
@@ -420,17 +415,7 @@ def test_spark_options_that_go_together_pass_the_checks(argv, tmp_path, capsys):
 
 
 def test_the_gensim_bag_has_8_members_unless_told(spark_steps, tmp_path):
-    argv = [
-        "--engine",
-        "spark",
-        "--data",
-        "d",
-        "--out",
-        str(tmp_path / "m"),
-        "--confidence",
-        "none",
-        "--quiet",
-    ]
+    argv = quiet_spark_run(tmp_path)
     assert train_command.main(argv) == 0
     [bag] = [call for call in spark_steps.calls if call[0] == "bag"]
     assert bag[4].members == TrainConfig().members == 8
