@@ -37,7 +37,6 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLOCK = os.sysconf("SC_CLK_TCK")
 SETUPS = ("pandas", "local", "cluster-2", "cluster-1")
 
 
@@ -82,10 +81,9 @@ def _rss_mb(pid):
 def _cpu_s(pid):
     """CPU seconds (user and system) of ``pid`` itself: its children are counted as processes of the tree
     (a parent's count of its reaped children would count them twice)."""
-    try:
-        return sum(int(f) for f in _stat(pid)[11:13]) / CLOCK
-    except (OSError, IndexError):
-        return None
+    from item2vec.research.spark_cluster import cpu_seconds
+
+    return cpu_seconds(pid)
 
 
 class Tree:

@@ -314,31 +314,28 @@ def test_an_executor_without_gensim_ends_the_run_in_one_line(synthetic_dir, prev
     assert {p.name: p.read_bytes() for p in previous_model.iterdir()} == before
 
 
-def _cpu_seconds(pid):
-    """CPU seconds of ``pid`` and whether it is one of Spark's Python workers (None once it ended)."""
+def _python_worker(pid):
+    """Whether ``pid`` is one of Spark's Python workers (False once it ended)."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            worker = b"pyspark.daemon" in handle.read()
+            return b"pyspark.daemon" in handle.read()
     except OSError:
-        return None
-    return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK"), worker
+        return False
 
 
 def members_train(pid, members, seconds=1.5, timeout=300):
     """Wait until ``members`` of Spark's Python workers under ``pid`` have each worked ``seconds``
     of CPU since the call (importing gensim and training, not waiting): True, or False on timeout."""
-    from item2vec.research.spark_cluster import descendants
+    from item2vec.research.spark_cluster import cpu_seconds, descendants
 
     start = {}
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         busy = 0
         for child in descendants(pid):
-            cpu = _cpu_seconds(child)
-            if cpu is not None and cpu[1]:
-                busy += cpu[0] - start.setdefault(child, cpu[0]) >= seconds
+            cpu = cpu_seconds(child)
+            if cpu is not None and _python_worker(child):
+                busy += cpu - start.setdefault(child, cpu) >= seconds
         if busy >= members:
             return True
         time.sleep(0.2)

@@ -16,7 +16,7 @@ import subprocess
 import time
 import urllib.request
 
-__all__ = ["StandaloneCluster", "descendants"]
+__all__ = ["StandaloneCluster", "cpu_seconds", "descendants"]
 
 
 def free_port():
@@ -42,6 +42,19 @@ def descendants(pid):
         found.append(child)
         todo.extend(children.get(child, []))
     return found
+
+
+def cpu_seconds(pid):
+    """CPU seconds (user and system) of ``pid`` itself, from ``/proc``; None once it ended.
+
+    Its children are not included (a parent counts its reaped children, which would count
+    them twice in a tree)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError):
+        return None
 
 
 def _end(pids, sig):
