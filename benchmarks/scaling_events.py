@@ -23,133 +23,23 @@ This process samples every 0.2 s the resident memory (PSS: shared pages divided 
 processes sharing them) and the CPU time of the child's process tree (the driver: Python and
 its JVM; in local mode the executors run inside that JVM) and, on a cluster, of each worker's
 descendants (its executor JVM and the executor's Python workers): peak memory per stage and
-overall, CPU seconds per stage. The machine may be shared, so wall times carry other people's
-load; the load average is recorded with each result.
+overall, CPU seconds per stage (:class:`item2vec.research.process_sampling.Sampler`, built to
+cost little: its own CPU seconds are recorded too, since on 2 cores they come out of the
+executors'). The machine may be shared, so wall times carry other people's load; the load
+average is recorded with each result.
 """
 
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SETUPS = ("pandas", "local", "cluster-2", "cluster-1")
-
-
-def _stat(pid):
-    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-        return handle.read().rsplit(")", 1)[1].split()
-
-
-def children_of():
-    """``{parent pid: [child pids]}`` of every process (one pass over /proc)."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                children.setdefault(int(_stat(name)[1]), []).append(int(name))
-            except (OSError, IndexError):
-                continue
-    return children
-
-
-def tree_pids(root, children):
-    """``root`` and all its live descendants, from :func:`children_of`."""
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _rss_mb(pid):
-    """Resident memory of ``pid`` in MB, its shared pages divided among the processes sharing them
-    (PSS): a process forked by the JVM (Hadoop's local file system runs ``chmod``) shares all of
-    the JVM's pages until it runs its program, and would count them a second time as plain RSS."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
-            return next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0) / 1024
-    except OSError:
-        return 0.0
-
-
-def _cpu_s(pid):
-    """CPU seconds (user and system) of ``pid`` itself: its children are counted as processes of the tree
-    (a parent's count of its reaped children would count them twice)."""
-    from item2vec.research.spark_cluster import cpu_seconds
-
-    return cpu_seconds(pid)
-
-
-class Tree:
-    """The processes under one root: current RSS, and CPU seconds that never go down (a process's last
-    reading is kept after it ends)."""
-
-    def __init__(self, root):
-        self.root, self.cpu = root, {}
-
-    def sample(self, children):
-        rss = 0.0
-        for pid in tree_pids(self.root, children):
-            rss += _rss_mb(pid)
-            cpu = _cpu_s(pid)
-            if cpu is not None:
-                self.cpu[pid] = max(cpu, self.cpu.get(pid, 0.0))
-        return rss, sum(self.cpu.values())
-
-
-class Sampler(threading.Thread):
-    """Every ``interval`` s: (time, driver RSS, driver CPU, [RSS of each executor tree], executors' CPU)."""
-
-    def __init__(self, driver_pid, worker_pids=(), interval=0.2):
-        super().__init__(daemon=True)
-        self.driver, self.workers = Tree(driver_pid), [Tree(pid) for pid in worker_pids]
-        self.interval, self.samples, self.done = interval, [], threading.Event()
-
-    def run(self):
-        while not self.done.is_set():
-            children = children_of()
-            driver_rss, driver_cpu = self.driver.sample(children)
-            workers = [w.sample(children) for w in self.workers]
-            # A worker's own JVM is not an executor: its descendants are.
-            executors = [rss - _rss_mb(w.root) for w, (rss, _) in zip(self.workers, workers, strict=True)]
-            executor_cpu = sum(
-                cpu - w.cpu.get(w.root, 0.0) for w, (_, cpu) in zip(self.workers, workers, strict=True)
-            )
-            self.samples.append((time.time(), driver_rss, driver_cpu, executors, executor_cpu))
-            self.done.wait(self.interval)
-
-    def between(self, start=None, end=None):
-        """Samples from ``start`` to ``end``, and the first after ``end`` (a short stage may have none)."""
-        inside = [
-            s for s in self.samples if (start is None or s[0] >= start) and (end is None or s[0] <= end)
-        ]
-        after = [s for s in self.samples if end is not None and s[0] > end][:1]
-        return inside + after
-
-    def figures(self, start=None, end=None):
-        """Driver peak MB, executor peak MB (largest one executor's tree), and CPU seconds of each."""
-        got = self.between(start, end)
-        if not got:
-            return {
-                "driver_peak_mb": 0.0,
-                "executor_peak_mb": None,
-                "driver_cpu_s": 0.0,
-                "executor_cpu_s": None,
-            }
-        before = [s for s in self.samples if start is not None and s[0] < start][-1:] or got[:1]
-        executors = [max(s[3]) for s in got if s[3]]
-        return {
-            "driver_peak_mb": max(s[1] for s in got),
-            "executor_peak_mb": max(executors) if executors else None,
-            "driver_cpu_s": got[-1][2] - before[0][2],
-            "executor_cpu_s": got[-1][4] - before[0][4] if self.workers else None,
-        }
 
 
 class Stages:
@@ -319,8 +209,6 @@ def child(folder, setup, master, members, epochs):
         else:
             result, stages = spark_child(folder, setup, master, members, epochs, work)
     finally:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
     result.update(kind="events", members=members, train_epochs=epochs, stages=stages.done)
     print(json.dumps(result))
@@ -346,13 +234,14 @@ def _events_of(folder):
 def measure(folder, setup, members, epochs, cluster_folder=None):
     """Run :func:`child` for ``setup`` in a fresh process (on a cluster it starts), sampling memory and
     CPU; returns its result."""
+    from item2vec.research.process_sampling import Sampler
     from item2vec.research.spark_cluster import StandaloneCluster
 
     cluster, master, env = None, "local[2]", dict(os.environ)
+    made = None
     if setup.startswith("cluster-"):
-        cluster = StandaloneCluster(
-            cluster_folder or tempfile.mkdtemp(prefix="item2vec-cluster-"), int(setup.split("-")[1]), 1, "3g"
-        ).start()
+        made = None if cluster_folder else tempfile.mkdtemp(prefix="item2vec-cluster-")
+        cluster = StandaloneCluster(cluster_folder or made, int(setup.split("-")[1]), 1, "3g").start()
         master = cluster.url
         env.update(PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
     try:
@@ -377,7 +266,10 @@ def measure(folder, setup, members, epochs, cluster_folder=None):
         if cluster:
             cluster.stop()
     if process.returncode:
-        raise RuntimeError(f"{setup} on {folder} failed:\n{err[-3000:]}")
+        kept = f" (the cluster's logs: {cluster.folder})" if cluster else ""
+        raise RuntimeError(f"{setup} on {folder} failed{kept}:\n{err[-3000:]}")
+    if made:  # the logs and the executors' copies of the run's files, of a run that went well
+        shutil.rmtree(made, ignore_errors=True)
     result = json.loads(out.strip().splitlines()[-1])
     result["events"] = _events_of(folder)
     for stage in result["stages"]:

@@ -4,7 +4,7 @@ Started from the pyspark package itself (``bin/spark-class``
 ``org.apache.spark.deploy.master.Master`` / ``...worker.Worker``), each process in a session
 of its own with its log in the cluster's folder, and stopped by the process ids it started
 (never by name): a worker's executors and their Python workers are its descendants, found
-in ``/proc`` and ended with it.
+in ``/proc`` (:func:`~item2vec.research.process_sampling.descendants`) and ended with it.
 """
 
 import contextlib
@@ -16,6 +16,8 @@ import subprocess
 import time
 import urllib.request
 
+from .process_sampling import cpu_seconds, descendants
+
 __all__ = ["StandaloneCluster", "cpu_seconds", "descendants"]
 
 
@@ -24,37 +26,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def descendants(pid):
-    """The live descendants of ``pid`` (from ``/proc``), children before grandchildren."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError):
-            with open(f"/proc/{name}/stat", encoding="ascii") as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(name))
-    found, todo = [], list(children.get(pid, []))
-    while todo:
-        child = todo.pop(0)
-        found.append(child)
-        todo.extend(children.get(child, []))
-    return found
-
-
-def cpu_seconds(pid):
-    """CPU seconds (user and system) of ``pid`` itself, from ``/proc``; None once it ended.
-
-    Its children are not included (a parent counts its reaped children, which would count
-    them twice in a tree)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-        return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError):
-        return None
 
 
 def _end(pids, sig):
