@@ -265,6 +265,8 @@ def measure(folder, setup, members, epochs, cluster_folder=None):
     finally:
         if cluster:
             cluster.stop()
+    if sampler.error is not None:
+        raise RuntimeError(f"the sampler of {setup} on {folder} stopped: {sampler.error!r}")
     if process.returncode:
         kept = f" (the cluster's logs: {cluster.folder})" if cluster else ""
         raise RuntimeError(f"{setup} on {folder} failed{kept}:\n{err[-3000:]}")

@@ -135,16 +135,16 @@ class Tree:
             if value is not None:
                 rss[(pid, start)] = value
         changed = set(rss) != self.members or any(
-            abs(value - self.read[key][1]) > MOVED_SHARE * self.read[key][1] for key, value in rss.items()
+            key not in self.read or abs(value - self.read[key][1]) > MOVED_SHARE * self.read[key][1]
+            for key, value in rss.items()
         )
         self.members = set(rss)
         memory = {}
         for key, value in rss.items():
-            if changed or now - self.read[key][0] >= self.refresh:
+            if changed or key not in self.read or now - self.read[key][0] >= self.refresh:
                 pss = _pss_mb(key[0])
-                if pss is None:  # ended since
-                    continue
-                self.read[key] = (now, value, max(0.0, value - pss))
+                # None: it ended (or is ending) since: counted as nothing, and not read again.
+                self.read[key] = (now, value, value if pss is None else max(0.0, value - pss))
             memory[key] = max(0.0, value - self.read[key][2])
         return memory
 
@@ -155,7 +155,8 @@ class Sampler(threading.Thread):
 
     ``driver_pid``'s tree is the driver; each of ``worker_pids`` is a Spark worker's JVM, whose
     descendants (not itself) are its executors. The sampler's own CPU seconds (this thread's)
-    are kept so a result can tell what measuring took from the machine.
+    are kept so a result can tell what measuring took from the machine. An exception that
+    stopped the sampling is kept in ``error``.
     """
 
     def __init__(self, driver_pid, worker_pids=(), interval=0.2, refresh=PSS_REFRESH_S):
@@ -163,9 +164,15 @@ class Sampler(threading.Thread):
         self.driver = Tree(driver_pid, refresh)
         self.workers = [Tree(pid, refresh) for pid in worker_pids]
         self.interval, self.samples, self.done = interval, [], threading.Event()
-        self.own_cpu = 0.0
+        self.own_cpu, self.error = 0.0, None
 
     def run(self):
+        try:
+            self._sample()
+        except BaseException as exc:  # told by the caller (measure) instead of dying unseen
+            self.error = exc
+
+    def _sample(self):
         while not self.done.is_set():
             own, now = time.thread_time(), time.time()
             table = process_table()
