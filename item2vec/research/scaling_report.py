@@ -128,20 +128,24 @@ def training(results):
 def speedups(results):
     """Per size with both clusters: the bag's training wall on 1 worker over that on 2, and the cores
     the executors had on average while it trained (their CPU seconds over the wall: up to the
-    number of workers on an otherwise idle machine)."""
+    number of workers on an otherwise idle machine); on 2 workers also the driver's and the
+    benchmark's sampler's (None in runs that did not record it), which share those 2 cores."""
     out = []
     for n in sorted({r["events"] for r in results}):
         one, two = _of(results, n, "cluster-1"), _of(results, n, "cluster-2")
         if one and two and _stage(one, "train") and _stage(two, "train"):
-            ratio = _wall(one, "train") / _wall(two, "train")
+            one_s, two_s, two_stage = _wall(one, "train"), _wall(two, "train"), _stage(two, "train")
+            sampler = two_stage.get("sampler_cpu_s")
             out.append(
                 {
                     "events": n,
-                    "one_s": _wall(one, "train"),
-                    "two_s": _wall(two, "train"),
-                    "ratio": ratio,
-                    "one_cores": _stage(one, "train")["executor_cpu_s"] / _wall(one, "train"),
-                    "two_cores": _stage(two, "train")["executor_cpu_s"] / _wall(two, "train"),
+                    "one_s": one_s,
+                    "two_s": two_s,
+                    "ratio": one_s / two_s,
+                    "one_cores": _stage(one, "train")["executor_cpu_s"] / one_s,
+                    "two_cores": two_stage["executor_cpu_s"] / two_s,
+                    "two_driver_cores": two_stage["driver_cpu_s"] / two_s,
+                    "two_sampler_cores": None if sampler is None else sampler / two_s,
                 }
             )
     return out
