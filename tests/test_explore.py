@@ -212,6 +212,18 @@ def page(chrome, shipped_page):
     return chrome
 
 
+@pytest.fixture
+def functions(chrome, shipped_page):
+    """The shipped explorer as it is loaded, for tests that only call its pure functions
+    (``window.explorer.normalize``, ``resolve``, ...): what an earlier test did on the page
+    does not change them, and loading the page costs a second or more of CPU."""
+    loaded = "return !!(window.explorer && document.querySelector('#map .main-svg'))"
+    if chrome.current_url != shipped_page.as_uri() or not chrome.execute_script(loaded):
+        chrome.get(shipped_page.as_uri())
+        wait_for(chrome, loaded)
+    return chrome
+
+
 def wait_for(driver, script, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -431,17 +443,17 @@ TRICKY = [
 ]
 
 
-def test_javascript_normalize_agrees_with_python_on_every_name(page):
+def test_javascript_normalize_agrees_with_python_on_every_name(functions):
     catalog = load_model(SHIPPED_MODEL).catalog
     texts = list(catalog.names) + TRICKY
-    got = page.execute_script("return arguments[0].map(window.explorer.normalize)", texts)
+    got = functions.execute_script("return arguments[0].map(window.explorer.normalize)", texts)
     mismatches = [(t, g, normalize(t)) for t, g in zip(texts, got, strict=True) if g != normalize(t)]
     assert mismatches == []
 
 
-def test_javascript_normalize_agrees_with_python_on_every_assigned_character(page):
+def test_javascript_normalize_agrees_with_python_on_every_assigned_character(functions):
     chars = [chr(cp) for cp in range(0x10000) if unicodedata.category(chr(cp)) not in ("Cn", "Cs", "Co")]
-    got = page.execute_script("return arguments[0].map(window.explorer.normalize)", chars)
+    got = functions.execute_script("return arguments[0].map(window.explorer.normalize)", chars)
     mismatches = [f"U+{ord(c):04X}" for c, g in zip(chars, got, strict=True) if g != normalize(c)]
     assert mismatches == []
 
@@ -535,8 +547,8 @@ def python_lookup(recommender, query):
     }
 
 
-def test_javascript_lookup_agrees_with_python(page, recommender):
-    got = page.execute_script(RESOLVE_ALL, LOOKUPS)
+def test_javascript_lookup_agrees_with_python(functions, recommender):
+    got = functions.execute_script(RESOLVE_ALL, LOOKUPS)
     expected = [python_lookup(recommender, q) for q in LOOKUPS]
     assert [(q, g) for q, g, e in zip(LOOKUPS, got, expected, strict=True) if g != e] == []
     # The cases this rests on are really there.
@@ -555,13 +567,13 @@ def test_javascript_lookup_agrees_with_python(page, recommender):
     assert found["Blink 182"] == "Blink-182"
 
 
-def test_javascript_lookup_agrees_with_python_on_every_name_in_other_forms(page, recommender):
+def test_javascript_lookup_agrees_with_python_on_every_name_in_other_forms(functions, recommender):
     """Each catalogue name in capitals and as its ASCII key: the normalised and ASCII steps."""
     catalog = recommender.catalog
     queries = sorted(
         {n.upper() for n in catalog.names} | {k for k in map(ascii_key, catalog.names) if k.strip()}
     )
-    got = page.execute_script(RESOLVE_ALL, queries)
+    got = functions.execute_script(RESOLVE_ALL, queries)
     expected = [python_lookup(recommender, q) for q in queries]
     mismatches = [(q, g, e) for q, g, e in zip(queries, got, expected, strict=True) if g != e]
     assert mismatches[:5] == []
@@ -575,18 +587,18 @@ def test_an_ascii_query_has_its_normalized_key_as_ascii_key():
     assert [ascii_key(t) for t in texts] == [normalize(t) for t in texts]
 
 
-def test_javascript_ascii_key_agrees_with_python(page):
+def test_javascript_ascii_key_agrees_with_python(functions):
     catalog = load_model(SHIPPED_MODEL).catalog
     texts = list(catalog.names) + TRICKY + ["Erlend Øye", "Zемфира", "Œuvre ß", "ĳssel"]
-    got = page.execute_script("return arguments[0].map(window.explorer.asciiKey)", texts)
+    got = functions.execute_script("return arguments[0].map(window.explorer.asciiKey)", texts)
     # Every catalogue name's characters are in the page's table; a typed text may not be.
     mismatches = [(t, g) for t, g in zip(texts, got, strict=True) if g != ascii_key(t) and g is not None]
     assert mismatches == []
     assert all(g is not None for g in got[: len(catalog.names)])
 
 
-def test_javascript_fuzzy_keys_are_the_name_index_keys(page, recommender):
-    got = page.execute_script("return window.explorer.fuzzyKeys()")
+def test_javascript_fuzzy_keys_are_the_name_index_keys(functions, recommender):
+    got = functions.execute_script("return window.explorer.fuzzyKeys()")
     index = recommender.names._fuzzy_keys()
     assert got["keys"] == list(index)
     assert [sorted(rows) for rows in got["rows"]] == [sorted(rows) for rows in index.values()]
@@ -611,13 +623,13 @@ SCORED = [
 ]
 
 
-def test_javascript_scorers_agree_with_rapidfuzz(page, recommender):
+def test_javascript_scorers_agree_with_rapidfuzz(functions, recommender):
     from rapidfuzz import fuzz
 
     keys = list(recommender.names._fuzzy_keys())
     others = keys[::150] + [k for k in keys if "mozart" in k or "kanye" in k or k.startswith("the ")][:60]
     pairs = [(q, k) for q in SCORED for k in others] + [(a, b) for a in SCORED for b in SCORED]
-    got = page.execute_script(
+    got = functions.execute_script(
         "var e = window.explorer;"
         " return arguments[0].map(p => [e.ratio(p[0], p[1]), e.tokenSetRatio(p[0], p[1])])",
         pairs,
@@ -628,10 +640,10 @@ def test_javascript_scorers_agree_with_rapidfuzz(page, recommender):
     assert sum(e[1] == 100 for e in expected) >= 10  # the shortcut for whole words is exercised
 
 
-def test_javascript_suggestions_agree_with_name_index(page, recommender):
+def test_javascript_suggestions_agree_with_name_index(functions, recommender):
     misspelt = SCORED + ["metalica", "radiohed", "bjrk", "muze", "beatls", "sigur", "amadeus"]
     script = "var e = window.explorer; return arguments[0].map(q => e.suggest(e.normalize(q)))"
-    got = page.execute_script(script, misspelt)
+    got = functions.execute_script(script, misspelt)
     expected = [recommender.names.suggest(normalize(q)) for q in misspelt]
     assert [(q, g, e) for q, g, e in zip(misspelt, got, expected, strict=True) if g != e] == []
     assert "Kanye West" in got[misspelt.index("kanye")]

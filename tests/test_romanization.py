@@ -145,5 +145,23 @@ def test_the_check_apart_says_in_one_line_which_library_is_missing(tmp_path, mon
 
     (tmp_path / "cutlet.py").write_text("raise ImportError('not here', name='cutlet')\n")
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    romanization._libraries.cache_clear()  # as in a driver that has not loaded them (this worker may have)
     with pytest.raises(MissingExtraError, match=r"^building a model needs the romanisation .*cutlet"):
         check_available_apart()
+
+
+def test_a_process_that_holds_the_libraries_checks_without_a_child(monkeypatch):
+    """Loaded once here (an earlier check, a model built in this process): nothing left to keep
+    out of this process, so no child process is started for the check."""
+    import subprocess
+
+    romanization.check_available()
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("a child process was started")
+
+    monkeypatch.setattr(subprocess, "run", no_child)
+    romanization.check_available_apart()
+    romanization._libraries.cache_clear()
+    with pytest.raises(AssertionError, match="a child process was started"):
+        romanization.check_available_apart()

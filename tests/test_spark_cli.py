@@ -264,7 +264,8 @@ def test_spark_failures_are_told_by_their_stage_failure_with_a_way_out():
 def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previous_model):
     # Ctrl-C while Spark works interrupts a py4j call, and py4j then logs the interruption
     # with its traceback through the root logger. A run that starts its own Spark (so that
-    # its logging is the program's, not pytest's) is cut inside a real JVM call.
+    # its logging is the program's, not pytest's) is cut inside a real JVM call, its first
+    # step's: the steps after it would only add seconds.
     code = (
         "import sys\n"
         "import py4j.clientserver as cs\n"
@@ -274,10 +275,10 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
         "def cut(self, command):\n"
         "    cs.ClientServerConnection.send_command = real\n"
         "    raise KeyboardInterrupt\n"
-        "def bag(spark, *args):\n"
+        "def load(spark, *args):\n"
         "    cs.ClientServerConnection.send_command = cut\n"
         "    spark.range(3).count()\n"
-        "pipeline.train_bag = bag\n"
+        "pipeline.load = load\n"
         "sys.exit(train.main(sys.argv[1:]))\n"
     )
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
