@@ -51,6 +51,7 @@ ASKING = [
     "tests/test_confidence.py",
     "tests/test_reliability_query_input.py",
     "tests/test_names_cli.py",
+    "tests/test_dial.py",
     "tests/test_mutations.py",
 ]
 #: The tests of the training side (readers, corpus, trainer, train_item2vec.py).

@@ -194,6 +194,11 @@ def test_exactly_the_allowed_share_is_accepted_and_the_message_says_what_to_do()
             "missing columns user_id, artist_id, scrobbles; found '1', '2', '3' "
             "(the first line holds numbers: is the header line missing?)",
         ),
+        (  # as written: pandas would read the columns as numbers (42, 3.5) if not told they are text
+            "0042,7,3.50",
+            "missing columns user_id, artist_id, scrobbles; found '0042', '7', '3.50' "
+            "(the first line holds numbers: is the header line missing?)",
+        ),
         (
             "user_id,artist,scrobbles,a,b,c,d",
             "missing column artist_id; found 'user_id', 'artist', 'scrobbles', 'a', 'b', 'c'",

@@ -18,7 +18,14 @@ from item2vec.query import names
 from item2vec.query.formatting import format_table, width
 from item2vec.query.names import NameIndex
 from item2vec.query.recommender import Recommender
-from item2vec.training.corpus import build_sentences, repeats, token_keys, write_corpus
+from item2vec.training.corpus import (
+    build_sentences,
+    corpus_tokens,
+    repeats,
+    token_keys,
+    vocabulary_of,
+    write_corpus,
+)
 from item2vec.training.trainer import TrainConfig
 
 
@@ -509,6 +516,7 @@ def test_the_json_record_words_the_facts_as_notes_in_the_documented_key_order():
         "notes": "replaced",
         "minus": [],
         "plus": [],
+        "discover": 0.25,
         "rank": "evidence",
         "evidence": "vector",
         "listeners": 40,
@@ -518,8 +526,8 @@ def test_the_json_record_words_the_facts_as_notes_in_the_documented_key_order():
     }
     record = json_record(answer)
     assert list(record) == [
-        "query", "artist", "artist_id", "listeners", "evidence", "rank", "plus", "minus", "notes",
-        "results", "confidence",
+        "query", "artist", "artist_id", "listeners", "evidence", "rank", "discover", "plus", "minus",
+        "notes", "results", "confidence",
     ]  # fmt: skip
     assert record["notes"] == ["only 2 of the 5 asked for: no other artist has a vector"]
 
@@ -570,3 +578,82 @@ def test_a_corpus_written_in_chunks_of_shuffled_rows_counts_every_sentence(tmp_p
     counts = write_corpus(str(path), shuffled, vocab, "log", 4, 0, chunk_users=7)
     assert path.read_text(encoding="ascii").splitlines() == [" ".join(s) for s in whole]
     assert counts == (len(whole), sum(len(s) for s in whole), max(len(s) for s in whole))
+
+
+def test_corpus_tokens_defaults_and_a_log_corpus_written_with_the_default_max_repeat(tmp_path):
+    plays = _corpus_plays()
+    vocab = np.unique(plays["artist_id"].to_numpy())
+    users, artists = corpus_tokens(plays, vocab)
+    explicit = corpus_tokens(plays, vocab, "log", 4, 0)
+    assert users.tolist() == explicit[0].tolist() and artists.tolist() == explicit[1].tolist()
+    assert users.dtype == artists.dtype == np.int64  # as documented, whatever the frame holds
+    path = tmp_path / "corpus.txt"
+    write_corpus(str(path), plays, vocab, "log")
+    assert path.read_text(encoding="ascii").splitlines() == [
+        " ".join(s) for s in build_sentences(plays, vocab, "log", 4, 0)
+    ]
+
+
+def test_a_user_in_the_keyed_order_is_its_tokens_sorted_by_key_artist_and_copy():
+    # The module's rule, built here token by token: copies 0 .. repeats - 1 of each artist.
+    plays = pd.DataFrame({"user": [3, 3, 3, 8, 8], "artist_id": [10, 11, 12, 10, 12], "plays": [1, 1, 9, 2, 2]})
+    users, artists = corpus_tokens(plays, [10, 11, 12], "log", 4, seed=5)
+    reps = repeats(plays["plays"].to_numpy(), plays["user"].to_numpy(), "log", 4)
+    assert reps.tolist() == [1, 1, 4, 1, 1]
+    expected = []
+    for user in (3, 8):
+        mine = plays["user"].to_numpy() == user
+        tokens = [(a, c) for a, r in zip(plays["artist_id"][mine], reps[mine], strict=True) for c in range(r)]
+        keys = token_keys(5, [user] * len(tokens), [a for a, _ in tokens], [c for _, c in tokens])
+        expected += [(user, a) for _, a, _ in sorted(zip(keys.tolist(), *zip(*tokens, strict=True), strict=True))]
+    assert list(zip(users.tolist(), artists.tolist(), strict=True)) == expected
+
+
+def test_a_user_needs_two_different_artists_whatever_the_rows():
+    # User 1's rows name artist 5 twice (rows a reader had not merged): one artist, no sentence.
+    # User 2 lists 3 and 5, the artist the first user starts with: two artists.
+    plays = pd.DataFrame({"user": [1, 1, 2, 2], "artist_id": [5, 5, 3, 5], "plays": [1, 1, 1, 1]})
+    users, artists = corpus_tokens(plays, [3, 5], "none", 1)
+    assert users.tolist() == [2, 2] and sorted(artists.tolist()) == [3, 5]
+
+
+def test_nothing_to_write_gives_empty_tokens_and_an_empty_file(tmp_path):
+    plays = pd.DataFrame({"user": [1, 1], "artist_id": [5, 6], "plays": [1, 1]})
+    users, artists = corpus_tokens(plays, [7], "log", 4)  # no artist of the vocabulary
+    assert users.tolist() == artists.tolist() == [] and users.dtype == artists.dtype == np.int64
+    assert build_sentences(plays, [7]) == []
+    path = tmp_path / "corpus.txt"
+    assert write_corpus(str(path), plays.iloc[:0], [5, 6]) == (0, 0, 0)
+    assert path.read_bytes() == b""
+
+
+def test_log_weighting_of_a_user_whose_median_is_one_play():
+    # Median 1: 2 plays are twice the median, so 2 copies.
+    assert repeats(np.array([1, 1, 1, 2, 4]), np.zeros(5, dtype=int), "log", 4).tolist() == [1, 1, 1, 2, 3]
+
+
+def test_the_vocabulary_keeps_artists_with_exactly_min_count_listeners_as_int64():
+    vocab = vocabulary_of(np.array([1, 2, 3], dtype=np.int32), [1, 2, 3], 2)
+    assert vocab.tolist() == [2, 3] and vocab.dtype == np.int64
+
+
+def test_rows_of_users_out_of_order_are_sorted_before_the_chunks(tmp_path):
+    # The first row holds the smallest user, yet user 2's rows are apart: written one user per
+    # chunk, each user must still give one sentence.
+    plays = pd.DataFrame({"user": [0, 0, 2, 1, 1, 2], "artist_id": [1, 2, 1, 1, 2, 2], "plays": [1] * 6})
+    path = tmp_path / "corpus.txt"
+    assert write_corpus(str(path), plays, [1, 2], "none", 1, chunk_users=1)[0] == 3
+    assert path.read_text(encoding="ascii").splitlines() == [
+        " ".join(s) for s in build_sentences(plays, [1, 2], "none", 1)
+    ]
+
+
+def test_weighting_with_two_copies_at_most_and_a_user_of_two_artists():
+    assert repeats(np.array([1, 1, 1, 4]), np.zeros(4, dtype=int), "log", 2).tolist() == [1, 1, 1, 2]
+    # Rank weighting: the top artist gets max_repeat, the bottom one 1, even with two artists.
+    assert repeats(np.array([5, 3]), np.zeros(2, dtype=int), "rank", 4).tolist() == [4, 1]
+
+
+def test_an_unknown_weighting_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"^unknown weighting 'tf-idf'; choose from none, log, rank$"):
+        repeats(np.array([1, 2]), np.zeros(2, dtype=int), "tf-idf", 4)
