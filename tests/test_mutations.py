@@ -596,7 +596,9 @@ def test_corpus_tokens_defaults_and_a_log_corpus_written_with_the_default_max_re
 
 def test_a_user_in_the_keyed_order_is_its_tokens_sorted_by_key_artist_and_copy():
     # The module's rule, built here token by token: copies 0 .. repeats - 1 of each artist.
-    plays = pd.DataFrame({"user": [3, 3, 3, 8, 8], "artist_id": [10, 11, 12, 10, 12], "plays": [1, 1, 9, 2, 2]})
+    plays = pd.DataFrame(
+        {"user": [3, 3, 3, 8, 8], "artist_id": [10, 11, 12, 10, 12], "plays": [1, 1, 9, 2, 2]}
+    )
     users, artists = corpus_tokens(plays, [10, 11, 12], "log", 4, seed=5)
     reps = repeats(plays["plays"].to_numpy(), plays["user"].to_numpy(), "log", 4)
     assert reps.tolist() == [1, 1, 4, 1, 1]
@@ -605,7 +607,9 @@ def test_a_user_in_the_keyed_order_is_its_tokens_sorted_by_key_artist_and_copy()
         mine = plays["user"].to_numpy() == user
         tokens = [(a, c) for a, r in zip(plays["artist_id"][mine], reps[mine], strict=True) for c in range(r)]
         keys = token_keys(5, [user] * len(tokens), [a for a, _ in tokens], [c for _, c in tokens])
-        expected += [(user, a) for _, a, _ in sorted(zip(keys.tolist(), *zip(*tokens, strict=True), strict=True))]
+        expected += [
+            (user, a) for _, a, _ in sorted(zip(keys.tolist(), *zip(*tokens, strict=True), strict=True))
+        ]
     assert list(zip(users.tolist(), artists.tolist(), strict=True)) == expected
 
 
