@@ -55,3 +55,32 @@ def test_colistens_equal_set_intersections(seed):
     for position in range(n_artists):
         expected = catalog.shared_listeners(catalog.ids[position], catalog.ids)
         np.testing.assert_array_equal(colistens.counts(position), expected)
+
+
+def test_a_query_without_shared_listeners_gets_exactly_its_cosine_in_a_large_batch():
+    # Rows of queries that share no listener are left out of the division: their evidence
+    # term must be 0, not whatever the memory held before (arrays freed just before hold 7.0).
+    ranking = Ranking(weight=1.0, shrink=5.0, discount=0.0)
+    cosine = np.full((4, 1000), 0.25)
+    shared = np.zeros((4, 1000), dtype=int)
+    shared[1:, 0] = 1
+    for _ in range(3):
+        junk = [np.full(cosine.shape, 7.0) for _ in range(10)]
+        del junk
+        scores = ranking.scores(cosine, shared, np.array([2, 5, 5, 5]), np.full(1000, 3))
+        assert np.array_equal(scores[0], cosine[0])
+
+
+def test_the_item_item_term_is_scaled_by_each_querys_own_maximum():
+    ranking = Ranking(weight=0.0, discount=0.0, ease=0.5)
+    cosine = np.zeros((2, 3))
+    weights = np.array([[0.0, 2.0, 1.0], [4.0, 0.0, 0.0]], dtype=np.float32)
+    scores = ranking.scores(cosine, np.zeros((2, 3)), np.array([1, 1]), np.array([1, 1, 1]), weights)
+    np.testing.assert_allclose(scores, [[0.0, 0.5, 0.25], [0.5, 0.0, 0.0]])
+
+
+def test_a_ranking_with_item_item_weights_needs_them():
+    with pytest.raises(
+        ValueError, match=r"^this ranking weighs the item-item term: pass the query's item_weights$"
+    ):
+        Ranking(ease=0.1).scores(np.zeros(2), np.zeros(2), 1, np.ones(2))
