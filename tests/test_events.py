@@ -4,6 +4,7 @@ import io
 import json
 import logging
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -160,3 +161,21 @@ def test_numeric_columns_follow_the_integer_rule_of_every_reader(tmp_path):
     text = "x\tx\t1\t1\t1200000007"
     (tmp_path / LFM1B_EVENTS).write_text("\n".join([*lines, text]) + "\n", encoding="utf-8")
     assert read_lfm1b(str(tmp_path), max_dropped_share=1).plays.equals(numeric.plays)
+
+
+def test_a_chunk_column_reads_as_the_integer_rule_reads_its_text_whatever_pandas_parsed():
+    # _column_ints' fast paths (pandas' int64 or float64 columns) give as_int's (values, ok),
+    # int64 values and 0 where refused, as its text path does.
+    from item2vec.ingest.cleaning import as_int
+    from item2vec.ingest.lfm1b import _column_ints
+
+    columns = [
+        pd.Series([7, -3, 2**53 + 1, 2**62 - 1, 2**62, -(2**62), 2**62 + 2**12], dtype=np.int64),
+        pd.Series([1.0, -2.0, 2.5, 2.0**62, 2.0**62 - 2**10, float("inf"), float("nan")]),
+        pd.Series(["7", " 8 ", "x", "", "1e3", "2.5"], dtype=object),
+    ]
+    for column in columns:
+        values, ok = _column_ints(column)
+        expected_values, expected_ok = as_int(column.astype(str))
+        assert values.dtype == np.int64 and ok.tolist() == expected_ok.tolist(), column.tolist()
+        assert values.tolist() == expected_values.tolist(), column.tolist()
