@@ -91,3 +91,10 @@ def test_the_modules_of_scopes_never_run_are_listed_as_not_measured():
     assert mutation_report.summary(result)["not_measured"] == ["b.py", "c.py"]
     assert "nothing about them): `b.py`, `c.py`." in mutation_report.render(result)
     assert "Not measured yet" not in mutation_report.render({"scopes": {"a": scope}})
+    why = {**result, "not_measured_why": {"c.py": "its code runs in child processes only", "a.py": "stale"}}
+    assert "nothing about them): `b.py`, `c.py` (its code runs in child processes only)." in (
+        mutation_report.render(why)
+    )
+    assert mutation_report.summary(why)["not_measured_why"] == {
+        "c.py": "its code runs in child processes only"
+    }

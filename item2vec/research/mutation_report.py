@@ -17,7 +17,8 @@ def summary(result):
     -------
     dict
         ``rows`` (one per scope, in name order: counts and score), ``total``, and
-        ``not_measured``: the modules of the scopes defined (``defined``) never run.
+        ``not_measured``: the modules of the scopes defined (``defined``) never run, and
+        ``not_measured_why``: for some of them, why (``not_measured_why`` of the document).
     """
     equivalent = result.get("equivalent", {})
     rows = []
@@ -54,7 +55,8 @@ def summary(result):
     }
     measured = {r["module"] for r in rows}
     not_measured = sorted(set(result.get("defined", {}).values()) - measured)
-    return {"rows": rows, "total": total, "not_measured": not_measured}
+    why = {m: text for m, text in result.get("not_measured_why", {}).items() if m in not_measured}
+    return {"rows": rows, "total": total, "not_measured": not_measured, "not_measured_why": why}
 
 
 def render(result):
