@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from conftest import Stdin
 from item2vec.cli import ask_command as ask
 from item2vec.cli import train_command as train_item2vec
+from item2vec.errors import DataError
 from item2vec.ingest.formats import LFM1B_ARTISTS, LFM1B_EVENTS, detect_format, load_dataset, read_lfm1b
 from item2vec.model.storage import load_model
 from item2vec.research.synthetic import genre_accuracy, genre_of_name, write_lfm1b
@@ -179,3 +181,20 @@ def test_a_chunk_column_reads_as_the_integer_rule_reads_its_text_whatever_pandas
         expected_values, expected_ok = as_int(column.astype(str))
         assert values.dtype == np.int64 and ok.tolist() == expected_ok.tolist(), column.tolist()
         assert values.tolist() == expected_values.tolist(), column.tolist()
+
+
+def test_the_artist_list_is_read_as_written_with_long_rows_counted(tmp_path):
+    # Names as written, even when every one looks like a number or starts with a quote;
+    # a row with a third field is dropped and counted; a bad byte is placed in its file.
+    (tmp_path / LFM1B_EVENTS).write_text("1\t1\t1\t1\t1\n1\t2\t1\t1\t1\n2\t3\t1\t1\t1\n", "utf-8")
+    (tmp_path / LFM1B_ARTISTS).write_text("1\t007\n2\t1969\n3\t08\n", "utf-8")
+    assert read_lfm1b(str(tmp_path)).artists["name"].tolist() == ["007", "1969", "08"]
+    (tmp_path / LFM1B_ARTISTS).write_text('1\tA\n2\tB\n3\t"Weird Al" Yankovic\n4\tX\textra\n', "utf-8")
+    data = read_lfm1b(str(tmp_path), max_dropped_share=1)
+    assert data.artists["name"].tolist() == ["A", "B", '"Weird Al" Yankovic']
+    assert data.repairs == {"artist_rows_malformed": 1}
+    with open(tmp_path / LFM1B_ARTISTS, "wb") as handle:
+        handle.write(b"1\tA\n2\t\xff\n")
+    path = re.escape(str(tmp_path / LFM1B_ARTISTS))
+    with pytest.raises(DataError, match=rf"^{path}: not UTF-8 text \(.* line 2 "):
+        read_lfm1b(str(tmp_path), max_dropped_share=1)
