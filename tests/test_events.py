@@ -193,8 +193,22 @@ def test_the_artist_list_is_read_as_written_with_long_rows_counted(tmp_path):
     data = read_lfm1b(str(tmp_path), max_dropped_share=1)
     assert data.artists["name"].tolist() == ["A", "B", '"Weird Al" Yankovic']
     assert data.repairs == {"artist_rows_malformed": 1}
+    path = re.escape(str(tmp_path / LFM1B_ARTISTS))
+    with pytest.raises(DataError, match=rf"^{path}: 1 of its 4 rows \(25.0%\) cannot be used"):
+        read_lfm1b(str(tmp_path))  # more than the 1% allowed by default
     with open(tmp_path / LFM1B_ARTISTS, "wb") as handle:
         handle.write(b"1\tA\n2\t\xff\n")
-    path = re.escape(str(tmp_path / LFM1B_ARTISTS))
     with pytest.raises(DataError, match=rf"^{path}: not UTF-8 text \(.* line 2 "):
         read_lfm1b(str(tmp_path), max_dropped_share=1)
+
+
+def test_numeric_event_columns_with_an_empty_timestamp_a_stray_quote_and_time_zero(tmp_path):
+    # An empty field in a column of numbers is a missing field (not a bad timestamp); a stray
+    # quote costs its own line only (quotes are not CSV quoting here); timestamp 0 is valid.
+    (tmp_path / LFM1B_ARTISTS).write_text("1\tA\n2\tB\n", encoding="utf-8")
+    good = ["1\t1\t1\t1\t1200000000", "1\t2\t1\t1\t1200000001"] * 20
+    odd = ["2\t1\t1\t1\t", '2\t"1\t1\t1\t1200000002', "3\t1\t1\t1\t0", "3\t2\t1\t1\t1200000003"]
+    (tmp_path / LFM1B_EVENTS).write_text("\n".join(good[:20] + odd + good[20:]) + "\n", encoding="utf-8")
+    data = read_lfm1b(str(tmp_path), max_dropped_share=1)
+    assert data.repairs == {"play_rows_malformed": 1, "play_rows_bad_id": 1}
+    assert data.plays.values.tolist() == [[1, 1, 20], [1, 2, 20], [3, 1, 1], [3, 2, 1]]
