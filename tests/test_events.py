@@ -212,3 +212,40 @@ def test_numeric_event_columns_with_an_empty_timestamp_a_stray_quote_and_time_ze
     data = read_lfm1b(str(tmp_path), max_dropped_share=1)
     assert data.repairs == {"play_rows_malformed": 1, "play_rows_bad_id": 1}
     assert data.plays.values.tolist() == [[1, 1, 20], [1, 2, 20], [3, 1, 1], [3, 2, 1]]
+
+
+def test_every_chunk_adds_to_the_repair_counts(tmp_path):
+    # The faulty lines spread over several chunks of 4 lines: each kind is counted in full.
+    (tmp_path / LFM1B_ARTISTS).write_text("1\tA\n2\tB\n3\t\n5\tE\n", encoding="utf-8")
+    good = ["1\t1\t1\t1\t1200000000", "1\t2\t1\t1\t1200000001", "2\t1\t1\t1\t1200000002"] * 30
+    (tmp_path / LFM1B_EVENTS).write_text("\n".join(DIRTY_LINES + good) + "\n", encoding="utf-8")
+    for chunk_rows in (4, 10**6):
+        data = read_lfm1b(str(tmp_path), chunk_rows=chunk_rows, max_dropped_share=1)
+        assert data.repairs == {**DIRTY_REPAIRS, "artist_names_blank": 1}, chunk_rows
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "expected"),
+    [
+        ("hdfs://h/data", "folder", ("hdfs://h/data/LFM-1b_LEs.txt", "hdfs://h/data/LFM-1b_artists.txt")),
+        (
+            "hdfs://h/data/LFM-1b_LEs.txt/",
+            "folder",
+            ("hdfs://h/data/LFM-1b_LEs.txt/", "hdfs://h/data/LFM-1b_artists.txt"),
+        ),
+        ("/d/LFM-1b_LEs.txt/", "folder", ("/d/LFM-1b_LEs.txt/", "/d/LFM-1b_artists.txt")),
+        (
+            "hdfs://h/data/events.txt",
+            "file",
+            ("hdfs://h/data/events.txt", "hdfs://h/data/LFM-1b_artists.txt"),
+        ),
+    ],
+)
+def test_event_paths_as_an_engine_sees_its_file_system(path, kind, expected):
+    # The Spark engine's view: a folder of part files named like the events file is the events
+    # "file" (its artist file beside it); a data folder holds both files.
+    import posixpath
+
+    from item2vec.ingest.lfm1b import event_paths
+
+    assert event_paths(path, kind=lambda p: kind if p == path else None, join=posixpath.join) == expected
