@@ -239,6 +239,13 @@ def test_every_chunk_adds_to_the_repair_counts(tmp_path):
             "file",
             ("hdfs://h/data/events.txt", "hdfs://h/data/LFM-1b_artists.txt"),
         ),
+        # Only slashes are stripped from the end: names ending in other characters keep them.
+        ("hdfs://h/XX", "file", ("hdfs://h/XX", "hdfs://h/LFM-1b_artists.txt")),
+        (
+            "/d/LFM-1b_LEs.txtX",
+            "folder",
+            ("/d/LFM-1b_LEs.txtX/LFM-1b_LEs.txt", "/d/LFM-1b_LEs.txtX/LFM-1b_artists.txt"),
+        ),
     ],
 )
 def test_event_paths_as_an_engine_sees_its_file_system(path, kind, expected):
