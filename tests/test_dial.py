@@ -315,3 +315,12 @@ def test_item_weights_are_ranked_as_stored_equal_float32_weights_by_row():
                 ties += 1
                 assert rows[i] < rows[i + 1], (rows, weights)
     assert ties > 0
+
+
+def test_an_item_weights_table_is_float32_and_reads_partner_row_0():
+    # Row 0 is a partner like any other; -1 pads; the weights are kept as float32.
+    table = ItemWeights([[1, -1], [0, 2], [0, 1]], [[0.5, 0.0], [0.25, 0.125], [1.0, 2.0]])
+    assert table.weights.dtype == np.float32 and table.dense().dtype == np.float32
+    assert table.dense(np.float64).dtype == np.float64
+    np.testing.assert_array_equal(table.dense(), [[0, 0.5, 0], [0.25, 0, 0.125], [1.0, 2.0, 0]])
+    np.testing.assert_array_equal(table.of([1, 2], n=4), [1.25, 2.0, 0.125, 0.0])
