@@ -273,7 +273,9 @@ def test_a_band_may_be_sure_of_nothing_or_of_everything():
     assert [(b.value, b.low, b.high) for b in table.bands] == [(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)]
 
 
-def test_a_model_carries_the_table_of_an_evaluation_of_its_data_and_settings_only(tmp_path, caplog):
+def test_a_model_carries_the_table_of_an_evaluation_of_its_data_and_settings_only(
+    tmp_path, caplog, monkeypatch
+):
     import logging
 
     from item2vec.training import measured_confidence
@@ -294,11 +296,15 @@ def test_a_model_carries_the_table_of_an_evaluation_of_its_data_and_settings_onl
     assert table(mine, {**config, "workers": 4}) is not None  # threads do not change what was measured
     with caplog.at_level(logging.INFO, logger="item2vec.training.measured_confidence"):
         assert table(mine, {**config, "epochs": 3, "seed": 1}) is None
+        assert table(mine, {**config, "extra": 1}) is None  # a setting the evaluation did not have
         assert table(mine, config, {"plays.csv": "2" * 64}) is None
+        assert table(mine) is not None
     assert caplog.messages == [
         f"confidence: {path} measured another configuration (epochs, seed); "
         "this model gets no confidence table",
+        f"confidence: {path} measured another configuration (extra); this model gets no confidence table",
         f"confidence: {path} measured other data; this model gets no confidence table",
+        f"confidence: table of {path} (measured on held-out users of this data and configuration)",
     ]
     for bad, message in (
         ([1], f"{path} holds no confidence table (an evaluation.json from before it was measured?)"),
@@ -315,3 +321,5 @@ def test_a_model_carries_the_table_of_an_evaluation_of_its_data_and_settings_onl
     with pytest.raises(ValueError, match=f"^cannot read the confidence table of {path}: Expecting"):
         measured_confidence.measured_table(str(path), config, data)
     assert measured_confidence.default_source() == os.path.join(REPO, "docs", "evaluation.json")
+    monkeypatch.setattr(os.path, "isfile", lambda path: False)  # an installed package has no docs/
+    assert measured_confidence.default_source() is None
