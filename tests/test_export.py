@@ -55,5 +55,62 @@ def test_an_export_never_replaces_a_file(synthetic_model_dir, tmp_path, capsys, 
 
 def test_an_unwritable_place_is_one_line_and_exit_2(synthetic_model_dir, tmp_path, capsys):
     assert export.main(["--model", synthetic_model_dir, "--out", str(tmp_path / "no" / "such" / "f")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "cannot write" in err[0]
+    assert (
+        capsys.readouterr().err
+        == f"error: cannot write {tmp_path / 'no' / 'such' / 'f'}: No such file or directory\n"
+    )
+
+
+def test_an_export_says_what_it_wrote_in_plain_lines(synthetic_model_dir, tmp_path, capsys):
+    path = str(tmp_path / "artists.w2v")
+    assert export.main(["--model", synthetic_model_dir, "--out", path]) == 0
+    assert capsys.readouterr().out == f"wrote {path} and {path}{export.NAMES_SUFFIX}\n"
+    for written in (path, path + export.NAMES_SUFFIX):
+        with open(written, "rb") as handle:
+            text = handle.read()
+        assert b"\r" not in text and text.endswith(b"\n") and text.decode("ascii")
+    model = load_model(synthetic_model_dir)
+    with open(path, encoding="ascii") as handle:
+        assert handle.readline() == f"{len(model.vectors.ids)} {model.vectors.unit.shape[1]}\n"
+
+
+def test_export_help_usage_errors_and_the_console_entry(synthetic_model_dir, tmp_path, capsys, monkeypatch):
+    assert export.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: item2vec-export [-h] [--model DIR] --out FILE [--version]\n")
+    words = " ".join(out.split())  # argparse wraps the description
+    assert (
+        "Export a model's vectors in the word2vec text format, for gensim and other word2vec tools." in words
+    )
+    assert "writes ``artists.w2v``" not in words  # only the first paragraph
+    assert "model folder (default: as ask.py)" in out
+    assert f"vectors file to write; the names go to FILE{export.NAMES_SUFFIX}" in out
+    assert export.main(["--model", synthetic_model_dir]) == 2
+    assert capsys.readouterr().err == (
+        "item2vec-export: error: the following arguments are required: --out (see --help)\n"
+    )
+    assert export.main(["--model", str(tmp_path / "none"), "--out", str(tmp_path / "a.w2v")]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and os.listdir(tmp_path) == []
+    for argv0, prog in (("/usr/bin/item2vec-export", "item2vec-export"), ("export_command.py", None)):
+        monkeypatch.setattr("sys.argv", [argv0, "--help"])
+        with pytest.raises(SystemExit) as stopped:
+            export.run()
+        usage = capsys.readouterr().out.splitlines()[0]
+        assert stopped.value.code == 0
+        assert usage.startswith(f"usage: {prog or 'python -m item2vec.cli.export_command'} [-h]")
+
+
+def test_an_interrupted_export_leaves_nothing(synthetic_model_dir, tmp_path, capsys, monkeypatch):
+    model = load_model(synthetic_model_dir)
+
+    class Interrupted:
+        def __getitem__(self, row):
+            raise KeyboardInterrupt  # Ctrl-C while the names are being written
+
+    model.catalog.names = Interrupted()
+    monkeypatch.setattr(export, "load_model", lambda path: model)
+    path = str(tmp_path / "artists.w2v")
+    assert export.main(["--out", path]) == 130
+    assert capsys.readouterr().err == "interrupted: nothing written\n"
+    assert os.listdir(tmp_path) == []
