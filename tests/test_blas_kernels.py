@@ -41,6 +41,17 @@ def test_kernels_are_ready_unless_scipy_loaded_other_ones(monkeypatch):
     for loaded, ready in (([], True), (["Haswell"], True), (["haswell"], True), (["SkylakeX"], False)):
         monkeypatch.setattr(blas, "loaded_kernels", lambda loaded=loaded: loaded)
         assert blas.kernels_ready() is ready, loaded
+    # No particular kernels wanted (another CPU, none chosen): whatever is loaded is right.
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    monkeypatch.setattr(blas, "wanted_kernels", lambda: None)
+    assert blas.kernels_ready() is True
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/cpuinfo"), reason="reads Linux's /proc/cpuinfo")
+def test_the_cpu_flags_are_those_of_proc_cpuinfo():
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        flags = next(line for line in info if line.startswith("flags")).split(":", 1)[1].split()
+    assert flags and blas._cpu_flags() == set(flags)
 
 
 @pytest.mark.slow
