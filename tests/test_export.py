@@ -83,7 +83,7 @@ def test_export_help_usage_errors_and_the_console_entry(synthetic_model_dir, tmp
         "Export a model's vectors in the word2vec text format, for gensim and other word2vec tools." in words
     )
     assert "writes ``artists.w2v``" not in words  # only the first paragraph
-    assert "model folder (default: as ask.py)" in out
+    assert "--model DIR model folder (default: as ask.py) --out FILE" in words
     assert f"vectors file to write; the names go to FILE{export.NAMES_SUFFIX}" in out
     assert export.main(["--model", synthetic_model_dir]) == 2
     assert capsys.readouterr().err == (
@@ -92,7 +92,14 @@ def test_export_help_usage_errors_and_the_console_entry(synthetic_model_dir, tmp
     assert export.main(["--model", str(tmp_path / "none"), "--out", str(tmp_path / "a.w2v")]) == 3
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and os.listdir(tmp_path) == []
-    for argv0, prog in (("/usr/bin/item2vec-export", "item2vec-export"), ("export_command.py", None)):
+    assert export.main(["--model", str(tmp_path / ("m" * 2100)), "--out", str(tmp_path / "a.w2v")]) == 3
+    err = capsys.readouterr().err  # the model error, cut at 2000 characters
+    assert err.startswith("error: ") and err.endswith("…\n") and len(err) == len("error: ") + 2000 + 1
+    for argv0, prog in (
+        ("/usr/bin/item2vec-export", "item2vec-export"),
+        ("export_command.py", None),
+        ("", None),
+    ):
         monkeypatch.setattr("sys.argv", [argv0, "--help"])
         with pytest.raises(SystemExit) as stopped:
             export.run()
@@ -114,3 +121,46 @@ def test_an_interrupted_export_leaves_nothing(synthetic_model_dir, tmp_path, cap
     assert export.main(["--out", path]) == 130
     assert capsys.readouterr().err == "interrupted: nothing written\n"
     assert os.listdir(tmp_path) == []
+
+
+def test_long_paths_are_cut_at_300_characters_and_names_keep_to_one_line(
+    synthetic_model_dir, tmp_path, capsys, monkeypatch
+):
+    folder = tmp_path / ("d" * 200)
+    folder.mkdir()
+    path = str(folder / ("f" * 150))
+    cut = path[:299] + "…"
+    model = load_model(synthetic_model_dir)
+    model.catalog.names = list(model.catalog.names)
+    model.catalog.names[model.catalog.index(int(model.vectors.ids[0]))] = "Sigur  Rós\tx\ny"
+    monkeypatch.setattr(export, "load_model", lambda where: model)
+    assert export.main(["--out", path]) == 0
+    assert capsys.readouterr().out == f"wrote {cut} and {cut}\n"
+    with open(path + export.NAMES_SUFFIX, encoding="utf-8") as handle:
+        assert handle.readline() == "artist_id\tname\tlisteners\n"
+        assert handle.readline().split("\t")[1] == "Sigur Rós x y"
+    assert export.main(["--out", path]) == 2  # it exists now
+    assert capsys.readouterr().err == (
+        f"error: {cut} already exists; choose another --out (an export never replaces a file)\n"
+    )
+    missing = str(folder / "no" / ("f" * 150))
+    assert export.main(["--out", missing]) == 2
+    assert capsys.readouterr().err == f"error: cannot write {missing[:299]}…: No such file or directory\n"
+    assert export.main(["--out", path, "-" + "x" * 2100]) == 2
+    err = capsys.readouterr().err
+    message = ("unrecognized arguments: -" + "x" * 2100)[:1999] + "…"
+    assert err == f"item2vec-export: error: {message} (see --help)\n"
+
+
+def test_a_file_that_appears_while_exporting_is_not_replaced(
+    synthetic_model_dir, tmp_path, capsys, monkeypatch
+):
+    # The check before writing saw nothing; the file appeared before the open (mode "x" refuses it).
+    path = tmp_path / "artists.w2v"
+    path.write_text("theirs\n", encoding="utf-8")
+    monkeypatch.setattr(export.os.path, "lexists", lambda target: False)
+    assert export.main(["--model", synthetic_model_dir, "--out", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {path} already exists; choose another --out (an export never replaces a file)\n"
+    )
+    assert path.read_text(encoding="utf-8") == "theirs\n" and os.listdir(tmp_path) == ["artists.w2v"]
