@@ -66,3 +66,19 @@ def test_romanized_of_gives_the_keys_of_that_row_only():
         [1, 2, 3], ["x", "y", "z"], [1, 1, 1], [0, 1, 2, 3], [0, 0, 0], ([1, 1, 2], ["a", "b", "c"])
     )
     assert [catalog.romanized_of(row) for row in range(3)] == [[], ["a", "b"], ["c"]]
+
+
+def test_the_arrays_written_hold_the_latin_keys_and_int64_ids_and_counts(dataset):
+    from item2vec.model.catalog import catalog_arrays, encode_names
+
+    catalog = Catalog.from_dataset(dataset, ([1, 3], ["cee", "tee aitch"]))
+    arrays = catalog.arrays()
+    assert arrays["romanized_rows"].tolist() == [1, 3]
+    assert bytes(arrays["romanized_ascii"]).decode("ascii") == "ceetee aitch"
+    assert arrays["romanized_offsets"].tolist() == [0, 3, 12]
+    assert bytes(arrays["names_utf8"]).decode("utf-8") == "CJTThNever"
+    # Given as int32 (a Spark-built catalogue), written as int64.
+    given = catalog_arrays(np.array([1, 2], np.int32), ["a", "b"], np.array([1, 0], np.int32), [0])
+    assert given["artist_ids"].dtype == given["listeners"].dtype == np.int64
+    assert given["romanized_rows"].tolist() == [] and given["romanized_offsets"].tolist() == [0]
+    assert bytes(encode_names(["Sigur Rós"])[0]) == "Sigur Rós".encode()
