@@ -165,3 +165,17 @@ def test_a_process_that_holds_the_libraries_checks_without_a_child(monkeypatch):
     romanization._libraries.cache_clear()
     with pytest.raises(AssertionError, match="a child process was started"):
         romanization.check_available_apart()
+
+
+def test_the_check_apart_reports_a_library_that_breaks_on_import(tmp_path, monkeypatch):
+    from item2vec.errors import MissingExtraError
+    from item2vec.training.romanization import check_available_apart
+
+    romanization._libraries.cache_clear()  # not loaded here: the check runs in a child
+    (tmp_path / "cutlet.py").write_text("raise RuntimeError('broken install')\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    with pytest.raises(MissingExtraError) as caught:
+        check_available_apart()
+    assert str(caught.value) == (
+        "the romanisation libraries of the train extra cannot be loaded: RuntimeError: broken install"
+    )
