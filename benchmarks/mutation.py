@@ -206,7 +206,11 @@ SCOPES = {
         ["tests/test_train_command.py", *TRAINING, "tests/test_formats.py", "tests/test_events.py"],
         FAST,
     ),
-    "cli.explore_command": ("item2vec/cli/explore_command.py", ["tests/test_explore.py"], FAST),
+    "cli.explore_command": (
+        "item2vec/cli/explore_command.py",
+        ["tests/test_explore.py", "tests/test_explore_command.py"],
+        FAST,
+    ),
     "cli.export_command": ("item2vec/cli/export_command.py", ["tests/test_export.py"], FAST),
 }
 #: The tests of every scope are the fast tier's (``-m``).

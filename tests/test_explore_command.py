@@ -1,0 +1,96 @@
+"""item2vec-explore's command line in-process, with a stand-in page (test_explore.py builds real ones)."""
+
+import io
+import logging
+
+import pytest
+
+import item2vec.explore
+from item2vec.cli import explore_command as explore_cli
+
+
+def explore(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = explore_cli.main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def quick_page(monkeypatch):
+    """build_page replaced by a stand-in that logs a progress line and returns a tiny page."""
+
+    def build(model):
+        logging.getLogger("item2vec.explore").info("building the page")
+        return "<html>" + item2vec.explore.MARKER + "</html>"
+
+    monkeypatch.setattr(item2vec.explore, "build_page", build)
+
+
+def test_help_names_every_option():
+    code, out, _ = explore(["--help"])
+    words = " ".join(out.split())
+    assert code == 0 and out.startswith(
+        "usage: item2vec-explore [-h] --out FILE [--model DIR] [--force] [--quiet]"
+    )
+    for text in (
+        "--out FILE the HTML page to write",
+        "--model DIR model folder (default: as ask.py: $ITEM2VEC_MODEL, else models/, else the installed"
+        " model)",
+        "--force replace --out even if it is not a page this tool wrote",
+        "--quiet no progress messages",
+    ):
+        assert text in words
+
+
+def test_usage_errors_are_one_cut_line():
+    assert explore([]) == (
+        2,
+        "",
+        "item2vec-explore: error: the following arguments are required: --out (see --help)\n",
+    )
+    code, _, err = explore(["--out", "x.html", "-" + "y" * 2100])
+    message = ("unrecognized arguments: -" + "y" * 2100)[:1999] + "…"
+    assert code == 2 and err == f"item2vec-explore: error: {message} (see --help)\n"
+
+
+def test_a_page_written_says_so_and_progress_goes_to_stderr_unless_quiet(
+    synthetic_model_dir, tmp_path, quick_page
+):
+    level = logging.getLogger("item2vec").level
+    handlers = list(logging.getLogger("item2vec").handlers)
+    path = tmp_path / "explorer.html"
+    code, out, err = explore(["--model", synthetic_model_dir, "--out", str(path)])
+    assert code == 0 and out.startswith(f"wrote {path} (0.0 MB) in ") and out.endswith(" s\n")
+    assert err == "building the page\n"
+    code, out, err = explore(["--model", synthetic_model_dir, "--out", str(path), "--quiet"])
+    assert code == 0 and err == ""  # the tool's own page is replaced
+    assert logging.getLogger("item2vec").level == level and logging.getLogger("item2vec").handlers == handlers
+
+
+def test_an_interrupted_build_writes_nothing(synthetic_model_dir, tmp_path, monkeypatch):
+    def interrupted(model):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(item2vec.explore, "build_page", interrupted)
+    path = tmp_path / "explorer.html"
+    assert explore(["--model", synthetic_model_dir, "--out", str(path)]) == (
+        130,
+        "",
+        "interrupted: nothing written\n",
+    )
+    assert not path.exists()
+
+
+def test_the_console_entry_names_the_program_as_it_was_started(monkeypatch, capsys):
+    for argv0, prog in (
+        ("/usr/bin/item2vec-explore", "item2vec-explore"),
+        ("explore_command.py", "python -m item2vec.cli.explore_command"),
+        ("", "python -m item2vec.cli.explore_command"),
+    ):
+        monkeypatch.setattr("sys.argv", [argv0])
+        with pytest.raises(SystemExit) as stopped:
+            explore_cli.run()
+        assert stopped.value.code == 2
+        assert capsys.readouterr().err.startswith(
+            f"{prog}: error: the following arguments are required: --out"
+        )
