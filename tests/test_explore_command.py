@@ -95,3 +95,7 @@ def test_the_console_entry_names_the_program_as_it_was_started(monkeypatch, caps
         assert capsys.readouterr().err.startswith(
             f"{prog}: error: the following arguments are required: --out"
         )
+    monkeypatch.setattr("sys.argv", ["item2vec-explore", "--help"])
+    with pytest.raises(SystemExit) as stopped:
+        explore_cli.run()
+    assert stopped.value.code == 0 and capsys.readouterr().out.startswith("usage: item2vec-explore [-h]")
