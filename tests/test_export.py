@@ -164,3 +164,22 @@ def test_a_file_that_appears_while_exporting_is_not_replaced(
         f"error: {path} already exists; choose another --out (an export never replaces a file)\n"
     )
     assert path.read_text(encoding="utf-8") == "theirs\n" and os.listdir(tmp_path) == ["artists.w2v"]
+
+
+def test_the_file_that_cannot_be_written_is_the_one_named(synthetic_model_dir, tmp_path, capsys, monkeypatch):
+    # A 246-character name leaves room for the vectors file but not for its names file (255 at most).
+    monkeypatch.chdir(tmp_path)
+    path = "f" * 246
+    assert export.main(["--model", synthetic_model_dir, "--out", path]) == 2
+    assert capsys.readouterr().err == f"error: cannot write {path}{export.NAMES_SUFFIX}: File name too long\n"
+    assert os.listdir(tmp_path) == []  # the vectors file written first is removed
+    # A long name that appears meanwhile is cut like every other.
+    folder = tmp_path / ("d" * 200)
+    folder.mkdir()
+    appeared = folder / ("a" * 150)
+    appeared.write_text("theirs\n", encoding="utf-8")
+    monkeypatch.setattr(export.os.path, "lexists", lambda target: False)
+    assert export.main(["--model", synthetic_model_dir, "--out", str(appeared)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {str(appeared)[:299]}… already exists; choose another --out (an export never replaces a file)\n"
+    )
