@@ -180,6 +180,7 @@ def test_the_file_that_cannot_be_written_is_the_one_named(synthetic_model_dir, t
     appeared.write_text("theirs\n", encoding="utf-8")
     monkeypatch.setattr(export.os.path, "lexists", lambda target: False)
     assert export.main(["--model", synthetic_model_dir, "--out", str(appeared)]) == 2
+    cut = str(appeared)[:299] + "…"
     assert capsys.readouterr().err == (
-        f"error: {str(appeared)[:299]}… already exists; choose another --out (an export never replaces a file)\n"
+        f"error: {cut} already exists; choose another --out (an export never replaces a file)\n"
     )
