@@ -82,7 +82,7 @@ def test_an_interrupted_build_writes_nothing(synthetic_model_dir, tmp_path, monk
     assert not path.exists()
 
 
-def test_the_console_entry_names_the_program_as_it_was_started(monkeypatch, capsys):
+def test_the_console_entry_names_the_program_by_its_command(monkeypatch, capsys):
     for argv0, prog in (
         ("/usr/bin/item2vec-explore", "item2vec-explore"),
         ("explore_command.py", "python -m item2vec.cli.explore_command"),
