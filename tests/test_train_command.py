@@ -548,6 +548,8 @@ def test_the_help_keeps_the_examples_lines_as_written(capsys):
         "hierarchical softmax):\n\n  python train_item2vec.py --engine spark --data data/ --out models/\n"
         in text
     )
+    # A command continued on the next line keeps its backslash: pasted into a shell, it still runs.
+    assert "--spark-master spark://host:7077 \\\n      --spark-work hdfs:///tmp --data" in text
 
 
 def test_an_mllib_run_reads_the_data_in_the_session_and_carries_the_confidence_table(spark_steps, tmp_path):

@@ -1,4 +1,4 @@
-"""Train item2vec artist embeddings on Last.fm listening data and write a model folder.
+r"""Train item2vec artist embeddings on Last.fm listening data and write a model folder.
 
 Each user's artists become one "sentence" (play counts weight it by repetition) and
 gensim's Word2Vec (skip-gram, negative sampling, context drawn from the shuffled list) learns one
