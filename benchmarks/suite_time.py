@@ -30,6 +30,18 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
+def _machine_cpu():
+    """Busy CPU seconds of the whole machine since boot (``/proc/stat``: all but idle and I/O
+    wait), or None where there is no ``/proc/stat``. Unlike the children's CPU it counts the
+    processes pytest never waits for (the JVMs Spark and Chromium start), and others' work too."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            ticks = [int(field) for field in handle.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def time_tier(name, marker, args):
     """Run one tier; its counts, wall and CPU seconds and the load around it, and each test file's
     seconds (what tests/conftest.py orders the full suite's files by)."""
@@ -37,9 +49,11 @@ def time_tier(name, marker, args):
 
     # Every test's time is reported (pytest's --durations=0), after the summary line's tests.
     command = [sys.executable, "-m", "pytest", "-q", *args, "--durations=0"]
-    load_before, cpu0, start = os.getloadavg()[0], _children_cpu(), time.perf_counter()
+    load_before, cpu0, machine0 = os.getloadavg()[0], _children_cpu(), _machine_cpu()
+    start = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - start
+    machine1 = _machine_cpu()
     summary = (done.stdout.strip().splitlines() or [""])[-1]
     print(f"{name}: {summary}", flush=True)
     return {
@@ -51,6 +65,7 @@ def time_tier(name, marker, args):
         **counts(summary),
         "wall_seconds": round(wall, 1),
         "cpu_seconds": round(_children_cpu() - cpu0, 1),
+        "machine_cpu_seconds": None if None in (machine0, machine1) else round(machine1 - machine0, 1),
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
         "file_seconds": file_seconds(done.stdout),

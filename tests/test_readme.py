@@ -124,6 +124,24 @@ def test_the_test_section_is_the_rendering_of_the_committed_suite_times():
     assert 'python -m pytest -q -m "not slow"' in report.block(README, "tests")
 
 
+def test_the_whole_machine_s_cpu_is_shown_when_it_was_measured():
+    """A measurement with the machine's busy CPU shows it; one without (no /proc/stat, or an
+    older JSON) says so rather than a number."""
+    pytest.importorskip("jinja2")
+    from item2vec.research import report
+    from item2vec.research.suite_report import render_readme
+
+    result = report.read_json(os.path.join(REPO, "docs", "suite_time.json"))
+    for tier, seconds in zip(result["tiers"], (48.2, 598.7), strict=True):
+        tier["machine_cpu_seconds"] = seconds
+    rows = [line for line in render_readme(result).splitlines() if line.startswith("| ")][1:]
+    assert [row.split(" | ")[4] for row in rows] == ["48 s", "599 s"]
+    for tier in result["tiers"]:
+        tier.pop("machine_cpu_seconds")
+    rows = [line for line in render_readme(result).splitlines() if line.startswith("| ")][1:]
+    assert [row.split(" | ")[4] for row in rows] == ["not measured"] * 2
+
+
 def test_ci_runs_exactly_the_full_suite_command_the_benchmark_times():
     """.ci/run's test line is the full tier of suite_report.TIERS (the README shows it once timed)."""
     pytest.importorskip("jinja2")
