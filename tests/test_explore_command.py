@@ -99,3 +99,46 @@ def test_the_console_entry_names_the_program_by_its_command(monkeypatch, capsys)
     with pytest.raises(SystemExit) as stopped:
         explore_cli.run()
     assert stopped.value.code == 0 and capsys.readouterr().out.startswith("usage: item2vec-explore [-h]")
+
+
+def test_a_long_out_is_cut_at_300_characters_in_the_wrote_line_and_megabytes_are_millions_of_bytes(
+    synthetic_model_dir, tmp_path, monkeypatch
+):
+    # 1,050,001 bytes: 1.1 MB in millions of bytes, 1.0 had the divisor been any larger.
+    head, tail = "<html>" + item2vec.explore.MARKER, "</html>"
+    monkeypatch.setattr(
+        item2vec.explore, "build_page", lambda model: head + "x" * (1_050_001 - len(head) - len(tail)) + tail
+    )
+    (tmp_path / ("d" * 150)).mkdir()
+    path = str(tmp_path / ("d" * 150) / ("e" * 150 + ".html"))
+    assert len(path) > 301
+    code, out, _ = explore(["--model", synthetic_model_dir, "--out", path, "--quiet"])
+    assert code == 0 and re.fullmatch(rf"wrote {re.escape(path[:299])}… \(1\.1 MB\) in [0-9] s\n", out), out
+    assert (tmp_path / ("d" * 150) / ("e" * 150 + ".html")).stat().st_size == 1_050_001
+
+
+def test_a_long_error_is_cut_at_2000_characters(synthetic_model_dir, tmp_path, monkeypatch):
+    def refused(model):
+        raise item2vec.explore.ExploreError("z" * 2100)
+
+    monkeypatch.setattr(item2vec.explore, "build_page", refused)
+    path = tmp_path / "explorer.html"
+    code, out, err = explore(["--model", synthetic_model_dir, "--out", str(path)])
+    assert (code, out, err) == (2, "", "error: " + "z" * 1999 + "…\n")
+    assert not path.exists()
+
+
+def test_progress_shown_is_the_tools_own_not_other_libraries_logging(
+    synthetic_model_dir, tmp_path, monkeypatch
+):
+    def build(model):
+        logging.getLogger("item2vec.explore").info("building the page")
+        logging.getLogger("elsewhere").warning("another library's warning")
+        return "<html>" + item2vec.explore.MARKER + "</html>"
+
+    monkeypatch.setattr(item2vec.explore, "build_page", build)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    code, _, err = explore(["--model", synthetic_model_dir, "--out", str(tmp_path / "explorer.html")])
+    assert code == 0 and err == "building the page\n"
+    assert root.handlers == handlers and root.level == level
