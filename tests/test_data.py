@@ -328,3 +328,73 @@ def test_a_file_longer_than_pandas_read_chunk_is_read_as_text_to_its_end(tmp_pat
     data = load_dataset(str(tmp_path))
     assert data.repairs == {}
     assert len(data.plays) == n and int(data.plays["plays"].sum()) == sum(1 + i % 7 for i in range(n))
+
+
+def test_each_kind_of_special_file_is_named():
+    import stat
+
+    from item2vec.ingest.cleaning import not_regular
+
+    assert not_regular(stat.S_IFREG | 0o644) is None
+    kinds = (stat.S_IFIFO, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFSOCK, stat.S_IFDIR)
+    assert [not_regular(kind | 0o644) for kind in kinds] == [
+        "a FIFO (named pipe)",
+        "a character device",
+        "a block device",
+        "a socket",
+        "a special file",
+    ]
+
+
+def test_a_data_file_that_cannot_be_read_as_text_is_refused_with_its_reason(tmp_path, monkeypatch):
+    import os
+
+    from item2vec.ingest.cleaning import check_text_file, read_table
+
+    def refused(path):
+        with pytest.raises(DataError) as caught:
+            check_text_file(str(path))
+        return str(caught.value)
+
+    assert refused(tmp_path / "missing.csv") == f"{tmp_path / 'missing.csv'}: file not found"
+    assert refused(tmp_path) == f"{tmp_path}: is a folder, expected a file"
+    os.mkfifo(tmp_path / "pipe")  # opened without waiting for a writer, then refused
+    assert refused(tmp_path / "pipe") == (
+        f"{tmp_path / 'pipe'}: is a FIFO (named pipe), not a regular file; give the data file itself"
+    )
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert refused(tmp_path / "empty.csv") == f"{tmp_path / 'empty.csv'}: file is empty"
+    (tmp_path / "nul.csv").write_bytes(b"a,b\n\x00")
+    assert refused(tmp_path / "nul.csv") == f"{tmp_path / 'nul.csv'}: not a text file (contains NUL bytes)"
+    # Only the first 64 KiB are looked at for NUL bytes.
+    (tmp_path / "late.csv").write_bytes(b"a" * (1 << 16) + b"\x00")
+    check_text_file(str(tmp_path / "late.csv"))
+    (tmp_path / "header.csv").write_text("user,artist\n")
+    with pytest.raises(DataError, match=f"^{tmp_path / 'header.csv'}: has a header but no rows$"):
+        read_table(str(tmp_path / "header.csv"), ["user", "artist"], ",")
+    (tmp_path / "long.csv").write_text("user,artist\n1,2,3\n")
+    assert read_table(str(tmp_path / "long.csv"), ["user", "artist"], ",").attrs["rows_too_long"] == 1
+    (tmp_path / "latin.csv").write_bytes(b"user,artist\n1,caf\xe9\n")
+    with pytest.raises(DataError) as caught:
+        read_table(str(tmp_path / "latin.csv"), ["user", "artist"], ",")
+    assert (
+        str(caught.value)
+        == f"{tmp_path / 'latin.csv'}: not UTF-8 text (invalid continuation byte at line 2 (byte 17))"
+    )
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    (tmp_path / "locked.csv").write_text("user,artist\n1,2\n")
+    monkeypatch.setattr(os, "open", denied)
+    assert refused(tmp_path / "locked.csv") == f"{tmp_path / 'locked.csv'}: cannot read: Permission denied"
+
+
+def test_a_plays_file_with_no_usable_row_is_refused_with_its_count():
+    from item2vec.ingest.cleaning import finish_plays
+
+    with pytest.raises(DataError) as caught:
+        finish_plays({}, (3, 0, 0, 0), "plays.tsv", "artists.dat", 0.5)
+    assert str(caught.value) == (
+        "plays.tsv: none of its 3 rows is usable (see the warnings above for what was wrong)"
+    )
