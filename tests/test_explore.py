@@ -202,13 +202,17 @@ def chrome():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: True once the explorer's script has run and its map is drawn.
+LOADED = "return !!(window.explorer && document.querySelector('#map .main-svg'))"
+
+
 @pytest.fixture
 def page(chrome, shipped_page):
     """The shipped explorer freshly opened; the network log is cleared first."""
     chrome.get("about:blank")
     chrome.get_log("performance")
     chrome.get(shipped_page.as_uri())
-    wait_for(chrome, "return !!(window.explorer && document.querySelector('#map .main-svg'))")
+    wait_for(chrome, LOADED)
     return chrome
 
 
@@ -217,10 +221,9 @@ def functions(chrome, shipped_page):
     """The shipped explorer as it is loaded, for tests that only call its pure functions
     (``window.explorer.normalize``, ``resolve``, ...): what an earlier test did on the page
     does not change them, and loading the page costs a second or more of CPU."""
-    loaded = "return !!(window.explorer && document.querySelector('#map .main-svg'))"
-    if chrome.current_url != shipped_page.as_uri() or not chrome.execute_script(loaded):
+    if chrome.current_url != shipped_page.as_uri() or not chrome.execute_script(LOADED):
         chrome.get(shipped_page.as_uri())
-        wait_for(chrome, loaded)
+        wait_for(chrome, LOADED)
     return chrome
 
 
