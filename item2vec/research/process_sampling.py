@@ -21,6 +21,9 @@ import time
 
 __all__ = ["Sampler", "Tree", "cpu_seconds", "descendants", "process_table"]
 
+#: The kernel's units: clock ticks per second (CPU times) and bytes per page (statm).
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 #: Seconds between two PSS reads of one process (:class:`Tree`).
 PSS_REFRESH_S = 5.0
 #: A process whose RSS moved by more than this share since its last PSS read has its tree's PSS
@@ -37,7 +40,7 @@ def _stat(pid):
 def _cpu(fields):
     # utime and stime of the process itself: a parent's count of its reaped children
     # (cutime, cstime) would count them twice in a tree.
-    return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:13]) / CLOCK_TICKS
 
 
 def process_table():
@@ -85,7 +88,7 @@ def _rss_mb(pid):
     """Resident memory of ``pid`` in MB (``/proc/PID/statm``), None once it ended."""
     try:
         with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+            return int(handle.read().split()[1]) * PAGE_BYTES / 2**20
     except (OSError, IndexError, ValueError):
         return None
 
