@@ -98,3 +98,47 @@ def test_the_modules_of_scopes_never_run_are_listed_as_not_measured():
     assert mutation_report.summary(why)["not_measured_why"] == {
         "c.py": "its code runs in child processes only"
     }
+
+
+def _mutation_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "mutation_script", os.path.join(REPO, "benchmarks", "mutation.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_tests_left_out_of_the_runs_are_named_in_full():
+    # -k drops every test whose name contains one of the names: each must be a test's whole
+    # name (a rename would let a launched test back in), and no other test's part.
+    import ast
+
+    script = _mutation_script()
+    names = []
+    for folder, _, files in os.walk(os.path.join(REPO, "tests")):
+        for file in files:
+            if file.startswith("test_") and file.endswith(".py"):
+                with open(os.path.join(folder, file), encoding="utf-8") as handle:
+                    tree = ast.parse(handle.read())
+                names += [
+                    n.name
+                    for n in ast.walk(tree)
+                    if isinstance(n, ast.FunctionDef) and n.name.startswith("test")
+                ]
+    for left_out in (*script.SLOW_TESTS, *script.LAUNCHED_TESTS):
+        assert [n for n in names if left_out in n] == [left_out]
+    assert script.FAST == f"not ({' or '.join((*script.SLOW_TESTS, *script.LAUNCHED_TESTS))})"
+
+
+def test_a_new_run_in_a_kept_folder_forgets_the_verdicts_and_seconds_of_the_last(tmp_path):
+    script = _mutation_script()
+    (tmp_path / "mutants" / "item2vec").mkdir(parents=True)
+    (tmp_path / "mutants" / "item2vec" / "a.py.meta").write_text('{"exit_code_by_key": {"x": 0}}')
+    (tmp_path / "seconds").write_text("1620")
+    (tmp_path / "pyproject.toml").write_text("")
+    script.fresh(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["pyproject.toml"]
+    script.fresh(str(tmp_path))  # nothing kept: nothing to do
