@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import sys
+import time
 import types
 
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 from conftest import SMALL_CONFIG, Bars
 from item2vec.model.storage import load_model
 from item2vec.training import trainer
-from item2vec.training.corpus import write_corpus
+from item2vec.training.corpus import build_sentences, write_corpus
 
 TINY = trainer.TrainConfig(**dict(SMALL_CONFIG, vector_size=8, epochs=2, window=3))
 
@@ -355,3 +356,52 @@ def test_an_artist_whose_only_partner_is_the_first_row_counts_as_having_item_wei
     meta = trainer.save_trained(str(tmp_path / "model"), two, dataset)
     assert load_model(str(tmp_path / "model")).item_weights.rows.tolist() == [[1], [0]]
     assert meta["item_weights"]["artists"] == 2
+
+
+def test_a_streamed_member_trains_on_the_corpus_of_its_own_seed_and_times_itself(tiny_dataset, monkeypatch):
+    # The corpus file the member writes is the one the Spark engine hands over for it:
+    # its users' tokens in the order of seed config.seed + index.
+    written = []
+    real = trainer.write_corpus
+
+    def write_corpus(path, *args):
+        counts = real(path, *args)
+        with open(path, encoding="ascii") as handle:
+            written.append([line.split() for line in handle])
+        return counts
+
+    monkeypatch.setattr(trainer, "write_corpus", write_corpus)
+    before = time.perf_counter()
+    member = trainer.train_member(tiny_dataset, TINY, 1, progress=False, stream=True)
+    elapsed = time.perf_counter() - before
+    vocab = trainer.vocabulary(tiny_dataset, TINY.min_count)
+    plays, weighting, repeat = tiny_dataset.plays, TINY.weighting, TINY.max_repeat
+    assert written == [build_sentences(plays, vocab, weighting, repeat, TINY.seed + 1)]
+    assert build_sentences(plays, vocab, weighting, repeat, 0) != written[0]  # the seed shows
+    assert 0 < member.seconds <= elapsed
+
+
+def test_item_weights_of_other_vectors_are_refused_before_anything_is_written(
+    tiny_dataset, tiny_member, tmp_path
+):
+    from item2vec.model.storage import empty_item_weights
+
+    n = len(tiny_member.artist_ids)
+    with pytest.raises(ValueError) as refused:
+        trainer.save_trained(
+            str(tmp_path / "m"), tiny_member, tiny_dataset, item_weights=empty_item_weights(n - 1)
+        )
+    assert str(refused.value) == f"{n - 1} rows of item weights for {n} vectors"
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_blas_kernels_of_members_trained_elsewhere_are_recorded(tiny_dataset, tiny_member, tmp_path):
+    elsewhere = dataclasses.replace(tiny_member, blas_kernels="Haswell")
+    assert trainer.save_trained(str(tmp_path / "a"), elsewhere, tiny_dataset)["blas_kernels"] == "Haswell"
+    here = trainer.save_trained(str(tmp_path / "b"), tiny_member, tiny_dataset)["blas_kernels"]
+    assert here == (os.environ.get("OPENBLAS_CORETYPE") or "cpu default")
+
+
+def test_a_member_trained_without_an_index_is_member_0(tiny_dataset):
+    # research/leads.py trains its one member so: with the config's own seed.
+    assert trainer.train_member(tiny_dataset, TINY, progress=False).config.seed == TINY.seed
