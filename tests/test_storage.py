@@ -22,7 +22,7 @@ from reliability import copy_model, file_bytes, rewrite_checksums
 from item2vec.errors import ModelError
 from item2vec.model import replace, storage
 from item2vec.model.catalog import StreamedArray
-from item2vec.model.storage import empty_item_weights, load_model, save_model
+from item2vec.model.storage import load_model, save_model
 
 
 def _save(model, folder, **changes):
@@ -55,12 +55,6 @@ def test_the_rows_of_item_weights_are_int16_while_every_vector_row_fits(syntheti
     assert storage._item_weights_arrays(None, 2**15)["rows"].dtype == np.int32
     model = load_model(synthetic_model_dir)
     assert model.item_weights.rows.dtype == np.int16
-
-
-def test_an_empty_item_weights_table_has_the_types_of_a_trained_one():
-    table = empty_item_weights(3)
-    assert (table.rows.shape, table.weights.shape) == ((3, 0), (3, 0))
-    assert (table.rows.dtype, table.weights.dtype) == (np.int32, np.float32)
 
 
 def test_metadata_is_utf8_whatever_the_locale(synthetic_model_dir, tmp_path, monkeypatch):
