@@ -101,6 +101,7 @@ def test_what_was_not_measured_says_why(measured_model, synthetic_model_dir):
         (["--plus", other], "arithmetic"),
         (["--rank", "cosine"], "ranking"),
         (["--min-listeners", "5"], "listener_filter"),
+        (["--discover", "0"], "dial_position"),
     ]
     for extra, reason in cases:
         code, out, err = ask(measured_model, "--json", query, *extra)

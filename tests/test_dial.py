@@ -18,7 +18,7 @@ from conftest import REPO
 from item2vec.model.catalog import Catalog
 from item2vec.model.item_weights import ItemWeights
 from item2vec.model.storage import load_model
-from item2vec.query.ranking import DEFAULT_DISCOVER, DIAL, dial_position
+from item2vec.query.ranking import DEFAULT_DISCOVER, DIAL, dial_position, listener_discount
 from item2vec.query.recommender import Recommender
 from item2vec.training.ease import ease_weights
 
@@ -159,12 +159,43 @@ def test_answer_positions_is_answer_at_each_position(synthetic_model_dir):
         assert list(each) == list(DIAL)
         for position, answer in each.items():
             assert answer == recommender.answer(query, plus, minus, discover=position)
+    assert list(recommender.answer_positions("g0-a5", positions=[1.0, 0.0])) == [1.0, 0.0]
     from item2vec.query.recommender import QueryError
 
     with pytest.raises(QueryError, match="from 0 to 1"):
         recommender.answer("g0-a5", discover=2)
-    with pytest.raises(QueryError, match="no dial"):
+    with pytest.raises(QueryError) as refused:
         recommender.answer("g0-a5", rank="cosine", discover=0.5)
+    assert str(refused.value) == "--discover sets the evidence ranking; --rank cosine has no dial"
+
+
+def test_rank_at_a_position_is_rank_positions_there_and_a_bad_one_says_why(synthetic_model_dir):
+    from item2vec.query.recommender import QueryError
+
+    recommender = Recommender(load_model(synthetic_model_dir))
+    artist = recommender.query_artist("g0-a5")
+    familiar, default = recommender.rank_positions([artist], positions=[0.0, DEFAULT_DISCOVER])
+    ranked = recommender.rank([artist], discover=0.0)
+    assert np.array_equal(ranked.scores, familiar.scores) and not np.array_equal(
+        ranked.scores, default.scores
+    )
+    with pytest.raises(ValueError) as reason:
+        dial_position(1.5)
+    with pytest.raises(QueryError) as refused:
+        recommender.rank_positions([artist], positions=[1.5])
+    assert str(refused.value) == str(reason.value)
+
+
+def test_with_minus_a_position_keeps_only_its_discount(synthetic_model_dir):
+    # Co-listens cannot be subtracted: at 0.25, the one position with a co-listen weight,
+    # the score is the cosine less the position's discount and nothing else.
+    recommender = Recommender(load_model(synthetic_model_dir))
+    plus, minus = recommender.query_artist("g1-a2"), recommender.query_artist("g3-a8")
+    assert DIAL[0.25].weight > 0
+    (ranked,) = recommender.rank_positions([plus], [minus], positions=[0.25])
+    listeners = np.maximum(recommender.vector_listeners[ranked.rows].astype(np.float64), 1.0)
+    discount = listener_discount(listeners, DIAL[0.25].discount, DIAL[0.25].power)
+    assert np.allclose(ranked.scores, ranked.similarity - discount) and ranked.shared.any()
 
 
 # -- the item-item weights -------------------------------------------------------------------------
