@@ -566,3 +566,18 @@ def test_an_mllib_run_reads_the_data_in_the_session_and_carries_the_confidence_t
     assert calls["mllib"] == ("mllib", "spark", "clean", spark_steps.facts, config)
     assert calls["save"][4]["k"] == 10  # the table measured with these settings
     assert measured_confidence.measured_table(table, dataclasses.asdict(config), {}) == calls["save"][4]
+
+
+def test_only_the_spark_engine_checks_the_romanisation_libraries_in_another_process(
+    spark_steps, tmp_path, monkeypatch, capsys
+):
+    # The Spark driver keeps them out of its memory beside the JVM; the pandas engine loads them anyway.
+    from item2vec.training import romanization
+
+    checked = []
+    monkeypatch.setattr(romanization, "check_available", lambda: checked.append("here"))
+    monkeypatch.setattr(romanization, "check_available_apart", lambda: checked.append("apart"))
+    assert train_command.main(quiet_spark_run(tmp_path)) == 0
+    assert checked == ["apart"]
+    train_command.main(["--data", str(tmp_path / "no-data"), "--out", str(tmp_path / "p"), "--quiet"])
+    assert checked == ["apart", "here"]
