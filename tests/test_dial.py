@@ -355,3 +355,16 @@ def test_an_item_weights_table_is_float32_and_reads_partner_row_0():
     assert table.dense(np.float64).dtype == np.float64
     np.testing.assert_array_equal(table.dense(), [[0, 0.5, 0], [0.25, 0, 0.125], [1.0, 2.0, 0]])
     np.testing.assert_array_equal(table.of([1, 2], n=4), [1.25, 2.0, 0.125, 0.0])
+
+
+def test_item_weights_from_an_empty_streamed_incidence_are_empty_rows(synthetic_dataset):
+    # A Spark incidence of no listens hands out no chunk at all.
+    from item2vec.model.catalog import StreamedArray
+
+    catalog = Catalog.from_dataset(synthetic_dataset)
+    nobody = np.zeros(len(catalog.ids), dtype=np.int64)
+    parts = dataclasses.replace(
+        catalog.parts(), listeners=nobody, listen_users=StreamedArray(np.int32, 0, lambda: iter(()))
+    )
+    table = ease_weights(parts, catalog.ids[:5], top=3)
+    assert table.rows.tolist() == [[-1] * 3] * 5 and not table.weights.any()
