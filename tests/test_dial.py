@@ -276,6 +276,13 @@ def test_item_weights_from_a_streamed_incidence_are_those_of_the_whole_array(syn
     monkeypatch.setattr(ease, "_GRAM_BLOCK", 5 * len(positions))  # rows in blocks of 5
     assert ease._gram(parts, positions).tobytes() == whole.tobytes()
     assert ease._gram(catalog, positions).tobytes() == whole.tobytes()
+    # Every other artist: each chunk's values must be told apart by the artist they belong to.
+    some = positions[::2]
+    assert ease._gram(parts, some).tobytes() == ease._gram(catalog, some).tobytes()
+    assert (
+        ease._gram(catalog, some).tobytes()
+        == whole[np.ix_(range(0, len(positions), 2), range(0, len(positions), 2))].tobytes()
+    )
     a, b = ease_weights(catalog, ids), ease_weights(parts, ids)
     assert a.rows.tobytes() == b.rows.tobytes() and a.weights.tobytes() == b.weights.tobytes()
 
