@@ -142,8 +142,50 @@ def pytest_collection_modifyitems(config, items):
         heavy = item.get_closest_marker("spark") or item.get_closest_marker("browser")
         if heavy or "shipped_page" in fixtures or "spark_cluster" in fixtures:
             item.add_marker(pytest.mark.slow)
+    _check_shared_spark_files(items)
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the full suite, -n auto
         items[:] = _heaviest_files_first(items)
+
+
+#: The test files whose tests run Spark in this process, in the ``spark`` fixture's shared
+#: session (test_evaluation's MLlib baseline joins it through ``get_spark``). With ``-n``
+#: they run on one worker, one after another (:func:`pytest_xdist_make_scheduler`): each
+#: worker that ran any of them would start a session of its own (5-10 CPU seconds), and the
+#: suite is bound by its CPU.
+SHARED_SPARK_FILES = (
+    "tests/test_spark_cli.py",
+    "tests/test_spark_data.py",
+    "tests/test_spark_ease.py",
+    "tests/test_bad_input_contract.py",
+    "tests/research/test_evaluation.py",
+)
+#: The work unit of :data:`SHARED_SPARK_FILES` for xdist (not a path).
+SHARED_SPARK_UNIT = "the files sharing a local Spark"
+
+
+def _check_shared_spark_files(items):
+    """Stop the run when a test uses the ``spark`` fixture outside :data:`SHARED_SPARK_FILES`."""
+    for item in items:
+        path = os.path.relpath(str(item.path), REPO)
+        if "spark" in getattr(item, "fixturenames", ()) and path not in SHARED_SPARK_FILES:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses the shared Spark session: add {path} to conftest.SHARED_SPARK_FILES"
+            )
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile`` (pyproject.toml), except that :data:`SHARED_SPARK_FILES` are one unit of
+    work; another ``--dist`` is left to xdist."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedSparkScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            path = super()._split_scope(nodeid)
+            return SHARED_SPARK_UNIT if path in SHARED_SPARK_FILES else path
+
+    return SharedSparkScheduling(config, log)
 
 
 def _heaviest_files_first(items):

@@ -230,5 +230,29 @@ def test_the_full_suite_hands_out_the_longest_measured_files_first(tmp_path):
     assert conftest.measured_file_seconds(str(tmp_path / "none.json")) == {}
 
 
+def test_the_files_sharing_a_local_spark_are_one_unit_of_work_and_every_such_file_is_listed(pytestconfig):
+    """With -n, xdist hands the files of the ``spark`` fixture's session to one worker (one JVM
+    for all of them), every other file alone; a test using the fixture elsewhere stops the run."""
+    import types
+
+    import conftest
+
+    scheduler = conftest.pytest_xdist_make_scheduler(pytestconfig, None)
+    if pytestconfig.getoption("dist") == "loadfile":
+        assert {scheduler._split_scope(f"{path}::test_x") for path in conftest.SHARED_SPARK_FILES} == {
+            conftest.SHARED_SPARK_UNIT
+        }
+        assert scheduler._split_scope("tests/test_vectors.py::test_x") == "tests/test_vectors.py"
+    item = types.SimpleNamespace(
+        path=os.path.join(REPO, "tests", "test_new_spark.py"),
+        nodeid="tests/test_new_spark.py::test_x",
+        fixturenames=["tmp_path", "spark"],
+    )
+    with pytest.raises(pytest.UsageError, match="add tests/test_new_spark.py to conftest.SHARED_SPARK_FILES"):
+        conftest._check_shared_spark_files([item])
+    item.path = os.path.join(REPO, conftest.SHARED_SPARK_FILES[0])
+    conftest._check_shared_spark_files([item])
+
+
 if __name__ == "__main__":
     update_readme()
