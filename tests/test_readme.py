@@ -230,19 +230,25 @@ def test_the_full_suite_hands_out_the_longest_measured_files_first(tmp_path):
     assert conftest.measured_file_seconds(str(tmp_path / "none.json")) == {}
 
 
-def test_the_files_sharing_a_local_spark_are_one_unit_of_work_and_every_such_file_is_listed(pytestconfig):
+def test_the_files_sharing_a_local_spark_are_one_unit_of_work_and_every_such_file_is_listed(
+    pytestconfig, monkeypatch
+):
     """With -n, xdist hands the files of the ``spark`` fixture's session to one worker (one JVM
     for all of them), every other file alone; a test using the fixture elsewhere stops the run."""
     import types
 
     import conftest
 
+    # As with -n 2 and pyproject.toml's --dist loadfile, whichever way this test runs.
+    monkeypatch.setattr(pytestconfig.option, "tx", ["2*popen"])
+    monkeypatch.setattr(pytestconfig.option, "dist", "loadfile")
     scheduler = conftest.pytest_xdist_make_scheduler(pytestconfig, None)
-    if pytestconfig.getoption("dist") == "loadfile":
-        assert {scheduler._split_scope(f"{path}::test_x") for path in conftest.SHARED_SPARK_FILES} == {
-            conftest.SHARED_SPARK_UNIT
-        }
-        assert scheduler._split_scope("tests/test_vectors.py::test_x") == "tests/test_vectors.py"
+    assert {scheduler._split_scope(f"{path}::test_x") for path in conftest.SHARED_SPARK_FILES} == {
+        conftest.SHARED_SPARK_UNIT
+    }
+    assert scheduler._split_scope("tests/test_vectors.py::test_x") == "tests/test_vectors.py"
+    monkeypatch.setattr(pytestconfig.option, "dist", "load")
+    assert conftest.pytest_xdist_make_scheduler(pytestconfig, None) is None  # left to xdist
     item = types.SimpleNamespace(
         path=os.path.join(REPO, "tests", "test_new_spark.py"),
         nodeid="tests/test_new_spark.py::test_x",
