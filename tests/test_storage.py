@@ -94,20 +94,39 @@ def test_a_streamed_array_shorter_than_announced_is_never_written(synthetic_mode
     assert os.listdir(tmp_path) == []
 
 
+def _holds_a_model(folder):
+    try:
+        return set(storage.MODEL_FILES) <= set(os.listdir(folder))
+    except OSError:  # gone meanwhile, or a file
+        return False
+
+
 def test_a_save_writes_its_files_while_a_reader_holds_the_folder(synthetic_model_dir, tmp_path):
     # Readers load under the parent's shared lock; a save takes the exclusive one only for
     # its swap, so it writes meanwhile (it does not queue behind every reader).
     model = load_model(synthetic_model_dir)
-    saving = threading.Thread(target=_save, args=(model, tmp_path / "m"))
+    failed = []
+
+    def save():
+        try:
+            _save(model, tmp_path / "m")
+        except BaseException as exc:  # told by the assertion below, not lost with the thread
+            failed.append(exc)
+
+    saving = threading.Thread(target=save)
     with replace.locked(str(tmp_path), shared=True):
         saving.start()
-        deadline = time.monotonic() + 10
-        while not any(".tmp-" in name for name in os.listdir(tmp_path)) and time.monotonic() < deadline:
+        # A temp folder holding every model file: the save has written them under the reader's
+        # lock. (Not just any "m.tmp-" name: the save's first check makes one and removes it.)
+        deadline, written = time.monotonic() + 10, []
+        while not written and time.monotonic() < deadline:
             time.sleep(0.01)
-        started = [name for name in os.listdir(tmp_path) if ".tmp-" in name]
+            written = [name for name in os.listdir(tmp_path) if _holds_a_model(tmp_path / name)]
         assert not os.path.exists(tmp_path / "m")  # the swap waits for the reader
     saving.join(60)
-    assert started and os.listdir(tmp_path) == ["m"]
+    assert not failed, repr(failed)
+    assert written and ".tmp-" in written[0], os.listdir(tmp_path)
+    assert os.listdir(tmp_path) == ["m"]
     assert len(load_model(str(tmp_path / "m")).vectors) == len(model.vectors)
 
 
