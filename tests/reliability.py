@@ -100,6 +100,31 @@ def write_item_weights(folder, arrays, allow_pickle=False):
     np.savez(os.path.join(folder, "item_weights.npz"), allow_pickle=allow_pickle, **arrays)
 
 
+def npy_header(descr, shape):
+    """A .npy file's first bytes up to its data (version 1.0): an array of ``descr`` and ``shape``
+    as the header says, whatever data follows (or none)."""
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}".encode()
+    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
+
+
+def break_crc(folder, name):
+    """Flip the last byte of the first member's data in the archive ``name`` of ``folder``, so that
+    its CRC-32 no longer matches; the checksums are rewritten to let the damage reach the reader."""
+    import zipfile
+
+    path = os.path.join(folder, name)
+    data = bytearray(open(path, "rb").read())
+    first = zipfile.ZipFile(path).infolist()[0]
+    local = first.header_offset
+    start = local + 30 + int.from_bytes(data[local + 26 : local + 28], "little")
+    start += int.from_bytes(data[local + 28 : local + 30], "little")
+    data[start + first.compress_size - 1] ^= 0xFF
+    with open(path, "wb") as handle:
+        handle.write(bytes(data))
+    rewrite_checksums(folder)
+
+
 def leftovers(parent):
     """Temporary or displaced folders a save left behind."""
     return sorted(n for n in os.listdir(parent) if ".tmp-" in n or ".old-" in n)

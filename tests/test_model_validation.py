@@ -18,10 +18,12 @@ import zipfile
 import numpy as np
 import pytest
 from reliability import (
+    break_crc,
     catalog_arrays,
     copy_model,
     file_bytes,
     item_weight_arrays,
+    npy_header,
     one_error_line,
     rewrite_checksums,
     run,
@@ -724,23 +726,12 @@ def _bad_descr(folder):
     _rewrite(folder, "vectors.npy", data[:10] + header.ljust(len(data[10:128])) + data[128:])
 
 
-def _bad_crc(folder):
-    path = os.path.join(folder, "catalog.npz")
-    data = bytearray(open(path, "rb").read())
-    data[200] ^= 0xFF  # inside the first member's data
-    _rewrite(folder, "catalog.npz", bytes(data))
-
-
 def _huge_member(folder):
     arrays = catalog_arrays(folder)
     del arrays["listen_users"]
     np.savez(os.path.join(folder, "catalog.npz"), **arrays)
-    header = b"{'descr': '<i8', 'fortran_order': False, 'shape': (1099511627776,), }"
-    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
     with zipfile.ZipFile(os.path.join(folder, "catalog.npz"), "a") as archive:
-        archive.writestr(
-            "listen_users.npy", b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
-        )
+        archive.writestr("listen_users.npy", npy_header("<i8", (2**40,)))
     rewrite_checksums(folder)
 
 
@@ -748,7 +739,7 @@ def _huge_member(folder):
     ("damage", "message"),
     [
         (_bad_descr, "cannot read arrays (descr is not a valid dtype descriptor: 'zz')"),
-        (_bad_crc, "cannot read arrays (Bad CRC-32 for file 'artist_ids.npy')"),
+        (lambda d: break_crc(d, "catalog.npz"), "cannot read arrays (Bad CRC-32 for file 'artist_ids.npy')"),
         (_huge_member, "cannot read arrays (MemoryError: Unable to allocate 8.00 TiB for an array"),
     ],
     ids=["dtype", "crc", "huge"],

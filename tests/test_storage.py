@@ -17,7 +17,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from reliability import copy_model, file_bytes, rewrite_checksums
+from reliability import break_crc, copy_model, file_bytes, item_weight_arrays, npy_header, rewrite_checksums
 
 from item2vec.errors import ModelError
 from item2vec.model import replace, storage
@@ -135,33 +135,11 @@ def test_a_save_writes_its_files_while_a_reader_holds_the_folder(synthetic_model
 
 def _weights_member(folder, data):
     """item_weights.npz with ``data`` as its ``weights.npy`` (``rows.npy`` kept), checksums rewritten."""
-    path = os.path.join(folder, "item_weights.npz")
-    with np.load(path) as archive:
-        rows = archive["rows"]
     buffer = io.BytesIO()
-    np.save(buffer, rows)
-    with zipfile.ZipFile(path, "w") as archive:
+    np.save(buffer, item_weight_arrays(folder)["rows"])
+    with zipfile.ZipFile(os.path.join(folder, "item_weights.npz"), "w") as archive:
         archive.writestr("rows.npy", buffer.getvalue())
         archive.writestr("weights.npy", data)
-    rewrite_checksums(folder)
-
-
-def _npy_header(descr, shape):
-    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}".encode()
-    header += b" " * (-(10 + len(header) + 1) % 64) + b"\n"
-    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header
-
-
-def _bad_crc(folder):
-    path = os.path.join(folder, "item_weights.npz")
-    data = bytearray(open(path, "rb").read())
-    first = zipfile.ZipFile(path).infolist()[0]
-    local = first.header_offset
-    start = local + 30 + int.from_bytes(data[local + 26 : local + 28], "little")
-    start += int.from_bytes(data[local + 28 : local + 30], "little")
-    data[start + first.compress_size - 1] ^= 0xFF  # the last byte of the first member's data
-    with open(path, "wb") as handle:
-        handle.write(bytes(data))
     rewrite_checksums(folder)
 
 
@@ -169,12 +147,15 @@ def _bad_crc(folder):
     ("damage", "message"),
     [
         (
-            lambda d: _weights_member(d, _npy_header("zz", (1,))),
+            lambda d: _weights_member(d, npy_header("zz", (1,))),
             "cannot read item_weights.npz (descr is not a valid dtype descriptor: 'zz')",
         ),
-        (_bad_crc, "cannot read item_weights.npz (Bad CRC-32 for file 'rows.npy')"),
         (
-            lambda d: _weights_member(d, _npy_header("<f4", (2**40,))),
+            lambda d: break_crc(d, "item_weights.npz"),
+            "cannot read item_weights.npz (Bad CRC-32 for file 'rows.npy')",
+        ),
+        (
+            lambda d: _weights_member(d, npy_header("<f4", (2**40,))),
             "cannot read item_weights.npz (MemoryError: Unable to allocate 4.00 TiB for an array",
         ),
     ],
