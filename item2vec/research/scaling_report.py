@@ -133,8 +133,9 @@ def speedups(results):
     out = []
     for n in sorted({r["events"] for r in results}):
         one, two = _of(results, n, "cluster-1"), _of(results, n, "cluster-2")
-        if one and two and _stage(one, "train") and _stage(two, "train"):
-            one_s, two_s, two_stage = _wall(one, "train"), _wall(two, "train"), _stage(two, "train")
+        one_stage, two_stage = (_stage(r, "train") if r else None for r in (one, two))
+        if one_stage and two_stage:
+            one_s, two_s = one_stage["wall_s"], two_stage["wall_s"]
             sampler = two_stage.get("sampler_cpu_s")
             out.append(
                 {
@@ -142,7 +143,7 @@ def speedups(results):
                     "one_s": one_s,
                     "two_s": two_s,
                     "ratio": one_s / two_s,
-                    "one_cores": _stage(one, "train")["executor_cpu_s"] / one_s,
+                    "one_cores": one_stage["executor_cpu_s"] / one_s,
                     "two_cores": two_stage["executor_cpu_s"] / two_s,
                     "two_driver_cores": two_stage["driver_cpu_s"] / two_s,
                     "two_sampler_cores": None if sampler is None else sampler / two_s,
