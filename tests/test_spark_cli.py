@@ -82,6 +82,23 @@ def events_dir(tmp_path_factory):
 
 
 @pytest.mark.spark
+def test_the_executors_python_is_checked_by_one_job_once_per_application(spark):
+    from item2vec.spark import member_training
+
+    sc = spark.sparkContext
+    member_training._CHECKED_APPLICATIONS.discard(sc.applicationId)  # earlier runs of this session
+
+    def jobs():
+        return len(sc.statusTracker().getJobIdsForGroup())
+
+    before = jobs()
+    member_training.check_executor_python(sc)
+    assert jobs() == before + 1
+    member_training.check_executor_python(sc)
+    assert jobs() == before + 1
+
+
+@pytest.mark.spark
 def test_a_streamed_bag_on_events_is_the_same_in_both_engines(spark, events_dir, tmp_path):
     args = ["--data", str(events_dir), "--quiet", "--stream", "--max-dropped-share", "1", "--epochs", "2"]
     args += ["--members", "2", "--vector-size", "8"]
@@ -190,13 +207,14 @@ def test_without_java_the_spark_engine_fails_in_one_line(synthetic_dir, tmp_path
 @pytest.mark.spark
 def test_a_failing_spark_job_ends_in_one_line_and_keeps_the_previous_model(synthetic_dir, previous_model):
     # A run that starts its own Spark (as users run it, not the tests' shared session) and
-    # whose job fails: the log weighting's pandas UDF needs a Python worker, and there is
-    # none. The message must be read before the JVM is ended (reading it after raised a
-    # ConnectionRefusedError traceback), and Spark's own log lines carry no Java stack trace.
+    # whose job fails: its first job, the check of the executors' Python, needs a Python
+    # worker, and there is none. The message must be read before the JVM is ended (reading
+    # it after raised a ConnectionRefusedError traceback), and Spark's own log lines carry no
+    # Java stack trace.
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
     env = {**os.environ, "PYSPARK_PYTHON": os.path.join(str(previous_model), "no-python")}
     command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--spark-master", "local[1]"]
-    command += ["--weighting", "log", "--data", synthetic_dir, "--out", str(previous_model), "--quiet"]
+    command += ["--data", synthetic_dir, "--out", str(previous_model), "--quiet"]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
     last = done.stderr.strip().splitlines()[-1]
@@ -294,7 +312,8 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
 @pytest.mark.spark
 def test_an_executor_without_gensim_ends_the_run_in_one_line(synthetic_dir, previous_model, tmp_path):
     # The executors' Python finds a gensim that cannot be imported (spark.executorEnv reaches the
-    # Python workers only); the driver's Python is the test's, with gensim.
+    # Python workers only); the driver's Python is the test's, with gensim. The run says so
+    # before it reads the data (on a cluster: seconds, not the catalogue's and corpora's minutes).
     blocker = tmp_path / "blocker" / "gensim"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text(
@@ -303,9 +322,10 @@ def test_an_executor_without_gensim_ends_the_run_in_one_line(synthetic_dir, prev
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
     command = [sys.executable, "train_item2vec.py", "--engine", "spark", "--spark-master", "local[1]"]
     command += ["--spark-conf", f"spark.executorEnv.PYTHONPATH={blocker.parent}", "--members", "1"]
-    command += ["--epochs", "1", "--data", synthetic_dir, "--out", str(previous_model), "--quiet"]
+    command += ["--epochs", "1", "--data", synthetic_dir, "--out", str(previous_model)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 1, done.stderr
+    assert "session on local[1] started" in done.stderr and "read and cleaned" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
         f"error: Spark failed: ImportError: an executor's Python ({sys.executable}) cannot import gensim: "
         "the executors need numpy, scipy and gensim (pip install 'item2vec-artists[train]' on every node, "

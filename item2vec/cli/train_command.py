@@ -361,14 +361,15 @@ def run_spark(args, config, state):
 def _spark_steps(spark, args, config, local):
     """Load, build the catalogue, train and compute the item weights, in the session; returns
     (trained, the data's facts, the confidence table or None, the item weights)."""
-    from ..spark import item_weights_task, paths, pipeline
+    from ..spark import item_weights_task, member_training, paths, pipeline
 
     if args.trainer == "mllib":
         clean, facts, confidence = _spark_data(spark, args, config, local)
         trained = pipeline.train_mllib(spark, clean, facts, config)
     else:
-        # The work folder first: a bad one fails before the long steps.
+        # The work folder and the executors' Python first: either fails before the long steps.
         with paths.work_folder(spark, args.spark_work) as work:
+            member_training.check_executor_python(spark.sparkContext)
             clean, facts, confidence = _spark_data(spark, args, config, local)
             trained = pipeline.train_bag(spark, clean, facts, config, work, args.stream, not args.quiet)
     # On an executor: the driver stays small (item2vec.spark.item_weights_task).

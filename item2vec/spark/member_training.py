@@ -68,6 +68,43 @@ def _trainer():
     return trainer, blas
 
 
+#: The Spark applications whose executors' Python was found able to train a member.
+_CHECKED_APPLICATIONS = set()
+
+
+def _import_trainer(_):
+    """One task's check: :func:`_trainer`'s imports; yields (the executor's Python, gensim's version)."""
+    _trainer()
+    import gensim
+
+    yield sys.executable, gensim.__version__
+
+
+def check_executor_python(sc):
+    """Fail fast when the executors' Python cannot train a member (no gensim, no numpy, no Python).
+
+    One task imports what a member's task imports, before the data is read: a cluster whose
+    nodes lack the ``train`` extra is told so in seconds, with the one line a member's task
+    would have ended the run with after the catalogue and the corpora. Once per Spark
+    application (the executors' Python is the application's setting); a member's task still
+    checks for itself, on whichever executor it runs.
+
+    Parameters
+    ----------
+    sc : pyspark.SparkContext
+
+    Raises
+    ------
+    py4j.protocol.Py4JJavaError
+        The task failed (the run's error: "Spark failed: ImportError: an executor's Python ...").
+    """
+    if sc.applicationId in _CHECKED_APPLICATIONS:
+        return
+    ((python, version),) = sc.parallelize([0], 1).mapPartitions(_import_trainer).collect()
+    _CHECKED_APPLICATIONS.add(sc.applicationId)
+    logger.info("spark: an executor's Python (%s) imports gensim %s", python, version)
+
+
 def member_task(lines, index, settings, counts, n_artists, stream):
     """Train bagged member ``index`` on its corpus lines (runs on an executor, as one Spark task).
 
