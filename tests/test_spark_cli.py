@@ -283,20 +283,21 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
     # Ctrl-C while Spark works interrupts a py4j call, and py4j then logs the interruption
     # with its traceback through the root logger. A run that starts its own Spark (so that
     # its logging is the program's, not pytest's) is cut inside a real JVM call, its first
-    # step's: the steps after it would only add seconds.
+    # step's (the check of the executors' Python): the steps after it would only add seconds.
     code = (
         "import sys\n"
         "import py4j.clientserver as cs\n"
+        "from pyspark.sql import SparkSession\n"
         "from item2vec.cli import train_command as train\n"
-        "from item2vec.spark import pipeline\n"
+        "from item2vec.spark import member_training\n"
         "real = cs.ClientServerConnection.send_command\n"
         "def cut(self, command):\n"
         "    cs.ClientServerConnection.send_command = real\n"
         "    raise KeyboardInterrupt\n"
-        "def load(spark, *args):\n"
+        "def check(sc):\n"
         "    cs.ClientServerConnection.send_command = cut\n"
-        "    spark.range(3).count()\n"
-        "pipeline.load = load\n"
+        "    SparkSession.getActiveSession().range(3).count()\n"
+        "member_training.check_executor_python = check\n"
         "sys.exit(train.main(sys.argv[1:]))\n"
     )
     before = {p.name: p.read_bytes() for p in previous_model.iterdir()}
