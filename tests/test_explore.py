@@ -296,6 +296,10 @@ def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
     wait_for(page, LISTED)
     listed = suggestions(page)
     assert listed[0] == ("Rosetta", False)
+    # The names containing it, then the misspellings added once typing paused: completions' list.
+    rows = [int(li.get_attribute("data-row")) for li in by_css(page, "#suggestions li")]
+    assert rows == page.execute_script("return window.explorer.completions('rosetta', 8).map(c => c.row)")
+    assert any(fuzzy for _, fuzzy in listed)
     by_css(page, "#suggestions li")[0].click()
     wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
     assert by_css(page, "#answer-artist")[0].text == "Rosetta"
