@@ -867,7 +867,15 @@
   }
 
   function zoomToAnswer() {
-    if (zoomBox) Plotly.relayout(mapNode, answerRanges());
+    if (!zoomBox) return;
+    var ranges = answerRanges();
+    zoomWithNames(ranges, namesFit(ranges["xaxis.range"]));
+  }
+
+  function zoomWithNames(ranges, show) {
+    // The zoom and the names' mode in one call (two calls would redraw every point twice).
+    namesShown = show;
+    Plotly.update(mapNode, { mode: namesMode(show) }, ranges, [2]);
   }
 
   // ---- the --discover slider ------------------------------------------------------------------------
@@ -913,7 +921,8 @@
       else if (e.key === "Escape") closeList();
     });
     document.getElementById("whole-map").addEventListener("click", function () {
-      Plotly.relayout(mapNode, { "xaxis.autorange": true, "yaxis.autorange": true });
+      // The whole map is wider than names are shown at.
+      zoomWithNames({ "xaxis.autorange": true, "yaxis.autorange": true }, false);
     });
     document.getElementById("neighbourhood").addEventListener("click", zoomToAnswer);
     startSlider();
