@@ -237,6 +237,13 @@ def wait_for(driver, script, timeout=30):
     raise AssertionError(f"timed out waiting for: {script}")
 
 
+#: True once the suggestions list is complete (the misspellings join it once typing pauses).
+LISTED = (
+    "var list = document.getElementById('suggestions');"
+    " return list.querySelectorAll('li').length > 0 && !list.hasAttribute('aria-busy')"
+)
+
+
 def by_css(driver, selector):
     from selenium.webdriver.common.by import By
 
@@ -286,9 +293,13 @@ def test_the_slider_answers_as_ask_py_discover_does(page):
 
 def test_rosetta_in_the_page_is_what_ask_py_answers(page, tmp_path):
     type_into_search(page, "rosetta")
-    wait_for(page, "return document.querySelectorAll('#suggestions li').length > 0")
+    wait_for(page, LISTED)
     listed = suggestions(page)
     assert listed[0] == ("Rosetta", False)
+    # The names containing it, then the misspellings added once typing paused: completions' list.
+    rows = [int(li.get_attribute("data-row")) for li in by_css(page, "#suggestions li")]
+    assert rows == page.execute_script("return window.explorer.completions('rosetta', 8).map(c => c.row)")
+    assert any(fuzzy for _, fuzzy in listed)
     by_css(page, "#suggestions li")[0].click()
     wait_for(page, "return document.querySelectorAll('#results tbody tr').length > 0")
     assert by_css(page, "#answer-artist")[0].text == "Rosetta"
@@ -335,7 +346,7 @@ def test_a_misspelling_gets_ask_py_suggestions_and_its_error(page):
     from selenium.webdriver.common.keys import Keys
 
     box = type_into_search(page, "rosseta")
-    wait_for(page, "return document.querySelectorAll('#suggestions li').length > 0")
+    wait_for(page, LISTED)
     time.sleep(0.3)  # the list stays open: clear() blurred the box, typing focused it again
     assert ("Rosetta", True) in suggestions(page)
     box.send_keys(Keys.ENTER)
