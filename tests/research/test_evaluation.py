@@ -492,7 +492,7 @@ def _write_example_data(folder):
 
 @pytest.mark.slow
 @pytest.mark.spark
-def test_evaluate_command_end_to_end(tmp_path, monkeypatch):
+def test_evaluate_command_end_to_end(spark, tmp_path, monkeypatch):  # MLlib's fits join the shared session
     from item2vec.research import evaluate, methods
 
     def unavailable(split, **_):
