@@ -92,9 +92,9 @@ def test_the_executors_python_is_checked_by_one_job_once_per_application(spark):
         return len(sc.statusTracker().getJobIdsForGroup())
 
     before = jobs()
-    member_training.check_executor_python(sc)
+    member_training.check_executor_python(spark)
     assert jobs() == before + 1
-    member_training.check_executor_python(sc)
+    member_training.check_executor_python(spark)
     assert jobs() == before + 1
 
 
@@ -287,16 +287,15 @@ def test_ctrl_c_inside_a_jvm_call_prints_no_py4j_traceback(synthetic_dir, previo
     code = (
         "import sys\n"
         "import py4j.clientserver as cs\n"
-        "from pyspark.sql import SparkSession\n"
         "from item2vec.cli import train_command as train\n"
         "from item2vec.spark import member_training\n"
         "real = cs.ClientServerConnection.send_command\n"
         "def cut(self, command):\n"
         "    cs.ClientServerConnection.send_command = real\n"
         "    raise KeyboardInterrupt\n"
-        "def check(sc):\n"
+        "def check(spark):\n"
         "    cs.ClientServerConnection.send_command = cut\n"
-        "    SparkSession.getActiveSession().range(3).count()\n"
+        "    spark.range(3).count()\n"
         "member_training.check_executor_python = check\n"
         "sys.exit(train.main(sys.argv[1:]))\n"
     )

@@ -165,7 +165,14 @@ class SparkSteps:
     """Stand-ins for the Spark engine's steps: each call is recorded in order; a step can fail."""
 
     def __init__(self, monkeypatch):
-        from item2vec.spark import catalog_columns, item_weights_task, paths, pipeline, session
+        from item2vec.spark import (
+            catalog_columns,
+            item_weights_task,
+            member_training,
+            paths,
+            pipeline,
+            session,
+        )
 
         self.calls = []
         self.fail = {}
@@ -177,6 +184,7 @@ class SparkSteps:
         monkeypatch.setattr(session, "spark_session", self.spark_session)
         monkeypatch.setattr(session, "ship_package", self.step("ship"))
         monkeypatch.setattr(paths, "work_folder", self.work_folder)
+        monkeypatch.setattr(member_training, "check_executor_python", self.step("python"))
         monkeypatch.setattr(pipeline, "load", self.step("load", "clean"))
         monkeypatch.setattr(catalog_columns, "data_facts", self.step("facts", self.facts))
         monkeypatch.setattr(pipeline, "train_bag", self.step("bag", self.trained))
@@ -242,12 +250,13 @@ def test_the_spark_engine_runs_its_steps_in_order_and_writes_the_model_after_the
     calls = spark_steps.calls
     local = calls[1][2]  # the driver's own folder: the package shipped from it, the spill file in it
     assert os.path.basename(local).startswith("item2vec-spark-driver-") and not os.path.exists(local)
-    config = calls[5][4]
+    config = calls[6][4]
     assert config.members == 2
     assert calls == [
         ("session", "local[2]", {"a": "1"}),
         ("ship", "spark", local),
         ("work", "spark", str(tmp_path)),  # first: a bad --spark-work fails before the long steps
+        ("python", "spark"),  # and executors that cannot train a member
         ("load", "spark", "hdfs:///lastfm", "kaggle", 0.5),
         ("facts", "spark", "clean", local),
         # the bag trains in the work folder, from a stream when asked, without a bar when --quiet

@@ -369,7 +369,7 @@ def _spark_steps(spark, args, config, local):
     else:
         # The work folder and the executors' Python first: either fails before the long steps.
         with paths.work_folder(spark, args.spark_work) as work:
-            member_training.check_executor_python(spark.sparkContext)
+            member_training.check_executor_python(spark)
             clean, facts, confidence = _spark_data(spark, args, config, local)
             trained = pipeline.train_bag(spark, clean, facts, config, work, args.stream, not args.quiet)
     # On an executor: the driver stays small (item2vec.spark.item_weights_task).

@@ -80,7 +80,7 @@ def _import_trainer(_):
     yield sys.executable, gensim.__version__
 
 
-def check_executor_python(sc):
+def check_executor_python(spark):
     """Fail fast when the executors' Python cannot train a member (no gensim, no numpy, no Python).
 
     One task imports what a member's task imports, before the data is read: a cluster whose
@@ -91,13 +91,14 @@ def check_executor_python(sc):
 
     Parameters
     ----------
-    sc : pyspark.SparkContext
+    spark : pyspark.sql.SparkSession
 
     Raises
     ------
     py4j.protocol.Py4JJavaError
         The task failed (the run's error: "Spark failed: ImportError: an executor's Python ...").
     """
+    sc = spark.sparkContext
     if sc.applicationId in _CHECKED_APPLICATIONS:
         return
     ((python, version),) = sc.parallelize([0], 1).mapPartitions(_import_trainer).collect()
