@@ -29,6 +29,32 @@ def rows_of(sorted_ids, ids):
     return np.where(sorted_ids[pos] == ids, pos, -1).astype(np.int64)
 
 
+def row_of(sorted_ids, artist_id):
+    """``int(rows_of(sorted_ids, artist_id))`` for one id, a tenth of the time.
+
+    One id is looked up per query, per name resolved and per fact, and the explorer page
+    asks for every artist of the catalogue: ``rows_of``'s array handling was most of it.
+
+    Parameters
+    ----------
+    sorted_ids : ndarray of int, shape (n,)
+        Strictly increasing.
+    artist_id : int
+
+    Returns
+    -------
+    int
+        Its position, or -1 where absent.
+    """
+    if type(artist_id) is not int or not _INT64_MIN <= artist_id <= _INT64_MAX:
+        return int(rows_of(sorted_ids, artist_id))  # numpy's conversions, as rows_of does them
+    position = int(np.asarray(sorted_ids).searchsorted(artist_id))
+    return position if position < len(sorted_ids) and sorted_ids[position] == artist_id else -1
+
+
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+
+
 def _best_positions(neg, k):
     """Positions of the ``k`` smallest of ``neg`` (negated scores), ties to the lower position, unordered.
 

@@ -208,6 +208,8 @@ class NameIndex:
         self._fuzzy = None
         self._latin = None  # {catalogue row: its Latin spellings}, built on first need
         self._better = None  # the spellings of the best-known artists (_better_table)
+        # Asked on every lookup (better_known): the explorer page looks up every key.
+        self._most_listeners = int(catalog.listeners.max(initial=0))
 
     def _index(self, kind):
         """``{key: [positions]}`` of every name under one key function (cached)."""
@@ -258,7 +260,7 @@ class NameIndex:
         position = self.catalog.index(int(artist_id))
         mine = int(self.catalog.listeners[position])
         needed = max(factor * mine, at_least)
-        if needed > int(self.catalog.listeners.max(initial=0)):
+        if needed > self._most_listeners:
             return None  # nobody is that much better known: no name needs keying
         keys = self._spellings(position)
         if not keys:
