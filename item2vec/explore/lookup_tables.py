@@ -132,19 +132,25 @@ def pack(numbers):
     The page stores each answer this way (about a third of its JSON); ``unpack`` and
     explorer.js's ``unpack`` read it back.
     """
-    codes = _codes()[0]
+    numbers, codes = list(numbers), _codes()[0]
+    try:
+        if min(numbers, default=0) >= 0:
+            return "".join([codes[value] for value in numbers])  # almost every answer: all below 2**15
+    except (IndexError, TypeError):
+        pass
+    return "".join(map(_code, numbers))
+
+
+def _code(value):
+    """One number's characters in :func:`pack`: 5 bits each, lowest first, all but the last "more follows"."""
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"cannot pack {value}: only whole numbers >= 0")
     out = []
-    for value in numbers:
-        value = int(value)
-        if 0 <= value < len(codes):
-            out.append(codes[value])  # almost every number the page packs
-            continue
-        if value < 0:
-            raise ValueError(f"cannot pack {value}: only whole numbers >= 0")
-        while value >= 32:
-            out.append(PACK_ALPHABET[32 | (value & 31)])
-            value >>= 5
-        out.append(PACK_ALPHABET[value])
+    while value >= 32:
+        out.append(PACK_ALPHABET[32 | (value & 31)])
+        value >>= 5
+    out.append(PACK_ALPHABET[value])
     return "".join(out)
 
 
@@ -154,7 +160,10 @@ def unpack(text):
     if sum(map(len, found)) != len(text):
         raise ValueError(f"not a string of packed numbers: {text[:40]!r}")
     values = _codes()[1]
-    return [values[code] if code in values else _value(code) for code in found]
+    try:
+        return list(map(values.__getitem__, found))
+    except KeyError:  # a number of 2**15 or more
+        return [values[code] if code in values else _value(code) for code in found]
 
 
 def _value(code):

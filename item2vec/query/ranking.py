@@ -131,6 +131,7 @@ DIAL = {
 DEFAULT_DISCOVER = 0.75
 #: The ranking at :data:`DEFAULT_DISCOVER`.
 DEFAULT_RANKING = DIAL[DEFAULT_DISCOVER]
+_POSITIONS = {position: position for position in DIAL}
 #: Plain ``most_similar`` order (``--rank cosine``).
 COSINE_RANKING = Ranking(weight=0.0, discount=0.0)
 #: Co-listen weight for a folded-in (rare) query artist: its vector is a guess from
@@ -245,6 +246,8 @@ def dial_position(discover):
         raise ValueError(f"discover must be a number from 0 to 1, got {discover!r}") from None
     if not 0.0 <= value <= 1.0:  # also false for NaN
         raise ValueError(f"discover must be a number from 0 to 1, got {discover!r}")
+    if value in _POSITIONS:
+        return _POSITIONS[value]  # a position itself (as the key it has in DIAL: 0.0 for -0.0)
     # Ties (exactly between two positions) go to the familiar side.
     return min(DIAL, key=lambda position: (abs(position - value), position))
 
