@@ -161,8 +161,8 @@ def test_folded_in_artists_work_in_plus_and_minus(rare):
 
 
 def test_artists_folded_in_from_the_same_listeners_are_ranked_once(rare, monkeypatch):
-    # Rare artists often share their listeners (12,876 artists without a vector have 3,741
-    # sets of listeners in the shipped model): the fold-in and the ranking are computed once.
+    # Rare artists often share their listeners (most of those without a vector in the
+    # shipped model): the fold-in and the ranking are computed once.
     from item2vec.query import recommender as module
 
     folder, _ = rare

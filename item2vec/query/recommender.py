@@ -59,11 +59,12 @@ WEAK_SCORE = 0.5
 #: part of that range a user should not take at face value.
 LOW_CONFIDENCE = 0.75
 HIGH_CONFIDENCE = 0.8
-#: Folded-in vectors and rankings of queries of folded-in artists a Recommender remembers
-#: (the least recently used forgotten first): both are functions of the artists' listeners,
-#: which rare artists often share (on the shipped model, 12,876 artists without a vector
-#: have 3,741 sets of listeners), so a --batch of rare artists and the explorer's table of
-#: every artist compute each set once. At most a few MB.
+#: Folded-in vectors, and rankings of queries of folded-in artists, a Recommender remembers
+#: (the least recently used forgotten first; a few MB at most). Both are functions of the
+#: artists' listeners, and artists too rare for a vector often share theirs (one user who
+#: lists many rare artists): on the shipped model, most of them have the listeners of
+#: another, so the explorer's table of every artist (or a --batch of rare artists)
+#: computes each set of listeners once.
 FOLDED_MEMORY = 4096
 #: The rankings a confidence table must have been measured with (a table records both as
 #: dicts), built once: ``asdict`` on every answer was a tenth of the explorer's build.
