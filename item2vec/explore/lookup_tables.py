@@ -135,8 +135,9 @@ def pack(numbers):
     numbers, codes = list(numbers), _codes()[0]
     try:
         if min(numbers, default=0) >= 0:
-            return "".join([codes[value] for value in numbers])  # almost every answer: all below 2**15
-    except (IndexError, TypeError):
+            size = len(codes)  # almost every number of an answer is below it
+            return "".join([codes[value] if value < size else _code(value) for value in numbers])
+    except TypeError:  # not all whole numbers: each as int() reads it
         pass
     return "".join(map(_code, numbers))
 
@@ -159,16 +160,14 @@ def unpack(text):
     found = _PACKED_NUMBER.findall(text)
     if sum(map(len, found)) != len(text):
         raise ValueError(f"not a string of packed numbers: {text[:40]!r}")
-    values = _codes()[1]
-    try:
-        return list(map(values.__getitem__, found))
-    except KeyError:  # a number of 2**15 or more
-        return [values[code] if code in values else _value(code) for code in found]
+    return list(map(_codes()[1].__getitem__, found))
 
 
-def _value(code):
-    """The number one :func:`pack` code (characters saying "more follows", then one not) stands for."""
-    return sum((PACK_ALPHABET.index(char) & 31) << (5 * i) for i, char in enumerate(code))
+class _Values(dict):
+    """The number of each :func:`pack` code: looked up below 2**15, else computed."""
+
+    def __missing__(self, code):
+        return sum((PACK_ALPHABET.index(char) & 31) << (5 * i) for i, char in enumerate(code))
 
 
 #: One packed number: the characters that say "more follows", then one that does not.
@@ -186,7 +185,7 @@ def _codes():
     for _ in range(2):  # the codes of 2 characters, then of 3
         size = len(codes)  # every number of fewer characters: the low digits, "more follows" added
         codes += [PACK_ALPHABET[32 | (v & 31)] + codes[v >> 5] for v in range(size, 32 * size)]
-    return codes, {code: value for value, code in enumerate(codes)}
+    return codes, _Values((code, value) for value, code in enumerate(codes))
 
 
 def _zigzag(value):
