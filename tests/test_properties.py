@@ -13,6 +13,7 @@ import os
 import unicodedata
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
@@ -260,6 +261,14 @@ def test_row_of_one_id_is_rows_of_it(ids, artist_id):
         expected = int(rows_of(sorted_ids, one))
         assert row_of(sorted_ids, one) == row_of(sorted_ids, np.int64(one)) == expected
         assert type(row_of(sorted_ids, one)) is int
+
+
+def test_row_of_an_id_beyond_int64_is_refused_as_rows_of_refuses_it():
+    for artist_id in (2**63, -(2**63) - 1):
+        with pytest.raises(OverflowError):
+            rows_of(np.array([1, 5]), artist_id)
+        with pytest.raises(OverflowError):
+            row_of(np.array([1, 5]), artist_id)
 
 
 def test_rows_of_finds_ids_in_small_and_empty_id_arrays():
