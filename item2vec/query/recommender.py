@@ -149,7 +149,7 @@ class Recommender:
         self.vector_positions = rows_of(self.catalog.ids, self.vectors.ids)
         #: listeners of each vector row (``n_j`` of the ranking, and the --min-listeners filter)
         self.vector_listeners = self.catalog.listeners[self.vector_positions]
-        #: the same as candidates of the evidence ranking, with their discounts (computed once)
+        #: :attr:`vector_listeners` as the evidence ranking's candidates (their discounts computed once)
         self.candidate_listeners = CandidateListeners(self.vector_listeners)
         self._allowed = {}
         self._colistens = None
@@ -361,6 +361,9 @@ class Recommender:
     ):
         """:meth:`rank` at several dial positions, sharing everything but the last sum.
 
+        The rankings of a query whose positive artists were all folded in are remembered
+        (:data:`FOLDED_MEMORY`): asked again with the same inputs, they are not computed again.
+
         Returns
         -------
         list of Ranked
@@ -386,6 +389,9 @@ class Recommender:
         ranked = self._folded_rankings.get(key)
         if ranked is None:
             ranked = self._rank(positive, negative, topn, min_listeners, rank, rankings, query, users)
+            for one in ranked:  # shared by every query of the key from now on
+                for values in (one.rows, one.scores, one.similarity, one.shared):
+                    values.flags.writeable = False
             self._folded_rankings.put(key, ranked)
         return list(ranked)
 
