@@ -263,12 +263,15 @@ def test_row_of_one_id_is_rows_of_it(ids, artist_id):
         assert type(row_of(sorted_ids, one)) is int
 
 
-def test_row_of_an_id_beyond_int64_is_refused_as_rows_of_refuses_it():
-    for artist_id in (2**63, -(2**63) - 1):
-        with pytest.raises(OverflowError):
-            rows_of(np.array([1, 5]), artist_id)
-        with pytest.raises(OverflowError):
-            row_of(np.array([1, 5]), artist_id)
+def test_an_id_beyond_int64_is_in_no_id_array():
+    ids = np.array([-(2**63), 5, 2**63 - 1])
+    for artist_id in (2**63, -(2**63) - 1, 2**64, 2**100):
+        assert row_of(ids, artist_id) == -1
+        with pytest.raises(OverflowError):  # rows_of casts the ids to int64 first
+            rows_of(ids, artist_id)
+    assert [row_of(ids, i) for i in (-(2**63), 2**63 - 1)] == [0, 2]
+    with pytest.raises(TypeError):
+        row_of(ids, 5.0)
 
 
 def test_rows_of_finds_ids_in_small_and_empty_id_arrays():
