@@ -73,6 +73,17 @@ def test_a_value_halfway_between_two_positions_goes_to_the_familiar_one():
     assert dial_position(0.125) == 0.0 and dial_position(0.875) == 0.75
 
 
+def test_a_position_is_given_as_the_dial_has_it():
+    # The answer's "discover" is this value: -0.0 is the position 0, not a JSON "-0.0".
+    assert [repr(dial_position(x)) for x in (-0.0, 0, 1, "0.25", 0.75)] == [
+        "0.0",
+        "0.0",
+        "1.0",
+        "0.25",
+        "0.75",
+    ]
+
+
 @pytest.mark.parametrize("value", [-0.01, 1.01, float("nan"), float("inf"), "abc", None])
 def test_a_value_outside_0_to_1_is_refused(value):
     with pytest.raises(ValueError, match="discover must be a number from 0 to 1"):

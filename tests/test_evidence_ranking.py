@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 from item2vec.model.catalog import Catalog
-from item2vec.query.ranking import COSINE_RANKING, CoListens, Ranking, colisten_cosine, fold_in
+from item2vec.query.ranking import (
+    COSINE_RANKING,
+    CandidateListeners,
+    CoListens,
+    Ranking,
+    ScoreTerms,
+    colisten_cosine,
+    fold_in,
+)
 
 
 def test_cosine_ranking_is_the_plain_cosine():
@@ -84,3 +92,19 @@ def test_a_ranking_with_item_item_weights_needs_them():
         ValueError, match=r"^this ranking weighs the item-item term: pass the query's item_weights$"
     ):
         Ranking(ease=0.1).scores(np.zeros(2), np.zeros(2), 1, np.ones(2))
+
+
+def test_each_term_of_the_score_is_computed_once_and_kept_read_only():
+    # Every dial position weighs the same terms of a query: each is computed once, and a
+    # caller cannot change what the next query subtracts.
+    candidates = CandidateListeners([3, 0, 1])
+    discount = candidates.discount(0.2, 0.5)
+    assert candidates.discount(0.2, 0.5) is discount and not discount.flags.writeable
+    assert candidates.discount(0.2, 0.25) is not discount
+    cosine, shared, weights = [0.5, 0.1, -0.2], [2, 0, 1], [0.0, 1.0, 2.0]
+    terms = ScoreTerms(cosine, shared, 4, candidates, weights)
+    assert terms.colisten(5.0) is terms.colisten(5.0) and terms.item_term() is terms.item_term()
+    for ranking in (Ranking(weight=0.25, ease=0.5), Ranking(shrink=2.0, discount=0.1, power=1.0)):
+        np.testing.assert_array_equal(
+            ranking.weigh(terms), ranking.scores(cosine, shared, 4, [3, 0, 1], weights)
+        )

@@ -16,6 +16,7 @@ import tempfile
 import time
 import unicodedata
 
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -122,11 +123,18 @@ def test_a_lookup_step_the_page_does_not_know_stops_the_build(synthetic_model_di
 def test_packed_numbers_and_answers_read_back_exactly(synthetic_model_dir):
     from item2vec.explore import lookup_tables as tables
 
-    numbers = [0, 1, 31, 32, 33, 1023, 1024, 10**6, 2**40 + 7]
+    numbers = [0, 1, 31, 32, 33, 1023, 1024, 2**15 - 1, 2**15, 10**6, 2**40 + 7]
     assert tables.unpack(tables.pack(numbers)) == numbers
     assert set(tables.pack(numbers)) <= set(tables.PACK_ALPHABET)
+    assert tables.pack(np.array(numbers[:-1])) == tables.pack(numbers[:-1])
+    assert [tables.pack([n]) for n in (0, 31, 32, 1024)] == ["0", "V", "W1", "WW1"]
     with pytest.raises(ValueError):
         tables.pack([-1])
+    with pytest.raises(ValueError):
+        tables.pack([3, -1])
+    for text in ("W", "0W", "0 1", "0!"):  # a number cut short, a character pack never writes
+        with pytest.raises(ValueError, match="not a string of packed numbers"):
+            tables.unpack(text)
     model = load_model(synthetic_model_dir)
     recommender = Recommender(model)
     row_of_id = {int(i): r for r, i in enumerate(model.catalog.ids.tolist())}

@@ -277,3 +277,20 @@ def test_better_known_never_offers_the_artist_itself_and_keys_every_name_when_as
     assert index.better_known(1, factor=1, at_least=0) is None
     assert index.better_known(2, factor=1, at_least=0) == 0
     assert index.better_known(3, factor=1, at_least=0) is None
+
+
+def test_an_empty_catalogue_finds_no_name():
+    with pytest.raises(UnknownArtistError):
+        _index([]).resolve("Blink 182")
+
+
+def test_each_name_s_spellings_are_keyed_once(monkeypatch):
+    # The explorer page looks up every key of the catalogue: a name is keyed the first time only.
+    from item2vec.query import names
+
+    index = _index(["Blink 182", "Blink-182", "Other"], [1, 150, 20])
+    keyed = []
+    real = names.skeleton
+    monkeypatch.setattr(names, "skeleton", lambda text: keyed.append(text) or real(text))
+    assert [index.better_known(i) for i in (1, 1, 3, 3)] == [1, 1, None, None]
+    assert sorted(keyed) == ["Blink 182", "Blink-182", "Other"]

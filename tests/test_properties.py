@@ -13,12 +13,13 @@ import os
 import unicodedata
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from item2vec.cli import ask_command as ask
 from item2vec.errors import UnknownArtistError
-from item2vec.model.arrays import rows_of, top_k, top_k_rows
+from item2vec.model.arrays import row_of, rows_of, top_k, top_k_rows
 from item2vec.model.catalog import Catalog
 from item2vec.query.formatting import safe
 from item2vec.query.names import NameIndex, Resolution, normalize
@@ -246,6 +247,31 @@ def test_top_k_rows_on_long_rows_with_many_ties_and_its_dtypes():
             assert top_k(row, pool, k).tolist() == expected
     assert top_k_rows(scores, 0).dtype == np.int64 and top_k_rows(scores, 0).shape == (6, 0)
     assert top_k(scores[1], pool, 0).dtype == np.int64 and top_k(scores[1], pool, 0).shape == (0,)
+
+
+@given(
+    st.lists(st.integers(-(2**63), 2**63 - 1), unique=True, max_size=50),
+    st.integers(-(2**63), 2**63 - 1),
+)
+@example([5, 9], 9)
+@example([], 3)
+def test_row_of_one_id_is_rows_of_it(ids, artist_id):
+    sorted_ids = np.array(sorted(ids), dtype=np.int64)
+    for one in (artist_id, *ids[:3]):
+        expected = int(rows_of(sorted_ids, one))
+        assert row_of(sorted_ids, one) == row_of(sorted_ids, np.int64(one)) == expected
+        assert type(row_of(sorted_ids, one)) is int
+
+
+def test_an_id_beyond_int64_is_in_no_id_array():
+    ids = np.array([-(2**63), 5, 2**63 - 1])
+    for artist_id in (2**63, -(2**63) - 1, 2**64, 2**100):
+        assert row_of(ids, artist_id) == -1
+        with pytest.raises(OverflowError):  # rows_of casts the ids to int64 first
+            rows_of(ids, artist_id)
+    assert [row_of(ids, i) for i in (-(2**63), 2**63 - 1)] == [0, 2]
+    with pytest.raises(TypeError):
+        row_of(ids, 5.0)
 
 
 def test_rows_of_finds_ids_in_small_and_empty_id_arrays():

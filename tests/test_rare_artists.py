@@ -2,7 +2,8 @@
 
 A synthetic model gets a few artists too rare for a vector (1-2 listeners, min_count 3):
 two whose listeners are fans of one genre, and two listened to by a single user whose
-list holds nothing the model knows. The shipped model must answer at least 95% of the
+list holds nothing the model knows; and three more to tell queries apart that fold in the
+same listeners, or listeners with the same taste. The shipped model must answer at least 95% of the
 catalogue, Sister Rosetta Tharpe (1 listener) among them.
 """
 
@@ -18,34 +19,50 @@ from reliability import one_error_line, run
 from conftest import REPO, SMALL_CONFIG
 from item2vec.ingest.formats import load_dataset
 from item2vec.model.storage import load_model
-from item2vec.query.ranking import DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
+from item2vec.query.ranking import DEFAULT_DISCOVER, DEFAULT_RANKING, RARE_EVIDENCE_WEIGHT
 from item2vec.query.recommender import DEFAULT_TOP
 from item2vec.research.synthetic import genre_of_name, make_plays, write_kaggle
 from item2vec.training.trainer import TrainConfig, train_and_save
 
 SHIPPED = os.path.join(REPO, "models")
 THIN_TWO, THIN_ONE, LONELY, LONELIER = 1001, 1002, 1003, 1004
+#: Thin Two's two listeners; one of them; that one and the lonely user.
+THIN_TWIN, THIN_HALF, THIN_WIDER = 1005, 1006, 1007
 LONE_USER = 100_000
 
 
 @pytest.fixture(scope="module")
 def rare(tmp_path_factory):
-    """(model folder, plays, artist names) with four artists too rare for a vector."""
+    """(model folder, plays, artist names) with seven artists too rare for a vector."""
     plays, artists = make_plays(n_users=400, seed=7)
     genre = plays.artist_id.map(dict(zip(artists.artist_id, artists.genre, strict=True)))
     share = pd.crosstab(plays.user, genre, normalize="index")
     fans_of_2 = share.index[share[2] > 0.95][:2].tolist()
     fan_of_1 = share.index[share[1] > 0.95][:1].tolist()
     assert len(fans_of_2) == 2 and len(fan_of_1) == 1
-    extra = pd.DataFrame(
-        {
-            "user": fans_of_2 + fan_of_1 + [LONE_USER, LONE_USER],
-            "artist_id": [THIN_TWO, THIN_TWO, THIN_ONE, LONELY, LONELIER],
-            "plays": [5, 5, 5, 5, 5],
-        }
-    )
+    rows = [
+        (fans_of_2[0], THIN_TWO, 5),
+        (fans_of_2[1], THIN_TWO, 5),
+        (fan_of_1[0], THIN_ONE, 5),
+        (LONE_USER, LONELY, 5),
+        (LONE_USER, LONELIER, 5),
+        (fans_of_2[0], THIN_TWIN, 2),
+        (fans_of_2[1], THIN_TWIN, 9),
+        (fans_of_2[0], THIN_HALF, 4),
+        (fans_of_2[0], THIN_WIDER, 1),
+        (LONE_USER, THIN_WIDER, 1),
+    ]
+    extra = pd.DataFrame(rows, columns=["user", "artist_id", "plays"])
     plays = pd.concat([plays, extra], ignore_index=True)
-    names = {THIN_TWO: "Thin Two", THIN_ONE: "Thin One", LONELY: "Lonely", LONELIER: "Lonelier"}
+    names = {
+        THIN_TWO: "Thin Two",
+        THIN_ONE: "Thin One",
+        LONELY: "Lonely",
+        LONELIER: "Lonelier",
+        THIN_TWIN: "Thin Twin",
+        THIN_WIDER: "Thin Wider",
+        THIN_HALF: "Thin Half",
+    }
     artists = pd.concat(
         [artists, pd.DataFrame({"artist_id": list(names), "name": list(names.values()), "genre": -1})],
         ignore_index=True,
@@ -151,6 +168,58 @@ def test_folded_in_artists_work_in_plus_and_minus(rare):
     assert "--minus 'Thin One' has no vector of its own" in err
     code, _, err = run(["Thin One", "--minus", "Thin One", "--model", folder])
     assert code == 1 and "--minus" in one_error_line(err)
+
+
+def test_artists_folded_in_from_the_same_listeners_are_ranked_once(rare, monkeypatch):
+    # Rare artists often share their listeners (most of those without a vector in the
+    # shipped model): the fold-in and the ranking are computed once.
+    from item2vec.query import recommender as module
+
+    folder, _ = rare
+    recommender = module.Recommender(load_model(folder))
+    fresh = module.Recommender(load_model(folder))
+    calls = []
+    fold_in, cosines = module.fold_in, recommender.vectors.cosines
+    monkeypatch.setattr(module, "fold_in", lambda *a: calls.append("fold_in") or fold_in(*a))
+    monkeypatch.setattr(recommender.vectors, "cosines", lambda q: calls.append("cosines") or cosines(q))
+    twin = recommender.answer_positions("Thin Twin")
+    two = recommender.answer_positions("Thin Two")
+    assert calls == ["fold_in", "cosines"]
+    assert [a["results"] for a in twin.values()] == [a["results"] for a in two.values()]
+    assert twin[DEFAULT_DISCOVER]["artist"] == "Thin Twin" and two[DEFAULT_DISCOVER]["artist"] == "Thin Two"
+    assert recommender.query_artist("Thin Two").vector.flags.writeable is False
+    # What it remembers is what it answers afresh, whatever else was asked before: the same
+    # artist at other positions, with another top, filter or ranking, with another artist
+    # added or taken away (Thin Half's taste is not Thin One's), and an artist whose fold-in
+    # is Thin Half's but not its listeners (the lonely user lists nothing with a vector).
+    queries = [
+        dict(discover=0.0),
+        dict(topn=3),
+        dict(min_listeners=20),
+        dict(rank="cosine"),
+        dict(plus=["Thin One"]),
+        dict(minus=["Thin One"]),
+        dict(minus=["Thin Half"]),
+    ]
+    for kwargs in queries:
+        assert recommender.answer("Thin Two", **kwargs) == fresh.answer("Thin Two", **kwargs), kwargs
+    assert two == fresh.answer_positions("Thin Two")
+    half, wider = (recommender.query_artist(name) for name in ("Thin Half", "Thin Wider"))
+    assert half.vector.tobytes() == wider.vector.tobytes()
+    assert recommender.answer("Thin Half") == fresh.answer("Thin Half")
+    assert recommender.answer("Thin Wider") == fresh.answer("Thin Wider")
+    assert recommender.answer("Thin Wider")["results"] != recommender.answer("Thin Half")["results"]
+    # What a caller is given cannot change what it remembers.
+    thin_two = recommender.query_artist("Thin Two")
+    recommender.rank_positions([thin_two]).clear()
+    (ranked,) = recommender.rank_positions([thin_two])
+    assert not any(a.flags.writeable for a in (ranked.rows, ranked.scores, ranked.similarity, ranked.shared))
+    # Bounded: the least recently used is forgotten first.
+    remembered = module._Remembered(2)
+    for key in "abc":
+        remembered.put(key, key.upper())
+        remembered.get("a")
+    assert (remembered.get("a"), remembered.get("b"), remembered.get("c")) == ("A", None, "C")
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ Every table is plain JSON-ready data (lists, dicts, strings, numbers) in a fixed
 order, so the same model always gives the same page.
 """
 
+import functools
 import logging
 import re
 import sys
@@ -84,10 +85,10 @@ def answer_tables(recommender, top, min_listeners):
     """
     catalog = recommender.catalog
     positions = dial_table()["positions"]
-    row_of_id = {int(i): r for r, i in enumerate(catalog.ids.tolist())}
+    columns = CatalogColumns(catalog)
     answers, errors, notes, notes_of = [], Interned(), Interned(), {}
     lines, lines_of = Interned(), {}
-    for row, artist_id in enumerate(catalog.ids.tolist()):
+    for row, artist_id in enumerate(columns.ids):
         try:
             by_position = recommender.answer_positions(
                 _id_query(recommender, artist_id), topn=top, min_listeners=min_listeners, positions=positions
@@ -97,7 +98,7 @@ def answer_tables(recommender, top, min_listeners):
             continue
         each = [by_position[x] for x in positions]
         for answer in each:
-            _check_answer(recommender, answer, artist_id, row, row_of_id)
+            _check_answer(recommender, answer, artist_id, row, columns)
             if answer["discover"] != DEFAULT_DISCOVER and formatting.confidence_line(answer):
                 raise Item2VecError(f"id:{artist_id} has a confidence line away from the default position")
         if any(answer["facts"] for answer in each):
@@ -105,8 +106,8 @@ def answer_tables(recommender, top, min_listeners):
         line = formatting.confidence_line(by_position[DEFAULT_DISCOVER])
         if line:
             lines_of[str(row)] = lines(line)
-        packed = pack_answers([answer["results"] for answer in each], row_of_id)
-        if unpack_answers(packed, catalog) != [answer["results"] for answer in each]:
+        packed = pack_answers([answer["results"] for answer in each], columns.row_of_id)
+        if unpack_answers(packed, columns) != [answer["results"] for answer in each]:
             raise Item2VecError(f"the answer for id:{artist_id} does not survive packing")  # pragma: no cover
         answers.append(packed)
     answered = sum(isinstance(a, str) for a in answers)
@@ -131,29 +132,60 @@ def pack(numbers):
     The page stores each answer this way (about a third of its JSON); ``unpack`` and
     explorer.js's ``unpack`` read it back.
     """
+    numbers, codes = list(numbers), _codes()[0]
+    try:
+        if min(numbers, default=0) >= 0:
+            size = len(codes)  # almost every number of an answer is below it
+            return "".join([codes[value] if value < size else _code(value) for value in numbers])
+    except TypeError:  # not all whole numbers: each as int() reads it
+        pass
+    return "".join(map(_code, numbers))
+
+
+def _code(value):
+    """One number's characters in :func:`pack`: 5 bits each, lowest first, all but the last "more follows"."""
+    value = int(value)
+    if value < 0:
+        raise ValueError(f"cannot pack {value}: only whole numbers >= 0")
     out = []
-    for value in numbers:
-        value = int(value)
-        if value < 0:
-            raise ValueError(f"cannot pack {value}: only whole numbers >= 0")
-        while value >= 32:
-            out.append(PACK_ALPHABET[32 | (value & 31)])
-            value >>= 5
-        out.append(PACK_ALPHABET[value])
+    while value >= 32:
+        out.append(PACK_ALPHABET[32 | (value & 31)])
+        value >>= 5
+    out.append(PACK_ALPHABET[value])
     return "".join(out)
 
 
 def unpack(text):
-    """The numbers :func:`pack` wrote."""
-    numbers, value, shift = [], 0, 0
-    for char in text:
-        digit = PACK_ALPHABET.index(char)
-        value |= (digit & 31) << shift
-        shift += 5
-        if digit < 32:
-            numbers.append(value)
-            value, shift = 0, 0
-    return numbers
+    """The numbers :func:`pack` wrote; ValueError for text that is not whole packed numbers."""
+    found = _PACKED_NUMBER.findall(text)
+    if sum(map(len, found)) != len(text):
+        raise ValueError(f"not a string of packed numbers: {text[:40]!r}")
+    return list(map(_codes()[1].__getitem__, found))
+
+
+class _Values(dict):
+    """The number of each :func:`pack` code: looked up below 2**15, else computed."""
+
+    def __missing__(self, code):
+        return sum((PACK_ALPHABET.index(char) & 31) << (5 * i) for i, char in enumerate(code))
+
+
+#: One packed number: the characters that say "more follows", then one that does not.
+_PACKED_NUMBER = re.compile(f"[{re.escape(PACK_ALPHABET[32:])}]*[{re.escape(PACK_ALPHABET[:32])}]")
+
+
+@functools.cache
+def _codes():
+    """The codes of the numbers up to 3 characters long (below 2**15) and back, looked up, not computed.
+
+    Rows, scores and listeners of nearly every answer are below 2**15: packing and unpacking
+    them digit by digit was a fifth of building the answer tables.
+    """
+    codes = list(PACK_ALPHABET[:32])
+    for _ in range(2):  # the codes of 2 characters, then of 3
+        size = len(codes)  # every number of fewer characters: the low digits, "more follows" added
+        codes += [PACK_ALPHABET[32 | (v & 31)] + codes[v >> 5] for v in range(size, 32 * size)]
+    return codes, _Values((code, value) for value, code in enumerate(codes))
 
 
 def _zigzag(value):
@@ -197,27 +229,39 @@ def pack_answers(result_lists, row_of_id):
 
 
 def unpack_answers(text, catalog):
-    """The result lists :func:`pack_answers` packed, as ``Recommender.answer`` gives them."""
+    """The result lists :func:`pack_answers` packed, as ``Recommender.answer`` gives them.
+
+    ``catalog`` is a :class:`~item2vec.model.catalog.Catalog`, or its ``names``, ``ids`` and
+    ``listeners`` as lists (:class:`CatalogColumns`), which read faster.
+    """
     numbers = iter(unpack(text))
     count = next(numbers)
-    artists = []
+    artists = []  # (name, id, similarity, listeners, shared listeners) of each distinct artist
     for _ in range(count):
         row, similarity, shared = next(numbers), _unzigzag(next(numbers)), next(numbers)
-        artists.append((row, similarity, shared))
+        artists.append(
+            (
+                catalog.names[row],
+                int(catalog.ids[row]),
+                similarity / PACK_UNIT,
+                int(catalog.listeners[row]),
+                shared,
+            )
+        )
     lists = []
     for length in numbers:
         picked = [artists[next(numbers)] for _ in range(length)]
         score = _unzigzag(next(numbers)) if length else 0
         results = []
-        for i, (row, similarity, shared) in enumerate(picked):
+        for i, (name, artist_id, similarity, listeners, shared) in enumerate(picked):
             score -= next(numbers) if i else 0
             results.append(
                 {
-                    "artist": catalog.names[row],
-                    "artist_id": int(catalog.ids[row]),
+                    "artist": name,
+                    "artist_id": artist_id,
                     "score": score / PACK_UNIT,
-                    "similarity": similarity / PACK_UNIT,
-                    "listeners": int(catalog.listeners[row]),
+                    "similarity": similarity,
+                    "listeners": listeners,
                     "shared_listeners": shared,
                 }
             )
@@ -253,19 +297,32 @@ def _error_template(message, name):
     return template if template.replace(NAME_SLOT, name) == message else message
 
 
-def _check_answer(recommender, answer, artist_id, row, row_of_id):
+class CatalogColumns:
+    """A catalogue's ``names``, ``ids`` and ``listeners`` as lists of Python values, and each id's row.
+
+    Built once for the every-artist tables: reading a numpy array one value at a time costs
+    more than the comparison it is read for.
+    """
+
+    def __init__(self, catalog):
+        self.names = catalog.names
+        self.ids = catalog.ids.tolist()
+        self.listeners = catalog.listeners.tolist()
+        self.row_of_id = {artist_id: row for row, artist_id in enumerate(self.ids)}
+
+
+def _check_answer(recommender, answer, artist_id, row, columns):
     """Stop the build when an answer is not what the page will rebuild from the artist table."""
-    catalog = recommender.catalog
-    if answer["artist_id"] != artist_id or answer["listeners"] != int(catalog.listeners[row]):
+    if answer["artist_id"] != artist_id or answer["listeners"] != columns.listeners[row]:
         raise Item2VecError(f"the answer for id:{artist_id} is about another artist")
     on_map = artist_id in recommender.vectors
     if answer["evidence"] != ("vector" if on_map else evidence_label(answer["listeners"])):
         raise Item2VecError(f"the evidence of id:{artist_id} is not what the page would show")
     for result in answer["results"]:
-        result_row = row_of_id[result["artist_id"]]
-        if result["artist"] != catalog.names[result_row]:
+        result_row = columns.row_of_id[result["artist_id"]]
+        if result["artist"] != columns.names[result_row]:
             raise Item2VecError(f"result {result['artist_id']} is not named as in the catalogue")
-        if result["listeners"] != int(catalog.listeners[result_row]):
+        if result["listeners"] != columns.listeners[result_row]:
             raise Item2VecError(f"result {result['artist_id']} has other listeners than in the catalogue")
 
 

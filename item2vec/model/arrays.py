@@ -5,6 +5,8 @@ artists; they must agree on the tie-break, or the same scores would give
 different answers in the tool and in its evaluation.
 """
 
+import operator
+
 import numpy as np
 
 
@@ -27,6 +29,29 @@ def rows_of(sorted_ids, ids):
         return np.full(ids.shape, -1, dtype=np.int64)
     pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
     return np.where(sorted_ids[pos] == ids, pos, -1).astype(np.int64)
+
+
+def row_of(sorted_ids, artist_id):
+    """Position of one id in the strictly increasing ``sorted_ids``, or -1: :func:`rows_of` of one id.
+
+    A tenth of the time of ``rows_of``'s array handling, which was most of looking up one
+    id: one is looked up per query, per name resolved and per fact, and the explorer page
+    asks for every artist of the catalogue.
+
+    Parameters
+    ----------
+    sorted_ids : ndarray of int, shape (n,)
+    artist_id : int
+        A Python or numpy integer (not a float); one beyond int64 is in no id array (-1),
+        where ``rows_of`` refuses it.
+
+    Returns
+    -------
+    int
+    """
+    artist_id = operator.index(artist_id)
+    position = int(np.asarray(sorted_ids).searchsorted(artist_id))
+    return position if position < len(sorted_ids) and sorted_ids[position] == artist_id else -1
 
 
 def _best_positions(neg, k):

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from .arrays import rows_of
+from .arrays import row_of, rows_of
 
 
 @dataclasses.dataclass
@@ -145,7 +145,7 @@ class Catalog:
 
     def index(self, artist_id):
         """Position of ``artist_id`` in the catalogue, or -1."""
-        return int(rows_of(self.ids, artist_id))
+        return row_of(self.ids, artist_id)
 
     def name(self, artist_id):
         return self.names[self.index(artist_id)]

@@ -8,7 +8,7 @@ starts fast.
 
 import numpy as np
 
-from .arrays import rows_of, top_k
+from .arrays import row_of, top_k
 
 
 def _as_list(keys):
@@ -83,7 +83,7 @@ class ArtistVectors:
 
     def row(self, artist_id):
         """Row of ``artist_id``, or -1 when it has no vector."""
-        return int(rows_of(self.ids, artist_id))
+        return row_of(self.ids, artist_id)
 
     def rows(self, artist_ids):
         """Rows of several ids; raises KeyError naming the first id without a vector."""

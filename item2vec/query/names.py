@@ -207,7 +207,10 @@ class NameIndex:
         self._keys = {}  # built on first need: most queries match exactly
         self._fuzzy = None
         self._latin = None  # {catalogue row: its Latin spellings}, built on first need
+        self._spelled = {}  # {catalogue row: _spellings}, as asked for (the explorer asks for every row)
         self._better = None  # the spellings of the best-known artists (_better_table)
+        # Asked on every lookup (better_known): the explorer page looks up every key.
+        self._most_listeners = int(catalog.listeners.max(initial=0))
 
     def _index(self, kind):
         """``{key: [positions]}`` of every name under one key function (cached)."""
@@ -239,13 +242,16 @@ class NameIndex:
 
     def _spellings(self, position):
         """The skeleton keys an artist's name can be typed as: its own and its Latin spellings'."""
-        if self._latin is None:
-            self._latin = {}
-            for row, key in self._latin_pairs():
-                self._latin.setdefault(row, []).append(key)
-        keys = [skeleton(self.catalog.names[position])]
-        keys += [skeleton(k) for k in self._latin.get(position, ())]
-        return [k for k in dict.fromkeys(keys) if k]
+        spelled = self._spelled.get(position)
+        if spelled is None:
+            if self._latin is None:
+                self._latin = {}
+                for row, key in self._latin_pairs():
+                    self._latin.setdefault(row, []).append(key)
+            keys = [skeleton(self.catalog.names[position])]
+            keys += [skeleton(k) for k in self._latin.get(position, ())]
+            spelled = self._spelled[position] = [k for k in dict.fromkeys(keys) if k]
+        return spelled
 
     def better_known(self, artist_id, factor=BETTER_KNOWN_FACTOR, at_least=BETTER_KNOWN_AT_LEAST):
         """A near-identical spelling with far more listeners than ``artist_id``, or None.
@@ -258,7 +264,7 @@ class NameIndex:
         position = self.catalog.index(int(artist_id))
         mine = int(self.catalog.listeners[position])
         needed = max(factor * mine, at_least)
-        if needed > int(self.catalog.listeners.max(initial=0)):
+        if needed > self._most_listeners:
             return None  # nobody is that much better known: no name needs keying
         keys = self._spellings(position)
         if not keys:

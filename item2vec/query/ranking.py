@@ -35,6 +35,7 @@ Everything here is plain numpy and broadcasts over leading axes, so the research
 evaluation scores thousands of queries with the very function the tool uses.
 """
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -90,21 +91,27 @@ class Ranking:
         -------
         ndarray of float64, shape (..., n)
         """
-        score = np.asarray(cosine, dtype=np.float64).copy()
-        n = np.maximum(np.asarray(listeners, dtype=np.float64), 1.0)
+        terms = ScoreTerms(cosine, shared, query_listeners, CandidateListeners(listeners), item_weights)
+        return self.weigh(terms)
+
+    def weigh(self, terms):
+        """The score of :meth:`scores` from terms computed once (:class:`ScoreTerms`), for one ranking.
+
+        Parameters
+        ----------
+        terms : ScoreTerms
+
+        Returns
+        -------
+        ndarray of float64, shape (..., n)
+        """
+        score = terms.cosine.copy()
         if self.discount:
-            score -= listener_discount(n, self.discount, self.power)
+            score -= terms.candidates.discount(self.discount, self.power)
         if self.weight:
-            shrunk = colisten_cosine(shared, query_listeners, n, self.shrink)
-            top = shrunk.max(axis=-1, keepdims=True)
-            # A query that shares no listener with any candidate gets no evidence term.
-            score += self.weight * np.divide(shrunk, top, out=np.zeros_like(shrunk), where=top > 0)
+            score += self.weight * terms.colisten(self.shrink)
         if self.ease:
-            if item_weights is None:
-                raise ValueError("this ranking weighs the item-item term: pass the query's item_weights")
-            b = np.asarray(item_weights, dtype=np.float64)
-            top = b.max(axis=-1, keepdims=True)
-            score += self.ease * np.divide(b, top, out=np.zeros_like(b), where=top > 0)
+            score += self.ease * terms.item_term()
         return score
 
 
@@ -124,6 +131,7 @@ DIAL = {
 DEFAULT_DISCOVER = 0.75
 #: The ranking at :data:`DEFAULT_DISCOVER`.
 DEFAULT_RANKING = DIAL[DEFAULT_DISCOVER]
+_POSITIONS = {position: position for position in DIAL}
 #: Plain ``most_similar`` order (``--rank cosine``).
 COSINE_RANKING = Ranking(weight=0.0, discount=0.0)
 #: Co-listen weight for a folded-in (rare) query artist: its vector is a guess from
@@ -153,6 +161,77 @@ def listener_discount(listeners, strength, power):
     return strength * np.power(n, -power)
 
 
+class CandidateListeners:
+    """``n_j`` of every candidate (at least 1) and its evidence discounts, each computed once.
+
+    A model's queries all rank the same candidates (every artist with a vector), so the
+    :class:`~item2vec.query.recommender.Recommender` keeps one of these and every query at
+    every dial position subtracts the same discount arrays.
+
+    Parameters
+    ----------
+    listeners : ndarray of int or float, shape (n,)
+        Each candidate's listeners.
+    """
+
+    def __init__(self, listeners):
+        self.n = np.maximum(np.asarray(listeners, dtype=np.float64), 1.0)
+        self._discounts = {}
+
+    def discount(self, strength, power):
+        """:func:`listener_discount` of every candidate (computed on first use, read-only)."""
+        out = self._discounts.get((strength, power))
+        if out is None:
+            out = self._discounts[strength, power] = listener_discount(self.n, strength, power)
+            out.flags.writeable = False
+        return out
+
+
+class ScoreTerms:
+    """The terms of the evidence score for one query (or a stack of them), each computed once.
+
+    Every position of the dial weighs the same terms (:meth:`Ranking.weigh`), so a query
+    answered at several positions computes each term once; the sums are those of
+    :meth:`Ranking.scores`, which builds these for one ranking.
+
+    Parameters
+    ----------
+    cosine, shared, query_listeners, item_weights
+        As :meth:`Ranking.scores`.
+    candidates : CandidateListeners
+        The candidates' listeners.
+    """
+
+    def __init__(self, cosine, shared, query_listeners, candidates, item_weights=None):
+        self.cosine = np.asarray(cosine, dtype=np.float64)
+        self.shared = shared
+        self.query_listeners = query_listeners
+        self.candidates = candidates
+        self.item_weights = item_weights
+        self._colisten = {}
+        self._item = None
+
+    def colisten(self, shrink):
+        """The co-listen term before its weight: ``E / max(E)`` per query, 0 where it shares no listener."""
+        out = self._colisten.get(shrink)
+        if out is None:
+            shrunk = colisten_cosine(self.shared, self.query_listeners, self.candidates.n, shrink)
+            top = shrunk.max(axis=-1, keepdims=True)
+            # A query that shares no listener with any candidate gets no evidence term.
+            out = self._colisten[shrink] = np.divide(shrunk, top, out=np.zeros_like(shrunk), where=top > 0)
+        return out
+
+    def item_term(self):
+        """The item-item term before its weight: ``B / max(B)`` per query (ValueError without weights)."""
+        if self._item is None:
+            if self.item_weights is None:
+                raise ValueError("this ranking weighs the item-item term: pass the query's item_weights")
+            b = np.asarray(self.item_weights, dtype=np.float64)
+            top = b.max(axis=-1, keepdims=True)
+            self._item = np.divide(b, top, out=np.zeros_like(b), where=top > 0)
+        return self._item
+
+
 def dial_position(discover):
     """The dial position nearest to ``discover`` (a number from 0 to 1).
 
@@ -167,6 +246,8 @@ def dial_position(discover):
         raise ValueError(f"discover must be a number from 0 to 1, got {discover!r}") from None
     if not 0.0 <= value <= 1.0:  # also false for NaN
         raise ValueError(f"discover must be a number from 0 to 1, got {discover!r}")
+    if value in _POSITIONS:
+        return _POSITIONS[value]  # a position itself (as the key it has in DIAL: 0.0 for -0.0)
     # Ties (exactly between two positions) go to the familiar side.
     return min(DIAL, key=lambda position: (abs(position - value), position))
 
@@ -176,6 +257,7 @@ def dial_ranking(discover):
     return DIAL[dial_position(discover)]
 
 
+@functools.cache  # rankings are frozen: one per dial position, asked for by every rare query
 def rare_ranking(ranking):
     """``ranking`` for a query artist without a vector: co-listen weight raised, no item-item term."""
     return replace(ranking, weight=RARE_EVIDENCE_WEIGHT, ease=0.0)

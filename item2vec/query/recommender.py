@@ -10,6 +10,7 @@ from the model folder); :mod:`.formatting` words them for the terminal, ``--json
 the explorer page alike.
 """
 
+import collections
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -24,7 +25,9 @@ from .ranking import (
     DEFAULT_RANKING,
     DIAL,
     RANKINGS,
+    CandidateListeners,
     CoListens,
+    ScoreTerms,
     dial_position,
     dial_ranking,
     fold_in,
@@ -56,6 +59,13 @@ WEAK_SCORE = 0.5
 #: part of that range a user should not take at face value.
 LOW_CONFIDENCE = 0.75
 HIGH_CONFIDENCE = 0.8
+#: Folded-in vectors, and rankings of queries of folded-in artists, a Recommender remembers
+#: (the least recently used forgotten first; a few MB at most). Both are functions of the
+#: artists' listeners, and artists too rare for a vector often share theirs (one user who
+#: lists many rare artists): on the shipped model, most of them have the listeners of
+#: another, so the explorer's table of every artist (or a --batch of rare artists)
+#: computes each set of listeners once.
+FOLDED_MEMORY = 4096
 #: The rankings a confidence table must have been measured with (a table records both as
 #: dicts), built once: ``asdict`` on every answer was a tenth of the explorer's build.
 _MEASURED_RANKINGS = (asdict(DEFAULT_RANKING), asdict(rare_ranking(DEFAULT_RANKING)))
@@ -139,8 +149,12 @@ class Recommender:
         self.vector_positions = rows_of(self.catalog.ids, self.vectors.ids)
         #: listeners of each vector row (``n_j`` of the ranking, and the --min-listeners filter)
         self.vector_listeners = self.catalog.listeners[self.vector_positions]
+        #: :attr:`vector_listeners` as the evidence ranking's candidates (their discounts computed once)
+        self.candidate_listeners = CandidateListeners(self.vector_listeners)
         self._allowed = {}
         self._colistens = None
+        self._folded = _Remembered(FOLDED_MEMORY)
+        self._folded_rankings = _Remembered(FOLDED_MEMORY)
 
     @property
     def colistens(self):
@@ -194,16 +208,27 @@ class Recommender:
         if row >= 0:
             vector = np.asarray(self.vectors.unit[row])
         else:
-            # No vector of its own (fewer than min_count listeners): its place is the mean of
-            # the artists its listeners play, if any of them has a vector.
-            shared = self.colistens.counts(position)[self.vector_positions]
+            vector = self._folded_vector(resolution.name, position)
+        return QueryArtist(int(artist_id), int(position), int(row), vector)
+
+    def _folded_vector(self, name, position):
+        """The vector of the artist at ``position``, which has none of its own, folded in (remembered)."""
+        # Its place is the mean of the artists its listeners play, if any of them has a
+        # vector: a function of its listeners alone, which it often shares (FOLDED_MEMORY).
+        users = self.colistens.users_at(position)
+        key = users.tobytes()
+        vector = self._folded.get(key)
+        if vector is None:
+            shared = self.colistens.counts_of_users(users)[self.vector_positions]
             if not shared.any():
                 listeners = int(self.catalog.listeners[position])
                 raise NotInModelError(
-                    resolution.name, listeners, self.model.min_count, reason=_no_evidence_reason(listeners)
+                    name, listeners, self.model.min_count, reason=_no_evidence_reason(listeners)
                 )
             vector = fold_in(shared, self.vector_listeners, self.vectors.unit)
-        return QueryArtist(int(artist_id), int(position), int(row), vector)
+            vector.flags.writeable = False
+            self._folded.put(key, vector)
+        return vector
 
     def confidence(
         self,
@@ -336,6 +361,9 @@ class Recommender:
     ):
         """:meth:`rank` at several dial positions, sharing everything but the last sum.
 
+        The rankings of a query whose positive artists were all folded in are remembered
+        (:data:`FOLDED_MEMORY`): asked again with the same inputs, they are not computed again.
+
         Returns
         -------
         list of Ranked
@@ -352,8 +380,24 @@ class Recommender:
             query = arithmetic_mean(*(self._stack(artists) for artists in (positive, negative)))
         except ValueError as exc:
             raise QueryError(str(exc)) from None
-        similarity = self.vectors.cosines(query)
         users = _union([self.colistens.users_at(a.position) for a in positive])
+        if not all(a.folded for a in positive):
+            return self._rank(positive, negative, topn, min_listeners, rank, rankings, query, users)
+        # Every input of the ranking below, in full: equal keys give equal rankings.
+        key = (rank, tuple(positions), topn, min_listeners, query.tobytes(), users.tobytes())
+        key += tuple(a.row for a in negative)
+        ranked = self._folded_rankings.get(key)
+        if ranked is None:
+            ranked = self._rank(positive, negative, topn, min_listeners, rank, rankings, query, users)
+            for one in ranked:  # shared by every query of the key from now on
+                for values in (one.rows, one.scores, one.similarity, one.shared):
+                    values.flags.writeable = False
+            self._folded_rankings.put(key, ranked)
+        return list(ranked)
+
+    def _rank(self, positive, negative, topn, min_listeners, rank, rankings, query, users):
+        """:meth:`rank_positions` of the query vector ``query`` and the positive artists' ``users``."""
+        similarity = self.vectors.cosines(query)
         shared = self.colistens.counts_of_users(users)[self.vector_positions]
         query_rows = [a.row for a in positive + negative if not a.folded]
         # The query artists are never returned, so their own (large) counts must not set
@@ -364,19 +408,21 @@ class Recommender:
         others = np.ones(len(similarity), dtype=bool)
         others[query_rows] = False
         best = float(similarity[others].max()) if others.any() else 0.0
+        if rank == "cosine":
+            rankings = [COSINE_RANKING] * len(rankings)
+        elif negative:
+            rankings = [replace(ranking, weight=0.0, ease=0.0) for ranking in rankings]
+        elif all(a.folded for a in positive):
+            rankings = [rare_ranking(ranking) for ranking in rankings]
         weights = None
+        if any(ranking.ease for ranking in rankings):
+            weights = self.model.item_weights.of([a.row for a in positive if not a.folded], len(shared))
+            weights[query_rows] = 0.0
+        # Every position weighs the same terms: each is computed once for the query.
+        terms = ScoreTerms(similarity, shared, len(users), self.candidate_listeners, weights)
         out = []
         for ranking in rankings:
-            if rank == "cosine":
-                ranking = COSINE_RANKING
-            elif negative:
-                ranking = replace(ranking, weight=0.0, ease=0.0)
-            elif all(a.folded for a in positive):
-                ranking = rare_ranking(ranking)
-            if ranking.ease and weights is None:
-                weights = self.model.item_weights.of([a.row for a in positive if not a.folded], len(shared))
-                weights[query_rows] = 0.0
-            scores = ranking.scores(similarity, shared, len(users), self.vector_listeners, weights)
+            scores = ranking.weigh(terms)
             rows = top_k(scores, candidates, topn)
             out.append(Ranked(rows, scores[rows], similarity[rows], shared[rows], best))
         return out
@@ -564,26 +610,48 @@ class Recommender:
         """The result dicts of a :class:`Ranked`, best first."""
         # Names by catalogue position, not by id: a lookup per id was a third of the time
         # the explorer spends answering every artist.
+        # As Python numbers at once (tolist gives each value exactly, float32 ones too): one
+        # numpy scalar conversion per value was a tenth of the explorer's answering.
         columns = (
-            self.vector_positions[ranked.rows],
-            self.vectors.ids[ranked.rows],
-            ranked.scores,
-            ranked.similarity,
-            self.vector_listeners[ranked.rows],
-            ranked.shared,
+            self.vector_positions[ranked.rows].tolist(),
+            self.vectors.ids[ranked.rows].tolist(),
+            ranked.scores.tolist(),
+            ranked.similarity.tolist(),
+            self.vector_listeners[ranked.rows].tolist(),
+            ranked.shared.tolist(),
         )
         names = self.catalog.names
         return [
             {
                 "artist": names[p],
-                "artist_id": int(i),
-                "score": round(float(s), 4),
-                "similarity": round(float(c), 4),
-                "listeners": int(n),
-                "shared_listeners": int(shared),
+                "artist_id": i,
+                "score": round(s, 4),
+                "similarity": round(c, 4),
+                "listeners": n,
+                "shared_listeners": shared,
             }
             for p, i, s, c, n, shared in zip(*columns, strict=True)
         ]
+
+
+class _Remembered:
+    """At most ``size`` values by key; the least recently used is forgotten first."""
+
+    def __init__(self, size):
+        self.size = size
+        self._values = collections.OrderedDict()
+
+    def get(self, key):
+        """The value of ``key``, or None."""
+        value = self._values.get(key)
+        if value is not None:
+            self._values.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self._values[key] = value
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
 
 
 def _no_evidence_reason(listeners):
