@@ -181,10 +181,7 @@ def _codes():
     Rows, scores and listeners of nearly every answer are below 2**15: packing and unpacking
     them digit by digit was a fifth of building the answer tables.
     """
-    codes = list(PACK_ALPHABET[:32])
-    for _ in range(2):  # the codes of 2 characters, then of 3
-        size = len(codes)  # every number of fewer characters: the low digits, "more follows" added
-        codes += [PACK_ALPHABET[32 | (v & 31)] + codes[v >> 5] for v in range(size, 32 * size)]
+    codes = [_code(value) for value in range(32**3)]  # once, by the one encoder: milliseconds
     return codes, _Values((code, value) for value, code in enumerate(codes))
 
 
